@@ -1,0 +1,127 @@
+"""The click group and the helpers every command shares.
+
+Commands are thin: they parse options, call the public API, and print a table or JSON.
+Library errors (:class:`~instrval.errors.InstrvalError`) become one clear message on
+standard error and exit status 1; click's usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+import warnings
+from collections.abc import Mapping
+from typing import Any
+
+import click
+import numpy as np
+import pandas as pd
+
+from instrval._version import __version__
+from instrval.errors import InstrvalError, InstrvalWarning
+
+__all__ = ["main", "emit_json", "to_jsonable", "echo_table", "EXIT_INPUT_ERROR"]
+
+#: Exit status for bad input (click uses 2 for bad command-line usage).
+EXIT_INPUT_ERROR = 1
+
+
+class _Group(click.Group):
+    """A click group that turns instrval errors into clean messages."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InstrvalWarning)
+            try:
+                return super().invoke(ctx)
+            except InstrvalError as exc:
+                click.secho(f"Error: {exc}", err=True, fg="red")
+                ctx.exit(EXIT_INPUT_ERROR)
+            except OSError as exc:
+                if isinstance(exc, BrokenPipeError):
+                    ctx.exit(0)
+                name = getattr(exc, "filename", None)
+                where = f" {name}" if name else ""
+                click.secho(f"Error:{where}: {exc.strerror or exc}", err=True, fg="red")
+                ctx.exit(EXIT_INPUT_ERROR)
+            finally:
+                for w in caught:
+                    if issubclass(w.category, InstrvalWarning):
+                        click.secho(f"Warning: {w.message}", err=True, fg="yellow")
+                    else:
+                        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+
+
+@click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
+@click.version_option(__version__, prog_name="instrval")
+def main() -> None:
+    """instrval: validate questionnaire instruments.
+
+    Check and publish instrument definitions, read rating exports, compute relevance
+    ratios, content validity, reliability and factor analyses, summarise coded
+    interviews, and integrate all of it into a validation report and a revised
+    instrument.
+
+    \b
+    Example:
+      instrval report examples/iam/study.yaml
+    """
+
+
+def to_jsonable(obj: Any) -> Any:
+    """Convert results (DataFrames, numpy values, NaN) to plain JSON data.
+
+    NaN and infinities become ``null``; DataFrames become lists of row records.
+    """
+    if hasattr(obj, "to_dict") and not isinstance(obj, (pd.DataFrame, pd.Series, Mapping)):
+        obj = obj.to_dict()
+    if isinstance(obj, pd.DataFrame):
+        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, pd.Series):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, Mapping):
+        return {str(k): to_jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set)):
+        return [to_jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [to_jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (np.bool_, bool)):
+        return bool(obj)
+    if isinstance(obj, (np.integer,)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    return obj
+
+
+def emit_json(data: Any) -> None:
+    """Print ``data`` as indented JSON on standard output."""
+    click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
+
+
+def echo_table(df: pd.DataFrame, *, digits: int = 4, title: str | None = None) -> None:
+    """Print a DataFrame as an aligned text table, rounding floats for display only."""
+    if title:
+        click.echo(click.style(title, bold=True))
+    if df.empty:
+        click.echo("(none)")
+        return
+    shown = df.copy()
+    for col in shown.columns:
+        if pd.api.types.is_float_dtype(shown[col]):
+            shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f}")
+    click.echo(shown.to_string(index=False))
+
+
+def stdout_is_terminal() -> bool:
+    """True when standard error is a terminal (progress is shown only then)."""
+    return sys.stderr.isatty()

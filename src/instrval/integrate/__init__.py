@@ -1,0 +1,1 @@
+"""instrval.integrate."""

@@ -1,0 +1,437 @@
+"""Checks of instrument definition data (the content of an instrument file).
+
+:func:`check_instrument_data` walks the plain data read from a YAML or JSON file and
+returns every problem it finds, each with the key path (``constructs[1].items[3].id``),
+the line where the reader knows it, the value and a reason code. It never stops at the
+first problem: a user fixes a file in one pass.
+
+Reason codes: ``not_mapping``, ``missing_key``, ``unknown_key``, ``wrong_type``,
+``empty_value``, ``invalid_id``, ``duplicate_id``, ``invalid_value``,
+``unsupported_format_version``, ``unknown_scale``, ``scale_not_allowed``,
+``scale_range``, ``empty_construct``, ``too_few_levels``, ``reverse_not_likert``,
+``duplicate_code``, ``gate_options``, ``gate_open_when``, ``unknown_item``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping
+from typing import Any
+
+from instrval.errors import InstrumentError, Problem
+from instrval.model.instrument import CHANGE_ACTIONS, FORMAT_VERSION, KINDS, STATUSES
+
+__all__ = ["check_instrument_data", "ID_PATTERN", "INSTRUMENT_ID_PATTERN", "ALLOWED_KEYS"]
+
+#: Item, construct, gate and scale ids: a letter, then letters, digits or underscores.
+ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+#: Instrument ids may also use hyphens and dots (``iam-physician``).
+INSTRUMENT_ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+_PARENT = re.compile(r"(\.[^.\[\]]+|\[\d+\])$|^[^.\[\]]+$")
+
+ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
+    "instrument": (
+        "format_version", "id", "version", "title", "status", "description", "language",
+        "source", "license", "derived_from", "changelog", "scales", "constructs",
+        "provenance",
+    ),
+    "source": ("citation", "url", "note"),
+    "derived_from": ("id", "version"),
+    "changelog": ("version", "item", "action", "reason", "evidence"),
+    "scale": ("min", "max", "labels"),
+    "construct": ("id", "label", "question", "description", "kind", "scale", "gate", "items"),
+    "gate": ("id", "question", "options", "open_when"),
+    "item": ("id", "label", "text", "reverse", "code"),
+}
+REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
+    "instrument": ("format_version", "id", "version", "title", "constructs"),
+    "source": (),
+    "derived_from": ("id", "version"),
+    "changelog": ("version", "action", "reason"),
+    "scale": ("min", "max"),
+    "construct": ("id", "label", "kind", "items"),
+    "gate": ("id", "question", "options", "open_when"),
+    "item": ("id", "label"),
+}
+
+
+class _Checker:
+    def __init__(self, file: str | None, lines: Mapping[str, int] | None):
+        self.file = file
+        self.lines = lines or {}
+        self.problems: list[Problem] = []
+
+    # -- recording
+    def add(self, key: str, reason: str, message: str, value: Any = None) -> None:
+        line = self.lines.get(key)
+        k = key
+        while line is None and k:  # fall back to the nearest enclosing key located
+            k = _PARENT.sub("", k)
+            line = self.lines.get(k)
+        self.problems.append(
+            Problem(reason=reason, message=message, file=self.file, key=key or "(top level)",
+                    line=line, value=value)
+        )
+
+    # -- generic shape checks
+    def mapping(self, obj: Any, key: str, what: str) -> bool:
+        if not isinstance(obj, Mapping):
+            self.add(key, "not_mapping",
+                     f"{what} must be a mapping of keys to values, got {_tname(obj)}", obj)
+            return False
+        allowed = ALLOWED_KEYS[what]
+        for k in obj:
+            if k not in allowed:
+                hint = difflib.get_close_matches(str(k), allowed, n=1)
+                tip = f"; did you mean {hint[0]!r}?" if hint else f"; allowed: {', '.join(allowed)}"
+                self.add(_join(key, str(k)), "unknown_key",
+                         f"unknown key {k!r} in {what}{tip}", k)
+        for k in REQUIRED_KEYS[what]:
+            if k not in obj or obj[k] is None:
+                self.add(_join(key, k), "missing_key", f"{what} needs a {k!r}")
+        return True
+
+    def string(self, obj: Mapping[str, Any], k: str, key: str, *, required: bool = False) -> None:
+        if k not in obj or obj[k] is None:
+            return  # missing required keys are reported by mapping()
+        v = obj[k]
+        if not isinstance(v, str):
+            self.add(_join(key, k), "wrong_type", f"{k!r} must be text, got {_tname(v)}", v)
+        elif required and not v.strip():
+            self.add(_join(key, k), "empty_value", f"{k!r} must not be empty", v)
+
+    def ident(self, obj: Mapping[str, Any], k: str, key: str, pattern: re.Pattern[str] = ID_PATTERN
+              ) -> str | None:
+        if k not in obj or obj[k] is None:
+            return None
+        v = obj[k]
+        if not isinstance(v, str):
+            self.add(_join(key, k), "wrong_type", f"{k!r} must be text, got {_tname(v)}", v)
+            return None
+        if not pattern.match(v):
+            self.add(_join(key, k), "invalid_id",
+                     f"id {v!r} is not identifier-safe (a letter, then letters, digits"
+                     f"{', hyphens, dots' if pattern is INSTRUMENT_ID_PATTERN else ''}"
+                     " or underscores)", v)
+            return None
+        return v
+
+    def version_label(self, obj: Mapping[str, Any], k: str, key: str) -> None:
+        if k not in obj or obj[k] is None:
+            return
+        v = obj[k]
+        if isinstance(v, bool) or not isinstance(v, (str, int)):
+            extra = " (write it in quotes, e.g. \"1.10\", so that it is not read as a number)" \
+                if isinstance(v, float) else ""
+            self.add(_join(key, k), "wrong_type",
+                     f"{k!r} must be a text label such as \"2014\" or \"1.2.0\", "
+                     f"got {_tname(v)}{extra}", v)
+        elif isinstance(v, str) and not v.strip():
+            self.add(_join(key, k), "empty_value", f"{k!r} must not be empty", v)
+
+
+def check_instrument_data(
+    data: Any,
+    *,
+    file: str | None = None,
+    lines: Mapping[str, int] | None = None,
+    raise_on_error: bool = False,
+) -> list[Problem]:
+    """Check the plain data of an instrument file and return every problem found.
+
+    Parameters
+    ----------
+    data : object
+        What the YAML/JSON reader returned.
+    file : str, optional
+        File name, used in the problems.
+    lines : mapping, optional
+        Key path -> 1-based line, where the reader knows it.
+    raise_on_error : bool, default False
+        Raise :class:`~instrval.errors.InstrumentError` listing all problems instead of
+        returning them when any is found.
+
+    Returns
+    -------
+    list of Problem
+        Empty when the data is a valid instrument definition.
+    """
+    ck = _Checker(file, lines)
+    _check(ck, data)
+    if raise_on_error and ck.problems:
+        raise InstrumentError.from_problems(ck.problems, file or "instrument definition")
+    return ck.problems
+
+
+def _check(ck: _Checker, data: Any) -> None:
+    if not ck.mapping(data, "", "instrument"):
+        return
+    fv = data.get("format_version")
+    if fv is not None:
+        if not isinstance(fv, str):
+            ck.add("format_version", "wrong_type",
+                   f"'format_version' must be text such as \"{FORMAT_VERSION}\" (in quotes), "
+                   f"got {_tname(fv)}", fv)
+        elif not re.match(r"^\d+\.\d+$", fv):
+            ck.add("format_version", "invalid_value",
+                   f"'format_version' must look like \"{FORMAT_VERSION}\"", fv)
+        elif int(fv.split(".")[0]) != int(FORMAT_VERSION.split(".")[0]) or _newer(fv):
+            ck.add("format_version", "unsupported_format_version",
+                   f"format version {fv} is not supported by this instrval, which reads "
+                   f"format {FORMAT_VERSION} and older 1.x files; upgrade instrval", fv)
+    ck.ident(data, "id", "", INSTRUMENT_ID_PATTERN)
+    ck.version_label(data, "version", "")
+    ck.string(data, "title", "", required=True)
+    for k in ("description", "language", "license"):
+        ck.string(data, k, "")
+    status = data.get("status")
+    if status is not None and status not in STATUSES:
+        ck.add("status", "invalid_value",
+               f"'status' must be one of {', '.join(STATUSES)}, got {status!r}", status)
+    if data.get("source") is not None and ck.mapping(data["source"], "source", "source"):
+        for k in ALLOWED_KEYS["source"]:
+            ck.string(data["source"], k, "source")
+    if data.get("derived_from") is not None and ck.mapping(
+            data["derived_from"], "derived_from", "derived_from"):
+        ck.ident(data["derived_from"], "id", "derived_from", INSTRUMENT_ID_PATTERN)
+        ck.version_label(data["derived_from"], "version", "derived_from")
+    if data.get("provenance") is not None and not isinstance(data["provenance"], Mapping):
+        ck.add("provenance", "not_mapping", "'provenance' must be a mapping",
+               data["provenance"])
+
+    scales = _check_scales(ck, data.get("scales"))
+    all_ids = _check_constructs(ck, data.get("constructs"), scales)
+    _check_changelog(ck, data.get("changelog"), all_ids, data.get("version"))
+
+
+def _check_scales(ck: _Checker, scales: Any) -> set[str]:
+    known: set[str] = set()
+    if scales is None:
+        return known
+    if not isinstance(scales, Mapping):
+        ck.add("scales", "not_mapping",
+               f"'scales' must map scale ids to scales, got {_tname(scales)}", scales)
+        return known
+    for sid, sc in scales.items():
+        key = f"scales.{sid}"
+        if not isinstance(sid, str) or not ID_PATTERN.match(sid):
+            ck.add(key, "invalid_id", f"scale id {sid!r} is not identifier-safe", sid)
+            continue
+        known.add(sid)
+        if not ck.mapping(sc, key, "scale"):
+            continue
+        lo, hi = sc.get("min"), sc.get("max")
+        ok = True
+        for k, v in (("min", lo), ("max", hi)):
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int)):
+                ck.add(f"{key}.{k}", "wrong_type", f"{k!r} must be a whole number, got {_tname(v)}", v)
+                ok = False
+        if ok and isinstance(lo, int) and isinstance(hi, int) and lo >= hi:
+            ck.add(key, "scale_range", f"scale {sid!r} needs min < max, got {lo}..{hi}", (lo, hi))
+            ok = False
+        labels = sc.get("labels")
+        if labels is not None:
+            if not isinstance(labels, Mapping):
+                ck.add(f"{key}.labels", "not_mapping",
+                       "'labels' must map codes to labels, e.g. {1: Disagree}", labels)
+            else:
+                for code, lab in labels.items():
+                    if isinstance(code, str) and re.fullmatch(r"-?\d+", code.strip()):
+                        code = int(code)  # JSON object keys are always text
+                    if isinstance(code, bool) or not isinstance(code, int):
+                        ck.add(f"{key}.labels.{code}", "wrong_type",
+                               f"label code {code!r} must be a whole number", code)
+                    elif ok and isinstance(lo, int) and isinstance(hi, int) and not lo <= code <= hi:
+                        ck.add(f"{key}.labels.{code}", "scale_range",
+                               f"label code {code} is outside the scale {lo}..{hi}", code)
+                    if not isinstance(lab, str):
+                        ck.add(f"{key}.labels.{code}", "wrong_type",
+                               f"label for code {code!r} must be text", lab)
+    return known
+
+
+def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[str]:
+    seen: dict[str, str] = {}  # id -> key path of first use
+    item_ids: set[str] = set()
+
+    def claim(ident: str | None, key: str, what: str) -> None:
+        if ident is None:
+            return
+        if ident in seen:
+            ck.add(key, "duplicate_id",
+                   f"{what} id {ident!r} is already used at {seen[ident]} (item, construct "
+                   "and gate ids share one namespace: they name data columns)", ident)
+        else:
+            seen[ident] = key
+
+    if constructs is None:
+        return item_ids
+    if not isinstance(constructs, list):
+        ck.add("constructs", "wrong_type",
+               f"'constructs' must be a list of constructs, got {_tname(constructs)}", constructs)
+        return item_ids
+    if not constructs:
+        ck.add("constructs", "empty_value", "an instrument needs at least one construct")
+    for ci, c in enumerate(constructs):
+        ckey = f"constructs[{ci}]"
+        if not ck.mapping(c, ckey, "construct"):
+            continue
+        claim(ck.ident(c, "id", ckey), f"{ckey}.id", "construct")
+        ck.string(c, "label", ckey, required=True)
+        ck.string(c, "question", ckey)
+        ck.string(c, "description", ckey)
+        kind = c.get("kind")
+        if kind is not None and kind not in KINDS:
+            ck.add(f"{ckey}.kind", "invalid_value",
+                   f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}", kind)
+            kind = None
+        scale = c.get("scale")
+        if kind == "likert":
+            if scale is None:
+                ck.add(f"{ckey}.scale", "missing_key",
+                       "a likert construct needs a 'scale' naming one of 'scales'")
+            elif scale not in scales:
+                ck.add(f"{ckey}.scale", "unknown_scale",
+                       f"unknown scale {scale!r}; defined scales: "
+                       f"{', '.join(sorted(scales)) or 'none'}", scale)
+        elif scale is not None and kind is not None:
+            ck.add(f"{ckey}.scale", "scale_not_allowed",
+                   f"only likert constructs take a 'scale' (this one is {kind})", scale)
+        gate = c.get("gate")
+        if gate is not None and ck.mapping(gate, f"{ckey}.gate", "gate"):
+            gkey = f"{ckey}.gate"
+            claim(ck.ident(gate, "id", gkey), f"{gkey}.id", "gate")
+            ck.string(gate, "question", gkey, required=True)
+            opts = gate.get("options")
+            opt_set: set[str] = set()
+            if opts is not None:
+                if not isinstance(opts, list) or not all(isinstance(o, str) for o in opts):
+                    ck.add(f"{gkey}.options", "wrong_type",
+                           "'options' must be a list of option ids (text), e.g. [yes, no]", opts)
+                elif len(opts) < 2 or len(set(opts)) != len(opts):
+                    ck.add(f"{gkey}.options", "gate_options",
+                           "a gate needs at least two distinct options", opts)
+                else:
+                    opt_set = set(opts)
+            ow = gate.get("open_when")
+            if ow is not None:
+                ows = [ow] if isinstance(ow, str) else ow
+                if not isinstance(ows, list) or not ows or not all(isinstance(o, str) for o in ows):
+                    ck.add(f"{gkey}.open_when", "wrong_type",
+                           "'open_when' must be an option id or a list of option ids", ow)
+                elif opt_set:
+                    for o in ows:
+                        if o not in opt_set:
+                            ck.add(f"{gkey}.open_when", "gate_open_when",
+                                   f"'open_when' value {o!r} is not one of the gate's options "
+                                   f"({', '.join(opts)})", o)
+                    if set(ows) == opt_set:
+                        ck.add(f"{gkey}.open_when", "gate_open_when",
+                               "every option opens the gate, so it screens nothing", ow)
+        items = c.get("items")
+        if items is None:
+            continue
+        if not isinstance(items, list):
+            ck.add(f"{ckey}.items", "wrong_type",
+                   f"'items' must be a list of items, got {_tname(items)}", items)
+            continue
+        if not items:
+            ck.add(f"{ckey}.items", "empty_construct",
+                   f"construct {c.get('id')!r} has no items", None)
+        elif kind == "single_choice" and len(items) < 2:
+            ck.add(f"{ckey}.items", "too_few_levels",
+                   "a single_choice construct needs at least two levels (items)", len(items))
+        codes: dict[int, int] = {}
+        for ii, it in enumerate(items):
+            ikey = f"{ckey}.items[{ii}]"
+            if not ck.mapping(it, ikey, "item"):
+                continue
+            iid = ck.ident(it, "id", ikey)
+            claim(iid, f"{ikey}.id", "item")
+            if iid:
+                item_ids.add(iid)
+            ck.string(it, "label", ikey, required=True)
+            ck.string(it, "text", ikey)
+            rev = it.get("reverse")
+            if rev is not None:
+                if not isinstance(rev, bool):
+                    ck.add(f"{ikey}.reverse", "wrong_type",
+                           f"'reverse' must be true or false, got {_tname(rev)}", rev)
+                elif rev and kind is not None and kind != "likert":
+                    ck.add(f"{ikey}.reverse", "reverse_not_likert",
+                           f"only likert items can be reverse-keyed (this construct is {kind})",
+                           rev)
+            code = it.get("code")
+            if code is not None:
+                if isinstance(code, bool) or not isinstance(code, int) or code < 0:
+                    ck.add(f"{ikey}.code", "wrong_type",
+                           f"'code' must be a whole number >= 0, got {code!r}", code)
+                elif code in codes:
+                    ck.add(f"{ikey}.code", "duplicate_code",
+                           f"code {code} is already used by items[{codes[code]}]", code)
+                else:
+                    codes[code] = ii
+    return item_ids
+
+
+def _check_changelog(ck: _Checker, changelog: Any, item_ids: set[str], version: Any) -> None:
+    if changelog is None:
+        return
+    if not isinstance(changelog, list):
+        ck.add("changelog", "wrong_type",
+               f"'changelog' must be a list of entries, got {_tname(changelog)}", changelog)
+        return
+    for ei, e in enumerate(changelog):
+        key = f"changelog[{ei}]"
+        if not ck.mapping(e, key, "changelog"):
+            continue
+        ck.version_label(e, "version", key)
+        ck.string(e, "reason", key)
+        ck.string(e, "evidence", key)
+        action = e.get("action")
+        if action is not None and action not in CHANGE_ACTIONS:
+            ck.add(f"{key}.action", "invalid_value",
+                   f"'action' must be one of {', '.join(CHANGE_ACTIONS)}, got {action!r}", action)
+        item = e.get("item")
+        if item is not None and not isinstance(item, str):
+            ck.add(f"{key}.item", "wrong_type", f"'item' must be an item id, got {_tname(item)}",
+                   item)
+        elif (
+            item is not None
+            and action in ("kept", "revised", "added")
+            and str(e.get("version")) == str(version)
+            and item not in item_ids
+        ):
+            ck.add(f"{key}.item", "unknown_item",
+                   f"changelog says item {item!r} was {action} in this version, "
+                   "but the instrument has no such item", item)
+
+
+def _newer(fv: str) -> bool:
+    major, minor = (int(x) for x in fv.split("."))
+    cmaj, cmin = (int(x) for x in FORMAT_VERSION.split("."))
+    return (major, minor) > (cmaj, cmin)
+
+
+def _join(key: str, k: str) -> str:
+    return f"{key}.{k}" if key else k
+
+
+def _tname(v: Any) -> str:
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, bool):
+        return f"a boolean ({v})"
+    if isinstance(v, Mapping):
+        return "a mapping"
+    if isinstance(v, list):
+        return "a list"
+    if isinstance(v, int):
+        return f"a number ({v})"
+    if isinstance(v, float):
+        return f"a decimal number ({v})"
+    if isinstance(v, str):
+        return f"text ({v!r})"
+    return type(v).__name__
