@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from instrval.errors import InstrumentError
+from instrval.errors import InstrumentError, Problem
 from instrval.io.yamlfile import dump_json, dump_yaml, load_document, loads_document
 from instrval.model.checks import check_instrument_data
 from instrval.model.instrument import Instrument, _build
@@ -18,7 +18,7 @@ __all__ = ["read_instrument", "loads_instrument", "dumps_instrument", "write_ins
            "check_instrument_file"]
 
 
-def check_instrument_file(path: str | os.PathLike[str]):
+def check_instrument_file(path: str | os.PathLike[str]) -> list[Problem]:
     """Return every problem in an instrument file (an empty list when it is valid).
 
     Problems that stop the file from being parsed at all (missing file, invalid YAML)
@@ -27,7 +27,7 @@ def check_instrument_file(path: str | os.PathLike[str]):
     try:
         doc = load_document(path, error=InstrumentError, what="instrument file")
     except InstrumentError as exc:
-        return exc.problems or []
+        return exc.problems or [Problem("unreadable", exc.summary, file=str(path))]
     return check_instrument_data(doc.data, file=str(path), lines=doc.lines)
 
 

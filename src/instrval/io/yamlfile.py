@@ -3,7 +3,8 @@
 Every YAML file instrval reads (instruments, study files, mappings, codebooks) goes
 through :func:`load_document`, which
 
-* uses a safe loader: tags that would build Python objects are refused;
+* uses a safe loader: tags that would build Python objects are refused (reason
+  ``yaml_tag``; other syntax errors are ``yaml_syntax``, both with the line);
 * reads booleans the YAML 1.2 way (only ``true``/``false``), so that gate options such as
   ``yes`` and ``no`` stay text instead of silently turning into booleans;
 * reports duplicate keys, which plain YAML readers silently collapse;
@@ -122,12 +123,15 @@ def loads_document(text: str, *, file: str | None = None, json_syntax: bool = Fa
                 [Problem("json_syntax", exc.msg, file=file, line=exc.lineno)],
             ) from None
         lines: dict[str, int] = {}
+        problems: list[Problem] = []
         try:  # JSON is YAML: use the YAML composer for key lines (best effort)
             node = yaml.compose(text, Loader=_Loader)
-            problems: list[Problem] = []
-            _walk(node, "", lines, problems, file)
+            if node is not None:
+                _walk(node, "", lines, problems, file)
         except yaml.YAMLError:
-            pass
+            problems = []
+        if problems:  # json.loads keeps the last of duplicate keys silently
+            raise error.from_problems(problems, name)
         return Document(data, lines, file)
     loader = _Loader(text)
     try:
@@ -141,12 +145,15 @@ def loads_document(text: str, *, file: str | None = None, json_syntax: bool = Fa
         line = mark.line + 1 if mark is not None else None
         col = mark.column + 1 if mark is not None else None
         msg = " ".join(s for s in (exc.context, exc.problem) if s) or "invalid YAML"
-        if isinstance(exc, yaml.constructor.ConstructorError):
-            msg = f"{msg} (tags that build objects are not allowed)"
+        reason = "yaml_syntax"
+        if isinstance(exc, yaml.constructor.ConstructorError) and "tag" in (exc.problem or ""):
+            msg = (f"{msg}: tags that build objects are refused; write plain YAML "
+                   "(mappings, lists, text, numbers, true/false)")
+            reason = "yaml_tag"
         where = f"{name}:{line}" if line else name
         raise error(
             f"{where}: invalid YAML{f' at column {col}' if col else ''}: {msg}",
-            [Problem("yaml_syntax", msg, file=file, line=line)],
+            [Problem(reason, msg, file=file, line=line)],
         ) from None
     except yaml.YAMLError as exc:
         raise error(f"{name}: invalid YAML: {exc}",

@@ -197,9 +197,12 @@ def _check(ck: _Checker, data: Any) -> None:
             data["derived_from"], "derived_from", "derived_from"):
         ck.ident(data["derived_from"], "id", "derived_from", INSTRUMENT_ID_PATTERN)
         ck.version_label(data["derived_from"], "version", "derived_from")
-    if data.get("provenance") is not None and not isinstance(data["provenance"], Mapping):
-        ck.add("provenance", "not_mapping", "'provenance' must be a mapping",
-               data["provenance"])
+    if data.get("provenance") is not None:
+        if not isinstance(data["provenance"], Mapping):
+            ck.add("provenance", "not_mapping", "'provenance' must be a mapping",
+                   data["provenance"])
+        else:
+            _check_plain(ck, data["provenance"], "provenance")
 
     scales = _check_scales(ck, data.get("scales"))
     all_ids = _check_constructs(ck, data.get("constructs"), scales)
@@ -288,7 +291,11 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
                    f"'kind' must be one of {', '.join(KINDS)}, got {kind!r}", kind)
             kind = None
         scale = c.get("scale")
-        if kind == "likert":
+        if scale is not None and not isinstance(scale, str):
+            ck.add(f"{ckey}.scale", "wrong_type",
+                   f"'scale' must be a scale id (text), got {_tname(scale)}", scale)
+            scale = None
+        elif kind == "likert":
             if scale is None:
                 ck.add(f"{ckey}.scale", "missing_key",
                        "a likert construct needs a 'scale' naming one of 'scales'")
@@ -307,7 +314,8 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
             opts = gate.get("options")
             opt_set: set[str] = set()
             if opts is not None:
-                if not isinstance(opts, list) or not all(isinstance(o, str) for o in opts):
+                if not isinstance(opts, list) or not all(
+                        isinstance(o, str) and o.strip() for o in opts):
                     ck.add(f"{gkey}.options", "wrong_type",
                            "'options' must be a list of option ids (text), e.g. [yes, no]", opts)
                 elif len(opts) < 2 or len(set(opts)) != len(opts):
@@ -407,6 +415,23 @@ def _check_changelog(ck: _Checker, changelog: Any, item_ids: set[str], version: 
             ck.add(f"{key}.item", "unknown_item",
                    f"changelog says item {item!r} was {action} in this version, "
                    "but the instrument has no such item", item)
+
+
+def _check_plain(ck: _Checker, obj: Any, key: str) -> None:
+    """Provenance is free-form but must be plain JSON data (no dates, no sets), so that
+    the instrument writes to JSON and back unchanged."""
+    if isinstance(obj, Mapping):
+        for k, v in obj.items():
+            if not isinstance(k, str):
+                ck.add(f"{key}.{k}", "wrong_type", f"key {k!r} must be text", k)
+            _check_plain(ck, v, f"{key}.{k}")
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _check_plain(ck, v, f"{key}[{i}]")
+    elif obj is not None and not isinstance(obj, (str, int, float, bool)):
+        ck.add(key, "wrong_type",
+               f"{key!r} must hold text, numbers, true/false, lists or mappings, got "
+               f"{_tname(obj)} (quote dates, e.g. \"2024-01-31\")", obj)
 
 
 def _newer(fv: str) -> bool:

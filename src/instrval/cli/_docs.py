@@ -1,0 +1,44 @@
+"""Generate the CLI reference (docs/cli.md) from the commands themselves.
+
+``python -m instrval.cli._docs > docs/cli.md`` rewrites it; a test checks that the
+committed page matches the commands.
+"""
+
+from __future__ import annotations
+
+import click
+
+from instrval.cli import main
+
+__all__ = ["cli_reference"]
+
+
+def _walk(cmd: click.Command, path: list[str], out: list[str]) -> None:
+    ctx = click.Context(cmd, info_name=" ".join(path), max_content_width=100, terminal_width=100)
+    depth = min(len(path) + 1, 4)
+    out.append(f"{'#' * depth} `{' '.join(path)}`\n")
+    out.append("```text")
+    out.append(cmd.get_help(ctx).rstrip())
+    out.append("```\n")
+    if isinstance(cmd, click.Group):
+        for name in sorted(cmd.list_commands(ctx)):
+            sub = cmd.get_command(ctx, name)
+            if sub is not None and not sub.hidden:
+                _walk(sub, [*path, name], out)
+
+
+def cli_reference() -> str:
+    """Return the Markdown CLI reference for every command."""
+    out = [
+        "# Command-line reference",
+        "",
+        "Generated from the commands' own `--help` by `python -m instrval.cli._docs`; do not",
+        "edit by hand. Every command is also available as `python -m instrval ...`.",
+        "",
+    ]
+    _walk(main, ["instrval"], out)
+    return "\n".join(out).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # pragma: no cover
+    click.echo(cli_reference(), nl=False)
