@@ -1,5 +1,188 @@
-"""`instrval` commands: factor."""
+"""`instrval` commands: efa, factors (how many factors), omega."""
 
 from __future__ import annotations
 
-from instrval.cli._base import main  # noqa: F401
+import click
+import pandas as pd
+
+from instrval.cli._base import echo_table, emit_json, main
+from instrval.errors import StatisticsError
+
+__all__ = ["efa_command", "factors_command", "omega_command"]
+
+
+def _load_items(data: str, instrument: str | None, items: str | None, *,
+                reverse: bool) -> pd.DataFrame:
+    """Read DATA and select the item columns.
+
+    ``--items`` names them; ``--instrument`` takes the instrument's likert and binary
+    items (reverse-keyed items reversed, ``x' = max + min - x``, when ``reverse``); with
+    neither, every numeric column except unnamed index columns is used.
+    """
+    if instrument and items:
+        raise StatisticsError("give either --instrument or --items, not both")
+    df = pd.read_csv(data)
+    scales: dict[str, tuple[int, int]] = {}
+    rev: set[str] = set()
+    if instrument:
+        from instrval.io.instrument import read_instrument
+
+        inst = read_instrument(instrument)
+        wanted = []
+        for c in inst.constructs:
+            if c.kind not in ("likert", "binary"):
+                continue
+            sc = inst.scale_of(c)
+            lo, hi = (sc.min, sc.max) if sc is not None else (0, 1)
+            for it in c.items:
+                wanted.append(it.id)
+                scales[it.id] = (lo, hi)
+                if it.reverse:
+                    rev.add(it.id)
+        if not wanted:
+            raise StatisticsError(f"{instrument}: the instrument has no likert or binary items")
+    elif items:
+        wanted = [s.strip() for s in items.split(",") if s.strip()]
+    else:
+        wanted = [c for c in df.columns if not str(c).startswith("Unnamed")
+                  and pd.api.types.is_numeric_dtype(df[c])]
+    missing = [c for c in wanted if c not in df.columns]
+    if missing:
+        raise StatisticsError(f"{data}: missing item columns: {', '.join(missing)}")
+    out = df[wanted].apply(pd.to_numeric, errors="coerce").astype(float)
+    if reverse:
+        for it in rev:
+            lo, hi = scales[it]
+            out[it] = hi + lo - out[it]
+    return out
+
+
+_DATA_OPTIONS = [
+    click.argument("data", type=click.Path(exists=True, dir_okay=False)),
+    click.option("--instrument", type=click.Path(exists=True, dir_okay=False),
+                 help="Instrument file: analyse its likert and binary items."),
+    click.option("--items", help="Comma-separated item columns (instead of --instrument)."),
+    click.option("--missing", type=click.Choice(["pairwise", "listwise"]), default="pairwise",
+                 show_default=True, help="Missing data: pairwise correlations or complete rows."),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON."),
+]
+
+
+def _data_options(f):
+    for opt in reversed(_DATA_OPTIONS):
+        f = opt(f)
+    return f
+
+
+@main.command("efa")
+@_data_options
+@click.option("--factors", "n_factors", type=int, required=True, help="Number of factors.")
+@click.option("--method", type=click.Choice(["minres", "ml", "pa"]), default="minres",
+              show_default=True)
+@click.option("--rotation", type=click.Choice(
+    ["oblimin", "none", "varimax", "promax", "quartimin", "geomin"]), default="oblimin",
+    show_default=True)
+@click.option("--corr", type=click.Choice(["pearson", "polychoric"]), default="pearson",
+              show_default=True)
+def efa_command(data, instrument, items, missing, as_json, n_factors, method, rotation, corr):
+    """Exploratory factor analysis (as R psych::fa).
+
+    Items are analysed as they are: reverse-keyed items are not reversed (reversal only
+    flips the sign of their loadings).
+
+    \b
+    Example:
+      instrval efa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --factors 5
+    """
+    from instrval.stats.efa import efa
+
+    x = _load_items(data, instrument, items, reverse=False)
+    res = efa(x, n_factors=n_factors, method=method, rotation=rotation, corr=corr,
+              missing=missing)
+    if as_json:
+        emit_json(res.to_dict())
+        return
+    echo_table(res.to_frame(), digits=3,
+               title=f"{method} / {rotation}, {n_factors} factors, n = {res.n_obs:.0f}")
+    if res.rotation not in ("none", "varimax"):
+        phi = res.phi.copy()
+        phi.insert(0, "factor", phi.index)
+        echo_table(phi, digits=3, title="Factor correlations")
+    echo_table(res.variance, digits=3, title="Variance accounted for")
+    f = res.fit
+    click.echo(f"chi2 = {f.chi2:.2f}, df = {f.df:.0f}, p = {f.pvalue:.3g}, "
+               f"RMSEA = {f.rmsea:.4f}, TLI = {f.tli:.4f}, BIC = {f.bic:.2f}")
+
+
+@main.command("factors")
+@_data_options
+@click.option("--iterations", type=int, default=20, show_default=True,
+              help="Simulated data sets for parallel analysis.")
+@click.option("--seed", type=int, default=None, help="Random seed for parallel analysis.")
+@click.option("--quantile", type=float, default=None,
+              help="Compare with this quantile of the simulated eigenvalues (e.g. .95) "
+                   "instead of their mean.")
+def factors_command(data, instrument, items, missing, as_json, iterations, seed, quantile):
+    """How many factors: KMO, Bartlett, eigenvalues, parallel analysis, Velicer's MAP.
+
+    \b
+    Example:
+      instrval factors tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --seed 1
+    """
+    from instrval.stats.dimensionality import (
+        bartlett,
+        eigenvalues,
+        kmo,
+        parallel_analysis,
+        velicer_map,
+    )
+
+    x = _load_items(data, instrument, items, reverse=False)
+    k = kmo(x, missing=missing)
+    b = bartlett(x, missing=missing)
+    ev = eigenvalues(x, missing=missing)
+    pa = parallel_analysis(x, n_iter=iterations, seed=seed, quantile=quantile,
+                           missing=missing)
+    mp = velicer_map(x, missing=missing)
+    suggested = {"parallel_factors": pa.nfact, "parallel_components": pa.ncomp,
+                 "map": mp.n_factors}
+    if as_json:
+        emit_json({"kmo": k.to_dict(), "bartlett": b.to_dict(),
+                   "eigenvalues": [float(v) for v in ev["eigenvalue"]],
+                   "parallel": pa.to_dict(), "map": mp.to_dict(), "suggested": suggested})
+        return
+    click.echo(f"KMO = {k.msa:.4f}")
+    click.echo(f"Bartlett chi2 = {b.chi2:.2f}, df = {b.df:.0f}, p = {b.pvalue:.3g}")
+    echo_table(pa.table, digits=3, title=f"Parallel analysis ({iterations} simulations)")
+    echo_table(mp.table, digits=5, title="Velicer's MAP")
+    click.echo(f"Suggested: {pa.nfact} factors and {pa.ncomp} components (parallel "
+               f"analysis); {mp.n_factors} (MAP)")
+
+
+@main.command("omega")
+@_data_options
+@click.option("--factors", "n_factors", type=int, default=3, show_default=True,
+              help="Number of group factors.")
+@click.option("--method", "fm", type=click.Choice(["minres", "ml", "pa"]), default="minres",
+              show_default=True)
+def omega_command(data, instrument, items, missing, as_json, n_factors, fm):
+    """McDonald's omega hierarchical and total (as R psych::omega).
+
+    With --instrument, reverse-keyed items are reversed first (x' = max + min - x).
+
+    \b
+    Example:
+      instrval omega tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --factors 5
+    """
+    from instrval.stats.omega import omega
+
+    x = _load_items(data, instrument, items, reverse=True)
+    res = omega(x, n_factors=n_factors, fm=fm, missing=missing)
+    if as_json:
+        emit_json(res.to_dict())
+        return
+    click.echo(f"omega_hierarchical = {res.omega_hierarchical:.4f}")
+    click.echo(f"omega_total = {res.omega_total:.4f}")
+    click.echo(f"alpha = {res.alpha:.4f}, ECV = {res.ecv:.4f}")
+    echo_table(res.schmid, digits=3, title="Schmid-Leiman loadings")
+    echo_table(res.groups, digits=3, title="Omega per group factor")

@@ -1,5 +1,236 @@
-"""`instrval` commands: instrument."""
+"""`instrval instrument ...`: check, show, diff, schema, export and import instruments."""
 
 from __future__ import annotations
 
-from instrval.cli._base import main  # noqa: F401
+from pathlib import Path
+
+import click
+import pandas as pd
+
+from instrval.cli._base import EXIT_INPUT_ERROR, echo_table, emit_json, main
+from instrval.errors import ExportError
+from instrval.io.instrument import (
+    check_instrument_file,
+    dumps_instrument,
+    read_instrument,
+    write_instrument,
+)
+
+__all__ = ["instrument"]
+
+
+@main.group("instrument")
+def instrument() -> None:
+    """Check, inspect, compare, export and import instrument definition files.
+
+    \b
+    Example:
+      instrval instrument check instruments/iam/iam-2011.yaml
+    """
+
+
+@instrument.command("check")
+@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Print the problems as JSON.")
+def check_cmd(files: tuple[str, ...], as_json: bool) -> None:
+    """Check instrument files and list every problem of every file.
+
+    Prints one "OK" line per valid file; otherwise one line per problem (file, line,
+    key path, what was expected, [reason code]). Exits with status 1 when any file has a
+    problem. With --json: {"ok": bool, "files": [{"file", "ok", "problems": [...]}]}.
+
+    \b
+    Example:
+      instrval instrument check instruments/iam/iam-2011.yaml instruments/bfi/bfi-1.0.yaml
+    """
+    results = []
+    for f in files:
+        problems = check_instrument_file(f)
+        results.append({"file": f, "ok": not problems,
+                        "problems": [p.to_dict() for p in problems]})
+        if as_json:
+            continue
+        if problems:
+            for p in problems:
+                click.echo(f"{p} [{p.reason}]")
+        else:
+            inst = read_instrument(f)
+            n = inst.counts()
+            click.echo(f"OK {f} ({inst.label}: {n['constructs']} constructs, "
+                       f"{n['items']} items, {n['gates']} gates)")
+    bad = [r for r in results if not r["ok"]]
+    if as_json:
+        emit_json({"ok": not bad, "files": results})
+    elif bad:
+        n = sum(len(r["problems"]) for r in bad)
+        click.secho(f"{n} problem{'s' if n != 1 else ''} in {len(bad)} of {len(files)} "
+                    f"file{'s' if len(files) != 1 else ''}", err=True, fg="red")
+    if bad:
+        click.get_current_context().exit(EXIT_INPUT_ERROR)
+
+
+def _show_data(path: str) -> dict:
+    inst = read_instrument(path)
+    constructs, gates, items = [], [], []
+    for c in inst.constructs:
+        constructs.append({"construct_id": c.id, "label": c.label, "kind": c.kind,
+                           "scale": c.scale, "gate": c.gate.id if c.gate else None,
+                           "items": len(c.items)})
+        if c.gate is not None:
+            gates.append({"gate_id": c.gate.id, "construct_id": c.id,
+                          "question": c.gate.question, "options": list(c.gate.options),
+                          "open_when": list(c.gate.open_when)})
+        for it in c.items:
+            items.append({"item_id": it.id, "construct_id": c.id, "label": it.label,
+                          "reverse": it.reverse, "code": c.item_code(it.id)})
+    return {"id": inst.id, "version": inst.version, "title": inst.title,
+            "status": inst.status, "format_version": inst.format_version,
+            "counts": inst.counts(), "constructs": constructs, "gates": gates,
+            "items": items,
+            "scales": {sid: {"min": s.min, "max": s.max, "labels": dict(s.labels)}
+                       for sid, s in inst.scales.items()}}
+
+
+@instrument.command("show")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: id, version, title, status, counts, constructs, gates, "
+                   "items, scales.")
+def show_cmd(file: str, as_json: bool) -> None:
+    """Show an instrument's constructs, gates, items and counts.
+
+    \b
+    Example:
+      instrval instrument show instruments/iam/iam-2011.yaml
+      instrval instrument show instruments/bfi/bfi-1.0.yaml --json
+    """
+    d = _show_data(file)
+    if as_json:
+        emit_json(d)
+        return
+    n = d["counts"]
+    click.echo(click.style(f"{d['title']}", bold=True)
+               + f"  ({d['id']}@{d['version']}, {d['status']}, format {d['format_version']})")
+    click.echo(f"{n['constructs']} constructs, {n['items']} items, {n['gates']} gates")
+    click.echo()
+    echo_table(pd.DataFrame(d["constructs"]).fillna(""), title="Constructs")
+    if d["gates"]:
+        click.echo()
+        g = pd.DataFrame(d["gates"])
+        g["options"] = g["options"].map(", ".join)
+        g["open_when"] = g["open_when"].map(", ".join)
+        echo_table(g, title="Gates")
+    click.echo()
+    echo_table(pd.DataFrame(d["items"]), title="Items")
+
+
+@instrument.command("diff")
+@click.argument("old", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False))
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: old, new, counts, changes (change, item_id, construct_id, "
+                   "field, old, new).")
+def diff_cmd(old: str, new: str, as_json: bool) -> None:
+    """Show what changed from OLD to NEW, as a Markdown changelog.
+
+    Lists items added, removed, reworded and moved, gates and constructs added, removed
+    or changed, scale and metadata changes.
+
+    \b
+    Example:
+      instrval instrument diff iam-2011.yaml iam-2012.yaml
+      instrval instrument diff iam-2011.yaml iam-2012.yaml --json
+    """
+    from instrval.integrate.diff import instrument_diff
+
+    d = instrument_diff(read_instrument(old), read_instrument(new))
+    if as_json:
+        emit_json(d.to_dict())
+    else:
+        click.echo(d.to_markdown().rstrip())
+
+
+@instrument.command("schema")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write the schema to this file instead of printing it.")
+def schema_cmd(out: str | None) -> None:
+    """Print (or write) the JSON Schema of instrument files, for editors.
+
+    Point your editor at it to validate and complete instrument files, e.g. in VS Code
+    (YAML extension) put on the first line of a file:
+    "# yaml-language-server: $schema=instrument-1.0.schema.json".
+
+    \b
+    Example:
+      instrval instrument schema --out instrument-1.0.schema.json
+    """
+    from instrval.io.atomic import atomic_write_text
+    from instrval.io.schema import schema_text
+
+    text = schema_text()
+    if out:
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}")
+    else:
+        click.echo(text, nl=False)
+
+
+@instrument.command("export")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--format", "fmt", required=True,
+              type=click.Choice(["fhir", "redcap", "xlsform"]),
+              help="fhir: FHIR R4 Questionnaire (JSON); redcap: REDCap data dictionary "
+                   "(CSV); xlsform: XLSForm workbook (.xlsx).")
+@click.option("--out", required=True, type=click.Path(dir_okay=False),
+              help="The file to write.")
+@click.option("--base-url", default=None,
+              help="FHIR only: canonical base URL of your questionnaires "
+                   "(default urn:instrval:questionnaire).")
+def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
+    """Export an instrument to a survey platform format.
+
+    \b
+    Example:
+      instrval instrument export instruments/iam/iam-2011.yaml --format redcap --out iam.csv
+      instrval instrument export instruments/iam/iam-2011.yaml --format fhir --out iam.json
+      instrval instrument export instruments/iam/iam-2011.yaml --format xlsform --out iam.xlsx
+    """
+    from instrval.io.exports import export_instrument
+    from instrval.io.exports.fhir import write_fhir
+
+    inst = read_instrument(file)
+    if base_url is not None and fmt != "fhir":
+        raise ExportError("--base-url applies to --format fhir only")
+    p = write_fhir(inst, out, base_url=base_url) if fmt == "fhir" else \
+        export_instrument(inst, fmt, out)
+    click.echo(f"wrote {p} ({fmt}, {inst.label})")
+
+
+@instrument.command("import")
+@click.argument("dictionary", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True, type=click.Choice(["redcap"]),
+              help="The format of DICTIONARY (redcap: a REDCap data dictionary CSV).")
+@click.option("--id", "inst_id", required=True, help="Id of the instrument to build.")
+@click.option("--version", "version", required=True, help="Its version label.")
+@click.option("--title", default=None, help="Its title (default: the REDCap form name).")
+@click.option("--out", type=click.Path(dir_okay=False),
+              help="Write the instrument file here (.yaml or .json); default: print YAML.")
+def import_cmd(dictionary: str, source: str, inst_id: str, version: str,
+               title: str | None, out: str | None) -> None:
+    """Build an instrument file from a REDCap data dictionary.
+
+    Instrument metadata (description, source, licence...) is not in a data dictionary:
+    add it to the file written.
+
+    \b
+    Example:
+      instrval instrument import iam.csv --from redcap --id iam --version 2011 --out iam.yaml
+    """
+    from instrval.io.exports.redcap import import_redcap_dictionary
+
+    inst = import_redcap_dictionary(dictionary, id=inst_id, version=version, title=title)
+    if out:
+        write_instrument(inst, Path(out))
+        click.echo(f"wrote {out} ({inst.label}: {inst.counts()['items']} items)")
+    else:
+        click.echo(dumps_instrument(inst), nl=False)

@@ -54,6 +54,11 @@ RULE_SOURCES: dict[str, str] = {
         "challenged its representativeness (unclear, misread, irrelevant)."
     ),
     "quote_count": "instrval default: exemplar quotes shown per item.",
+    "content_share_min": (
+        "COSMIN content validity criteria (Terwee et al. 2018): relevance, comprehensiveness "
+        "and comprehensibility are rated sufficient when at least 85% of the items meet "
+        "the criterion."
+    ),
 }
 
 
@@ -84,6 +89,7 @@ class DecisionRules:
     qual_min_participants: int = 2
     qual_max_challenge_share: float = 0.5
     quote_count: int = 2
+    content_share_min: float = 0.85
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None, *, file: str | None = None,

@@ -248,12 +248,15 @@ def _lbfgsb(fun, start: np.ndarray, upper: float, max_iter: int) -> tuple[np.nda
                             options={"maxiter": max_iter, "ftol": 1e-14, "gtol": 1e-10,
                                      "maxcor": 10})
     psi = np.clip(res.x * scale, _LOWER, upper)
-    converged = bool(res.success) or res.nit < max_iter and res.status != 1
-    return psi, bool(converged and res.status != 1), int(res.nit)
+    # status 1: iteration limit; 2 (abnormal line search) happens at the optimum with
+    # tolerances this tight and is not a failure
+    return psi, res.status != 1, int(res.nit)
 
 
 def _extract(R: np.ndarray, k: int, method: str, max_iter: int, min_err: float
-             ) -> tuple[np.ndarray, bool, int]:
+             ) -> tuple[np.ndarray, bool, int, np.ndarray | None]:
+    """Unrotated loadings, converged, iterations and (pa only) psych's ``values``: the
+    eigenvalues of the reduced matrix at the start of the last iteration."""
     p = R.shape[0]
     s = smc(R)
     if method in ("minres", "ml"):
@@ -266,7 +269,7 @@ def _extract(R: np.ndarray, k: int, method: str, max_iter: int, min_err: float
         else:
             psi, conv, nit = _lbfgsb(lambda x: _ml_obj(x, R, k), start, upper, max_iter)
             L = _ml_loadings(psi, R, k)
-        return L, conv, nit
+        return L, conv, nit, None
     # principal axes, psych's loop
     Rm = R.copy()
     Rm[np.diag_indices_from(Rm)] = s
@@ -275,6 +278,7 @@ def _extract(R: np.ndarray, k: int, method: str, max_iter: int, min_err: float
     i = 1
     converged = True
     L = np.zeros((p, k))
+    ev = np.zeros(p)
     while err > min_err:
         ev, vec = _eigh_desc(Rm)
         with np.errstate(invalid="ignore"):
@@ -294,7 +298,7 @@ def _extract(R: np.ndarray, k: int, method: str, max_iter: int, min_err: float
             break
         if i > max_iter:
             break
-    return L, converged, i - 1
+    return L, converged, i - 1, ev
 
 
 # ------------------------------------------------------------------ fit
@@ -532,7 +536,7 @@ def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str 
     ...                  index=list("abcd"), columns=list("abcd"))
     >>> res = efa(R, n_factors=1, n_obs=200)
     >>> round(float(res.loadings.loc[0, "MR1"]), 3)
-    0.749
+    0.73
     """
     if method not in METHODS:
         raise StatisticsError(f"unknown method {method!r}; choose one of {', '.join(METHODS)}")
@@ -570,7 +574,7 @@ def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str 
             warn("the correlation matrix is not positive definite; fit statistics use a "
                  "smoothed matrix (psych::cor.smooth)", SmoothingWarning)
 
-    L0, conv, nit = _extract(R, k, method, max_iter, min_err)
+    L0, conv, nit, pa_values = _extract(R, k, method, max_iter, min_err)
     if not conv:
         warn(f"{method} extraction did not converge in {max_iter} iterations",
              ConvergenceWarning)
@@ -584,7 +588,7 @@ def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str 
     e_values = _eigh_desc(R)[0]
     Sred = R.copy()
     np.fill_diagonal(Sred, h2)
-    values = _eigh_desc(Sred)[0]
+    values = _eigh_desc(Sred)[0] if pa_values is None else pa_values
 
     rot = rotate(L0, rotation)
     if not rot.converged:

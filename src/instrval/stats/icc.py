@@ -45,6 +45,15 @@ _DESCRIPTIONS = (
 NAN_POLICIES = ("raise", "omit")
 
 
+def _show(v: Any) -> str:
+    """repr of a value for messages: numpy scalars as plain Python, 2.0 as 2."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return repr(v)
+
+
 def _f(v: Any) -> float | None:
     f = float(v)
     return None if math.isnan(f) or math.isinf(f) else f
@@ -122,12 +131,13 @@ def _to_wide(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> pd.
     blank = d[targets].isna() | d[raters].isna()
     if blank.any():
         i = d.index[blank.to_numpy()][0]
-        raise StatisticsError(f"row index {i!r} has no target or rater id")
+        raise StatisticsError(f"row index {_show(i)} has no target or rater id")
     dup = d.duplicated(subset=[targets, raters], keep=False)
     if dup.any():
         first = d[dup].iloc[0]
         raise StatisticsError(
-            f"target {first[targets]!r} was rated more than once by rater {first[raters]!r}; "
+            f"target {_show(first[targets])} was rated more than once by rater "
+            f"{_show(first[raters])}; "
             "the ICC needs one rating per target and rater"
         )
     return d.pivot(index=targets, columns=raters, values=ratings)
@@ -199,16 +209,14 @@ def icc(
         raise StatisticsError(
             "give all of targets=, raters= and ratings= (long form) or none of them (wide form)"
         )
-    if all(given):
-        wide = _to_wide(data, targets, raters, ratings)  # type: ignore[arg-type]
-    else:
-        wide = data
+    wide = _to_wide(data, targets, raters, ratings) if all(given) else data  # type: ignore[arg-type]
     num = wide.apply(pd.to_numeric, errors="coerce")
     bad = num.isna() & wide.notna()
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
         raise StatisticsError(
-            f"rating {wide.iloc[r, c]!r} (target {wide.index[r]!r}, rater {wide.columns[c]!r}) "
+            f"rating {_show(wide.iloc[r, c])} (target {_show(wide.index[r])}, rater "
+            f"{_show(wide.columns[c])}) "
             "is not a number"
         )
     num = num.astype("float64")
@@ -219,7 +227,7 @@ def icc(
             t = num.index[incomplete.to_numpy()][0]
             raise StatisticsError(
                 f"{int(incomplete.sum())} target(s) lack a rating from some rater (first: "
-                f"{t!r}); the ICC needs a complete targets x raters table. Pass "
+                f"{_show(t)}); the ICC needs a complete targets x raters table. Pass "
                 "nan_policy='omit' to drop them"
             )
         dropped = tuple(num.index[incomplete.to_numpy()])

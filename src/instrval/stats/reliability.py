@@ -70,6 +70,15 @@ _ITEM_COLUMNS = [
 ]
 
 
+def _show(v: Any) -> str:
+    """repr of a value for messages: numpy scalars as plain Python, 2.0 as 2."""
+    if isinstance(v, np.generic):
+        v = v.item()
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    return repr(v)
+
+
 def _f(v: Any) -> float | None:
     """A plain float for JSON; NaN/inf -> None."""
     if v is None:
@@ -187,10 +196,7 @@ def _numeric_items(data: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFr
         raise StatisticsError(
             f"data must be a pandas DataFrame or a 2-d numpy array, got {type(data).__name__}"
         )
-    if items is None:
-        items = [str(c) for c in data.columns]
-    else:
-        items = [str(i) for i in items]
+    items = [str(c) for c in data.columns] if items is None else [str(i) for i in items]
     dup = sorted({i for i in items if items.count(i) > 1})
     if dup:
         raise StatisticsError(f"items listed more than once: {', '.join(dup)}")
@@ -214,8 +220,8 @@ def _numeric_items(data: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFr
             bad = bad[bad.astype(str).str.strip() != ""]
             if len(bad):
                 raise StatisticsError(
-                    f"item {i!r} has non-numeric value {bad.iloc[0]!r} (row index "
-                    f"{bad.index[0]!r}); item values must be numbers"
+                    f"item {i!r} has non-numeric value {_show(bad.iloc[0])} (row index "
+                    f"{_show(bad.index[0])}); item values must be numbers"
                 )
             out[i] = conv.astype("float64")
     x = pd.DataFrame(out, index=data.index)
@@ -562,7 +568,7 @@ def kr20(data: pd.DataFrame, *, items: Sequence[str] | None = None, **kw: Any) -
         bad = vals[~vals.isin([0.0, 1.0])]
         if len(bad):
             raise StatisticsError(
-                f"KR-20 needs binary items coded 0/1; item {col!r} has value {bad.iloc[0]!r}"
+                f"KR-20 needs binary items coded 0/1; item {col!r} has value {_show(bad.iloc[0])}"
             )
     return cronbach_alpha(x, **kw)
 

@@ -1,0 +1,202 @@
+"""An evidence summary structured like the COSMIN criteria for good measurement properties.
+
+Each measurement property the data speak to gets a rating -- ``sufficient``,
+``insufficient`` or ``indeterminate`` -- with the numbers behind it and the criterion used.
+Thresholds come from :class:`~instrval.model.rules.DecisionRules`.
+
+* **Content validity** (Terwee et al. 2018, COSMIN methodology for content validity):
+  *relevance* -- sufficient when at least ``content_share_min`` (85%) of the items are
+  relevant (relevance ratio >= ``relevance_min``; with an expert panel also I-CVI >=
+  ``i_cvi_min``); *comprehensiveness* -- sufficient when the interviews raised no missing
+  concept that reached ``qual_min_participants`` participants and was not settled by the
+  experts; *comprehensibility* -- sufficient when at least ``content_share_min`` of the
+  items discussed were found representative (not misread or unclear).
+* **Structural validity** (Prinsen et al. 2018, after Hu & Bentler 1999): sufficient when
+  CFI or TLI > ``cfi_min``, or RMSEA < ``rmsea_max``, or SRMR < ``srmr_max``;
+  insufficient otherwise; indeterminate without a CFA.
+* **Internal consistency** (Prinsen et al. 2018): sufficient when structural validity is
+  sufficient and Cronbach's alpha >= ``alpha_min`` for every scale; insufficient when
+  structural validity is sufficient and some alpha is lower; indeterminate otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from instrval.model.rules import DecisionRules
+
+__all__ = ["CosminSummary", "cosmin_summary", "RATINGS"]
+
+RATINGS = ("sufficient", "insufficient", "indeterminate")
+COLUMNS = ("property", "aspect", "rating", "evidence", "criterion")
+
+
+@dataclass(frozen=True)
+class CosminSummary:
+    """One row per property/aspect: ``property``, ``aspect``, ``rating``, ``evidence``
+    (the numbers, as text), ``criterion``; ``values`` holds the numbers per aspect."""
+
+    table: pd.DataFrame
+    values: Mapping[str, Mapping[str, Any]]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.table.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        rows = self.table.to_dict(orient="records")
+        for r in rows:
+            r["values"] = dict(self.values.get(r["aspect"], {}))
+        return {"rows": rows}
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.1f}%"
+
+
+def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
+                   cfa: Any = None, content_validity: Any = None,
+                   rules: DecisionRules | None = None) -> CosminSummary:
+    """Rate the measurement properties the data speak to (see the module docstring).
+
+    Parameters
+    ----------
+    joint : JointDisplay
+    reliability : mapping of construct id to AlphaResult, optional
+    cfa : CFAResult, optional
+        ``fit`` with ``cfi``, ``tli``, ``rmsea``, ``srmr``.
+    content_validity : result, optional
+        Its ``items`` with ``i_cvi`` (the joint display has them already).
+    rules : DecisionRules, optional
+    """
+    rules = rules or DecisionRules()
+    t = joint.items
+    items = t[t["row_type"] == "item"]
+    rows: list[dict[str, Any]] = []
+    values: dict[str, dict[str, Any]] = {}
+    share = rules.content_share_min
+
+    # -- relevance
+    rel = items["relevant"].dropna()
+    icvi = pd.to_numeric(items["i_cvi"], errors="coerce").dropna()
+    if len(rel) or len(icvi):
+        ok = pd.Series(True, index=items.index)
+        parts = []
+        n_judged = 0
+        if len(rel):
+            ok &= items["relevant"].map(lambda v: v is not False)
+            parts.append(f"{int(rel.astype(bool).sum())} of {len(rel)} items have a "
+                         f"relevance ratio >= {_pct(rules.relevance_min)}")
+            n_judged = len(rel)
+        if len(icvi):
+            low = pd.to_numeric(items["i_cvi"], errors="coerce") < rules.i_cvi_min
+            ok &= ~low.fillna(False)
+            parts.append(f"{int((icvi >= rules.i_cvi_min).sum())} of {len(icvi)} items have "
+                         f"I-CVI >= {rules.i_cvi_min:g}")
+            n_judged = max(n_judged, len(icvi))
+        judged = items.index[items["relevant"].notna()
+                             | pd.to_numeric(items["i_cvi"], errors="coerce").notna()]
+        frac = float(ok.loc[judged].mean()) if len(judged) else float("nan")
+        rating = "sufficient" if frac >= share else "insufficient"
+        values["relevance"] = {"items_judged": int(n_judged), "share_relevant": frac}
+        rows.append({"property": "content validity", "aspect": "relevance", "rating": rating,
+                     "evidence": "; ".join(parts) + f" ({_pct(frac)} meet every criterion)",
+                     "criterion": f">= {_pct(share)} of items relevant"})
+    else:
+        rows.append(_indeterminate("content validity", "relevance",
+                                   "no relevance ratios and no expert panel"))
+
+    # -- comprehensiveness
+    discussed = items["qual_participants"].map(lambda v: v is not None and v == v and v > 0)
+    mc = t[t["row_type"] == "missing_concept"]
+    if bool(discussed.any()) or len(mc):
+        cand = mc[mc["proposed"] == "add"]
+        unsettled = cand[cand["decision"] != "add"]
+        unsettled = unsettled[unsettled["decided_by"] != "expert"]
+        added = int((mc["decision"] == "add").sum())
+        rating = "sufficient" if unsettled.empty else "insufficient"
+        values["comprehensiveness"] = {"missing_concepts": int(len(mc)),
+                                       "candidates": int(len(cand)), "added": added,
+                                       "unsettled": int(len(unsettled))}
+        rows.append({
+            "property": "content validity", "aspect": "comprehensiveness", "rating": rating,
+            "evidence": (f"{len(mc)} missing concept(s) raised, {len(cand)} by >= "
+                         f"{rules.qual_min_participants} participants; {added} added by the "
+                         f"experts; {len(unsettled)} unsettled"),
+            "criterion": "no missing concept left unsettled"})
+    else:
+        rows.append(_indeterminate("content validity", "comprehensiveness",
+                                   "no qualitative evidence"))
+
+    # -- comprehensibility
+    rep = items["representative"].dropna()
+    if len(rep):
+        frac = float(rep.astype(bool).mean())
+        values["comprehensibility"] = {"items_judged": int(len(rep)),
+                                       "share_representative": frac}
+        rows.append({
+            "property": "content validity", "aspect": "comprehensibility",
+            "rating": "sufficient" if frac >= share else "insufficient",
+            "evidence": (f"{int(rep.astype(bool).sum())} of {len(rep)} items discussed were "
+                         f"understood as intended ({_pct(frac)})"),
+            "criterion": f">= {_pct(share)} of items understood as intended"})
+    else:
+        rows.append(_indeterminate("content validity", "comprehensibility",
+                                   "no qualitative verdicts"))
+
+    # -- structural validity
+    structural_ok = False
+    fit = getattr(cfa, "fit", None) if cfa is not None else None
+    if fit:
+        cfi, tli = fit.get("cfi"), fit.get("tli")
+        rmsea, srmr = fit.get("rmsea"), fit.get("srmr")
+        checks = []
+        if cfi is not None:
+            checks.append(cfi > rules.cfi_min)
+        if tli is not None:
+            checks.append(tli > rules.cfi_min)
+        if rmsea is not None:
+            checks.append(rmsea < rules.rmsea_max)
+        if srmr is not None:
+            checks.append(srmr < rules.srmr_max)
+        structural_ok = any(checks)
+        values["structural validity"] = {k: fit.get(k) for k in ("chi2", "df", "cfi", "tli",
+                                                                  "rmsea", "srmr")}
+        ev = ", ".join(f"{k.upper()} = {fit[k]:.3f}" for k in ("cfi", "tli", "rmsea", "srmr")
+                       if fit.get(k) is not None)
+        rows.append({
+            "property": "structural validity", "aspect": "structural validity",
+            "rating": "sufficient" if structural_ok else "insufficient", "evidence": ev,
+            "criterion": (f"CFI or TLI > {rules.cfi_min:g}, or RMSEA < {rules.rmsea_max:g}, "
+                          f"or SRMR < {rules.srmr_max:g}")})
+    else:
+        rows.append(_indeterminate("structural validity", "structural validity",
+                                   "no confirmatory factor analysis"))
+
+    # -- internal consistency
+    if reliability:
+        alphas = {cid: float(r.alpha) for cid, r in reliability.items()}
+        low = [cid for cid, a in alphas.items() if not a >= rules.alpha_min]
+        values["internal consistency"] = {"alpha": alphas}
+        ev = ", ".join(f"{cid}: alpha = {a:.3f}" for cid, a in alphas.items())
+        if not structural_ok:
+            rating = "indeterminate"
+            ev += " (structural validity not shown sufficient)"
+        else:
+            rating = "insufficient" if low else "sufficient"
+        rows.append({"property": "internal consistency", "aspect": "internal consistency",
+                     "rating": rating, "evidence": ev,
+                     "criterion": (f"sufficient structural validity and alpha >= "
+                                   f"{rules.alpha_min:g} per scale")})
+    else:
+        rows.append(_indeterminate("internal consistency", "internal consistency",
+                                   "no reliability analysis"))
+    return CosminSummary(pd.DataFrame(rows, columns=list(COLUMNS)), values)
+
+
+def _indeterminate(prop: str, aspect: str, why: str) -> dict[str, Any]:
+    return {"property": prop, "aspect": aspect, "rating": "indeterminate",
+            "evidence": why, "criterion": "not assessable from the data given"}

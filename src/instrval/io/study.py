@@ -1,0 +1,533 @@
+"""Study files: one YAML file naming everything ``instrval report`` needs.
+
+A study file names the instrument, the rating export (with its column mapping), the
+coding table and codebook, an optional expert panel, the decision rules, the expert
+decisions, a seed and the output folder. Relative paths resolve against the folder of the
+study file. The file has its own ``format_version`` (:data:`STUDY_FORMAT_VERSION`).
+
+Example (``examples/iam/study.yaml``)::
+
+    format_version: "1.0"
+    title: Content validation of the IAM (physician version), 2012 ratings
+    authors: [instrval example]
+    instrument: ../../instruments/iam/iam-2011.yaml
+    ratings:
+      file: data/iam-ratings-2012.csv.gz
+      generate_if_missing: iam      # generate the seeded example export when absent
+    coding: coding/segments.csv
+    codebook: coding/codebook.yaml
+    decisions: expert_decisions.csv
+    rules: {relevance_min: 0.10}
+    seed: 2012
+    timestamp: "2014-06-30T12:00:00+00:00"
+    revision: {version: "2014", status: draft}
+    analyses: {reliability: auto, efa: auto, cfa: auto}
+    output: report
+
+Every problem (unknown keys with a did-you-mean hint, values of the wrong type, files that
+do not exist) is collected into one :class:`~instrval.errors.StudyError` naming the file,
+the key and its line.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from instrval.errors import Problem, StudyError
+from instrval.model.rules import DecisionRules
+
+__all__ = [
+    "STUDY_FORMAT_VERSION",
+    "STUDY_KEYS",
+    "Study",
+    "RatingsSpec",
+    "Analyses",
+    "read_study",
+    "study_from_mapping",
+]
+
+#: The study-file format this version of instrval reads and writes.
+STUDY_FORMAT_VERSION = "1.0"
+
+#: Allowed keys, per mapping of the study file.
+STUDY_KEYS: dict[str, tuple[str, ...]] = {
+    "study": (
+        "format_version", "title", "authors", "description", "instrument", "ratings",
+        "coding", "codebook", "panel", "decisions", "rules", "seed", "timestamp",
+        "revision", "analyses", "pinned_quotes", "output",
+    ),
+    "ratings": ("file", "format", "mapping", "dictionary", "strict", "generate_if_missing",
+                "generate_seed"),
+    "coding": ("file", "format"),
+    "revision": ("version", "status"),
+    "analyses": ("descriptives", "relevance", "reliability", "efa", "cfa", "n_boot",
+                 "parallel_iter"),
+}
+
+_AUTO_OFF = ("auto", "off")
+_GENERATORS = ("iam",)
+_STATUSES = ("draft", "validated", "retired")
+
+
+@dataclass(frozen=True)
+class RatingsSpec:
+    """Where the ratings come from.
+
+    ``generate_if_missing="iam"`` generates the seeded IAM example export into ``file``
+    when that file does not exist (see :func:`instrval.datasets.iam.generate_iam_ratings`).
+    """
+
+    file: Path
+    format: str | None = None
+    mapping: Any = None
+    dictionary: Path | None = None
+    strict: bool = False
+    generate_if_missing: str | None = None
+    generate_seed: int | None = None
+
+
+@dataclass(frozen=True)
+class Analyses:
+    """Which analyses run. ``auto`` runs an analysis when the data allow it.
+
+    ``efa``: ``"auto"`` (one factor per Likert construct), ``"off"``, or a number of
+    factors. ``n_boot``: bootstrap replicates of the cluster interval of the relevance
+    ratio. ``parallel_iter``: simulated data sets in the parallel analysis.
+    """
+
+    descriptives: str = "auto"
+    relevance: str = "auto"
+    reliability: str = "auto"
+    efa: str | int = "auto"
+    cfa: str = "auto"
+    n_boot: int = 1000
+    parallel_iter: int = 20
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"descriptives": self.descriptives, "relevance": self.relevance,
+                "reliability": self.reliability, "efa": self.efa, "cfa": self.cfa,
+                "n_boot": self.n_boot, "parallel_iter": self.parallel_iter}
+
+
+@dataclass(frozen=True)
+class Study:
+    """Everything one validation report needs (paths are absolute).
+
+    Build it with :func:`read_study` (from a file) or :func:`study_from_mapping` (from
+    options, e.g. command-line flags); change it with :meth:`replace`.
+    """
+
+    instrument: Path
+    ratings: RatingsSpec | None = None
+    coding: Path | None = None
+    coding_format: str | None = None
+    codebook: Path | None = None
+    panel: Path | None = None
+    decisions: Path | None = None
+    rules: DecisionRules = field(default_factory=DecisionRules)
+    seed: int = 0
+    timestamp: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    description: str | None = None
+    revision_version: str | None = None
+    revision_status: str = "draft"
+    analyses: Analyses = field(default_factory=Analyses)
+    pinned_quotes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    output: Path | None = None
+    file: Path | None = None
+    base_dir: Path = field(default_factory=Path.cwd)
+    format_version: str = STUDY_FORMAT_VERSION
+
+    def replace(self, **changes: Any) -> Study:
+        """Return a copy with some fields changed."""
+        return replace(self, **changes)
+
+    def display_path(self, path: Path | None) -> str | None:
+        """A path as shown in reports: relative to the study folder when inside it
+        (so that reports do not depend on where the repository was cloned)."""
+        if path is None:
+            return None
+        try:
+            return Path(os.path.relpath(path, self.base_dir)).as_posix()
+        except ValueError:  # another drive on Windows
+            return Path(path).as_posix()
+
+    def input_files(self) -> dict[str, Path]:
+        """The input files by role (``instrument``, ``ratings``, ...), those that are set."""
+        out: dict[str, Path] = {"instrument": self.instrument}
+        if self.ratings is not None:
+            out["ratings"] = self.ratings.file
+            if isinstance(self.ratings.mapping, Path):
+                out["ratings_mapping"] = self.ratings.mapping
+            if self.ratings.dictionary is not None:
+                out["ratings_dictionary"] = self.ratings.dictionary
+        for role in ("coding", "codebook", "panel", "decisions"):
+            p = getattr(self, role)
+            if p is not None:
+                out[role] = p
+        if self.file is not None:
+            out["study"] = self.file
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """The study as plain data (paths as shown in reports)."""
+        r = self.ratings
+        return {
+            "format_version": self.format_version,
+            "title": self.title,
+            "authors": list(self.authors),
+            "file": self.display_path(self.file),
+            "instrument": self.display_path(self.instrument),
+            "ratings": None if r is None else {
+                "file": self.display_path(r.file), "format": r.format,
+                "mapping": self.display_path(r.mapping) if isinstance(r.mapping, Path)
+                else r.mapping,
+                "dictionary": self.display_path(r.dictionary), "strict": r.strict,
+                "generate_if_missing": r.generate_if_missing,
+                "generate_seed": r.generate_seed},
+            "coding": self.display_path(self.coding),
+            "codebook": self.display_path(self.codebook),
+            "panel": self.display_path(self.panel),
+            "decisions": self.display_path(self.decisions),
+            "seed": self.seed,
+            "timestamp": self.timestamp,
+            "revision": {"version": self.revision_version, "status": self.revision_status},
+            "analyses": self.analyses.to_dict(),
+            "rules": self.rules.to_dict(),
+        }
+
+
+# ---------------------------------------------------------------------- reading
+def read_study(path: str | os.PathLike[str]) -> Study:
+    """Read and check a study file.
+
+    Parameters
+    ----------
+    path : path-like
+        A YAML (or JSON) study file. Relative paths in it resolve against its folder.
+
+    Returns
+    -------
+    Study
+
+    Raises
+    ------
+    StudyError
+        Listing every problem: unknown keys (with a did-you-mean hint), wrong types,
+        input files that do not exist; each names the file, the key and the line.
+
+    Examples
+    --------
+    >>> from instrval.io.study import read_study
+    >>> study = read_study("examples/iam/study.yaml")  # doctest: +SKIP
+    >>> study.rules.relevance_min  # doctest: +SKIP
+    0.1
+    """
+    from instrval.io.yamlfile import load_document
+
+    p = Path(path)
+    doc = load_document(p, error=StudyError, what="study file")
+    return study_from_mapping(doc.data, base_dir=p.resolve().parent, file=p.resolve(),
+                              lines=doc.lines, display_file=str(path))
+
+
+def study_from_mapping(data: Mapping[str, Any], *, base_dir: str | os.PathLike[str] | None = None,
+                       file: Path | None = None, lines: Mapping[str, int] | None = None,
+                       display_file: str | None = None, check_files: bool = True) -> Study:
+    """Build a :class:`Study` from plain data (a study file's content, or options).
+
+    Parameters
+    ----------
+    data : mapping
+        The keys of a study file (see the module docstring).
+    base_dir : path-like, optional
+        Folder relative paths resolve against (default: the current folder).
+    check_files : bool
+        Check that named input files exist.
+    """
+    c = _Checker(display_file or (str(file) if file else None), lines or {},
+                 Path(base_dir) if base_dir is not None else Path.cwd())
+    if not isinstance(data, Mapping):
+        c.add("", "not_mapping", "a study file must be a mapping of keys to values")
+        raise StudyError.from_problems(c.problems, c.file or "study")
+    c.keys(data, "", "study")
+    fv = data.get("format_version", STUDY_FORMAT_VERSION)
+    if str(fv) != STUDY_FORMAT_VERSION:
+        c.add("format_version", "unsupported_format_version",
+              f"study format_version {fv!r} is not supported; this instrval reads "
+              f"{STUDY_FORMAT_VERSION!r}", fv)
+
+    instrument = c.path(data.get("instrument"), "instrument", required=True,
+                        check=check_files)
+    ratings = c.ratings(data.get("ratings"), check=check_files)
+    coding, coding_format = None, None
+    raw_coding = data.get("coding")
+    if isinstance(raw_coding, Mapping):
+        c.keys(raw_coding, "coding", "coding")
+        coding = c.path(raw_coding.get("file"), "coding.file", required=True,
+                        check=check_files)
+        coding_format = c.string(raw_coding.get("format"), "coding.format")
+    else:
+        coding = c.path(raw_coding, "coding", check=check_files)
+    codebook = c.path(data.get("codebook"), "codebook", check=check_files)
+    panel = c.path(data.get("panel"), "panel", check=check_files)
+    decisions = c.path(data.get("decisions"), "decisions", check=check_files)
+    output = c.path(data.get("output"), "output", check=False)
+
+    rules = DecisionRules()
+    if data.get("rules") is not None:
+        if not isinstance(data["rules"], Mapping):
+            c.add("rules", "wrong_type", "rules must be a mapping of rule names to numbers",
+                  data["rules"])
+        else:
+            try:
+                rules = DecisionRules.from_mapping(data["rules"], file=c.file)
+            except StudyError as exc:
+                for pr in exc.problems:
+                    c.problems.append(replace(pr, line=c.line(pr.key or "rules"),
+                                              message=_hint(pr, _rule_names())))
+    seed = c.integer(data.get("seed", 0), "seed")
+    timestamp = c.timestamp(data.get("timestamp"), "timestamp")
+    title = c.string(data.get("title"), "title")
+    description = c.string(data.get("description"), "description")
+    authors = c.authors(data.get("authors"))
+    rev_version, rev_status = None, "draft"
+    rev = data.get("revision")
+    if rev is not None:
+        if not isinstance(rev, Mapping):
+            c.add("revision", "wrong_type", "revision must be a mapping with version and status",
+                  rev)
+        else:
+            c.keys(rev, "revision", "revision")
+            if rev.get("version") is not None:
+                rev_version = str(rev["version"]).strip() or None
+            st = rev.get("status", "draft")
+            if st not in _STATUSES:
+                c.add("revision.status", "invalid_value",
+                      f"revision.status must be one of {', '.join(_STATUSES)}; got {st!r}", st)
+            else:
+                rev_status = st
+    analyses = c.analyses(data.get("analyses"))
+    pinned = c.pinned(data.get("pinned_quotes"))
+    if c.problems:
+        raise StudyError.from_problems(c.problems, c.file or "study")
+    return Study(
+        instrument=instrument, ratings=ratings, coding=coding, coding_format=coding_format,
+        codebook=codebook, panel=panel, decisions=decisions, rules=rules,
+        seed=seed if seed is not None else 0, timestamp=timestamp, title=title,
+        authors=authors, description=description, revision_version=rev_version,
+        revision_status=rev_status, analyses=analyses, pinned_quotes=pinned, output=output,
+        file=file, base_dir=c.base, format_version=STUDY_FORMAT_VERSION)
+
+
+def _rule_names() -> list[str]:
+    from dataclasses import fields
+
+    return [f.name for f in fields(DecisionRules)]
+
+
+def _hint(problem: Problem, known: Sequence[str]) -> str:
+    if problem.reason != "unknown_key" or not isinstance(problem.value, str):
+        return problem.message
+    close = difflib.get_close_matches(problem.value, list(known), n=1)
+    if close:
+        return f"unknown rule {problem.value!r}; did you mean {close[0]!r}?"
+    return problem.message
+
+
+class _Checker:
+    def __init__(self, file: str | None, lines: Mapping[str, int], base: Path):
+        self.file = file
+        self.lines = lines
+        self.base = base
+        self.problems: list[Problem] = []
+
+    def line(self, key: str) -> int | None:
+        k = key
+        while k:
+            if k in self.lines:
+                return self.lines[k]
+            k = k.rpartition(".")[0]
+        return None
+
+    def add(self, key: str, reason: str, message: str, value: Any = None) -> None:
+        self.problems.append(Problem(reason, message, file=self.file, key=key or "(top level)",
+                                     line=self.line(key), value=value))
+
+    def keys(self, mapping: Mapping[str, Any], prefix: str, kind: str) -> None:
+        allowed = STUDY_KEYS[kind]
+        for k in mapping:
+            if k not in allowed:
+                key = f"{prefix}.{k}" if prefix else str(k)
+                close = difflib.get_close_matches(str(k), allowed, n=1)
+                hint = f"; did you mean {close[0]!r}?" if close else \
+                    f"; allowed keys: {', '.join(allowed)}"
+                self.add(key, "unknown_key", f"unknown key {k!r}{hint}", k)
+
+    def path(self, value: Any, key: str, *, required: bool = False,
+             check: bool = True) -> Path | None:
+        if value is None:
+            if required:
+                self.add(key, "missing_key", f"{key} is required: the path of a file")
+            return None
+        if not isinstance(value, (str, os.PathLike)) or not str(value).strip():
+            self.add(key, "wrong_type", f"{key} must be a file path, got {value!r}", value)
+            return None
+        p = Path(value)
+        if not p.is_absolute():
+            p = self.base / p
+        p = Path(os.path.normpath(p))
+        if check and not p.exists():
+            self.add(key, "file_not_found", f"{key}: file not found: {value}", str(value))
+        return p
+
+    def string(self, value: Any, key: str) -> str | None:
+        if value is None:
+            return None
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            self.add(key, "wrong_type", f"{key} must be text, got {value!r}", value)
+            return None
+        return str(value)
+
+    def integer(self, value: Any, key: str) -> int | None:
+        if value is None:
+            return None
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            self.add(key, "wrong_type", f"{key} must be a whole number >= 0, got {value!r}",
+                     value)
+            return None
+        return int(value)
+
+    def timestamp(self, value: Any, key: str) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, datetime):
+            return value.isoformat()
+        try:
+            return normalise_timestamp(str(value))
+        except ValueError:
+            self.add(key, "invalid_value",
+                     f"{key} must be an ISO 8601 date-time such as 2014-06-30T12:00:00Z, "
+                     f"got {value!r}", value)
+            return None
+
+    def authors(self, value: Any) -> tuple[str, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, Sequence) and all(isinstance(a, str) for a in value):
+            return tuple(value)
+        self.add("authors", "wrong_type", "authors must be a name or a list of names", value)
+        return ()
+
+    def ratings(self, value: Any, *, check: bool) -> RatingsSpec | None:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            p = self.path(value, "ratings", check=check)
+            return RatingsSpec(file=p) if p is not None else None
+        self.keys(value, "ratings", "ratings")
+        gen = value.get("generate_if_missing")
+        if gen is not None and gen not in _GENERATORS:
+            self.add("ratings.generate_if_missing", "invalid_value",
+                     f"ratings.generate_if_missing must be one of {', '.join(_GENERATORS)}; "
+                     f"got {gen!r}", gen)
+            gen = None
+        p = self.path(value.get("file"), "ratings.file", required=True,
+                      check=check and gen is None)
+        mapping = value.get("mapping")
+        if mapping is not None and not isinstance(mapping, Mapping):
+            mapping = self.path(mapping, "ratings.mapping", check=check)
+        dictionary = self.path(value.get("dictionary"), "ratings.dictionary", check=check)
+        strict = value.get("strict", False)
+        if not isinstance(strict, bool):
+            self.add("ratings.strict", "wrong_type", "ratings.strict must be true or false",
+                     strict)
+            strict = False
+        fmt = self.string(value.get("format"), "ratings.format")
+        gseed = self.integer(value.get("generate_seed"), "ratings.generate_seed")
+        if p is None:
+            return None
+        return RatingsSpec(file=p, format=fmt, mapping=mapping, dictionary=dictionary,
+                           strict=strict, generate_if_missing=gen, generate_seed=gseed)
+
+    def analyses(self, value: Any) -> Analyses:
+        if value is None:
+            return Analyses()
+        if not isinstance(value, Mapping):
+            self.add("analyses", "wrong_type", "analyses must be a mapping", value)
+            return Analyses()
+        self.keys(value, "analyses", "analyses")
+        out: dict[str, Any] = {}
+        for name in ("descriptives", "relevance", "reliability", "cfa"):
+            if name in value:
+                v = value[name]
+                if v not in _AUTO_OFF:
+                    self.add(f"analyses.{name}", "invalid_value",
+                             f"analyses.{name} must be auto or off, got {v!r}", v)
+                else:
+                    out[name] = v
+        if "efa" in value:
+            v = value["efa"]
+            if isinstance(v, Mapping):
+                f = v.get("factors")
+                extra = [k for k in v if k != "factors"]
+                if extra:
+                    self.add("analyses.efa", "unknown_key",
+                             f"analyses.efa takes only 'factors'; got {', '.join(map(str, extra))}",
+                             extra[0])
+                v = f
+            if isinstance(v, int) and not isinstance(v, bool) and v >= 1:
+                out["efa"] = int(v)
+            elif v in _AUTO_OFF:
+                out["efa"] = v
+            else:
+                self.add("analyses.efa", "invalid_value",
+                         f"analyses.efa must be auto, off or {{factors: N}} with N >= 1, "
+                         f"got {v!r}", v)
+        for name in ("n_boot", "parallel_iter"):
+            if name in value:
+                n = self.integer(value[name], f"analyses.{name}")
+                if n is not None:
+                    out[name] = n
+        return Analyses(**out)
+
+    def pinned(self, value: Any) -> dict[str, tuple[str, ...]]:
+        if value is None:
+            return {}
+        if not isinstance(value, Mapping):
+            self.add("pinned_quotes", "wrong_type",
+                     "pinned_quotes must map item ids to lists of segment ids", value)
+            return {}
+        out = {}
+        for k, v in value.items():
+            if isinstance(v, (str, int)):
+                v = [v]
+            if not isinstance(v, Sequence):
+                self.add(f"pinned_quotes.{k}", "wrong_type",
+                         "pinned_quotes values must be segment ids", v)
+                continue
+            out[str(k)] = tuple(str(s) for s in v)
+        return out
+
+
+def normalise_timestamp(text: str) -> str:
+    """Parse an ISO 8601 date or date-time and return it in ``isoformat()`` form.
+
+    A ``Z`` suffix is read as UTC; a plain date becomes midnight.
+
+    >>> normalise_timestamp("2014-06-30T12:00:00Z")
+    '2014-06-30T12:00:00+00:00'
+    """
+    t = text.strip()
+    if t.endswith("Z") or t.endswith("z"):
+        t = t[:-1] + "+00:00"
+    return datetime.fromisoformat(t).isoformat()

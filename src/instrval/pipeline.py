@@ -1,0 +1,459 @@
+"""``run_validation()``: the Python twin of ``instrval report``.
+
+One function runs the whole convergent mixed-methods validation described by a study
+(:mod:`instrval.io.study`): it reads the inputs, computes item descriptives, relevance
+ratios, reliability, factor analyses and content validity where the data allow, summarises
+the coded interviews, integrates both strands in the joint display with the decision
+rules and the experts' decisions, and derives the revised instrument. ``write_report()``
+writes the report folder (HTML, Markdown, JSON, CSV, XLSX, the revised instrument).
+
+Examples
+--------
+>>> from instrval.io.study import read_study
+>>> from instrval.pipeline import run_validation, write_report
+>>> result = run_validation(read_study("examples/iam/study.yaml"))  # doctest: +SKIP
+>>> write_report(result, "report")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import hashlib
+import platform
+import sys
+import warnings
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from instrval._version import __version__
+from instrval.errors import InstrvalError, InstrvalWarning, StatisticsError, StudyError
+from instrval.io.study import Study
+
+__all__ = ["ValidationResult", "run_validation", "write_report", "STEPS", "software_versions",
+           "sha256_file"]
+
+#: The steps of a run, in order (shown as ``[i/n] step...`` on a terminal).
+STEPS = (
+    "reading the instrument",
+    "reading the ratings",
+    "item descriptives",
+    "relevance ratios",
+    "reliability",
+    "factor analysis",
+    "expert panel",
+    "qualitative evidence",
+    "joint display and decisions",
+    "revised instrument",
+)
+
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """Everything a validation run produced (see :func:`run_validation`).
+
+    Optional parts are None when their input was not given or the analysis did not apply;
+    ``notes`` says why for each analysis skipped.
+    """
+
+    study: Study
+    instrument: Any
+    revised: Any
+    joint: Any
+    cosmin: Any
+    timestamp: str
+    inputs: Mapping[str, Mapping[str, Any]]
+    software: Mapping[str, str]
+    ratings: Any = None
+    descriptives: Any = None
+    relevance: Any = None
+    reliability: Mapping[str, Any] = field(default_factory=dict)
+    efa: Any = None
+    parallel: Any = None
+    cfa: Any = None
+    panel: Any = None
+    content_validity: Any = None
+    coding: Any = None
+    qual: Any = None
+    agreement: Any = None
+    decisions: Any = None
+    diff: Any = None
+    notes: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+    analyses: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def rules(self) -> Any:
+        return self.study.rules
+
+    def summary(self) -> dict[str, Any]:
+        """Headline counts (the ``summary`` of results.json)."""
+        c = self.joint.counts()
+        c["instrument"] = self.instrument.label
+        c["revised_instrument"] = self.revised.label
+        c["items_after"] = len(self.revised.items)
+        return c
+
+
+def software_versions() -> dict[str, str]:
+    """Versions of python, numpy, pandas, scipy and instrval."""
+    import numpy
+    import scipy
+
+    return {"python": platform.python_version(), "numpy": numpy.__version__,
+            "pandas": pd.__version__, "scipy": scipy.__version__, "instrval": __version__}
+
+
+def sha256_file(path: str | Path) -> str:
+    """The sha256 of a file, read in chunks."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+def _stderr_progress(i: int, n: int, label: str) -> None:
+    print(f"[{i}/{n}] {label}...", file=sys.stderr, flush=True)
+
+
+def _generate_ratings(spec: Any, out_dir: Path | None) -> tuple[Path, str]:
+    """Generate the IAM example export into ``spec.file`` (or the output folder)."""
+    from instrval.datasets.iam import generate_iam_ratings
+
+    seed = spec.generate_seed if spec.generate_seed is not None else 2012
+    df = generate_iam_ratings(seed=seed)
+    target = Path(spec.file)
+    compression: Any = None
+    if target.suffix == ".gz":
+        compression = {"method": "gzip", "mtime": 0}
+    for dest in (target, (out_dir / target.name) if out_dir is not None else None):
+        if dest is None:
+            continue
+        try:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            df.to_csv(dest, index=False, compression=compression, lineterminator="\n")
+            return dest, (f"the IAM example export was generated (seed {seed}) into "
+                          f"{dest.name} because the file named by the study was missing")
+        except OSError:
+            continue
+    raise StudyError(f"cannot write the generated ratings to {target}")
+
+
+def run_validation(study: Study, *, progress: Progress | None = None,
+                   quiet: bool = False) -> ValidationResult:
+    """Run the validation a study describes.
+
+    Parameters
+    ----------
+    study : Study
+        From :func:`instrval.io.study.read_study` or
+        :func:`instrval.io.study.study_from_mapping`.
+    progress : callable(step, n_steps, label), optional
+        Called at the start of each step. By default, step lines such as
+        ``[4/10] relevance ratios...`` go to standard error when it is a terminal.
+    quiet : bool
+        Show no progress at all.
+
+    Returns
+    -------
+    ValidationResult
+
+    Raises
+    ------
+    InstrvalError
+        When an input cannot be used (the error names the file and place).
+    """
+    from instrval.integrate import cosmin_summary, joint_display, revise_instrument
+    from instrval.io.instrument import read_instrument
+
+    if progress is None and not quiet and sys.stderr.isatty():
+        progress = _stderr_progress
+    if quiet:
+        progress = None
+    n_steps = len(STEPS)
+
+    def step(i: int) -> None:
+        if progress is not None:
+            progress(i + 1, n_steps, STEPS[i])
+
+    rules = study.rules
+    seed = study.seed
+    timestamp = study.timestamp or _now()
+    notes: list[str] = []
+    analyses: dict[str, str] = {}
+    caught: list[warnings.WarningMessage] = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", InstrvalWarning)
+
+        step(0)
+        instrument = read_instrument(study.instrument)
+
+        step(1)
+        ratings = None
+        if study.ratings is not None:
+            spec = study.ratings
+            if not Path(spec.file).exists() and spec.generate_if_missing:
+                path, note = _generate_ratings(spec, study.output)
+                notes.append(note)
+                if path != Path(spec.file):
+                    study = study.replace(ratings=type(spec)(
+                        **{**spec.__dict__, "file": path}))
+            ratings = _read_ratings(study, instrument)
+
+        step(2)
+        descriptives = None
+        if ratings is not None and study.analyses.descriptives != "off":
+            from instrval.stats.descriptives import item_descriptives
+
+            descriptives = item_descriptives(ratings, floor_ceiling_max=rules.floor_ceiling_max)
+            analyses["descriptives"] = "run"
+        else:
+            analyses["descriptives"] = "off" if ratings is not None else "no ratings"
+
+        step(3)
+        relevance = None
+        choice_kinds = {"multi_select", "single_choice", "binary"}
+        has_choice = any(c.kind in choice_kinds for c in instrument.constructs)
+        if ratings is None:
+            analyses["relevance"] = "no ratings"
+        elif study.analyses.relevance == "off":
+            analyses["relevance"] = "off"
+        elif not has_choice:
+            analyses["relevance"] = "not applicable (no check-box or choice items)"
+        else:
+            from instrval.stats.relevance import relevance_ratios
+
+            relevance = relevance_ratios(ratings, threshold=rules.relevance_min,
+                                         confidence=rules.relevance_ci_level, cluster=True,
+                                         n_boot=study.analyses.n_boot, seed=seed)
+            analyses["relevance"] = "run"
+
+        step(4)
+        reliability: dict[str, Any] = {}
+        scaled = [c for c in instrument.constructs if c.kind in ("likert", "binary")
+                  and len(c.items) >= 2]
+        if ratings is None:
+            analyses["reliability"] = "no ratings"
+        elif study.analyses.reliability == "off":
+            analyses["reliability"] = "off"
+        elif not scaled:
+            analyses["reliability"] = "not applicable (no Likert or binary scales)"
+        else:
+            from instrval.stats.reliability import alpha_for_construct
+
+            for c in scaled:
+                try:
+                    reliability[c.id] = alpha_for_construct(ratings.data, instrument, c.id)
+                except StatisticsError as exc:
+                    notes.append(f"reliability of {c.id} not computed: {exc}")
+            analyses["reliability"] = "run" if reliability else "failed"
+
+        step(5)
+        efa_res = parallel = cfa_res = None
+        likert = [c for c in instrument.constructs if c.kind == "likert"]
+        likert_items = [it.id for c in likert for it in c.items]
+        if ratings is None:
+            analyses["efa"] = analyses["cfa"] = "no ratings"
+        else:
+            efa_opt = study.analyses.efa
+            if efa_opt == "off":
+                analyses["efa"] = "off"
+            elif len(likert_items) < 3 or len(ratings.data) < 50:
+                analyses["efa"] = "not applicable (needs >= 3 Likert items and >= 50 ratings)"
+            else:
+                from instrval.stats.dimensionality import parallel_analysis
+                from instrval.stats.efa import efa
+
+                X = ratings.item_frame(likert_items)
+                k = efa_opt if isinstance(efa_opt, int) else len(likert)
+                try:
+                    efa_res = efa(X, n_factors=k, method="minres", rotation="oblimin"
+                                  if k > 1 else "none")
+                    analyses["efa"] = "run"
+                except StatisticsError as exc:
+                    notes.append(f"EFA not computed: {exc}")
+                    analyses["efa"] = "failed"
+                try:
+                    parallel = parallel_analysis(X, n_iter=study.analyses.parallel_iter,
+                                                 seed=seed)
+                except StatisticsError as exc:
+                    notes.append(f"parallel analysis not computed: {exc}")
+            if study.analyses.cfa == "off":
+                analyses["cfa"] = "off"
+            elif not likert or len(ratings.data) < 50:
+                analyses["cfa"] = "not applicable (needs Likert constructs and >= 50 ratings)"
+            else:
+                from instrval.stats.cfa import cfa
+
+                try:
+                    cfa_res = cfa(ratings.item_frame(likert_items), instrument)
+                    analyses["cfa"] = "run"
+                except StatisticsError as exc:
+                    notes.append(f"CFA not computed: {exc}")
+                    analyses["cfa"] = "failed"
+
+        step(6)
+        panel = cv = None
+        if study.panel is not None:
+            from instrval.io.panel import read_panel
+            from instrval.stats.content_validity import content_validity
+
+            panel = read_panel(study.panel, instrument)
+            cv = content_validity(panel)
+            analyses["content_validity"] = "run"
+        else:
+            analyses["content_validity"] = "no expert panel"
+
+        step(7)
+        coding = qual = agreement = None
+        if study.coding is not None:
+            from instrval.io.coding import read_codebook, read_coding
+            from instrval.qual.evidence import item_evidence
+
+            codebook = read_codebook(study.codebook) if study.codebook is not None else None
+            coding = read_coding(study.coding, instrument=instrument, codebook=codebook,
+                                 format=study.coding_format)
+            qual = item_evidence(coding, instrument, rules=rules,
+                                 pinned_quotes=dict(study.pinned_quotes) or None)
+            analyses["qualitative"] = "run"
+            try:
+                from instrval.stats.agreement import coder_agreement
+
+                agreement = coder_agreement(coding)
+            except (StatisticsError, InstrvalError, ImportError, ValueError) as exc:
+                notes.append(f"coder agreement not computed: {exc}")
+        else:
+            analyses["qualitative"] = "no coding table"
+
+        step(8)
+        decisions = None
+        if study.decisions is not None:
+            from instrval.io.decisions import read_decisions
+
+            decisions = read_decisions(study.decisions, instrument)
+        joint = joint_display(instrument, relevance=relevance, reliability=reliability,
+                              efa=efa_res, content_validity=cv, qual=qual,
+                              descriptives=descriptives, decisions=decisions, rules=rules)
+        cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
+                                content_validity=cv, rules=rules)
+
+        step(9)
+        inputs = _inputs(study, ratings)
+        provenance = {
+            "generated_by": f"instrval {__version__}",
+            "generated_at": timestamp,
+            "reviewed": instrument.label,
+            "study": study.title,
+            "inputs": {role: {"file": d["file"], "sha256": d["sha256"]}
+                       for role, d in inputs.items()},
+            "rules": rules.to_dict(),
+            "seed": seed,
+        }
+        revised = revise_instrument(instrument, joint, version=study.revision_version,
+                                    status=study.revision_status, timestamp=timestamp,
+                                    provenance=provenance)
+        diff = None
+        try:
+            from instrval.integrate.diff import instrument_diff
+
+            diff = instrument_diff(instrument, revised)
+        except ImportError:  # pragma: no cover - the diff module ships with instrval
+            pass
+    warn_msgs = tuple(dict.fromkeys(
+        f"{w.category.__name__}: {w.message}" for w in caught
+        if issubclass(w.category, InstrvalWarning)))
+    for w in caught:  # pass the others on
+        if not issubclass(w.category, InstrvalWarning):
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return ValidationResult(
+        study=study, instrument=instrument, revised=revised, joint=joint, cosmin=cosmin,
+        timestamp=timestamp, inputs=inputs, software=software_versions(), ratings=ratings,
+        descriptives=descriptives, relevance=relevance, reliability=reliability,
+        efa=efa_res, parallel=parallel, cfa=cfa_res, panel=panel, content_validity=cv,
+        coding=coding, qual=qual, agreement=agreement, decisions=decisions, diff=diff,
+        notes=tuple(notes), warnings=warn_msgs, analyses=analyses)
+
+
+def _read_ratings(study: Study, instrument: Any) -> Any:
+    from instrval.io.ratings import read_ratings
+
+    spec = study.ratings
+    mapping = spec.mapping
+    if isinstance(mapping, Path):
+        mapping = str(mapping)
+    return read_ratings(spec.file, instrument, format=spec.format, mapping=mapping,
+                        dictionary=str(spec.dictionary) if spec.dictionary else None,
+                        strict=spec.strict)
+
+
+def _inputs(study: Study, ratings: Any) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for role, path in study.input_files().items():
+        p = Path(path)
+        if not p.exists():
+            continue
+        d: dict[str, Any] = {"file": study.display_path(p), "sha256": sha256_file(p),
+                             "bytes": p.stat().st_size}
+        if role == "ratings" and ratings is not None:
+            d["rows_read"] = int(ratings.n_read)
+            d["rows_accepted"] = int(ratings.n_accepted)
+            d["rows_quarantined"] = int(ratings.n_quarantined)
+        out[role] = d
+    return out
+
+
+def write_report(result: ValidationResult, out_dir: str | Path | None = None) -> dict[str, Path]:
+    """Write the report folder.
+
+    Files: ``report.html`` (self-contained), ``report.md``, ``results.json``,
+    ``tables/*.csv``, ``tables.xlsx``, ``quarantine.csv`` and the revised instrument
+    (``<id>-<version>.yaml``).
+
+    Parameters
+    ----------
+    result : ValidationResult
+    out_dir : path-like, optional
+        Default: the study's ``output`` (or ``report`` next to the study file).
+
+    Returns
+    -------
+    dict
+        Path of each file written, by name.
+    """
+    from instrval.io.atomic import atomic_write_text
+    from instrval.io.instrument import dumps_instrument
+    from instrval.report.html import render_html
+    from instrval.report.markdown import render_markdown
+    from instrval.report.results_json import dumps_results
+    from instrval.report.tables import report_tables, write_csv_tables, write_xlsx
+
+    if out_dir is None:
+        out_dir = result.study.output or (result.study.base_dir / "report")
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    written: dict[str, Path] = {}
+    inst_name = f"{result.revised.id}-{result.revised.version}.yaml"
+    written["revised_instrument"] = atomic_write_text(out / inst_name,
+                                                      dumps_instrument(result.revised))
+    tables = report_tables(result)
+    written.update(write_csv_tables(tables, out / "tables"))
+    written["quarantine"] = written.pop("csv:quarantine")
+    qpath = out / "quarantine.csv"
+    qpath.write_bytes(written["quarantine"].read_bytes())
+    written["quarantine"] = qpath
+    written["xlsx"] = write_xlsx(tables, out / "tables.xlsx", timestamp=result.timestamp)
+    written["results_json"] = atomic_write_text(out / "results.json",
+                                                dumps_results(result, files=inst_name))
+    written["markdown"] = atomic_write_text(out / "report.md", render_markdown(result))
+    written["html"] = atomic_write_text(out / "report.html", render_html(result))
+    return written

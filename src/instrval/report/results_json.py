@@ -1,0 +1,152 @@
+"""``results.json``: every number of the report, machine-readable.
+
+The layout is documented in docs/report.md and checked by the JSON Schema
+docs/results.schema.json (``schema_version`` :data:`SCHEMA_VERSION`). Numbers are at full
+precision; NaN becomes ``null``. With the same inputs, seed and timestamp the file is
+byte-identical.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from collections.abc import Mapping
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["SCHEMA_VERSION", "jsonable", "results_dict", "dumps_results"]
+
+#: Version of the results.json layout.
+SCHEMA_VERSION = "1.0"
+
+
+def jsonable(obj: Any) -> Any:
+    """Plain JSON data from results, DataFrames, numpy values (NaN -> None)."""
+    if obj is None or obj is pd.NA or obj is pd.NaT:
+        return None
+    if isinstance(obj, pd.DataFrame):
+        return [jsonable(r) for r in obj.to_dict(orient="records")]
+    if isinstance(obj, pd.Series):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [jsonable(v) for v in obj]
+    if isinstance(obj, np.ndarray):
+        return [jsonable(v) for v in obj.tolist()]
+    if isinstance(obj, (bool, np.bool_)):
+        return bool(obj)
+    if isinstance(obj, (int, np.integer)):
+        return int(obj)
+    if isinstance(obj, (float, np.floating)):
+        f = float(obj)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(obj, str):
+        return obj
+    if isinstance(obj, pd.Timestamp):
+        return obj.isoformat()
+    if hasattr(obj, "to_dict") and callable(obj.to_dict):
+        return jsonable(obj.to_dict())
+    return str(obj)
+
+
+def _reasons(q: Any) -> dict[str, int]:
+    if not isinstance(q, pd.DataFrame) or q.empty or "reason" not in q.columns:
+        return {}
+    c: Counter[str] = Counter()
+    for r in q["reason"].dropna().astype(str):
+        for code in r.split(";"):
+            if code.strip():
+                c[code.strip()] += 1
+    return dict(sorted(c.items()))
+
+
+def data_quality(result: Any) -> dict[str, Any]:
+    """Quarantine counts and reasons per input."""
+    out: dict[str, Any] = {}
+    r = result.ratings
+    if r is not None:
+        out["ratings"] = {"read": int(r.n_read), "accepted": int(r.n_accepted),
+                          "quarantined": int(r.n_quarantined),
+                          "respondents": int(r.n_respondents),
+                          "reasons": _reasons(r.quarantine),
+                          "problems": len(r.problems)}
+    c = result.coding
+    if c is not None:
+        out["coding"] = {"read": int(c.n_read), "accepted": int(c.n_accepted),
+                         "quarantined": int(c.n_quarantined),
+                         "reasons": _reasons(c.quarantine),
+                         "problems": len(getattr(c, "problems", ()))}
+    p = result.panel
+    if p is not None and isinstance(getattr(p, "quarantine", None), pd.DataFrame):
+        out["panel"] = {"quarantined": int(len(p.quarantine)),
+                        "reasons": _reasons(p.quarantine)}
+    return out
+
+
+def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
+    """The content of results.json (see docs/report.md)."""
+    from instrval.integrate.decisions import RULE_CATALOGUE
+
+    inst, rev = result.instrument, result.revised
+    jd = result.joint
+    qual = None
+    if result.qual is not None:
+        qual = {
+            "summary": jsonable(result.coding.summary()) if result.coding is not None else None,
+            "items": jsonable(result.qual.items),
+            "quotes": jsonable(result.qual.quotes),
+            "missing_concepts": jsonable(result.qual.missing_concepts),
+            "agreement": jsonable(result.agreement) if result.agreement is not None else None,
+        }
+    changelog = [{"version": e.version, "item": e.item, "action": e.action,
+                  "reason": e.reason, "evidence": e.evidence}
+                 for e in rev.changelog if e.version == rev.version]
+    d: dict[str, Any] = {
+        "schema_version": SCHEMA_VERSION,
+        "generated_by": {"name": "instrval", "version": result.software.get("instrval")},
+        "timestamp": result.timestamp,
+        "software": dict(result.software),
+        "study": result.study.to_dict(),
+        "inputs": jsonable(result.inputs),
+        "rules": [jsonable(r) for r in result.study.rules.describe()],
+        "rule_catalogue": [r.to_dict(result.study.rules) for r in RULE_CATALOGUE],
+        "analyses": dict(result.analyses),
+        "instrument": {"id": inst.id, "version": inst.version, "label": inst.label,
+                       "title": inst.title, "n_constructs": len(inst.constructs),
+                       "n_items": len(inst.items)},
+        "revised_instrument": {"id": rev.id, "version": rev.version, "label": rev.label,
+                               "status": rev.status, "file": files,
+                               "n_items": len(rev.items),
+                               "derived_from": f"{rev.derived_from.id}@{rev.derived_from.version}"
+                               if rev.derived_from else None},
+        "summary": jsonable(result.summary()),
+        "descriptives": jsonable(result.descriptives),
+        "relevance": jsonable(result.relevance),
+        "reliability": {cid: jsonable(r) for cid, r in result.reliability.items()},
+        "efa": jsonable(result.efa),
+        "parallel_analysis": jsonable(result.parallel),
+        "cfa": jsonable(result.cfa),
+        "content_validity": jsonable(result.content_validity),
+        "qualitative": qual,
+        "joint_display": jsonable(jd.items),
+        "open_questions": [
+            r["item_id"] if r["row_type"] == "item" else f"concept:{r['concept']}"
+            for r in jd.open_questions().to_dict(orient="records")],
+        "cosmin": jsonable(result.cosmin.table),
+        "changelog": changelog,
+        "diff": jsonable(result.diff) if result.diff is not None else None,
+        "data_quality": data_quality(result),
+        "notes": list(result.notes),
+        "warnings": list(result.warnings),
+    }
+    return d
+
+
+def dumps_results(result: Any, *, files: str | None = None) -> str:
+    """results.json as text (indented, UTF-8, no NaN)."""
+    return json.dumps(results_dict(result, files=files), indent=2, ensure_ascii=False,
+                      allow_nan=False) + "\n"

@@ -1,0 +1,203 @@
+"""The report's tables as CSV files and one XLSX workbook.
+
+Text cells that a spreadsheet would run as a formula -- those starting with ``=``, ``+``,
+``-``, ``@``, a tab or a carriage return -- are neutralised with a leading single quote
+(OWASP, "CSV injection"). Numbers are written as numbers, at full precision.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["neutralise", "neutralise_frame", "report_tables", "write_csv", "write_csv_tables",
+           "write_xlsx", "TABLE_ORDER"]
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+#: Tables, in the order of the workbook's sheets.
+TABLE_ORDER = ("joint_display", "decisions", "open_questions", "relevance", "descriptives",
+               "distribution", "reliability", "reliability_items", "efa_loadings",
+               "parallel_analysis", "cfa_fit", "content_validity", "qualitative_items",
+               "quotes", "missing_concepts", "cosmin", "changelog", "diff", "rules",
+               "rule_catalogue", "inputs", "quarantine")
+
+
+def neutralise(value: Any) -> Any:
+    """Prefix text that a spreadsheet would run as a formula with a single quote.
+
+    >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("plain"), neutralise(-1.5)
+    ('\\'=HYPERLINK("http://x")', 'plain', -1.5)
+    """
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
+    return value
+
+
+def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` with every text cell (and column name) neutralised."""
+    out = df.copy()
+    for c in out.columns:
+        if not (pd.api.types.is_numeric_dtype(out[c]) or pd.api.types.is_bool_dtype(out[c])):
+            out[c] = out[c].astype(object).map(neutralise)
+    out.columns = [neutralise(str(c)) for c in out.columns]
+    return out
+
+
+def _records(items: Any) -> pd.DataFrame | None:
+    if items is None:
+        return None
+    if isinstance(items, pd.DataFrame):
+        return items.copy()
+    got = getattr(items, "items", None)
+    return got.copy() if isinstance(got, pd.DataFrame) else None
+
+
+def report_tables(result: Any) -> dict[str, pd.DataFrame]:
+    """Every table of the report, by name (see :data:`TABLE_ORDER`)."""
+    from instrval.integrate.decisions import rule_catalogue
+
+    t: dict[str, pd.DataFrame] = {}
+    jd = result.joint.items
+    t["joint_display"] = jd.copy()
+    t["decisions"] = jd[["row_type", "item_id", "construct_id", "concept", "label",
+                         "convergence", "proposed", "rules_fired", "reason",
+                         "expert_decision", "expert_rationale", "expert_who", "expert_date",
+                         "new_item_id", "new_label", "new_text", "decision", "decided_by",
+                         "open_question"]].copy()
+    t["open_questions"] = result.joint.open_questions()[
+        ["row_type", "item_id", "concept", "label", "convergence", "proposed", "rules_fired",
+         "reason"]]
+    if result.relevance is not None:
+        t["relevance"] = result.relevance.items.copy()
+    if result.descriptives is not None:
+        t["descriptives"] = result.descriptives.items.copy()
+        t["distribution"] = result.descriptives.distribution.copy()
+    if result.reliability:
+        t["reliability"] = pd.DataFrame([
+            {"construct_id": cid, "alpha": r.alpha, "std_alpha": r.std_alpha, "g6": r.g6,
+             "average_r": r.average_r, "n": r.n, "k": r.k, "ci_low": r.ci_low,
+             "ci_high": r.ci_high} for cid, r in result.reliability.items()])
+        t["reliability_items"] = pd.concat(
+            [r.items.assign(construct_id=cid) for cid, r in result.reliability.items()],
+            ignore_index=True)
+    if result.efa is not None:
+        df = result.efa.loadings.copy()
+        df["communality"] = np.asarray(result.efa.communalities, dtype=float)
+        t["efa_loadings"] = df
+    if result.parallel is not None:
+        t["parallel_analysis"] = result.parallel.table.copy()
+    if result.cfa is not None:
+        t["cfa_fit"] = pd.DataFrame([{"index": k, "value": v}
+                                     for k, v in result.cfa.fit.items()])
+    if result.content_validity is not None:
+        t["content_validity"] = result.content_validity.items.copy()
+    if result.qual is not None:
+        t["qualitative_items"] = result.qual.items.copy()
+        t["quotes"] = result.qual.quotes.copy()
+        t["missing_concepts"] = result.qual.missing_concepts.copy()
+    t["cosmin"] = result.cosmin.table.copy()
+    t["changelog"] = pd.DataFrame(
+        [{"version": e.version, "item": e.item, "action": e.action, "reason": e.reason,
+          "evidence": e.evidence} for e in result.revised.changelog
+         if e.version == result.revised.version],
+        columns=["version", "item", "action", "reason", "evidence"])
+    if result.diff is not None:
+        t["diff"] = result.diff.to_frame()
+    t["rules"] = pd.DataFrame(result.study.rules.describe())
+    t["rule_catalogue"] = rule_catalogue(result.study.rules)
+    t["inputs"] = pd.DataFrame([{"role": k, **v} for k, v in result.inputs.items()])
+    t["quarantine"] = quarantine_table(result)
+    return {k: t[k] for k in TABLE_ORDER if k in t}
+
+
+def quarantine_table(result: Any) -> pd.DataFrame:
+    """Ratings and coding quarantine in one table with a ``source`` column."""
+    parts = []
+    for source, obj in (("ratings", result.ratings), ("coding", result.coding),
+                        ("panel", result.panel)):
+        q = getattr(obj, "quarantine", None) if obj is not None else None
+        if isinstance(q, pd.DataFrame) and len(q):
+            q = q.copy()
+            q.insert(0, "source", source)
+            parts.append(q.astype(object))
+    base = ["source", "row", "reason", "message"]
+    if not parts:
+        return pd.DataFrame(columns=base)
+    df = pd.concat(parts, ignore_index=True, sort=False)
+    return df[base + [c for c in df.columns if c not in base]]
+
+
+def _cell(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return None
+    if isinstance(v, (np.bool_, bool)):
+        return bool(v)
+    if isinstance(v, np.integer):
+        return int(v)
+    if isinstance(v, (float, np.floating)):
+        f = float(v)
+        return None if math.isnan(f) or math.isinf(f) else f
+    if isinstance(v, (list, tuple, dict)):
+        return str(v)
+    return v
+
+
+def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
+    """Write one table as UTF-8 CSV (neutralised, full precision, ``\\n`` line ends)."""
+    from instrval.io.atomic import atomic_write_text
+
+    text = neutralise_frame(df.map(_cell) if len(df) else df).to_csv(
+        index=False, lineterminator="\n")
+    return atomic_write_text(path, text)
+
+
+def write_csv_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path) -> dict[str, Path]:
+    """Write each table to ``folder/<name>.csv``; returns ``{"csv:<name>": path}``."""
+    folder = Path(folder)
+    return {f"csv:{name}": write_csv(df, folder / f"{name}.csv") for name, df in tables.items()}
+
+
+def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
+               timestamp: str | None = None) -> Path:
+    """Write the tables as the sheets of one workbook (text neutralised, never formulas)."""
+    import io
+    from datetime import datetime
+
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    from instrval.io.atomic import atomic_write_bytes
+
+    wb = Workbook()
+    wb.remove(wb.active)
+    bold = Font(bold=True)
+    for name, df in tables.items():
+        ws = wb.create_sheet(title=name[:31])
+        ws.append([neutralise(str(c)) for c in df.columns])
+        for cell in ws[1]:
+            cell.font = bold
+        for rec in df.itertuples(index=False):
+            row = []
+            for v in rec:
+                v = _cell(v)
+                row.append(neutralise(v) if isinstance(v, str) else v)
+            ws.append(row)
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # text, never a formula
+        ws.freeze_panes = "A2"
+    if timestamp:
+        when = datetime.fromisoformat(timestamp).replace(tzinfo=None)
+        wb.properties.created = when
+        wb.properties.modified = when
+    wb.properties.creator = "instrval"
+    buf = io.BytesIO()
+    wb.save(buf)
+    return atomic_write_bytes(path, buf.getvalue())

@@ -1,0 +1,186 @@
+"""Correlation matrices of items: Pearson, polychoric and tetrachoric, as R psych computes them.
+
+:func:`correlation_matrix` is the one entry point the factor-analysis code uses; it returns a
+:class:`CorrelationResult` holding the matrix, the sample sizes and (for the ordinal methods)
+the thresholds.  :func:`cor_smooth` is ``psych::cor.smooth``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from instrval.errors import StatisticsError
+from instrval.stats.polychoric import (
+    _jsonable,
+    _listwise,
+    cor_smooth,
+    polychoric,
+    tetrachoric,
+)
+
+__all__ = ["CorrelationResult", "correlation_matrix", "cor_smooth"]
+
+METHODS = ("pearson", "polychoric", "tetrachoric")
+MISSING = ("pairwise", "listwise")
+
+
+@dataclass(frozen=True)
+class CorrelationResult:
+    """A correlation matrix and how it was computed.
+
+    Attributes
+    ----------
+    matrix : DataFrame
+        The correlations, items as index and columns.
+    n : int
+        psych's ``n.obs``: for ``missing="pairwise"`` the number of rows given, incomplete rows
+        included (``nrow(x)``); for ``"listwise"`` the number of complete rows.
+    n_pairwise : DataFrame
+        Rows complete on both items of each pair (``psych::pairwiseCount``).
+    method : str
+        ``"pearson"``, ``"polychoric"`` or ``"tetrachoric"``.
+    missing : str
+        ``"pairwise"`` or ``"listwise"``.
+    smoothed : bool
+        Whether the matrix was not positive definite and was smoothed by :func:`cor_smooth`.
+    thresholds : DataFrame or None
+        For polychoric/tetrachoric: ``item_id`` and ``tau_1`` ... ``tau_{K-1}``; None for Pearson.
+    """
+
+    matrix: pd.DataFrame
+    n: int
+    n_pairwise: pd.DataFrame
+    method: str
+    missing: str
+    smoothed: bool
+    thresholds: pd.DataFrame | None
+
+    def to_frame(self) -> pd.DataFrame:
+        """The matrix as a tidy table: ``item_id`` then one column per item."""
+        df = self.matrix.copy()
+        df.insert(0, "item_id", [str(i) for i in df.index])
+        return df.reset_index(drop=True)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready dict: ``method``, ``missing``, ``n``, ``smoothed``, ``matrix`` (records),
+        ``n_pairwise`` (records) and ``thresholds`` (records or None)."""
+        npw = self.n_pairwise.copy()
+        npw.insert(0, "item_id", [str(i) for i in npw.index])
+        return {
+            "method": self.method,
+            "missing": self.missing,
+            "n": int(self.n),
+            "smoothed": bool(self.smoothed),
+            "matrix": _jsonable(self.to_frame()),
+            "n_pairwise": _jsonable(npw.reset_index(drop=True)),
+            "thresholds": None if self.thresholds is None else _jsonable(self.thresholds),
+        }
+
+
+def _pearson_pairwise(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """R's ``cor(x, use = "pairwise")``: each pair's means and SDs from its complete rows."""
+    ok = ~np.isnan(x)
+    m = ok.astype(float)
+    # shift each column by its mean first (the correlation is shift-invariant): fewer digits lost
+    z = np.where(ok, x - np.nanmean(x, axis=0), 0.0)
+    npair = m.T @ m
+    sx = z.T @ m  # sum of x_i over rows where j is present
+    sxx = (z * z).T @ m
+    sxy = z.T @ z
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cov = sxy - sx * sx.T / npair
+        vi = sxx - sx * sx / npair
+        r = cov / np.sqrt(vi * vi.T)
+    r[npair < 2] = np.nan
+    r = (r + r.T) / 2.0
+    np.fill_diagonal(r, 1.0)
+    return r, npair
+
+
+def correlation_matrix(data: pd.DataFrame, *, method: str = "pearson",
+                       missing: str = "pairwise", smooth: bool = True) -> CorrelationResult:
+    r"""Correlations between items, as R psych computes them.
+
+    * ``"pearson"``: :math:`r_{ij} = \mathrm{cov}(x_i, x_j) / (s_i s_j)`, each pair's means
+      and SDs taken over the rows complete on both items (R ``cor(x, use="pairwise")``).
+    * ``"polychoric"``: :func:`instrval.stats.polychoric.polychoric` (``psych::polychoric``).
+    * ``"tetrachoric"``: :func:`instrval.stats.polychoric.tetrachoric` (``psych::tetrachoric``).
+
+    When ``smooth`` and the matrix is not positive definite (its smallest eigenvalue is below
+    machine epsilon), it is smoothed with :func:`cor_smooth` (psych's ``cor.smooth``, which
+    ``fa`` and ``polychoric`` apply by default) and a
+    :class:`~instrval.errors.SmoothingWarning` is issued.  A matrix with missing correlations
+    (a pair without complete rows) is never smoothed.
+
+    Parameters
+    ----------
+    data : DataFrame
+        One numeric column per item; NaN / ``<NA>`` for missing answers.
+    method : {"pearson", "polychoric", "tetrachoric"}
+    missing : {"pairwise", "listwise"}
+        ``"pairwise"`` (psych's default): each correlation uses the rows complete on both
+        items, and ``n`` is the number of rows given.  ``"listwise"``: rows with any missing
+        answer are dropped first, and ``n`` is the number of complete rows.
+    smooth : bool
+        Smooth a non-positive-definite matrix (default True, as psych).
+
+    Returns
+    -------
+    CorrelationResult
+
+    Notes
+    -----
+    R equivalents: ``cor(x, use="pairwise")`` (then ``psych::cor.smooth``),
+    ``cor(na.omit(x))``, ``psych::polychoric(x)``, ``psych::tetrachoric(x)``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"a": [1, 2, 3, 4], "b": [2, 1, 4, 3]})
+    >>> float(correlation_matrix(df).matrix.loc["a", "b"])
+    0.6
+    """
+    if method not in METHODS:
+        raise StatisticsError(f"method={method!r} is not allowed; choose one of {METHODS}")
+    if missing not in MISSING:
+        raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
+    if method == "polychoric":
+        res = polychoric(data, missing=missing, smooth=smooth)
+    elif method == "tetrachoric":
+        res = tetrachoric(data, missing=missing, smooth=smooth)
+    else:
+        return _pearson(data, missing=missing, smooth=smooth)
+    return CorrelationResult(matrix=res.matrix, n=res.n, n_pairwise=res.n_pairwise,
+                             method=method, missing=missing, smoothed=res.smoothed,
+                             thresholds=res.thresholds)
+
+
+def _pearson(data: pd.DataFrame, *, missing: str, smooth: bool) -> CorrelationResult:
+    if not isinstance(data, pd.DataFrame):
+        raise StatisticsError(
+            f"correlation_matrix needs a pandas DataFrame, got {type(data).__name__}")
+    if data.shape[1] < 2:
+        raise StatisticsError(f"correlation_matrix needs at least 2 items, got {data.shape[1]}")
+    try:
+        x = data.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise StatisticsError(f"correlation_matrix needs numeric item responses: {exc}") from None
+    items = [str(c) for c in data.columns]
+    x = _listwise(x, missing)
+    r, npair = _pearson_pairwise(x)
+    sd_bad = [items[i] for i in range(len(items)) if not np.nanstd(x[:, i]) > 0]
+    if sd_bad:
+        raise StatisticsError("items without variance have no correlations: " + ", ".join(sd_bad))
+    mat = pd.DataFrame(r, index=items, columns=items)
+    smoothed = False
+    if smooth and np.isfinite(r).all():
+        mat, smoothed = cor_smooth(mat)
+    return CorrelationResult(
+        matrix=mat, n=int(x.shape[0]),
+        n_pairwise=pd.DataFrame(npair.astype(int), index=items, columns=items),
+        method="pearson", missing=missing, smoothed=smoothed, thresholds=None)
+
