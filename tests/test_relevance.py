@@ -392,7 +392,7 @@ def test_period_month_quarter_year():
     labels = q.groups["period"].drop_duplicates().tolist()
     assert labels[:4] == ["2012Q1", "2012Q2", "2012Q3", "2012Q4"]
     assert pd.isna(labels[4])  # the rating without a date: its own group, not dropped
-    a = q.groups[q.groups["item_id"] == "a"].set_index("period", dropna=False)
+    a = q.groups[q.groups["item_id"] == "a"].set_index("period")
     assert a.loc["2012Q1", "presented"] == 3 and a.loc["2012Q1", "selected"] == 3
     m = relevance_ratios(small_data(), period="month", cluster=False)
     assert "2012-01" in set(m.groups["period"].dropna())
