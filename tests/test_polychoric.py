@@ -204,3 +204,29 @@ def test_nullable_integer_columns_are_accepted(bfi_items):
     res = polychoric(ints)
     ref = polychoric(bfi_items.iloc[:, :3])
     assert_allclose(res.matrix.to_numpy(), ref.matrix.to_numpy(), atol=0)
+
+
+def test_polychoric_empty_categories_in_global_branch(bfi_items):
+    # Unused codes inside the common range give -inf or repeated thresholds; their cells have
+    # probability 0 and no observations, and psych (and instrval) simply skip them.
+    ref = FIX["gaps"]
+    gp = bfi_items.iloc[:300, :5].copy()
+    gp.loc[gp["A2"] == 1, "A2"] = 2
+    gp.loc[gp["A3"] == 3, "A3"] = 4
+    res = polychoric(gp)
+    assert res.global_thresholds
+    assert_allclose(res.matrix.to_numpy(), _arr(ref["rho"]), atol=RHO_TOL, rtol=0)
+    tau = _arr(ref["tau"])
+    tau[np.isnan(tau)] = -np.inf  # qnorm(0) = -Inf is null in the JSON
+    assert_allclose(res.thresholds.iloc[:, 1:].to_numpy(), tau, atol=TAU_TOL)
+    assert res.thresholds.loc[1, "tau_1"] == -np.inf
+
+
+def test_pair_without_common_rows_is_missing_and_not_smoothed():
+    nan = np.nan
+    d = pd.DataFrame({"a": [1, 2, 3, 1, 2, 3, nan, nan, nan],
+                      "b": [1, 2, 3, 2, 1, 3, nan, nan, nan],
+                      "c": [nan] * 6 + [1, 2, 3]})
+    res = polychoric(d)
+    assert np.isnan(res.matrix.loc["a", "c"]) and not res.smoothed
+    assert res.n_pairwise.loc["a", "c"] == 0

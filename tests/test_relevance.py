@@ -281,8 +281,6 @@ def test_deff_one_rating_per_respondent_is_n_over_n_minus_1():
 
 def test_deff_nan_when_ratio_is_zero_and_interval_falls_back_to_wilson():
     rd = small_data()
-    res = relevance_ratios(rd, cluster_method="delta", threshold=0.5)
-    # b is selected once; make a never-selected item: lv_no has 1; use a fresh frame
     df = rd.data.copy()
     df["b"] = I64([0] * 8)
     res = relevance_ratios(RatingData(instrument=rd.instrument, data=df),
@@ -568,3 +566,26 @@ def test_end_to_end_generated_iam():
     assert len(res.items) == 23
     assert (res.items["presented"] > 0).all()
     assert (res.items["cluster_ci_low"] <= res.items["ratio"]).all()
+
+
+def test_end_to_end_cli_with_real_reader(tmp_path):
+    """CSV export -> instrval.io.ratings.read_ratings -> relevance_ratios -> JSON."""
+    pytest.importorskip("instrval.io.ratings")
+    from instrval.io.instrument import write_instrument
+    rd = clustered_fixture()
+    inst_path = tmp_path / "clus.yaml"
+    write_instrument(rd.instrument, inst_path)
+    export = tmp_path / "ratings.csv"
+    rd.data.to_csv(export, index=False)
+    with open(export, "a") as fh:  # one unusable row: item_a = 7 is not 0/1
+        fh.write("k9999,r01,7,yes,1\n")
+    res = CliRunner().invoke(main, ["relevance", str(export), "--instrument", str(inst_path),
+                                    "--json", "--cluster-method", "delta"])
+    assert res.exit_code == 0, res.output
+    assert "1 row(s) quarantined of 811 read" in res.stderr
+    out = json.loads(res.stdout)
+    for ref, got in zip(FIXTURE["clustered"]["items"], out["items"], strict=True):
+        assert (got["item_id"], got["selected"], got["presented"]) == (
+            ref["item_id"], ref["selected"], ref["presented"])
+        assert_allclose([got["ci_low"], got["ci_high"]], ref["wilson"], rtol=0, atol=TOL)
+        assert_allclose(got["deff"], ref["deff"], rtol=TOL)

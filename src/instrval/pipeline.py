@@ -324,7 +324,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             coding = read_coding(study.coding, instrument=instrument, codebook=codebook,
                                  format=study.coding_format)
             qual = item_evidence(coding, instrument, rules=rules,
-                                 pinned_quotes=dict(study.pinned_quotes) or None)
+                                 pinned_quotes=list(study.pinned_quotes) or None)
             analyses["qualitative"] = "run"
             try:
                 from instrval.stats.agreement import coder_agreement
@@ -435,7 +435,7 @@ def write_report(result: ValidationResult, out_dir: str | Path | None = None) ->
     from instrval.report.html import render_html
     from instrval.report.markdown import render_markdown
     from instrval.report.results_json import dumps_results
-    from instrval.report.tables import report_tables, write_csv_tables, write_xlsx
+    from instrval.report.tables import report_tables, write_csv, write_csv_tables, write_xlsx
 
     if out_dir is None:
         out_dir = result.study.output or (result.study.base_dir / "report")
@@ -447,10 +447,7 @@ def write_report(result: ValidationResult, out_dir: str | Path | None = None) ->
                                                       dumps_instrument(result.revised))
     tables = report_tables(result)
     written.update(write_csv_tables(tables, out / "tables"))
-    written["quarantine"] = written.pop("csv:quarantine")
-    qpath = out / "quarantine.csv"
-    qpath.write_bytes(written["quarantine"].read_bytes())
-    written["quarantine"] = qpath
+    written["quarantine"] = write_csv(tables["quarantine"], out / "quarantine.csv")
     written["xlsx"] = write_xlsx(tables, out / "tables.xlsx", timestamp=result.timestamp)
     written["results_json"] = atomic_write_text(out / "results.json",
                                                 dumps_results(result, files=inst_name))

@@ -94,7 +94,8 @@ def summary(coding_file: str, codebook: str, instrument: str, fmt: str | None,
         --instrument instruments/iam/iam-2011.yaml --json
     """
     inst, data = _load(coding_file, codebook, instrument, fmt)
-    assert inst is not None  # required option
+    if inst is None:  # pragma: no cover - click enforces the required option
+        raise click.UsageError("--instrument is required")
     ev = item_evidence(data, inst, pinned_quotes=list(pins) or None)
     if as_json:
         emit_json(ev.to_dict())

@@ -119,9 +119,9 @@ def efa_command(data, instrument, items, missing, as_json, n_factors, method, ro
 @click.option("--iterations", type=int, default=20, show_default=True,
               help="Simulated data sets for parallel analysis.")
 @click.option("--seed", type=int, default=None, help="Random seed for parallel analysis.")
-@click.option("--quantile", type=float, default=None,
-              help="Compare with this quantile of the simulated eigenvalues (e.g. .95) "
-                   "instead of their mean.")
+@click.option("--quantile", type=float, default=0.95, show_default=True,
+              help="Compare with this quantile of the simulated eigenvalues (psych's "
+                   "quant=.95).")
 def factors_command(data, instrument, items, missing, as_json, iterations, seed, quantile):
     """How many factors: KMO, Bartlett, eigenvalues, parallel analysis, Velicer's MAP.
 

@@ -44,11 +44,11 @@ def _display(df: pd.DataFrame, threshold: float, group_cols: tuple[str, ...] = (
     out = pd.DataFrame({c: df[c].astype("string").fillna("(missing)") for c in group_cols})
     out["item"] = df["item_id"].to_numpy()
     out["construct"] = df["construct_id"].to_numpy()
-    out["selected/presented"] = [f"{s}/{p}" for s, p in zip(df["selected"], df["presented"])]
+    out["selected/presented"] = [f"{s}/{p}" for s, p in zip(df["selected"], df["presented"], strict=True)]
     out["ratio"] = [_pct(v) for v in df["ratio"]]
-    out["Wilson CI"] = [_ci(lo, hi) for lo, hi in zip(df["ci_low"], df["ci_high"])]
+    out["Wilson CI"] = [_ci(lo, hi) for lo, hi in zip(df["ci_low"], df["ci_high"], strict=True)]
     out["cluster CI"] = [_ci(lo, hi) for lo, hi in
-                         zip(df["cluster_ci_low"], df["cluster_ci_high"])]
+                         zip(df["cluster_ci_low"], df["cluster_ci_high"], strict=True)]
     out["deff"] = df["deff"].astype("float64").to_numpy()
     out["verdict"] = [_verdict(r, threshold) for _, r in df.iterrows()]
     return out

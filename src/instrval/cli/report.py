@@ -2,4 +2,135 @@
 
 from __future__ import annotations
 
-from instrval.cli._base import main  # noqa: F401
+from pathlib import Path
+from typing import Any
+
+import click
+
+from instrval.cli._base import emit_json, main
+
+__all__ = ["report"]
+
+
+@main.command("report")
+@click.argument("study_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--instrument", type=click.Path(dir_okay=False, path_type=Path),
+              help="Instrument file (overrides the study's).")
+@click.option("--ratings", type=click.Path(dir_okay=False, path_type=Path),
+              help="Rating export (overrides the study's).")
+@click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
+              help="Column mapping of the rating export.")
+@click.option("--coding", type=click.Path(dir_okay=False, path_type=Path),
+              help="Coding table of the interviews.")
+@click.option("--codebook", type=click.Path(dir_okay=False, path_type=Path),
+              help="Codebook of the coding table.")
+@click.option("--panel", type=click.Path(dir_okay=False, path_type=Path),
+              help="Expert-panel ratings (I-CVI, CVR).")
+@click.option("--decisions", type=click.Path(dir_okay=False, path_type=Path),
+              help="Expert decisions file (item, decision, rationale, who, date).")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder (default: the study's output, else ./report).")
+@click.option("--seed", type=int, help="Seed of every random step.")
+@click.option("--threshold", type=float, help="Relevance cut-off (rules.relevance_min).")
+@click.option("--version-label", help="Version label of the revised instrument.")
+@click.option("--timestamp", help="Report time, ISO 8601 (fix it for byte-identical output).")
+@click.option("--quiet", "-q", is_flag=True, help="Show no progress.")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print the summary and the files written as JSON.")
+def report(study_file: Path | None, instrument: Path | None, ratings: Path | None,
+           mapping: Path | None, coding: Path | None, codebook: Path | None,
+           panel: Path | None, decisions: Path | None, out_dir: Path | None,
+           seed: int | None, threshold: float | None, version_label: str | None,
+           timestamp: str | None, quiet: bool, as_json: bool) -> None:
+    """Write the validation report and the revised instrument.
+
+    Reads a study file (or the same inputs given as options), runs every analysis the
+    data allow, integrates the quantitative and qualitative evidence in a joint display
+    with the decision rules and the expert decisions, and writes the report folder:
+    report.html, report.md, results.json, tables/*.csv, tables.xlsx, quarantine.csv and
+    the revised instrument (<id>-<version>.yaml). Options override the study file; paths
+    in the study file are relative to it.
+
+    \b
+    Example:
+      instrval report examples/iam/study.yaml
+      instrval report --instrument instruments/bfi/bfi-1.0.yaml \\
+          --ratings examples/bfi/bfi.csv --out bfi-report --timestamp 2024-01-01T00:00:00Z
+    """
+    from instrval.errors import StudyError
+    from instrval.io.study import (
+        RatingsSpec,
+        normalise_timestamp,
+        read_study,
+        study_from_mapping,
+    )
+    from instrval.model.rules import DecisionRules
+    from instrval.pipeline import run_validation, write_report
+
+    if study_file is not None:
+        study = read_study(study_file)
+    elif instrument is None:
+        raise StudyError("give a study file, or at least --instrument (and the data: "
+                         "--ratings, --coding ...)")
+    else:
+        study = study_from_mapping({"instrument": str(instrument)}, base_dir=Path.cwd())
+    changes: dict[str, Any] = {}
+    cwd = Path.cwd()
+
+    def here(p: Path) -> Path:
+        return p if p.is_absolute() else (cwd / p)
+
+    for name, value in (("instrument", instrument), ("coding", coding),
+                        ("codebook", codebook), ("panel", panel), ("decisions", decisions)):
+        if value is not None:
+            if not here(value).exists():
+                raise StudyError(f"--{name}: file not found: {value}")
+            changes[name] = here(value)
+    if ratings is not None or mapping is not None:
+        if ratings is None and study.ratings is None:
+            raise StudyError("--mapping needs ratings (--ratings or the study's ratings)")
+        base = study.ratings or RatingsSpec(file=here(ratings))  # type: ignore[arg-type]
+        rfile = here(ratings) if ratings is not None else base.file
+        if not rfile.exists() and not base.generate_if_missing:
+            raise StudyError(f"--ratings: file not found: {ratings}")
+        changes["ratings"] = RatingsSpec(
+            file=rfile, format=base.format,
+            mapping=here(mapping) if mapping is not None else base.mapping,
+            dictionary=base.dictionary, strict=base.strict,
+            generate_if_missing=base.generate_if_missing, generate_seed=base.generate_seed)
+    if seed is not None:
+        changes["seed"] = seed
+    if threshold is not None:
+        changes["rules"] = DecisionRules.from_mapping(
+            {**study.rules.to_dict(), "relevance_min": threshold}, key="--threshold")
+    if version_label is not None:
+        changes["revision_version"] = version_label
+    if timestamp is not None:
+        try:
+            changes["timestamp"] = normalise_timestamp(timestamp)
+        except ValueError:
+            raise StudyError(f"--timestamp must be ISO 8601 (2014-06-30T12:00:00Z), got "
+                             f"{timestamp!r}") from None
+    if out_dir is not None:
+        changes["output"] = here(out_dir)
+    if changes:
+        study = study.replace(**changes)
+    if study.output is None:
+        study = study.replace(output=cwd / "report")
+    result = run_validation(study, quiet=quiet or as_json)
+    written = write_report(result, study.output)
+    if as_json:
+        emit_json({"summary": result.summary(), "output": str(study.output),
+                   "files": {k: str(v) for k, v in written.items()
+                             if not k.startswith("csv:")},
+                   "open_questions": [
+                       r["item_id"] if r["row_type"] == "item" else f"concept:{r['concept']}"
+                       for r in result.joint.open_questions().to_dict(orient="records")]})
+        return
+    s = result.summary()
+    click.echo(f"{s['items_reviewed']} items reviewed ({s['instrument']}): {s['kept']} kept, "
+               f"{s['revised']} revised, {s['removed']} removed, {s['added']} added "
+               f"-> {s['revised_instrument']} ({s['items_after']} items)")
+    if s["open_questions"]:
+        click.echo(f"{s['open_questions']} open question(s): see the Decisions section")
+    click.echo(f"Report: {written['html']}")

@@ -199,7 +199,7 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
     if mdf is not None and not mdf.empty:
         for m in mdf.to_dict(orient="records"):
             theme = _val(m.get("theme"))
-            ex = _val(m.get("example"))
+            ex = _val(m.get("example_quote", m.get("example")))
             rows.append({
                 "row_type": "missing_concept", "item_id": None,
                 "construct_id": _val(m.get("construct_id")), "kind": None,

@@ -5,7 +5,8 @@ A CSV (or XLSX) file, one row per decision:
 ========== ========= ==============================================================
 column     required  meaning
 ========== ========= ==============================================================
-item       yes       the item id (for ``add``: the id of the new item)
+item       yes       the item id (for ``add``: the id of the new item; may be empty for
+                     ``reject``, which names the ``concept``)
 decision   yes       ``keep``, ``revise``, ``remove``, ``add`` or ``reject`` (do not add a
                      proposed missing concept)
 rationale  yes       why, in the experts' words (shown in the report and changelog)
@@ -157,6 +158,9 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
         row = i + 2
         item, dec = rec["item"], rec["decision"]
         for c in _REQUIRED:
+            if c == "item" and rec["item"] is None and rec["concept"] is not None and \
+                    (dec or "").lower() == "reject":
+                continue  # rejecting a missing concept names the concept, not an item
             if rec[c] is None:
                 problems.append(Problem("empty_value", f"{c} is empty", file=file, row=row,
                                         column=c))
@@ -170,18 +174,18 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
                 df.at[df.index[i], "decision"] = low
                 dec = low
         if item is None:
-            continue
+            item = ""
         key = f"{item}|{rec['concept'] or ''}"
         if key in seen:
             problems.append(Problem("duplicate_row",
                                     f"item {item!r} has a decision already (row {seen[key]})",
                                     file=file, row=row, column="item", value=item))
         seen.setdefault(key, row)
-        if dec in ("keep", "revise", "remove") and item_ids is not None and item not in item_ids:
+        if dec in ("keep", "revise", "remove") and item and item_ids is not None and item not in item_ids:
             problems.append(Problem("unknown_item",
                                     f"item {item!r} is not an item of {instrument.label}",
                                     file=file, row=row, column="item", value=item))
-        if dec == "add":
+        if dec == "add" and item:
             if not _ID.match(item):
                 problems.append(Problem("invalid_id",
                                         f"new item id {item!r} must start with a letter and "

@@ -139,7 +139,7 @@ class Study:
     revision_version: str | None = None
     revision_status: str = "draft"
     analyses: Analyses = field(default_factory=Analyses)
-    pinned_quotes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    pinned_quotes: tuple[str, ...] = ()
     output: Path | None = None
     file: Path | None = None
     base_dir: Path = field(default_factory=Path.cwd)
@@ -500,23 +500,22 @@ class _Checker:
                     out[name] = n
         return Analyses(**out)
 
-    def pinned(self, value: Any) -> dict[str, tuple[str, ...]]:
+    def pinned(self, value: Any) -> tuple[str, ...]:
         if value is None:
-            return {}
-        if not isinstance(value, Mapping):
+            return ()
+        if isinstance(value, (str, int)):
+            value = [value]
+        if isinstance(value, Mapping):  # {item_id: [segment ids]} reads as the ids
+            flat: list[Any] = []
+            for v in value.values():
+                flat.extend([v] if isinstance(v, (str, int)) else list(v or []))
+            value = flat
+        if not isinstance(value, Sequence) or not all(isinstance(v, (str, int))
+                                                      for v in value):
             self.add("pinned_quotes", "wrong_type",
-                     "pinned_quotes must map item ids to lists of segment ids", value)
-            return {}
-        out = {}
-        for k, v in value.items():
-            if isinstance(v, (str, int)):
-                v = [v]
-            if not isinstance(v, Sequence):
-                self.add(f"pinned_quotes.{k}", "wrong_type",
-                         "pinned_quotes values must be segment ids", v)
-                continue
-            out[str(k)] = tuple(str(s) for s in v)
-        return out
+                     "pinned_quotes must be a list of segment ids", value)
+            return ()
+        return tuple(str(v) for v in value)
 
 
 def normalise_timestamp(text: str) -> str:

@@ -213,7 +213,7 @@ def _first_not_greater(obs: np.ndarray, ref: np.ndarray) -> int:
 
 def parallel_analysis(data: pd.DataFrame | np.ndarray, *, n_iter: int = 20,
                       seed: int | None = None, fm: str = "minres",
-                      quantile: float | None = None,
+                      quantile: float | None = 0.95,
                       missing: str = "pairwise") -> ParallelResult:
     """Parallel analysis as ``psych::fa.parallel(x)`` (simulated normal data).
 
@@ -235,10 +235,11 @@ def parallel_analysis(data: pd.DataFrame | np.ndarray, *, n_iter: int = 20,
         values match psych only in distribution).
     fm : {"minres", "ml", "pa"}
         Extraction used for the factor eigenvalues.
-    quantile : float, optional
-        ``None`` compares with the mean simulated eigenvalues; a value such as ``.95``
-        compares with that quantile of the simulated eigenvalues. psych 2.2.9 itself uses
-        its ``quant = .95`` for ``nfact``/``ncomp`` (on bfi both rules give 6 and 6).
+    quantile : float or None, default 0.95
+        The observed eigenvalues are compared with this quantile of the simulated ones,
+        as psych 2.2.9 does for ``nfact``/``ncomp`` (its ``quant = .95``). ``None``
+        compares with the mean simulated eigenvalues (Horn's original rule). On bfi both
+        rules give 6 factors and 6 components.
 
     Notes
     -----

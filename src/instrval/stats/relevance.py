@@ -124,7 +124,7 @@ def _plain(v: Any) -> Any:
 
 def _records(df: pd.DataFrame, first: Sequence[str]) -> list[dict[str, Any]]:
     cols = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
-    return [{c: _plain(v) for c, v in zip(cols, row)}
+    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)}
             for row in df[cols].itertuples(index=False, name=None)]
 
 
@@ -571,9 +571,10 @@ def relevance_ratios(
     if by_cols or period is not None:
         keys = data[by_cols].copy() if by_cols else pd.DataFrame(index=data.index)
         if period is not None:
-            d = pd.to_datetime(data["date"])
-            keys["period"] = d.dt.to_period(_PERIOD_FREQ[period]).astype("string")
-            keys.loc[d.isna().to_numpy(), "period"] = pd.NA
+            per = pd.to_datetime(data["date"]).dt.to_period(_PERIOD_FREQ[period])
+            pcodes, puniq = pd.factorize(per, use_na_sentinel=True)  # format each once
+            labels = np.append(np.asarray(puniq.astype(str), dtype=object), pd.NA)
+            keys["period"] = pd.array(labels[pcodes], dtype="string")
         gcols = tuple(keys.columns)
         gid = keys.groupby(list(gcols), dropna=False, sort=True).ngroup().to_numpy()
         firsts = keys.assign(_gid=gid).drop_duplicates("_gid").sort_values("_gid")

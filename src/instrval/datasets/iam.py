@@ -1,0 +1,494 @@
+"""A synthetic IAM rating export at the scale of the published 2012 study.
+
+The Information Assessment Method (IAM) was content-validated on 234,196 ratings of
+e-mailed clinical information by 5,596 physicians during 2012. This module generates a
+*synthetic* export with that shape, for examples, tests and benchmarks:
+
+* 234,196 ratings by 5,596 respondents, dated across 2012 (a leap year, 366 days);
+  per-respondent rating counts are skewed (``1 + multinomial`` with log-normal weights,
+  sigma 1.3): most clinicians rate a few dozen items, a few rate many hundreds;
+* a ``specialty`` grouping column (family medicine, internal medicine, ...), fixed per
+  respondent;
+* the use gate (``use_gate``) open ("yes") in exactly 45,394 ratings (19.38 %); the
+  benefit gate (``benefit_gate``) asked only then, and open in exactly 31,776 of them
+  (70.0 %);
+* every item selected in an **exact** number of the ratings that presented it
+  (:data:`IAM_TARGETS`): selections are assigned by shuffling a vector with exactly *k*
+  ones, never by Bernoulli draws, so every relevance ratio is known exactly. Two items
+  reproduce the published non-relevant figures: ``ci_dissatisfied_harmful`` selected in
+  11,382 of 234,196 ratings (4.86 %) and ``use_decide_unsure`` in 1,380 of the 45,394
+  ratings with the use gate open (3.04 %). Every other item and clinical-relevance level
+  is at or above 15 %.
+
+With another ``n_ratings`` all counts are scaled by ``n_ratings / 234196`` and rounded
+(:func:`iam_targets`); the published figures hold exactly at the default size.
+
+The data are synthetic: items are selected independently of one another and of the
+respondent; only the marginal counts mirror the study.
+
+Writers: :func:`write_iam_csv` (canonical wide CSV, ``.gz`` allowed),
+:func:`write_iam_parquet` (streamed in chunks: 10 million ratings in bounded memory),
+:func:`write_iam_redcap` (a REDCap record export with repeating rating instances and its
+data dictionary).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from instrval.io.atomic import atomic_write_bytes
+from instrval.model.instrument import Instrument
+
+__all__ = [
+    "N_RATINGS",
+    "N_RESPONDENTS",
+    "N_USE_OPEN",
+    "N_BENEFIT_OPEN",
+    "IAM_TARGETS",
+    "IAM_GATES",
+    "SPECIALTIES",
+    "iam_targets",
+    "generate_iam_ratings",
+    "iter_iam_chunks",
+    "write_iam_csv",
+    "write_iam_parquet",
+    "write_iam_redcap",
+    "redcap_dictionary",
+    "redcap_export",
+]
+
+N_RATINGS = 234_196
+N_RESPONDENTS = 5_596
+#: Ratings with ``use_gate = yes`` (published: 45,394, i.e. 19.38 %).
+N_USE_OPEN = 45_394
+#: Ratings with ``benefit_gate = yes`` (asked only when ``use_gate = yes``; 70.0 % of them).
+N_BENEFIT_OPEN = 31_776
+
+#: Exact counts of each gate option at the published scale (``None``: not asked).
+IAM_GATES: dict[str, dict[str, int]] = {
+    "use_gate": {"yes": N_USE_OPEN, "no": 113_281, "possibly": 75_521},
+    "benefit_gate": {"yes": N_BENEFIT_OPEN, "no": 4_540, "possibly": 9_078},
+}
+
+#: Per item: (ratings selecting it, ratings presenting its construct) at the published
+#: scale. Multi-select items count ticked boxes; clinical-relevance levels count the
+#: ratings choosing the level. Denominators: 234,196 for cognitive impact and clinical
+#: relevance (always presented), 45,394 for intention to use (``use_gate`` yes), 31,776
+#: for health benefits (``benefit_gate`` yes).
+IAM_TARGETS: dict[str, tuple[int, int]] = {
+    "ci_practice_improved": (58_549, N_RATINGS),          # 25.0 %
+    "ci_learned_new": (140_518, N_RATINGS),               # 60.0 %
+    "ci_motivated": (70_259, N_RATINGS),                  # 30.0 %
+    "ci_confirmed": (98_362, N_RATINGS),                  # 42.0 %
+    "ci_reassured": (81_969, N_RATINGS),                  # 35.0 %
+    "ci_reminded": (105_388, N_RATINGS),                  # 45.0 %
+    "ci_dissatisfied_presentation": (37_471, N_RATINGS),  # 16.0 %
+    "ci_dissatisfied_disagree": (39_813, N_RATINGS),      # 17.0 %
+    "ci_dissatisfied_harmful": (11_382, N_RATINGS),       # 4.86 % (published, non-relevant)
+    "ci_dissatisfied_amount": (42_155, N_RATINGS),        # 18.0 %
+    "cr_totally": (128_808, N_RATINGS),                   # 55.0 %
+    "cr_partially": (65_575, N_RATINGS),                  # 28.0 %
+    "cr_not": (39_813, N_RATINGS),                        # 17.0 %
+    "use_manage_differently": (18_158, N_USE_OPEN),       # 40.0 %
+    "use_justify_choice": (13_618, N_USE_OPEN),           # 30.0 %
+    "use_more_certain": (22_697, N_USE_OPEN),             # 50.0 %
+    "use_understand_better": (20_427, N_USE_OPEN),        # 45.0 %
+    "use_discuss": (15_888, N_USE_OPEN),                  # 35.0 %
+    "use_persuade": (9_079, N_USE_OPEN),                  # 20.0 %
+    "use_decide_unsure": (1_380, N_USE_OPEN),             # 3.04 % (published, non-relevant)
+    "hb_health_status": (17_477, N_BENEFIT_OPEN),         # 55.0 %
+    "hb_prevention": (14_299, N_BENEFIT_OPEN),            # 45.0 %
+    "hb_avoid_unnecessary": (11_122, N_BENEFIT_OPEN),     # 35.0 %
+}
+
+_CI = [k for k in IAM_TARGETS if k.startswith("ci_")]
+_CR = ["cr_totally", "cr_partially", "cr_not"]
+_USE = [k for k in IAM_TARGETS if k.startswith("use_")]
+_HB = [k for k in IAM_TARGETS if k.startswith("hb_")]
+_GATE_OPTIONS = ("yes", "no", "possibly")
+
+#: Specialties of the synthetic respondents and their shares.
+SPECIALTIES: dict[str, float] = {
+    "family medicine": 0.55, "internal medicine": 0.15, "pediatrics": 0.10,
+    "emergency medicine": 0.08, "psychiatry": 0.05, "other": 0.07,
+}
+
+#: Canonical column order of the generated table.
+COLUMNS = ("rating_id", "respondent_id", "date", "specialty", *_CI, "clinical_relevance",
+           "use_gate", *_USE, "benefit_gate", *_HB)
+
+
+def _scale(k: int, n0: int, n: int) -> int:
+    return int(round(k * n / n0)) if n != n0 else k
+
+
+def _split(total: int, parts: Mapping[str, int]) -> dict[str, int]:
+    """Scale counts to sum exactly to ``total`` (largest remainders)."""
+    s = sum(parts.values())
+    raw = {k: v * total / s for k, v in parts.items()}
+    out = {k: int(np.floor(v)) for k, v in raw.items()}
+    rest = total - sum(out.values())
+    for k in sorted(raw, key=lambda k: raw[k] - out[k], reverse=True)[:rest]:
+        out[k] += 1
+    return out
+
+
+def iam_targets(n_ratings: int = N_RATINGS) -> dict[str, Any]:
+    """Exact counts the generator produces for ``n_ratings`` ratings.
+
+    Returns ``{"gates": {gate: {option: n}}, "items": {item: (selected, presented)}}``;
+    at the default size these are :data:`IAM_GATES` and :data:`IAM_TARGETS`.
+    """
+    n = int(n_ratings)
+    if n == N_RATINGS:
+        return {"gates": {g: dict(v) for g, v in IAM_GATES.items()},
+                "items": dict(IAM_TARGETS)}
+    use = _split(n, IAM_GATES["use_gate"])
+    ben = _split(use["yes"], IAM_GATES["benefit_gate"])
+    cr = _split(n, {k: IAM_TARGETS[k][0] for k in _CR})
+    items: dict[str, tuple[int, int]] = {}
+    for k in _CI:
+        items[k] = (min(n, _scale(IAM_TARGETS[k][0], N_RATINGS, n)), n)
+    for k in _CR:
+        items[k] = (cr[k], n)
+    for k in _USE:
+        items[k] = (min(use["yes"], _scale(IAM_TARGETS[k][0], N_USE_OPEN, use["yes"])),
+                    use["yes"])
+    for k in _HB:
+        items[k] = (min(ben["yes"], _scale(IAM_TARGETS[k][0], N_BENEFIT_OPEN, ben["yes"])),
+                    ben["yes"])
+    return {"gates": {"use_gate": use, "benefit_gate": ben}, "items": items}
+
+
+def _exact(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
+    """A random 0/1 vector of length ``n`` with exactly ``k`` ones."""
+    v = np.zeros(n, dtype=np.int8)
+    v[:k] = 1
+    rng.shuffle(v)
+    return v
+
+
+def _labels(rng: np.random.Generator, counts: Mapping[str, int]) -> np.ndarray:
+    """A shuffled vector of option codes 0..m-1 with exact counts."""
+    v = np.repeat(np.arange(len(counts), dtype=np.int8), list(counts.values()))
+    rng.shuffle(v)
+    return v
+
+
+def _plan(n: int, n_resp: int, seed: int) -> dict[str, Any]:
+    """Global per-rating arrays (small integer types): dates, respondents, gates, levels."""
+    if n < 1 or n_resp < 1 or n_resp > n:
+        raise ValueError(f"need 1 <= n_respondents <= n_ratings, got {n_resp} and {n}")
+    rng = np.random.default_rng(seed)
+    tg = iam_targets(n)
+    w = rng.lognormal(0.0, 1.3, n_resp)
+    per = 1 + rng.multinomial(n - n_resp, w / w.sum())
+    resp = rng.permutation(np.repeat(np.arange(n_resp, dtype=np.int32), per))
+    days = np.sort(rng.integers(0, 366, n).astype(np.int16))
+    spec_p = np.array(list(SPECIALTIES.values()))
+    spec = rng.choice(len(SPECIALTIES), size=n_resp, p=spec_p / spec_p.sum()).astype(np.int8)
+    use = _labels(rng, tg["gates"]["use_gate"])           # 0 yes, 1 no, 2 possibly
+    ben = np.full(n, -1, dtype=np.int8)
+    open_pos = np.flatnonzero(use == 0)
+    ben[open_pos] = _labels(rng, tg["gates"]["benefit_gate"])
+    cr = _labels(rng, {k: tg["items"][k][0] for k in _CR})
+    return {"rng": rng, "targets": tg, "resp": resp, "days": days, "spec": spec, "use": use,
+            "ben": ben, "cr": cr, "per": per}
+
+
+def iter_iam_chunks(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDENTS,
+                    seed: int = 2012, *, chunk_size: int | None = None
+                    ) -> Iterator[pd.DataFrame]:
+    """Generate the ratings chunk by chunk (canonical wide layout, rows in date order).
+
+    The exact counts hold over all chunks together: each item's *k* selections are split
+    across chunks by a multivariate hypergeometric draw over the chunks' numbers of
+    presenting ratings, then shuffled within each chunk.
+    """
+    n = int(n_ratings)
+    plan = _plan(n, int(n_respondents), int(seed))
+    rng: np.random.Generator = plan["rng"]
+    size = n if chunk_size is None else max(1, int(chunk_size))
+    bounds = list(range(0, n, size)) + [n]
+    spans = list(zip(bounds[:-1], bounds[1:], strict=True))
+    use_open = plan["use"] == 0
+    ben_open = plan["ben"] == 0
+    denom = {
+        "all": np.array([b - a for a, b in spans], dtype=np.int64),
+        "use": np.array([int(use_open[a:b].sum()) for a, b in spans], dtype=np.int64),
+        "ben": np.array([int(ben_open[a:b].sum()) for a, b in spans], dtype=np.int64),
+    }
+    split: dict[str, np.ndarray] = {}
+    for k in (*_CI, *_USE, *_HB):
+        kind = "all" if k.startswith("ci_") else ("use" if k.startswith("use_") else "ben")
+        cnt = plan["targets"]["items"][k][0]
+        split[k] = rng.multivariate_hypergeometric(denom[kind], cnt) if len(spans) > 1 \
+            else np.array([cnt])
+    wid_r = max(6, len(str(n)))
+    wid_p = max(4, len(str(int(n_respondents))))
+    specs = np.array(list(SPECIALTIES), dtype=object)
+    crs = np.array(_CR, dtype=object)
+    opts = np.array(_GATE_OPTIONS, dtype=object)
+    start = np.datetime64("2012-01-01", "D")
+    for ci, (a, b) in enumerate(spans):
+        m = b - a
+        idx = np.arange(a + 1, b + 1)
+        r = plan["resp"][a:b]
+        cols: dict[str, Any] = {
+            "rating_id": pd.array([f"R{i:0{wid_r}d}" for i in idx], dtype="string"),
+            "respondent_id": pd.array([f"C{j + 1:0{wid_p}d}" for j in r], dtype="string"),
+            "date": (start + plan["days"][a:b].astype("timedelta64[D]")).astype(
+                "datetime64[us]"),
+            "specialty": pd.array(specs[plan["spec"][r]], dtype="string"),
+        }
+        for k in _CI:
+            cols[k] = pd.array(_exact(rng, m, int(split[k][ci])), dtype="Int64")
+        cols["clinical_relevance"] = pd.array(crs[plan["cr"][a:b]], dtype="string")
+        uo = use_open[a:b]
+        cols["use_gate"] = pd.array(opts[plan["use"][a:b]], dtype="string")
+        upos = np.flatnonzero(uo)
+        for k in _USE:
+            v = np.full(m, np.nan)
+            v[upos] = _exact(rng, len(upos), int(split[k][ci]))
+            cols[k] = pd.array(v, dtype="Int64")
+        bcode = plan["ben"][a:b]
+        bg = np.full(m, None, dtype=object)
+        bg[bcode >= 0] = opts[bcode[bcode >= 0]]
+        cols["benefit_gate"] = pd.array(bg, dtype="string")
+        bpos = np.flatnonzero(bcode == 0)
+        for k in _HB:
+            v = np.full(m, np.nan)
+            v[bpos] = _exact(rng, len(bpos), int(split[k][ci]))
+            cols[k] = pd.array(v, dtype="Int64")
+        yield pd.DataFrame(cols, columns=list(COLUMNS))
+
+
+def generate_iam_ratings(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDENTS,
+                         seed: int = 2012) -> pd.DataFrame:
+    """Generate the synthetic IAM ratings in the canonical wide layout.
+
+    Parameters
+    ----------
+    n_ratings, n_respondents : int
+        Size; every respondent rates at least once.
+    seed : int
+        Seed of :func:`numpy.random.default_rng`; the same seed gives the same table.
+
+    Returns
+    -------
+    DataFrame
+        ``rating_id``, ``respondent_id``, ``date``, ``specialty``, then the IAM answer
+        columns, exactly as :func:`instrval.io.ratings.read_ratings` returns them
+        (``Int64`` items, ``string`` levels and gate options).
+
+    Examples
+    --------
+    >>> from instrval.datasets.iam import generate_iam_ratings
+    >>> df = generate_iam_ratings(2000, 100, seed=1)
+    >>> int((df["use_gate"] == "yes").sum())
+    388
+    """
+    return pd.concat(list(iter_iam_chunks(n_ratings, n_respondents, seed)),
+                     ignore_index=True)
+
+
+# ---------------------------------------------------------------------- writers
+def _csv_text(df: pd.DataFrame, *, header: bool = True) -> str:
+    out = df.copy()
+    if "date" in out.columns:
+        out["date"] = out["date"].dt.strftime("%Y-%m-%d")
+    return out.to_csv(index=False, header=header, lineterminator="\n", na_rep="")
+
+
+def write_iam_csv(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
+    """Write the canonical wide CSV (gzip-compressed when ``path`` ends in ``.gz``)."""
+    data = _csv_text(df).encode("utf-8")
+    if str(path).endswith(".gz"):
+        import gzip
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    return atomic_write_bytes(path, data)
+
+
+def write_iam_parquet(path: str | os.PathLike[str], n_ratings: int = N_RATINGS,
+                      n_respondents: int = N_RESPONDENTS, seed: int = 2012, *,
+                      chunk_size: int = 1_000_000) -> Path:
+    """Generate and write ratings to Parquet chunk by chunk (one row group per chunk),
+    so that 10 million ratings need only one chunk in memory."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    p = Path(path)
+    p.parent.mkdir(parents=True, exist_ok=True)
+    tmp = p.with_name(f".{p.name}.tmp")
+    writer = None
+    try:
+        for chunk in iter_iam_chunks(n_ratings, n_respondents, seed, chunk_size=chunk_size):
+            table = pa.Table.from_pandas(chunk, preserve_index=False)
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+            writer.write_table(table)
+    finally:
+        if writer is not None:
+            writer.close()
+    os.replace(tmp, p)
+    return p
+
+
+def redcap_dictionary(instrument: Instrument, *, form: str = "iam_rating",
+                      record_form: str = "clinician",
+                      record_fields: Mapping[str, str] | None = None,
+                      rating_fields: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A REDCap data dictionary for an instrument, following instrval's convention.
+
+    ``record_id`` and ``record_fields`` (text fields) go on the non-repeating
+    ``record_form``; ``rating_fields`` (text) and the instrument's questions on the
+    repeating ``form``. Multi-select constructs are checkbox fields named by the
+    construct id with choices ``code, label`` (code: :meth:`Construct.item_code`);
+    single-choice constructs radio fields with the same coding; gates radio fields
+    named by the gate id with options coded 1..n in order, and the constructs they
+    open carry branching logic; Likert items radio fields, binary items yesno fields,
+    named by the item id (lower case).
+    """
+    cols = ["Variable / Field Name", "Form Name", "Section Header", "Field Type",
+            "Field Label", "Choices, Calculations, OR Slider Labels", "Field Note",
+            "Text Validation Type OR Show Slider Number", "Text Validation Min",
+            "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
+            "Required Field?", "Custom Alignment", "Question Number (surveys only)",
+            "Matrix Group Name", "Matrix Ranking?", "Field Annotation"]
+    rows: list[dict[str, str]] = []
+
+    def add(name: str, frm: str, ftype: str, label: str, choices: str = "",
+            validation: str = "", branching: str = "") -> None:
+        rows.append({"Variable / Field Name": name.lower(), "Form Name": frm,
+                     "Field Type": ftype, "Field Label": label,
+                     "Choices, Calculations, OR Slider Labels": choices,
+                     "Text Validation Type OR Show Slider Number": validation,
+                     "Branching Logic (Show field only if...)": branching})
+
+    add("record_id", record_form, "text", "Record ID")
+    for f, lab in (record_fields or {}).items():
+        add(f, record_form, "text", lab)
+    for f, lab in (rating_fields or {}).items():
+        add(f, form, "text", lab, validation="date_ymd" if f == "date" else "")
+    for c in instrument.constructs:
+        branch = ""
+        if c.gate is not None:
+            g = c.gate
+            gate_branch = _gate_branching(instrument, g.id)
+            add(g.id, form, "radio", g.question,
+                " | ".join(f"{i}, {o}" for i, o in enumerate(g.options, start=1)),
+                branching=gate_branch)
+            opens = [str(g.options.index(o) + 1) for o in g.open_when]
+            branch = " or ".join(f"[{g.id.lower()}] = '{k}'" for k in opens)
+        choices = " | ".join(f"{c.item_code(it.id)}, {it.label}" for it in c.items)
+        if c.kind == "multi_select":
+            add(c.id, form, "checkbox", c.question or c.label, choices, branching=branch)
+        elif c.kind == "single_choice":
+            add(c.id, form, "radio", c.question or c.label, choices, branching=branch)
+        else:
+            sc = instrument.scale_of(c)
+            for it in c.items:
+                if c.kind == "binary":
+                    add(it.id, form, "yesno", it.label, branching=branch)
+                else:
+                    assert sc is not None
+                    ch = " | ".join(f"{v}, {sc.labels.get(v, v)}" for v in sc.values)
+                    add(it.id, form, "radio", it.label, ch, branching=branch)
+    return pd.DataFrame(rows, columns=cols).fillna("")
+
+
+def _gate_branching(instrument: Instrument, gate_id: str) -> str:
+    # IAM: the benefit question is asked only when the clinician will use the information
+    if instrument.id == "iam" and gate_id == "benefit_gate":
+        return "[use_gate] = '1'"
+    return ""
+
+
+def redcap_export(df: pd.DataFrame, instrument: Instrument, *, form: str = "iam_rating",
+                  record_form: str = "clinician", record_fields: tuple[str, ...] = (
+                      "specialty",)) -> pd.DataFrame:
+    """Turn canonical ratings into a REDCap raw record export.
+
+    One record per respondent (``record_id`` = respondent id): a record-level row with
+    ``record_fields`` and ``<record_form>_complete``, then one repeating instance of
+    ``form`` per rating (``rating_id``, ``date``, the answers as codes; every check box
+    0/1, also when hidden by branching logic, as REDCap writes them).
+    """
+    n = len(df)
+    out: dict[str, Any] = {}
+    resp = df["respondent_id"].astype(str).to_numpy()
+    order = np.argsort(resp, kind="stable")
+    d = df.iloc[order].reset_index(drop=True)
+    inst_no = d.groupby("respondent_id", sort=False).cumcount().to_numpy() + 1
+    out["record_id"] = d["respondent_id"].astype(str).to_numpy(dtype=object)
+    out["redcap_repeat_instrument"] = np.full(n, form, dtype=object)
+    out["redcap_repeat_instance"] = inst_no.astype(object)
+    for f in record_fields:
+        out[f] = np.full(n, "", dtype=object)
+    out["rating_id"] = d["rating_id"].astype(str).to_numpy(dtype=object)
+    out["date"] = d["date"].dt.strftime("%Y-%m-%d").fillna("").to_numpy(dtype=object)
+    for c in instrument.constructs:
+        if c.gate is not None:
+            g = c.gate
+            code = {o: str(i) for i, o in enumerate(g.options, start=1)}
+            out[g.id.lower()] = d[g.id].map(code).fillna("").to_numpy(dtype=object)
+        if c.kind == "multi_select":
+            for it in c.items:
+                v = d[it.id].fillna(0).astype("int64").astype(str)
+                out[f"{c.id.lower()}___{c.item_code(it.id)}"] = v.to_numpy(dtype=object)
+        elif c.kind == "single_choice":
+            code = {i: str(c.item_code(i)) for i in c.item_ids}
+            out[c.id.lower()] = d[c.id].map(code).fillna("").to_numpy(dtype=object)
+        else:
+            for it in c.items:
+                out[it.id.lower()] = d[it.id].astype("string").fillna("").to_numpy(
+                    dtype=object)
+    out[f"{form}_complete"] = np.full(n, "2", dtype=object)
+    out[f"{record_form}_complete"] = np.full(n, "", dtype=object)
+    reps = pd.DataFrame(out)
+    first = d.drop_duplicates("respondent_id")
+    base = pd.DataFrame({c: np.full(len(first), "", dtype=object) for c in reps.columns})
+    base["record_id"] = first["respondent_id"].astype(str).to_numpy(dtype=object)
+    for f in record_fields:
+        base[f] = first[f].astype("string").fillna("").to_numpy(dtype=object)
+    base[f"{record_form}_complete"] = "2"
+    base["_k"] = 0
+    reps["_k"] = 1
+    base["_o"] = np.arange(len(base))
+    rec_order = {r: i for i, r in enumerate(base["record_id"])}
+    reps["_o"] = reps["record_id"].map(rec_order)
+    allrows = pd.concat([base, reps], ignore_index=True)
+    allrows = allrows.sort_values(["_o", "_k"], kind="stable").drop(columns=["_k", "_o"])
+    cols = ["record_id", "redcap_repeat_instrument", "redcap_repeat_instance",
+            *record_fields, f"{record_form}_complete",
+            *[c for c in reps.columns if c not in ("record_id", "redcap_repeat_instrument",
+                                                   "redcap_repeat_instance", "_k", "_o",
+                                                   f"{record_form}_complete", *record_fields)]]
+    return allrows[cols].reset_index(drop=True)
+
+
+def write_iam_redcap(df: pd.DataFrame, instrument: Instrument,
+                     export_path: str | os.PathLike[str],
+                     dictionary_path: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ratings as a REDCap record export and its data dictionary (CSV)."""
+    dd = redcap_dictionary(instrument, record_fields={"specialty": "Specialty"},
+                           rating_fields={"rating_id": "Rating ID", "date": "Date of rating"})
+    buf = io.StringIO()
+    dd.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
+    p2 = atomic_write_bytes(dictionary_path, buf.getvalue().encode("utf-8"))
+    ex = redcap_export(df, instrument)
+    text = ex.to_csv(index=False, lineterminator="\n")
+    data = text.encode("utf-8")
+    if str(export_path).endswith(".gz"):
+        import gzip
+        data = gzip.compress(data, compresslevel=6, mtime=0)
+    p1 = atomic_write_bytes(export_path, data)
+    return p1, p2

@@ -1,0 +1,726 @@
+"""``report.html``: one self-contained file, readable on screen and in print.
+
+Plain Python string building: every value that comes from an input (item labels, quotes,
+file names, expert rationales) passes through :func:`html.escape` before it reaches the
+page. The page has no scripts, no external fonts, stylesheets or images: CSS is inline and
+plots are inline SVG (:mod:`instrval.report.svg`). Rounding happens only here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from html import escape
+from typing import Any
+
+import pandas as pd
+
+from instrval.report import svg
+
+__all__ = ["render_html", "fmt_value"]
+
+CONVERGENCE_COLOURS = {
+    "confirmation": ("#e4f2e1", "#2e7d32", "both strands agree"),
+    "expansion": ("#e3edf8", "#1f5c99", "they agree; one strand adds information"),
+    "discordance": ("#fde4d3", "#b34700", "the strands disagree: for the experts"),
+    "silence": ("#eeeeee", "#555555", "one strand has no evidence on the item"),
+}
+DECISION_COLOURS = {"keep": "#2e7d32", "revise": "#b36b00", "remove": "#b3261e",
+                    "add": "#1f5c99", "none": "#666666"}
+
+CSS = """
+:root{--ink:#1b1b1b;--muted:#5f6368;--rule:#c8c8c8;--head:#f3f3f1;}
+*{box-sizing:border-box}
+body{font-family:"Source Serif Pro","Georgia","Times New Roman",serif;color:var(--ink);
+ max-width:1100px;margin:2.2em auto;padding:0 1.4em;line-height:1.45;font-size:15px;
+ background:#fff}
+h1,h2,h3,h4,.sans,table,figcaption,nav,.badge,.legend,.kpi{font-family:"Helvetica Neue",
+ "Liberation Sans",Arial,sans-serif}
+h1{font-size:1.75em;margin:.2em 0 .1em;line-height:1.2}
+h2{font-size:1.25em;border-bottom:1.5px solid var(--ink);padding-bottom:.15em;
+ margin-top:2.2em}
+h3{font-size:1.05em;margin-top:1.6em}
+.subtitle{color:var(--muted);margin:0 0 1em}
+p.note,.muted{color:var(--muted);font-size:.92em}
+table{border-collapse:collapse;font-size:12.5px;margin:.6em 0 1.2em;width:100%}
+caption{caption-side:top;text-align:left;font-weight:600;padding:.3em 0;font-size:13px}
+th,td{padding:3px 7px;vertical-align:top;border-bottom:1px solid #e3e3e3;text-align:left}
+thead th{background:var(--head);border-top:1.5px solid var(--ink);
+ border-bottom:1px solid var(--ink);font-weight:600}
+tbody tr:last-child td{border-bottom:1.5px solid var(--ink)}
+td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
+td.code,span.code{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
+td.quote{font-style:italic;max-width:22em}
+.kpis{display:flex;flex-wrap:wrap;gap:.6em;margin:1em 0}
+.kpi{border:1px solid var(--rule);border-radius:4px;padding:.45em .8em;min-width:8.5em}
+.kpi b{display:block;font-size:1.45em;font-variant-numeric:tabular-nums}
+.kpi span{color:var(--muted);font-size:.85em}
+.badge{display:inline-block;padding:0 .45em;border-radius:3px;color:#fff;font-size:11px;
+ font-weight:600;letter-spacing:.02em;text-transform:uppercase}
+.legend{display:flex;flex-wrap:wrap;gap:1.2em;font-size:12px;margin:.4em 0 .6em}
+.legend i{display:inline-block;width:1.1em;height:1.1em;vertical-align:-.2em;
+ margin-right:.35em;border:1px solid #999}
+tr.conv-confirmation td{background:#e4f2e1}
+tr.conv-expansion td{background:#e3edf8}
+tr.conv-discordance td{background:#fde4d3}
+tr.conv-silence td{background:#f4f4f4}
+figure{margin:1em 0;page-break-inside:avoid;break-inside:avoid}
+figcaption{font-size:12px;color:var(--muted);margin-top:.2em}
+svg.plot{max-width:100%;height:auto;font-family:"Helvetica Neue","Liberation Sans",Arial,
+ sans-serif}
+nav.toc{font-size:13px;columns:2;margin:1em 0 1.5em;padding:.6em 1em;border:1px solid
+ var(--rule);border-radius:4px}
+nav.toc a{color:var(--ink);text-decoration:none}
+nav.toc ol{margin:0;padding-left:1.3em}
+.open{border-left:4px solid #b34700;padding:.3em .8em;background:#fff7f0}
+dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;font-size:.95em}
+dl.meta dt{color:var(--muted)}
+dl.meta dd{margin:0}
+.plots{display:flex;flex-wrap:wrap;gap:1em}
+footer{margin-top:3em;border-top:1px solid var(--rule);padding-top:.5em;color:var(--muted);
+ font-size:12px}
+@media print{
+ body{font-size:10.5pt;max-width:none;margin:0;padding:0}
+ h2{page-break-after:avoid;break-after:avoid}
+ table{font-size:8.5pt;page-break-inside:auto}
+ tr{page-break-inside:avoid;break-inside:avoid}
+ thead{display:table-header-group}
+ nav.toc{display:none}
+ tr.conv-confirmation td,tr.conv-expansion td,tr.conv-discordance td,tr.conv-silence td,
+ .badge,.legend i{-webkit-print-color-adjust:exact;print-color-adjust:exact}
+ a{color:inherit;text-decoration:none}
+ @page{size:A4;margin:16mm 14mm}
+}
+"""
+
+
+def _e(v: Any) -> str:
+    return escape("" if v is None else str(v), quote=True)
+
+
+def _isna(v: Any) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    try:
+        return isinstance(v, float) and math.isnan(v)
+    except TypeError:
+        return False
+
+
+def fmt_value(v: Any, fmt: str) -> str:
+    """Format a value for display (the only place numbers are rounded)."""
+    if _isna(v):
+        return "\u2013"
+    if fmt == "pct":
+        return f"{100 * float(v):.2f}%"
+    if fmt == "pct1":
+        return f"{100 * float(v):.1f}%"
+    if fmt.startswith("f"):
+        return f"{float(v):.{int(fmt[1:])}f}"
+    if fmt == "int":
+        return f"{int(v):,}"
+    if fmt == "bool":
+        return "yes" if bool(v) else "no"
+    return str(v)
+
+
+Col = tuple[str, str, str]  # column, header, format
+
+
+def _table(df: pd.DataFrame, cols: Sequence[Col], *, caption: str | None = None,
+           row_class: Callable[[dict[str, Any]], str] | None = None,
+           cell: Callable[[str, Any, dict[str, Any]], str | None] | None = None) -> str:
+    out = ["<table>"]
+    if caption:
+        out.append(f"<caption>{_e(caption)}</caption>")
+    out.append("<thead><tr>")
+    for _, head, fmt in cols:
+        num = fmt not in ("text", "code", "bool", "quote", "html")
+        out.append(f'<th{" class=num" if num else ""}>{_e(head)}</th>')
+    out.append("</tr></thead><tbody>")
+    for rec in df.to_dict(orient="records"):
+        cls = row_class(rec) if row_class else ""
+        out.append(f'<tr class="{_e(cls)}">' if cls else "<tr>")
+        for col, _, fmt in cols:
+            v = rec.get(col)
+            custom = cell(col, v, rec) if cell else None
+            if custom is not None:
+                out.append(custom)
+                continue
+            if fmt in ("text", "bool"):
+                out.append(f"<td>{_e(fmt_value(v, fmt))}</td>")
+            elif fmt == "code":
+                out.append(f'<td class="code">{_e(fmt_value(v, "text"))}</td>')
+            elif fmt == "quote":
+                out.append(f'<td class="quote">{_e("" if _isna(v) else v)}</td>')
+            else:
+                out.append(f'<td class="num">{_e(fmt_value(v, fmt))}</td>')
+        out.append("</tr>")
+    out.append("</tbody></table>")
+    return "".join(out)
+
+
+def _badge(decision: Any) -> str:
+    if _isna(decision):
+        return ""
+    col = DECISION_COLOURS.get(str(decision), "#666")
+    return f'<span class="badge" style="background:{col}">{_e(decision)}</span>'
+
+
+def _legend() -> str:
+    parts = ['<div class="legend">']
+    for name, (bg, _fg, meaning) in CONVERGENCE_COLOURS.items():
+        parts.append(f'<span><i style="background:{bg}"></i><b>{name}</b>: {_e(meaning)}'
+                     "</span>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _kpi(value: Any, label: str) -> str:
+    return f'<div class="kpi"><b>{_e(value)}</b><span>{_e(label)}</span></div>'
+
+
+def _section(sid: str, title: str, body: str) -> tuple[str, str, str]:
+    return sid, title, f'<section id="{sid}"><h2>{_e(title)}</h2>{body}</section>'
+
+
+# --------------------------------------------------------------------------- sections
+def _summary(r: Any) -> str:
+    c = r.summary()
+    inst, rev = r.instrument, r.revised
+    body = ['<div class="kpis">',
+            _kpi(c["items_reviewed"], f"items reviewed ({inst.label})"),
+            _kpi(c["kept"], "kept"), _kpi(c["revised"], "revised"),
+            _kpi(c["removed"], "removed"), _kpi(c["added"], "added"),
+            _kpi(c["items_after"], f"items in {rev.label}"),
+            _kpi(c["open_questions"], "open questions"), "</div>"]
+    sentences = [f"This report reviews {_e(inst.title)} version {_e(inst.version)} "
+                 f"({c['items_reviewed']} items in {len(inst.constructs)} constructs)."]
+    if r.relevance is not None:
+        nr = r.relevance.not_relevant
+        sentences.append(
+            f"Relevance ratios were computed from {r.relevance.n_ratings:,} ratings by "
+            f"{r.relevance.n_respondents:,} respondents; {len(nr)} item(s) fell below the "
+            f"cut-off of {100 * r.rules.relevance_min:g}%"
+            + (f" ({_e(', '.join(nr))})" if nr else "") + ".")
+    if r.qual is not None and r.coding is not None:
+        q = r.qual.items
+        rep = q["representative"]
+        n_no = int((rep == False).sum())  # noqa: E712
+        sentences.append(
+            f"The qualitative strand coded {r.coding.n_accepted:,} segments from "
+            f"{len(r.coding.participants)} participants; {n_no} item(s) were judged not "
+            "representative.")
+    if r.reliability:
+        alphas = ", ".join(f"{_e(cid)} {a.alpha:.2f}" for cid, a in r.reliability.items())
+        sentences.append(f"Cronbach's alpha: {alphas}.")
+    sentences.append(
+        f"The revised version {_e(rev.label)} ({_e(rev.status)}) keeps "
+        f"{c['kept'] + c['revised']} item(s), rewords {c['revised']}, removes "
+        f"{c['removed']} and adds {c['added']}; {c['expert_decisions']} decision(s) were "
+        f"made by experts and {c['open_questions']} question(s) remain open.")
+    conv = c["convergence"]
+    sentences.append("Convergence of the two strands: " + ", ".join(
+        f"{conv[k]} {k}" for k in CONVERGENCE_COLOURS) + ".")
+    body.append("<p>" + " ".join(sentences) + "</p>")
+    return "".join(body)
+
+
+def _methods(r: Any) -> str:
+    st = r.study
+    rules = st.rules
+    parts = []
+    txt = []
+    if r.ratings is not None:
+        dq = r.ratings
+        dr = dq.date_range()
+        when = (f" dated {dr[0].date().isoformat()} to {dr[1].date().isoformat()}"
+                if dr else "")
+        txt.append(f"Quantitative strand: {dq.n_read:,} rating rows were read; "
+                   f"{dq.n_accepted:,} were accepted and {dq.n_quarantined:,} quarantined "
+                   f"(see Data quality), from {dq.n_respondents:,} respondents{when}.")
+    if r.relevance is not None:
+        rr = r.relevance
+        txt.append(
+            "For each check-box or choice item the relevance ratio R = ratings selecting "
+            "the item / ratings in which its question was presented (for gated questions: "
+            "the ratings that opened the gate) was computed with a Wilson score "
+            f"{100 * rr.confidence:g}% interval and a cluster-aware interval "
+            f"({_e(rr.cluster_method)}"
+            + (f", {rr.n_boot:,} resamples of respondents" if rr.n_boot else "")
+            + f"). Items with R below {100 * rules.relevance_min:g}% were judged not relevant.")
+    if r.descriptives is not None:
+        txt.append("Item descriptives report the response distribution, the share missing "
+                   "and floor and ceiling effects (share at the lowest / highest option, "
+                   f"flagged above {100 * rules.floor_ceiling_max:g}%).")
+    if r.reliability:
+        txt.append("Cronbach's alpha (pairwise covariances, as psych::alpha) with a Feldt "
+                   "interval, alpha if an item is deleted and the corrected item-total "
+                   "correlation were computed per Likert scale.")
+    if r.efa is not None:
+        txt.append(f"An exploratory factor analysis ({_e(r.efa.method)} extraction, "
+                   f"{_e(r.efa.rotation)} rotation, {r.efa.n_factors} factor(s)) was run on "
+                   "the Pearson correlations of the Likert items")
+        if r.parallel is not None:
+            txt[-1] += (f", with Horn's parallel analysis ({r.parallel.n_iter} simulated data "
+                        f"sets) suggesting {r.parallel.nfact} factor(s)")
+        txt[-1] += "."
+    if r.cfa is not None:
+        txt.append("A confirmatory factor analysis (maximum likelihood, listwise) tested the "
+                   "instrument's constructs as correlated factors.")
+    if r.content_validity is not None:
+        txt.append("An expert panel's ratings gave I-CVI, modified kappa, CVR and Aiken's V.")
+    if r.qual is not None:
+        txt.append(
+            "Qualitative strand: interview segments were coded deductively to items and "
+            "inductively for missing concepts and wording. An item was judged representative "
+            f"when at least {rules.qual_min_participants} participants discussed it and no "
+            f"more than {100 * rules.qual_max_challenge_share:g}% of them challenged it.")
+    txt.append(
+        "Integration: the strands were juxtaposed item by item in a joint display; the "
+        "decision rules (listed below and in the appendix) proposed a decision for each item "
+        "and the experts' decisions, where recorded, override the proposal.")
+    parts.append("<p>" + " ".join(txt) + "</p>")
+    skipped = {k: v for k, v in r.analyses.items() if v != "run"}
+    if skipped:
+        parts.append("<p class=note>Not run: " + "; ".join(
+            f"{_e(k)} ({_e(v)})" for k, v in skipped.items()) + ".</p>")
+    meta = ['<dl class="meta">']
+    if st.title:
+        meta.append(f"<dt>Study</dt><dd>{_e(st.title)}</dd>")
+    if st.authors:
+        meta.append(f"<dt>Authors</dt><dd>{_e(', '.join(st.authors))}</dd>")
+    meta.append(f"<dt>Seed</dt><dd>{st.seed}</dd>")
+    meta.append(f"<dt>Report time</dt><dd>{_e(r.timestamp)}</dd>")
+    meta.append("<dt>Software</dt><dd>" + ", ".join(
+        f"{_e(k)} {_e(v)}" for k, v in r.software.items()) + "</dd></dl>")
+    parts.append("".join(meta))
+    inputs = pd.DataFrame([{"role": k, **v} for k, v in r.inputs.items()])
+    if len(inputs):
+        for c in ("rows_read", "rows_accepted", "bytes"):
+            if c not in inputs:
+                inputs[c] = None
+        parts.append(_table(inputs, [("role", "input", "text"), ("file", "file", "code"),
+                                     ("bytes", "bytes", "int"), ("rows_read", "rows read", "int"),
+                                     ("sha256", "sha256", "code")], caption="Inputs"))
+    rules_df = pd.DataFrame(rules.describe())
+    rules_df["changed"] = rules_df["value"] != rules_df["default"]
+    parts.append(_table(rules_df, [("rule", "rule", "code"), ("value", "value", "text"),
+                                   ("default", "default", "text"), ("source", "source", "text")],
+                        caption="Decision thresholds (DecisionRules)"))
+    if r.notes:
+        parts.append("<p class=note>Notes: " + "; ".join(_e(n) for n in r.notes) + "</p>")
+    if r.warnings:
+        parts.append("<p class=note>Warnings: " + "; ".join(_e(w) for w in r.warnings)
+                     + "</p>")
+    return "".join(parts)
+
+
+def _labels(r: Any) -> dict[str, str]:
+    return {it.id: it.label for it in r.instrument.items}
+
+
+def _descriptives(r: Any) -> str:
+    d = r.descriptives
+    parts = []
+    items = d.items
+    scales = {c.id: r.instrument.scale_of(c) for c in r.instrument.constructs}
+    for cid, g in items.groupby("construct_id", sort=False):
+        dist = d.distribution[d.distribution["item_id"].isin(g["item_id"])]
+        sc = scales.get(cid)
+        lab = dict(sc.labels) if sc is not None and sc.labels else (
+            {0: "not selected", 1: "selected"} if set(dist["value"]) <= {0, 1} else None)
+        parts.append("<figure>" + svg.distribution_bars(
+            dist, g, title=f"Response distribution: {cid}", labels=lab)
+                     + "</figure>")
+    parts.append(_table(items, [
+        ("item_id", "item", "code"), ("construct_id", "construct", "code"),
+        ("n_rows", "rows", "int"), ("n", "answers", "int"),
+        ("missing_share", "missing", "pct1"), ("mean", "mean", "f2"), ("sd", "SD", "f2"),
+        ("floor_share", "floor", "pct1"), ("ceiling_share", "ceiling", "pct1"),
+        ("floor_flag", "floor > max", "bool"), ("ceiling_flag", "ceiling > max", "bool")],
+        caption=f"Item descriptives (floor/ceiling flagged above "
+                f"{100 * d.floor_ceiling_max:g}%; Likert items only)"))
+    parts.append("<p class=note>Rows: ratings in which the item could be answered (for a "
+                 "gated construct, those that opened the gate). For check boxes, the mean is "
+                 "the share selected.</p>")
+    return "".join(parts)
+
+
+def _relevance(r: Any) -> str:
+    rel = r.relevance
+    items = rel.items
+    labels = _labels(r)
+    parts = ['<div class="plots">']
+    for cid, g in items.groupby("construct_id", sort=False):
+        c = r.instrument.construct(cid)
+        parts.append("<figure>" + svg.relevance_chart(
+            g, threshold=rel.threshold, title=f"{c.label} ({cid})", labels=labels)
+            + f"<figcaption>Relevance ratio with {100 * rel.confidence:g}% Wilson interval; "
+            f"dashed line: cut-off {100 * rel.threshold:g}%. Red: below the cut-off."
+            "</figcaption></figure>")
+    parts.append("</div>")
+    cols: list[Col] = [("item_id", "item", "code"), ("construct_id", "construct", "code"),
+                       ("selected", "selected", "int"), ("presented", "presented", "int"),
+                       ("ratio", "R", "pct"), ("ci_low", "CI low", "pct"),
+                       ("ci_high", "CI high", "pct")]
+    if "cluster_ci_low" in items:
+        cols += [("cluster_ci_low", "cluster CI low", "pct"),
+                 ("cluster_ci_high", "cluster CI high", "pct"), ("deff", "deff", "f2")]
+    cols.append(("relevant", "relevant", "bool"))
+    parts.append(_table(items, cols, caption="Relevance ratios",
+                        row_class=lambda rec: "conv-discordance" if rec.get("relevant") is False
+                        else ""))
+    return "".join(parts)
+
+
+def _reliability(r: Any) -> str:
+    parts = []
+    scale = pd.DataFrame([{"construct_id": cid, "alpha": a.alpha, "std_alpha": a.std_alpha,
+                           "g6": a.g6, "average_r": a.average_r, "n": a.n, "k": a.k,
+                           "ci_low": a.ci_low, "ci_high": a.ci_high}
+                          for cid, a in r.reliability.items()])
+    parts.append(_table(scale, [("construct_id", "scale", "code"), ("k", "items", "int"),
+                                ("n", "n", "int"), ("alpha", "alpha", "f3"),
+                                ("ci_low", "95% CI low", "f3"), ("ci_high", "95% CI high", "f3"),
+                                ("std_alpha", "std. alpha", "f3"), ("g6", "G6", "f3"),
+                                ("average_r", "mean r", "f3")],
+                        caption=f"Cronbach's alpha per scale (criterion >= "
+                                f"{r.rules.alpha_min:g})"))
+    rows = pd.concat([a.items.assign(construct_id=cid, scale_alpha=a.alpha)
+                      for cid, a in r.reliability.items()], ignore_index=True)
+    parts.append(_table(rows, [("construct_id", "scale", "code"), ("item_id", "item", "code"),
+                               ("mean", "mean", "f2"), ("sd", "SD", "f2"),
+                               ("r_drop", "r.drop", "f3"), ("r_cor", "r.cor", "f3"),
+                               ("alpha_if_deleted", "alpha if deleted", "f3")],
+                        caption="Item statistics (r.drop: corrected item-total correlation)",
+                        row_class=lambda rec: "conv-discordance" if (
+                            not _isna(rec.get("r_drop")) and rec["r_drop"] < r.rules.r_drop_min)
+                        else ""))
+    return "".join(parts)
+
+
+def _factor(r: Any) -> str:
+    parts = ['<div class="plots">']
+    if r.parallel is not None:
+        parts.append("<figure>" + svg.scree_plot(r.parallel.table, nfact=r.parallel.nfact)
+                     + "<figcaption>Eigenvalues of the observed data and means of "
+                     f"{r.parallel.n_iter} simulated data sets.</figcaption></figure>")
+    if r.efa is not None:
+        parts.append("<figure>" + svg.loadings_heatmap(
+            r.efa.loadings, factors=r.efa.factors,
+            title=f"Pattern loadings ({r.efa.method}, {r.efa.rotation})")
+            + "</figure>")
+    parts.append("</div>")
+    if r.efa is not None:
+        fit = r.efa.fit.to_dict() if hasattr(r.efa.fit, "to_dict") else dict(r.efa.fit)
+        keys = [k for k in ("chi2", "dof", "df", "rmsea", "tli", "bic") if fit.get(k) is not None]
+        if keys:
+            parts.append("<p class=note>EFA fit: " + ", ".join(
+                f"{_e(k)} = {fmt_value(fit[k], 'f3')}" for k in keys) + ".</p>")
+        if r.efa.warnings:
+            parts.append("<p class=note>" + "; ".join(_e(w) for w in r.efa.warnings) + "</p>")
+    if r.cfa is not None:
+        f = r.cfa.fit
+        rules = r.rules
+        rows = pd.DataFrame([
+            {"index": "chi2 (df)", "value": f"{f['chi2']:.2f} ({f['df']:.0f})",
+             "criterion": ""},
+            {"index": "CFI", "value": f"{f['cfi']:.3f}", "criterion": f"> {rules.cfi_min:g}"},
+            {"index": "TLI", "value": f"{f['tli']:.3f}", "criterion": f"> {rules.cfi_min:g}"},
+            {"index": "RMSEA [90% CI]",
+             "value": f"{f['rmsea']:.3f} [{f['rmsea_ci_low']:.3f}, {f['rmsea_ci_high']:.3f}]",
+             "criterion": f"< {rules.rmsea_max:g}"},
+            {"index": "SRMR", "value": f"{f['srmr']:.3f}", "criterion": f"< {rules.srmr_max:g}"},
+        ])
+        parts.append(_table(rows, [("index", "fit index", "text"), ("value", "value", "f"),
+                                   ("criterion", "COSMIN criterion", "text")],
+                            caption=f"Confirmatory factor analysis (n = {r.cfa.n:,})",
+                            cell=lambda col, v, rec: f'<td class="num">{_e(v)}</td>'
+                            if col == "value" else None))
+    return "".join(parts)
+
+
+def _content_validity(r: Any) -> str:
+    cv = r.content_validity
+    s = cv.scale
+    body = [f"<p>S-CVI/Ave = {fmt_value(s.get('s_cvi_ave'), 'f3')}, S-CVI/UA = "
+            f"{fmt_value(s.get('s_cvi_ua'), 'f3')} ({_e(s.get('n_experts'))} experts).</p>"]
+    body.append(_table(cv.items, [("item_id", "item", "code"), ("n_experts", "experts", "int"),
+                                  ("i_cvi", "I-CVI", "f2"), ("modified_kappa", "kappa*", "f2"),
+                                  ("kappa_band", "band", "text"), ("cvr", "CVR", "f2"),
+                                  ("cvr_critical", "CVR critical", "f2"),
+                                  ("aiken_v", "Aiken V", "f2")],
+                        caption="Expert panel"))
+    return "".join(body)
+
+
+def _qualitative(r: Any) -> str:
+    q = r.qual
+    parts = []
+    c = r.coding
+    parts.append(f"<p>{c.n_accepted:,} coded segments from {len(c.participants)} participants"
+                 + (f" by {len(c.coders)} coder(s)" if c.coders else "")
+                 + f"; {c.n_quarantined} segment row(s) quarantined.</p>")
+    if r.agreement is not None:
+        ag = r.agreement
+        d = ag.to_dict() if hasattr(ag, "to_dict") else {}
+        show = {k: v for k, v in d.items() if isinstance(v, (int, float)) and
+                not isinstance(v, bool)}
+        if show:
+            parts.append("<p class=note>Coder agreement: " + ", ".join(
+                f"{_e(k)} = {fmt_value(v, 'f3')}" for k, v in show.items()) + ".</p>")
+    parts.append(_table(q.items, [("item_id", "item", "code"),
+                                  ("participants", "participants", "int"),
+                                  ("segments", "segments", "int"), ("supports", "supports", "int"),
+                                  ("challenges", "challenges", "int"),
+                                  ("wording", "wording", "int"), ("other", "other", "int"),
+                                  ("representative", "representative", "bool")],
+                        caption="Qualitative evidence per item",
+                        row_class=lambda rec: "conv-discordance"
+                        if rec.get("representative") is False else ""))
+    if len(q.missing_concepts):
+        parts.append(_table(q.missing_concepts, [
+            ("construct_id", "construct", "code"), ("code", "code", "code"),
+            ("theme", "theme", "text"), ("participants", "participants", "int"),
+            ("segments", "segments", "int"), ("example_quote", "example", "quote")],
+            caption="Concepts no item covers (missing concepts)"))
+    themes = getattr(q, "themes", None)
+    if isinstance(themes, pd.DataFrame) and len(themes):
+        cols = [(col, col.replace("_", " "), "int" if pd.api.types.is_integer_dtype(themes[col])
+                 else "text") for col in themes.columns[:6]]
+        parts.append(_table(themes, cols, caption="Themes"))
+    return "".join(parts)
+
+
+def _joint(r: Any) -> str:
+    jd = r.joint.items
+    parts = [_legend()]
+    pct = "pct"
+
+    def rel_cell(rec: dict[str, Any]) -> str:
+        v = rec.get("relevance_ratio")
+        if _isna(v):
+            return "\u2013"
+        lo, hi = rec.get("relevance_ci_low"), rec.get("relevance_ci_high")
+        s = fmt_value(v, pct)
+        if not _isna(lo) and not _isna(hi):
+            s += f" [{fmt_value(lo, pct)}, {fmt_value(hi, pct)}]"
+        return s
+
+    def quant(rec: dict[str, Any]) -> str:
+        bits = []
+        if not _isna(rec.get("alpha_if_deleted")):
+            bits.append(f"\u03b1 if del. {fmt_value(rec['alpha_if_deleted'], 'f3')}")
+        if not _isna(rec.get("r_drop")):
+            bits.append(f"r.drop {fmt_value(rec['r_drop'], 'f2')}")
+        if not _isna(rec.get("loading")):
+            bits.append(f"loading {fmt_value(rec['loading'], 'f2')} ({_e(rec['loading_factor'])})")
+        if not _isna(rec.get("cross_loading")):
+            bits.append(f"cross {fmt_value(rec['cross_loading'], 'f2')}")
+        if not _isna(rec.get("i_cvi")):
+            bits.append(f"I-CVI {fmt_value(rec['i_cvi'], 'f2')}")
+        if not _isna(rec.get("cvr")):
+            bits.append(f"CVR {fmt_value(rec['cvr'], 'f2')}")
+        return "<br>".join(_e(b) for b in bits) or "\u2013"
+
+    def qualc(rec: dict[str, Any]) -> str:
+        n = rec.get("qual_participants")
+        if _isna(n):
+            return "\u2013"
+        if rec.get("row_type") == "missing_concept":
+            return _e(f"{int(n)} participants")
+        rep = rec.get("representative")
+        verdict = ("representative" if rep is True else "not representative" if rep is False
+                   else "no verdict")
+        counts = "/".join(str(int(rec.get(k) or 0)) for k in
+                          ("qual_supports", "qual_challenges", "qual_wording", "qual_other"))
+        return _e(f"{verdict}; {int(n)} part., S/C/W/O {counts}")
+
+    rows = ["<table><caption>Joint display (S/C/W/O: segments supporting, challenging, "
+            "suggesting wording, other)</caption><thead><tr>"
+            "<th>item</th><th>construct</th><th class=num>relevance R [95% CI]</th>"
+            "<th>other quantitative</th><th>qualitative</th><th>quotes</th>"
+            "<th>convergence</th><th>proposed</th><th>rules</th><th>decision</th>"
+            "</tr></thead><tbody>"]
+    for rec in jd.to_dict(orient="records"):
+        conv = rec.get("convergence") or ""
+        if rec["row_type"] == "item":
+            name = (f'<span class="code">{_e(rec["item_id"])}</span><br>'
+                    f'<span class="muted">{_e(rec["label"])}</span>')
+        else:
+            name = (f'<i>missing concept</i> <span class="code">{_e(rec["concept"])}</span>'
+                    f'<br><span class="muted">{_e(rec["label"])}</span>')
+        rules_html = "<br>".join(f'<span class="code">{_e(x)}</span>'
+                                 for x in str(rec.get("rules_fired") or "").split(";") if x)
+        dec = _badge(rec.get("decision"))
+        if rec.get("decided_by") == "expert":
+            dec += "<br><span class=muted>expert decision</span>"
+        elif rec.get("open_question"):
+            dec += "<br><span class=muted>open question</span>"
+        rows.append(
+            f'<tr class="conv-{_e(conv)}"><td>{name}</td>'
+            f'<td class="code">{_e(rec.get("construct_id") or "")}</td>'
+            f'<td class="num">{_e(rel_cell(rec))}</td><td>{quant(rec)}</td>'
+            f"<td>{qualc(rec)}</td>"
+            f'<td class="quote">{_e(rec.get("quotes") or "")}</td>'
+            f"<td>{_e(conv)}</td><td>{_badge(rec.get('proposed'))}</td>"
+            f"<td>{rules_html}</td><td>{dec}</td></tr>")
+    rows.append("</tbody></table>")
+    parts.append("".join(rows))
+    return "".join(parts)
+
+
+def _decisions(r: Any) -> str:
+    jd = r.joint.items
+    parts = []
+    parts.append(_table(jd, [
+        ("item_id", "item", "code"), ("concept", "concept", "code"),
+        ("proposed", "proposed", "text"), ("reason", "reason (rules)", "text"),
+        ("expert_decision", "expert", "text"), ("expert_rationale", "rationale", "text"),
+        ("expert_who", "who", "text"), ("expert_date", "date", "text"),
+        ("decision", "decision", "text")], caption="Decisions",
+        cell=lambda col, v, rec: f"<td>{_badge(v)}</td>" if col in ("proposed", "decision")
+        else None,
+        row_class=lambda rec: f"conv-{rec.get('convergence')}"))
+    oq = r.joint.open_questions()
+    if len(oq):
+        items = "".join(
+            f"<li><span class=code>{_e(rec['item_id'] or 'concept ' + str(rec['concept']))}"
+            f"</span> ({_e(rec['convergence'])}): {_e(rec['reason'])}</li>"
+            for rec in oq.to_dict(orient="records"))
+        parts.append(f'<div class="open"><h3>Open questions ({len(oq)})</h3>'
+                     f"<p>No expert decision is recorded for these rows; the rules' proposal "
+                     f"stands until the experts decide.</p><ul>{items}</ul></div>")
+    else:
+        parts.append("<p>No open questions: every discordance, proposed rewording and "
+                     "candidate item has an expert decision.</p>")
+    return "".join(parts)
+
+
+def _cosmin(r: Any) -> str:
+    t = r.cosmin.table
+    colours = {"sufficient": "#2e7d32", "insufficient": "#b3261e", "indeterminate": "#666"}
+    return _table(t, [("property", "property", "text"), ("aspect", "aspect", "text"),
+                      ("rating", "rating", "text"), ("evidence", "evidence", "text"),
+                      ("criterion", "criterion", "text")],
+                  caption="Evidence summary structured like the COSMIN criteria",
+                  cell=lambda col, v, rec: (
+                      f'<td><span class="badge" style="background:{colours.get(v, "#666")}">'
+                      f"{_e(v)}</span></td>") if col == "rating" else None)
+
+
+def _revised(r: Any) -> str:
+    rev = r.revised
+    parts = [f"<p><b>{_e(rev.label)}</b> ({_e(rev.status)}), derived from "
+             f"{_e(r.instrument.label)}: {len(rev.items)} items in {len(rev.constructs)} "
+             f"constructs. File: <span class=code>{_e(rev.id)}-{_e(rev.version)}.yaml</span>."
+             "</p>"]
+    rows = []
+    changes = {e.item: e for e in rev.changelog if e.version == rev.version}
+    for c in rev.constructs:
+        for it in c.items:
+            e = changes.get(it.id)
+            rows.append({"construct_id": c.id, "item_id": it.id, "label": it.label,
+                         "action": e.action if e else ""})
+    parts.append(_table(pd.DataFrame(rows), [("construct_id", "construct", "code"),
+                                             ("item_id", "item", "code"),
+                                             ("label", "label", "text"),
+                                             ("action", "change", "text")],
+                        caption=f"Items of {rev.label}"))
+    cl = pd.DataFrame([{"item": e.item, "action": e.action, "reason": e.reason,
+                        "evidence": e.evidence} for e in changes.values()
+                       if e.action != "kept"])
+    if len(cl):
+        parts.append(_table(cl, [("item", "item", "code"), ("action", "action", "text"),
+                                 ("reason", "reason", "text"), ("evidence", "evidence", "text")],
+                            caption="Changelog (changes only; kept items are listed in "
+                                    "results.json and the instrument file)"))
+    if r.diff is not None:
+        df = r.diff.to_frame()
+        if len(df):
+            parts.append(_table(df, [(c, c.replace("_", " "), "code" if c in ("item_id",)
+                                      else "text") for c in df.columns],
+                                caption=f"Diff {r.instrument.label} \u2192 {rev.label}"))
+    return "".join(parts)
+
+
+def _quality(r: Any) -> str:
+    from instrval.report.results_json import data_quality
+
+    dq = data_quality(r)
+    parts = []
+    rows = []
+    for src, d in dq.items():
+        reasons = d.get("reasons") or {}
+        rows.append({"source": src, "read": d.get("read"), "accepted": d.get("accepted"),
+                     "quarantined": d.get("quarantined"),
+                     "reasons": ", ".join(f"{k} ({v})" for k, v in reasons.items()) or "\u2013"})
+    if rows:
+        parts.append(_table(pd.DataFrame(rows), [
+            ("source", "input", "text"), ("read", "rows read", "int"),
+            ("accepted", "accepted", "int"), ("quarantined", "quarantined", "int"),
+            ("reasons", "reasons (count)", "text")], caption="Quarantine"))
+        parts.append("<p class=note>Every quarantined row, with its reason, is in "
+                     "<span class=code>quarantine.csv</span>; accepted + quarantined = read."
+                     "</p>")
+    else:
+        parts.append("<p>No tabular inputs were read.</p>")
+    return "".join(parts)
+
+
+def _appendix(r: Any) -> str:
+    from instrval.integrate.decisions import rule_catalogue
+
+    cat = rule_catalogue(r.rules)
+    return _table(cat, [("id", "rule id", "code"), ("statement", "statement", "text"),
+                        ("thresholds", "thresholds", "text"),
+                        ("decisive", "decisive", "bool")],
+                  caption="Decision rules (docs/decision-rules.md)")
+
+
+def render_html(result: Any) -> str:
+    """The report as one self-contained HTML page (no scripts, no external resources)."""
+    r = result
+    st = r.study
+    title = st.title or f"Validation report: {r.instrument.title}"
+    sections = [_section("summary", "Summary", _summary(r)),
+                _section("methods", "Study design and methods", _methods(r))]
+    if r.descriptives is not None and len(r.descriptives.items):
+        sections.append(_section("descriptives", "Item descriptives", _descriptives(r)))
+    if r.relevance is not None:
+        sections.append(_section("relevance", "Relevance", _relevance(r)))
+    if r.reliability:
+        sections.append(_section("reliability", "Reliability", _reliability(r)))
+    if r.efa is not None or r.cfa is not None or r.parallel is not None:
+        sections.append(_section("factor", "Factor analysis", _factor(r)))
+    if r.content_validity is not None:
+        sections.append(_section("panel", "Expert panel", _content_validity(r)))
+    if r.qual is not None:
+        sections.append(_section("qualitative", "Qualitative evidence", _qualitative(r)))
+    sections += [
+        _section("joint", "Joint display", _joint(r)),
+        _section("decisions", "Decisions", _decisions(r)),
+        _section("cosmin", "Evidence summary (COSMIN)", _cosmin(r)),
+        _section("revised", "The revised instrument", _revised(r)),
+        _section("quality", "Data quality", _quality(r)),
+        _section("rules", "Appendix: decision rules", _appendix(r)),
+    ]
+    toc = "".join(f'<li><a href="#{sid}">{_e(t)}</a></li>' for sid, t, _ in sections)
+    head = (
+        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+        "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
+        "style-src 'unsafe-inline'; img-src data:\">"
+        "<meta name=\"referrer\" content=\"no-referrer\">"
+        f"<title>{_e(title)}</title><style>{CSS}</style></head><body>")
+    authors = f'<p class="subtitle">{_e(", ".join(st.authors))}</p>' if st.authors else ""
+    header = (f"<header><h1>{_e(title)}</h1>{authors}<p class=\"subtitle\">"
+              f"{_e(r.instrument.label)} \u2192 {_e(r.revised.label)} \u00b7 {_e(r.timestamp)}"
+              "</p></header>")
+    nav = f'<nav class="toc"><ol>{toc}</ol></nav>'
+    body = "".join(s for _, _, s in sections)
+    foot = (f"<footer>Generated by instrval {_e(r.software.get('instrval'))}. Every number is "
+            "in results.json at full precision; the tables are in tables/ (CSV) and "
+            "tables.xlsx.</footer>")
+    return head + header + nav + body + foot + "</body></html>\n"
