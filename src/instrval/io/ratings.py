@@ -302,6 +302,8 @@ def _redcap_prepare(raw: RawTable, instrument: Instrument,
         if inst is not None and rep is not None and (~blank_mask(df[rep])).any():
             rid = rid + "-" + as_text(df[inst]).fillna("")
         df["rating_id"] = rid
+    if rec in df.columns and rec.lower() == "record_id":
+        df = df.drop(columns=[rec])  # now respondent_id (and part of rating_id)
     if not keep.all():
         raw.frame = df.loc[keep].reset_index(drop=True)
         pos = np.flatnonzero(keep)

@@ -55,6 +55,7 @@ from instrval.errors import (
     SmoothingWarning,
     StatisticsError,
 )
+from instrval.stats.polychoric import cor_smooth
 from instrval.stats.rotation import ORTHOGONAL, ROTATIONS, rotate
 
 __all__ = [
@@ -63,7 +64,6 @@ __all__ = [
     "EFAResult",
     "efa",
     "smc",
-    "cor_smooth",
     "prepare_correlation",
     "fit_statistics",
 ]
@@ -100,20 +100,6 @@ def smc(R: np.ndarray) -> np.ndarray:
     Ri = np.linalg.pinv(R, hermitian=True)
     s = 1.0 - 1.0 / np.diag(Ri)
     return np.clip(s, 0.0, 1.0)
-
-
-def cor_smooth(R: np.ndarray, *, eig_tol: float = 1e-12) -> tuple[np.ndarray, bool]:
-    """``psych::cor.smooth``: when the smallest eigenvalue is below machine epsilon, set
-    eigenvalues below ``eig_tol`` to ``100 eig_tol``, rescale them to sum to ``p``,
-    rebuild and rescale to unit diagonal. Returns ``(matrix, smoothed)``."""
-    ev, vec = np.linalg.eigh(R)
-    if ev.min() >= np.finfo(float).eps:
-        return R, False
-    ev = np.where(ev < eig_tol, 100 * eig_tol, ev)
-    ev = ev * R.shape[0] / ev.sum()
-    X = (vec * ev) @ vec.T
-    d = 1.0 / np.sqrt(np.diag(X))
-    return X * d[:, None] * d[None, :], True
 
 
 def _eigh_desc(S: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -345,8 +331,8 @@ def fit_statistics(R: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None,
     p, k = loadings.shape
     model = loadings @ (np.eye(k) if phi is None else phi) @ loadings.T
     np.fill_diagonal(model, np.diag(R))
-    model, _ = cor_smooth(model)
-    Rs, _ = cor_smooth(R)
+    model, _ = cor_smooth(model, warn=False)
+    Rs, _ = cor_smooth(R, warn=False)
     dof = p * (p - 1) / 2 - p * k + k * (k - 1) / 2
     try:
         mir = np.linalg.solve(model, Rs)
@@ -569,7 +555,7 @@ def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str 
         warn("the correlation matrix was not positive definite and was smoothed",
              SmoothingWarning)
     else:
-        _, smoothed = cor_smooth(R)
+        _, smoothed = cor_smooth(R, warn=False)
         if smoothed:
             warn("the correlation matrix is not positive definite; fit statistics use a "
                  "smoothed matrix (psych::cor.smooth)", SmoothingWarning)

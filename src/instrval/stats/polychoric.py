@@ -341,7 +341,7 @@ def _pair_tables(onehot: np.ndarray) -> np.ndarray:
     return (flat.T @ flat).reshape(p, k, p, k).transpose(0, 2, 1, 3)
 
 
-def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12
+def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12, warn: bool = True
                ) -> tuple[np.ndarray | pd.DataFrame, bool]:
     """Smooth a correlation matrix that is not positive definite, as ``psych::cor.smooth``.
 
@@ -356,6 +356,9 @@ def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12
         A symmetric correlation matrix (no missing values).
     eig_tol : float
         psych's ``eig.tol`` (default ``10^-12``).
+    warn : bool, default True
+        Issue the :class:`~instrval.errors.SmoothingWarning` (callers that smooth an
+        intermediate matrix, such as a model-implied matrix in fit statistics, pass False).
 
     Returns
     -------
@@ -382,9 +385,10 @@ def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12
     vals, vecs = np.linalg.eigh((a + a.T) / 2.0)
     if vals.min() >= np.finfo(float).eps:
         return r, False
-    warnings.warn("the correlation matrix was not positive definite and was smoothed "
-                  f"(smallest eigenvalue {vals.min():.3g}; psych::cor.smooth)",
-                  SmoothingWarning, stacklevel=2)
+    if warn:
+        warnings.warn("the correlation matrix was not positive definite and was smoothed "
+                      f"(smallest eigenvalue {vals.min():.3g}; psych::cor.smooth)",
+                      SmoothingWarning, stacklevel=2)
     vals = np.where(vals < eig_tol, 100.0 * eig_tol, vals)
     vals = vals * a.shape[0] / vals.sum()
     s = (vecs * vals) @ vecs.T

@@ -140,10 +140,7 @@ def check_segments(raw: pd.DataFrame, *, file: str | None = None,
         construct_id = _s(rec.get("construct_id"))
         theme = _s(rec.get("theme"))
         category, subcategory, cat_ok = parse_category(_s(rec.get("category")))
-        if rec.get("_problem"):
-            reason, message = rec["_problem"]
-            bad(reason, message)
-
+        reader_problem = rec.get("_problem")
         if seg_id is None:
             bad("missing_segment_id", "the segment id is blank", "segment_id")
         if participant is None:
@@ -196,6 +193,10 @@ def check_segments(raw: pd.DataFrame, *, file: str | None = None,
             if item_id in item_construct and construct_id is None:
                 construct_id = item_construct[item_id]
 
+        if isinstance(reader_problem, tuple):
+            # the reader could not resolve the row (e.g. a REFI-QDA selection outside its
+            # text): report that alone, the other checks would only repeat it
+            reasons[:] = [(reader_problem[0], reader_problem[1], None, None)]
         if not reasons and seg_id is not None:
             key = (seg_id, coder, code or "")
             if key in seen_key:

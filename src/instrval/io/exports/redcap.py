@@ -31,7 +31,9 @@ checkbox/radio construct field, in choice order), ``@INSTRVAL-CONSTRUCT`` (the c
 an item field), ``@INSTRVAL-GATE`` (on a gate field: the construct it gates),
 ``@INSTRVAL-SCALE``, ``@INSTRVAL-REVERSE`` (reverse-keyed), ``@INSTRVAL-QUESTION`` (the
 question of a likert/binary construct), ``@INSTRVAL-LABEL`` and ``@INSTRVAL-TEXTS`` (item
-labels when the field label shows the item text); text values are JSON strings.
+labels when the field label shows the item text), ``@INSTRVAL-LABELS`` and
+``@INSTRVAL-OPTIONS`` (the exact choice labels and gate options when a choice had to be
+altered, see below); text values are JSON.
 
 Field names are the ids lowercased; a name that would clash (``A1`` and ``a1``, or an id
 ``record_id`` or ``<form>_complete``, which REDCap adds) gets a suffix ``_2``, ``_3``...;
@@ -40,7 +42,8 @@ Field names are the ids lowercased; a name that would clash (``A1`` and ``a1``, 
 Labels (Field Label, Section Header) that begin with ``=``, ``+``, ``-`` or ``@`` are
 prefixed with a single quote so that a spreadsheet opening the CSV does not run them as
 formulas; REDCap shows such a label with the quote, and the import removes it again. A
-``|`` inside a choice label would split the choice in REDCap and is written as ``¦``.
+``|`` inside a choice label would split the choice in REDCap and is written as ``¦``
+(line breaks as spaces); the exact text is kept in the annotation for the import.
 
 Not representable in a data dictionary (and so not restored by the import): instrument
 metadata (title is given to the import; description, source, license, derived_from,
@@ -243,9 +246,11 @@ def redcap_dictionary(instrument: Instrument) -> list[dict[str, str]]:
         if c.gate is not None:
             g = c.gate
             choices = " | ".join(f"{k}, {_choice_label(o)}" for k, o in enumerate(g.options, 1))
+            altered = [o for o in g.options if _choice_label(o) != o]
             row(**{_NAME: names[g.id], _SECTION: section, _TYPE: "radio",
                    _LABEL: _safe_label(g.question), _CHOICES: choices,
-                   _ANNOT: _tags(id=g.id, gate=c.id)})
+                   _ANNOT: _tags(id=g.id, gate=c.id,
+                                 options=list(g.options) if altered else None)})
             section = ""
             logic = " or ".join(f"[{names[g.id]}] = '{g.options.index(o) + 1}'"
                                 for o in g.open_when)
@@ -253,12 +258,13 @@ def redcap_dictionary(instrument: Instrument) -> list[dict[str, str]]:
             choices = " | ".join(f"{c.item_code(it.id)}, {_choice_label(it.label)}"
                                  for it in c.items)
             texts = {it.id: it.text for it in c.items if it.text is not None}
+            labels = {it.id: it.label for it in c.items if _choice_label(it.label) != it.label}
             row(**{_NAME: names[c.id], _SECTION: section,
                    _TYPE: "checkbox" if c.kind == "multi_select" else "radio",
                    _LABEL: _safe_label(c.question or c.label), _CHOICES: choices,
                    _BRANCH: logic,
                    _ANNOT: _tags(id=c.id, kind=c.kind, items=",".join(c.item_ids),
-                                 texts=texts or None)})
+                                 texts=texts or None, labels=labels or None)})
             continue
         sc = inst.scale_of(c)
         for pos, it in enumerate(c.items):
@@ -296,6 +302,7 @@ def write_redcap(instrument: Instrument, path: str | os.PathLike[str]) -> Path:
 
 
 # ============================================================================ import
+_JSON_TAGS = ("texts", "labels", "options")
 _TAG_RE = re.compile(r'@INSTRVAL-([A-Z-]+)(?:=("(?:[^"\\]|\\.)*"|\S+))?')
 _LOGIC_PART = re.compile(r"""^\s*\[([A-Za-z][A-Za-z0-9_]*)\]\s*=\s*(['"]?)([^'"\s]+)\2\s*$""")
 
@@ -307,16 +314,17 @@ def _parse_tags(text: str) -> dict[str, Any]:
         val = m.group(2)
         if val is None:
             out[key] = True
-        elif key == "texts":
-            continue  # a JSON object with spaces: decoded below
+        elif key in _JSON_TAGS:
+            continue  # JSON with spaces: decoded below
         elif val.startswith('"'):
             out[key] = json.loads(val)
         else:
             out[key] = val
-    # JSON objects (texts) contain spaces: parse them with a decoder
-    m = re.search(r"@INSTRVAL-TEXTS=", text or "")
-    if m:
-        out["texts"], _ = json.JSONDecoder().raw_decode(text[m.end():])
+    # JSON objects and lists contain spaces: decode them from where they start
+    for key in _JSON_TAGS:
+        m = re.search(rf"@INSTRVAL-{key.upper()}=", text or "")
+        if m:
+            out[key], _ = json.JSONDecoder().raw_decode(text[m.end():])
     return out
 
 
@@ -458,6 +466,9 @@ def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: 
                     f"branching logic opens this gate with code {code!r}, which is not one "
                     f"of its choices ({', '.join(codes)})", code)
         options = [lab for _, lab in f["choices"]]
+        if isinstance(f["tags"].get("options"), list) and \
+                len(f["tags"]["options"]) == len(options):
+            options = [str(o) for o in f["tags"]["options"]]
         ow = [options[codes.index(c)] for c in opening if c in codes]
         return {"id": ident(f), "question": f["label"], "options": options,
                 "open_when": ow[0] if len(ow) == 1 else ow}
@@ -486,6 +497,7 @@ def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: 
             ckind = "multi_select" if t == "checkbox" else "single_choice"
             ids = str(tags["items"]).split(",") if tags.get("items") else None
             texts = tags.get("texts") or {}
+            labels = tags.get("labels") or {}
             if ids is not None and len(ids) != len(f["choices"]):
                 bad(f["row"], _ANNOT, "malformed_choices",
                     f"@INSTRVAL-ITEMS names {len(ids)} items but there are "
@@ -498,7 +510,7 @@ def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: 
                         f"choice code {code!r} is not a whole number >= 0", code)
                     continue
                 iid = ids[pos - 1] if ids else f"{f['name']}_{code}"
-                it: dict[str, Any] = {"id": iid, "label": lab}
+                it: dict[str, Any] = {"id": iid, "label": labels.get(iid, lab)}
                 if iid in texts:
                     it["text"] = texts[iid]
                 if int(code) != pos:
