@@ -102,7 +102,6 @@ def test_every_kind_of_change_is_reported():
         ("item_changed", "learned", "impact", "code", "1", "2"),
         ("item_changed", "reassured", "impact", "code", "2", "3"),
         ("item_changed", "motivated", "impact", "code", "4", "1"),
-        ("item_changed", "justify", "impact", "code", "2", "5"),
     }
     assert rows == expected
     assert d.added == ("confirmed", "urgent")
@@ -126,6 +125,8 @@ def test_markdown_reads_like_a_changelog():
         "- Moved `motivated` within `impact` from position 4 to 1",
         "### Gates", "- Gate of `use` open_when: “yes” → “yes, possibly”",
         "### Constructs", "- Added construct `flags` (Flags)",
+        "- Stored codes changed in `impact` (survey platforms such as REDCap store these): "
+        "`motivated` 4 → 1, `learned` 1 → 2, `reassured` 2 → 3",
     ]:
         assert line in md.splitlines(), line
 

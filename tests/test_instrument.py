@@ -378,3 +378,18 @@ def test_broken_instruments_fail_schema(old, new):
     v = jsonschema.Draft202012Validator(instrument_schema())
     assert list(v.iter_errors(data)), (old, new)
     assert not list(v.iter_errors(_as_json(loads_document(BASE).data)))
+
+
+def test_docs_example_is_valid(tmp_path):
+    """The complete example in docs/instrument-format.md passes check and the schema."""
+    text = (ROOT / "docs/instrument-format.md").read_text(encoding="utf-8")
+    start = text.index("```yaml\n") + len("```yaml\n")
+    example = text[start: text.index("```", start)]
+    problems, _ = _problems(tmp_path, example)
+    assert problems == []
+    from instrval.io.yamlfile import loads_document
+
+    jsonschema.validate(_as_json(loads_document(example).data), instrument_schema(),
+                        cls=jsonschema.Draft202012Validator)
+    inst = loads_instrument(example)
+    assert inst.counts() == {"constructs": 4, "items": 10, "gates": 1}

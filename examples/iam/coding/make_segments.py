@@ -258,10 +258,10 @@ def main() -> None:
 
     for code, construct, theme, texts in MISSING:
         people = sorted(rng.sample(PARTICIPANTS, len(texts)))
-        for pid, text in zip(people, texts):
+        for pid, text in zip(people, texts, strict=True):
             add(pid, text, code, "", construct, theme)
     code, theme, texts = THEME_OTHER
-    for pid, text in zip(sorted(rng.sample(PARTICIPANTS, len(texts))), texts):
+    for pid, text in zip(sorted(rng.sample(PARTICIPANTS, len(texts))), texts, strict=True):
         add(pid, text, code, "", "", theme)
     rows.sort(key=lambda r: (r["participant"], int(r["segment_id"][1:])))
 

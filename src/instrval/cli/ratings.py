@@ -1,5 +1,211 @@
-"""`instrval` commands: ratings."""
+"""`instrval ratings`: check rating exports, write mapping templates, generate IAM data."""
 
 from __future__ import annotations
 
-from instrval.cli._base import main  # noqa: F401
+import io
+import warnings
+from pathlib import Path
+from typing import Any
+
+import click
+import pandas as pd
+
+from instrval.cli._base import echo_table, emit_json, main
+from instrval.errors import DataQualityWarning, RatingsError
+from instrval.io.atomic import atomic_write_bytes, atomic_write_text
+from instrval.io.instrument import read_instrument
+from instrval.io.ratings import FORMATS, inspect_ratings, ratings_mapping_template
+
+__all__ = ["ratings"]
+
+_FORMAT = click.Choice(FORMATS)
+
+
+@main.group("ratings")
+def ratings() -> None:
+    """Read and check rating exports against an instrument.
+
+    \b
+    Example:
+      instrval ratings check export.csv --instrument instruments/iam/iam-2011.yaml
+    """
+
+
+def _report(rd: Any) -> dict[str, Any]:
+    s = rd.summary()
+    return {
+        "read": s["read"], "accepted": s["accepted"], "quarantined": s["quarantined"],
+        "respondents": s["respondents"], "date_min": s["date_min"], "date_max": s["date_max"],
+        "presented": s["presented"], "gates_open": s["gates_open"],
+        "problems": [{"row": p.row, "column": p.column,
+                      "value": p.to_dict()["value"], "reason": p.reason,
+                      "message": p.message, "severity": p.severity} for p in rd.problems],
+    }
+
+
+@ratings.command("check")
+@click.argument("export", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--instrument", "instrument_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Instrument definition file (YAML or JSON).")
+@click.option("--mapping", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Mapping file from export columns and codes to instrument ids.")
+@click.option("--format", "fmt", type=_FORMAT, help="Export format (default: detected).")
+@click.option("--dictionary", type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="REDCap data dictionary (CSV) for a REDCap export.")
+@click.option("--strict", is_flag=True, help="Fail on any problem, warnings included.")
+@click.option("--quarantine", "quarantine_path", type=click.Path(dir_okay=False,
+                                                                  path_type=Path),
+              help="Write the quarantined rows, with their reasons, to this CSV file.")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option("--max-problems", default=50, show_default=True,
+              help="Problems listed in the text report (JSON lists all).")
+def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | None,
+          dictionary: Path | None, strict: bool, quarantine_path: Path | None,
+          as_json: bool, max_problems: int) -> None:
+    """Read EXPORT, check it against the instrument, and report.
+
+    Prints ratings read / accepted / quarantined (they always add up), respondents, the
+    date range, per construct how many ratings presented it, per gate how many opened
+    it, and every problem (row as in a spreadsheet, column, value, reason). Exits with
+    status 1 when nothing usable remains, or with --strict when there is any problem.
+
+    \b
+    Example:
+      instrval ratings check examples/iam/data/iam-sample.csv \\
+          --instrument instruments/iam/iam-2011.yaml --quarantine bad-rows.csv
+    """
+    inst = read_instrument(instrument_file)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        rd = inspect_ratings(export, inst, format=fmt, mapping=mapping,
+                             dictionary=dictionary)
+    rep = _report(rd)
+    if quarantine_path is not None:
+        buf = io.StringIO()
+        rd.quarantine.to_csv(buf, index=False, lineterminator="\n")
+        atomic_write_bytes(quarantine_path, buf.getvalue().encode("utf-8"))
+    if as_json:
+        emit_json(rep)
+    else:
+        _print_report(rd, rep, quarantine_path, max_problems)
+    if rd.n_accepted == 0:
+        raise RatingsError(f"nothing usable in {export}: all {rd.n_read} rows were "
+                           "quarantined")
+    if strict and rd.problems:
+        raise RatingsError(f"{len(rd.problems)} problems in {export}; --strict accepts none")
+
+
+def _print_report(rd: Any, rep: dict[str, Any], qpath: Path | None, max_problems: int
+                  ) -> None:
+    src = rd.source
+    click.echo(click.style(f"{src.get('file')} ({src.get('format')}) against "
+                           f"{rd.instrument.label}", bold=True))
+    click.echo(f"ratings read:        {rep['read']}")
+    click.echo(f"accepted:            {rep['accepted']}")
+    where = f" -> {qpath}" if qpath is not None else " (save with --quarantine FILE)"
+    click.echo(f"quarantined:         {rep['quarantined']}{where if rep['quarantined'] else ''}")
+    ok = rep["accepted"] + rep["quarantined"] == rep["read"]
+    click.echo(f"reconciliation:      {rep['accepted']} + {rep['quarantined']} = "
+               f"{rep['accepted'] + rep['quarantined']} "
+               f"{'=' if ok else '!='} {rep['read']} read")
+    click.echo(f"respondents:         {rep['respondents']}")
+    if rep["date_min"]:
+        click.echo(f"dates:               {rep['date_min']} to {rep['date_max']}")
+    pres = pd.DataFrame({"construct": list(rep["presented"]),
+                         "ratings_presenting": list(rep["presented"].values())})
+    echo_table(pres, title="Constructs presented")
+    if rep["gates_open"]:
+        gates = pd.DataFrame({"gate": list(rep["gates_open"]),
+                              "ratings_open": list(rep["gates_open"].values())})
+        echo_table(gates, title="Gates opened")
+    probs = rd.problems_frame()
+    n = len(probs)
+    title = f"Problems ({n})" + (f", first {max_problems} shown" if n > max_problems else "")
+    shown = probs.drop(columns=["file"]).head(max_problems)
+    shown["row"] = shown["row"].astype("Int64")
+    echo_table(shown.astype("string").fillna(""), title=title)
+    if n:
+        counts = probs.groupby(["reason", "severity"]).size().reset_index(name="n")
+        echo_table(counts, title="Problems by reason")
+
+
+@ratings.command("map-template")
+@click.argument("export", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--instrument", "instrument_file", required=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Instrument definition file (YAML or JSON).")
+@click.option("--format", "fmt", type=_FORMAT, help="Export format (default: detected).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the mapping here (default: print it).")
+def map_template(export: Path, instrument_file: Path, fmt: str | None,
+                 out: Path | None) -> None:
+    """Write a starting mapping file for EXPORT: every column matched to an instrument
+    id, and every column that could not be matched (to fill in by hand).
+
+    \b
+    Example:
+      instrval ratings map-template qualtrics.csv \\
+          --instrument instruments/iam/iam-2011.yaml --out mapping.yaml
+    """
+    inst = read_instrument(instrument_file)
+    text = ratings_mapping_template(export, inst, format=fmt)
+    if out is None:
+        click.echo(text, nl=False)
+    else:
+        atomic_write_text(out, text)
+        click.echo(f"wrote {out}")
+
+
+@ratings.command("generate-iam")
+@click.option("--out", "out_dir", required=True,
+              type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write the files into.")
+@click.option("--n-ratings", default=234_196, show_default=True, help="Number of ratings.")
+@click.option("--n-respondents", default=None, type=int,
+              help="Number of respondents (default: 5596, scaled with --n-ratings).")
+@click.option("--seed", default=2012, show_default=True, help="Random seed.")
+@click.option("--format", "fmts", type=click.Choice(["csv", "csv.gz", "redcap", "parquet"]),
+              multiple=True, help="Files to write (repeatable; default: csv).")
+@click.option("--instrument", "instrument_file",
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              default=None, help="IAM instrument file (needed for --format redcap; "
+                                 "default instruments/iam/iam-2011.yaml).")
+def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed: int,
+                 fmts: tuple[str, ...], instrument_file: Path | None) -> None:
+    """Generate the synthetic IAM rating export (published scale by default).
+
+    234,196 ratings by 5,596 clinicians in 2012, use gate open in exactly 45,394
+    ratings, exact per-item selection counts (see instrval.datasets.iam.IAM_TARGETS).
+    Files: iam-ratings-2012.csv (canonical wide), iam-ratings-2012.csv.gz, iam-redcap.csv with
+    iam-redcap-dictionary.csv, iam-ratings-2012.parquet (written in chunks).
+
+    \b
+    Example:
+      instrval ratings generate-iam --out examples/iam/data --format csv.gz
+    """
+    from instrval.datasets import iam as ds
+
+    if n_respondents is None:
+        n_respondents = max(1, min(n_ratings, round(ds.N_RESPONDENTS * n_ratings
+                                                    / ds.N_RATINGS)))
+    fmts = fmts or ("csv",)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    df = None
+    for f in fmts:
+        if f == "parquet":
+            p = ds.write_iam_parquet(out_dir / "iam-ratings-2012.parquet", n_ratings,
+                                     n_respondents, seed)
+            click.echo(f"wrote {p}")
+            continue
+        if df is None:
+            df = ds.generate_iam_ratings(n_ratings, n_respondents, seed)
+        if f in ("csv", "csv.gz"):
+            p = ds.write_iam_csv(df, out_dir / f"iam-ratings-2012.{f}")
+            click.echo(f"wrote {p} ({len(df)} ratings)")
+        else:
+            ipath = instrument_file or Path("instruments/iam/iam-2011.yaml")
+            inst = read_instrument(ipath)
+            p1, p2 = ds.write_iam_redcap(df, inst, out_dir / "iam-redcap.csv",
+                                         out_dir / "iam-redcap-dictionary.csv")
+            click.echo(f"wrote {p1} and {p2}")

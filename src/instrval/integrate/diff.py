@@ -28,7 +28,9 @@ Change kinds (the ``change`` column):
 ``item_moved``            an item went to another construct (``field`` = ``construct``) or
                           changed place among the items kept in its construct
                           (``field`` = ``position``, 1-based positions)
-``item_changed``          an item's ``reverse`` keying or its stored ``code`` changed
+``item_changed``          an item's ``reverse`` keying or its stored ``code`` (explicit or
+                          positional, see ``Construct.item_code``) changed within its
+                          construct; Markdown lists code changes on one line per construct
 ========================  ==============================================================
 
 Items are matched by id: an item whose id changed is reported as one removal and one
@@ -149,8 +151,14 @@ class InstrumentDiff:
                 continue
             lines.append(f"### {title}")
             lines.append("")
-            for r in rows.itertuples(index=False):
+            codes = rows[(rows["change"] == "item_changed") & (rows["field"] == "code")]
+            for r in rows.drop(index=codes.index).itertuples(index=False):
                 lines.append(f"- {_sentence(r)}")
+            for cid, grp in codes.groupby("construct_id", sort=False):
+                shifts = ", ".join(f"`{r.item_id}` {r.old} → {r.new}"
+                                   for r in grp.itertuples(index=False))
+                lines.append(f"- Stored codes changed in `{cid}` (survey platforms such as "
+                             f"REDCap store these): {shifts}")
             lines.append("")
         return "\n".join(lines)
 
@@ -284,7 +292,7 @@ def instrument_diff(old: Instrument, new: Instrument) -> InstrumentDiff:
         if oit.reverse != it.reverse:
             add("item_changed", item_id=it.id, construct_id=c.id, field="reverse",
                 old_v=oit.reverse, new_v=it.reverse)
-        if oc.item_code(it.id) != c.item_code(it.id):
+        if oc.id == c.id and oc.item_code(it.id) != c.item_code(it.id):
             add("item_changed", item_id=it.id, construct_id=c.id, field="code",
                 old_v=oc.item_code(it.id), new_v=c.item_code(it.id))
     for c in new.constructs:

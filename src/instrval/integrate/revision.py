@@ -106,7 +106,8 @@ def revise_instrument(instrument: Instrument, joint: Any, *, version: str | None
     if new_version == instrument.version:
         raise StudyError(f"the revised version label {new_version!r} equals the reviewed "
                          f"version's; give another with revision.version / --version-label")
-    rows = table.to_dict(orient="records")
+    rows = [{k: (None if _isna(v) else v) for k, v in rec.items()}
+            for rec in table.to_dict(orient="records")]
     by_item = {r["item_id"]: r for r in rows if r.get("row_type") == "item"}
     added: dict[str, list[dict[str, Any]]] = {}
     for r in rows:

@@ -68,13 +68,13 @@ class ExpertDecisions:
     def for_item(self, item_id: str) -> dict[str, Any] | None:
         """The decision about an item (or a new item id), or None."""
         hit = self.table[self.table["item"] == item_id]
-        return None if hit.empty else hit.iloc[0].to_dict()
+        return None if hit.empty else {k: _clean(v) for k, v in hit.iloc[0].items()}
 
     def for_concept(self, code: str) -> dict[str, Any] | None:
         """The ``add`` / ``reject`` decision that settles a missing concept, or None."""
         hit = self.table[(self.table["concept"] == code)
                          & self.table["decision"].isin(["add", "reject"])]
-        return None if hit.empty else hit.iloc[0].to_dict()
+        return None if hit.empty else {k: _clean(v) for k, v in hit.iloc[0].items()}
 
     def to_frame(self) -> pd.DataFrame:
         return self.table.copy()
@@ -148,13 +148,13 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
     for c in DECISION_COLUMNS:
         if c not in df.columns:
             df[c] = ""
-    df = df[list(DECISION_COLUMNS)].astype(object)
-    df = df.map(lambda v: None if v is None or (isinstance(v, float) and v != v)
-                or str(v).strip() == "" else str(v).strip())
+    records = [{c: _clean(rec.get(c)) for c in DECISION_COLUMNS}
+               for rec in df.to_dict(orient="records")]
+    df = pd.DataFrame(records, columns=list(DECISION_COLUMNS), dtype=object)
     item_ids = set(instrument.item_ids) if instrument is not None else None
     construct_ids = set(instrument.construct_ids) if instrument is not None else None
     seen: dict[str, int] = {}
-    for i, rec in enumerate(df.to_dict(orient="records")):
+    for i, rec in enumerate(records):
         row = i + 2
         item, dec = rec["item"], rec["decision"]
         for c in _REQUIRED:
@@ -171,7 +171,7 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
                                         f"decision {dec!r} is not one of {', '.join(DECISIONS)}",
                                         file=file, row=row, column="decision", value=dec))
             else:
-                df.at[df.index[i], "decision"] = low
+                records[i]["decision"] = low
                 dec = low
         if item is None:
             item = ""
@@ -212,4 +212,13 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
                                     column="construct", value=c))
     if problems:
         raise StudyError.from_problems(problems, file or "expert decisions")
-    return ExpertDecisions(df.reset_index(drop=True), {"file": file})
+    table = pd.DataFrame(records, columns=list(DECISION_COLUMNS), dtype=object)
+    return ExpertDecisions(table, {"file": file})
+
+
+def _clean(v: Any) -> str | None:
+    """Blank cells (None, NaN, empty or spaces) as None, others as stripped text."""
+    if v is None or v is pd.NA or (isinstance(v, float) and v != v):
+        return None
+    s = str(v).strip()
+    return s or None

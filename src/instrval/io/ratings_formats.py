@@ -254,7 +254,10 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
         rec, prob = _quarantine_record(lines[i].split(delim), names, int(i) + 1, file)
         qrecs.append(rec)
         problems.append(prob)
-    good_idx = np.setdiff1d(np.arange(body_start, len(lines)), bad_idx)
+    is_good = np.ones(len(lines), dtype=bool)
+    is_good[:body_start] = False
+    is_good[bad_idx] = False
+    good_idx = np.flatnonzero(is_good)
     skip = sorted(set(range(1, body_start)) | {int(i) for i in bad_idx})
     if len(good_idx):
         dtype = {c: "string" for c in names if str_columns and str_columns(c)}

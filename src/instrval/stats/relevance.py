@@ -52,6 +52,7 @@ Davison AC, Hinkley DV (1997) *Bootstrap Methods and their Application*. Field C
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from collections.abc import Sequence
@@ -102,8 +103,9 @@ ITEM_COLUMNS = [
 
 _PERIOD_FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 
-#: Largest number of weight-matrix cells drawn at once by the bootstrap (memory bound).
-_BOOT_CHUNK_CELLS = 4_000_000
+#: Weight-matrix cells drawn per chunk by the bootstrap (small chunks stay in cache and
+#: bound memory; about 45 resamples at a time for 5,596 respondents).
+_BOOT_CHUNK_CELLS = 250_000
 
 
 def _plain(v: Any) -> Any:
@@ -313,6 +315,17 @@ def _delta(Y: np.ndarray, M: np.ndarray, x: np.ndarray, n: np.ndarray
     return var, deff, g
 
 
+def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
+    """Keep BLAS on one thread for the many small products of the bootstrap: threaded
+    OpenBLAS gains nothing at this size and slows down badly on a busy machine.
+    ``threadpoolctl`` comes with scikit-learn; without it this does nothing."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
 def _bootstrap(Y: np.ndarray, M: np.ndarray, *, n_boot: int, confidence: float,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of the ratio of sums, resampling respondents (rows of Y, M)."""
@@ -323,12 +336,13 @@ def _bootstrap(Y: np.ndarray, M: np.ndarray, *, n_boot: int, confidence: float,
     sums = np.empty((n_boot, 2 * k))
     chunk = max(1, _BOOT_CHUNK_CELLS // g)
     dtype = np.int32 if g * chunk < 2**31 else np.int64
-    for start in range(0, n_boot, chunk):
-        b = min(chunk, n_boot - start)
-        idx = rng.integers(0, g, size=(b, g), dtype=dtype)
-        idx += (np.arange(b, dtype=dtype) * g)[:, None]
-        w = np.bincount(idx.ravel(), minlength=b * g).reshape(b, g).astype("float64")
-        sums[start:start + b] = w @ YM
+    with _single_threaded_blas():
+        for start in range(0, n_boot, chunk):
+            b = min(chunk, n_boot - start)
+            idx = rng.integers(0, g, size=(b, g), dtype=dtype)
+            idx += (np.arange(b, dtype=dtype) * g)[:, None]
+            w = np.bincount(idx.ravel(), minlength=b * g).reshape(b, g).astype("float64")
+            sums[start:start + b] = w @ YM
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = sums[:, :k] / sums[:, k:]
     a = 1.0 - confidence
@@ -343,14 +357,15 @@ def _bootstrap(Y: np.ndarray, M: np.ndarray, *, n_boot: int, confidence: float,
     return low, high
 
 
-def _table(ind: _Indicators, resp: np.ndarray, *, threshold: float, confidence: float,
-           cluster_method: str, n_boot: int, rng: np.random.Generator | None) -> pd.DataFrame:
-    """The per-item table for one set of ratings (rows of the indicators; respondent ids)."""
+def _table(ind: _Indicators, codes: np.ndarray, n_codes: int, *, threshold: float,
+           confidence: float, cluster_method: str, n_boot: int,
+           rng: np.random.Generator | None) -> pd.DataFrame:
+    """The per-item table for one set of ratings (rows of the indicators) whose
+    respondents are coded ``0 .. n_codes - 1`` (every code used)."""
     k = len(ind.meta)
     c_low, c_high = np.full(k, np.nan), np.full(k, np.nan)
     deff, n_eff, se = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
-    codes, uniq = pd.factorize(resp)
-    Y = _by_respondent(codes, len(uniq), np.hstack([ind.S, ind.P]))
+    Y = _by_respondent(codes, n_codes, np.hstack([ind.S, ind.P]))
     M = Y[:, k:][:, ind.pidx]
     Y = Y[:, :k]
     x = Y.sum(axis=0)
@@ -555,11 +570,11 @@ def relevance_ratios(
         raise StatisticsError(
             f"instrument {ratings.instrument.label} has no items a relevance ratio applies to "
             f"(only Likert items: pass likert_relevant_min)")
-    resp = data["respondent_id"].to_numpy()
+    codes, resp_ids = pd.factorize(data["respondent_id"], use_na_sentinel=False)
     rng = np.random.default_rng(seed) if method == "bootstrap" else None
     opts = {"threshold": threshold, "confidence": confidence, "cluster_method": method,
             "n_boot": int(n_boot), "rng": rng}
-    items = _table(ind, resp, **opts)
+    items = _table(ind, codes, len(resp_ids), **opts)
     empty = items.loc[items["presented"] == 0, "item_id"].tolist()
     if empty:
         warnings.warn(
@@ -583,7 +598,8 @@ def relevance_ratios(
         parts = []
         for j in range(len(bounds) - 1):
             rows = order[bounds[j]:bounds[j + 1]]
-            t = _table(ind.take(rows), resp[rows], **opts)
+            used, sub = np.unique(codes[rows], return_inverse=True)
+            t = _table(ind.take(rows), sub.ravel(), len(used), **opts)
             key = firsts.iloc[j]
             for pos, col in enumerate(gcols):
                 t.insert(pos, col, key[col])
@@ -599,7 +615,7 @@ def relevance_ratios(
         n_boot=int(n_boot) if method == "bootstrap" else 0,
         seed=seed,
         n_ratings=len(data),
-        n_respondents=ratings.n_respondents,
+        n_respondents=len(resp_ids),
         skipped_items=ind.skipped,
         groups=groups,
         group_columns=gcols,

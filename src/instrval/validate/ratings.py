@@ -174,11 +174,33 @@ def gate_codes(g: Gate) -> dict[str, str]:
     return out
 
 
+def _norm_key(u: Any) -> str | None:
+    if u is None or u is pd.NA or (isinstance(u, float) and np.isnan(u)):
+        return None
+    if isinstance(u, (float, np.floating)) and float(u).is_integer():
+        return str(int(u))
+    if isinstance(u, (bool, np.bool_)):
+        return str(int(u))
+    return str(u).strip().lower()
+
+
 def map_choices(col: pd.Series, lookup: dict[str, str]) -> pd.Series:
     """Map cells through a choice lookup (see :func:`level_codes`); ``<NA>`` where blank
-    or not found."""
-    s = as_text(col).str.lower()
-    return s.map(lookup).astype("string")
+    or not found. Works on the distinct values only (``pandas.factorize``)."""
+    import pyarrow as pa
+
+    codes, uniques = pd.factorize(col, use_na_sentinel=True)
+    mapped = [lookup.get(k) if (k := _norm_key(u)) is not None else None for u in uniques]
+    if not mapped:
+        return pd.Series(pd.array([pd.NA] * len(col), dtype="string"), index=col.index)
+    targets = sorted({m for m in mapped if m is not None})
+    tcode = {t: i for i, t in enumerate(targets)}
+    umap = np.array([tcode[m] if m is not None else -1 for m in mapped] + [-1],
+                    dtype=np.int32)
+    out = umap[codes]  # codes == -1 (missing) picks the trailing -1
+    dic = pa.DictionaryArray.from_arrays(pa.array(out, mask=out < 0),
+                                         pa.array(targets, type=pa.string()))
+    return pd.Series(pd.array(dic.cast(pa.string()), dtype="string"), index=col.index)
 
 
 def _fmt(v: Any) -> str:
@@ -423,13 +445,15 @@ def check_table(table: pd.DataFrame, instrument: Instrument, *,
 
     # ---- assemble accepted rows
     keep = np.flatnonzero(~col.bad)
-    data: dict[str, Any] = {
-        "rating_id": out["rating_id"].to_numpy(dtype=object)[keep],
-        "respondent_id": out["respondent_id"].to_numpy(dtype=object)[keep],
-    }
+    all_kept = len(keep) == n
+
+    def take(series: pd.Series) -> Any:
+        arr = series.array
+        return arr if all_kept else arr.take(keep)
+
     frame_cols: dict[str, Any] = {
-        "rating_id": pd.array(data["rating_id"], dtype="string"),
-        "respondent_id": pd.array(data["respondent_id"], dtype="string"),
+        "rating_id": take(out["rating_id"]),
+        "respondent_id": take(out["respondent_id"]),
     }
     if "date" in out:
         frame_cols["date"] = out["date"].to_numpy()[keep]
@@ -437,24 +461,24 @@ def check_table(table: pd.DataFrame, instrument: Instrument, *,
         s = table[gcol]
         if pd.api.types.is_numeric_dtype(s.dtype) or pd.api.types.is_bool_dtype(s.dtype) \
                 or pd.api.types.is_datetime64_any_dtype(s.dtype):
-            frame_cols[gcol] = s.iloc[keep].reset_index(drop=True)
+            frame_cols[gcol] = take(s)
         else:
-            frame_cols[gcol] = pd.array(as_text(s).to_numpy(dtype=object)[keep], dtype="string")
+            frame_cols[gcol] = take(as_text(s))
+    text_cols = {c.id for c in instrument.constructs} | {g.id for g in instrument.gates}
     for x in expected:
         if x not in codes:
-            if x in {c.id for c in instrument.constructs} or x in {g.id for g in
-                                                                   instrument.gates}:
-                frame_cols[x] = pd.array([pd.NA] * len(keep), dtype="string")
-            else:
-                frame_cols[x] = pd.array([pd.NA] * len(keep), dtype="Int64")
+            frame_cols[x] = pd.array([pd.NA] * len(keep),
+                                     dtype="string" if x in text_cols else "Int64")
             continue
         v = codes[x]
         if isinstance(v, pd.Series):
-            frame_cols[x] = pd.array(v.to_numpy(dtype=object)[keep], dtype="string")
+            frame_cols[x] = take(v)
         else:
-            frame_cols[x] = pd.array(v[keep], dtype="Int64")
-    frame = pd.DataFrame({k: (v.reset_index(drop=True) if isinstance(v, pd.Series) else v)
-                          for k, v in frame_cols.items()})
+            kv = v[keep]
+            mask = np.isnan(kv)
+            frame_cols[x] = pd.arrays.IntegerArray(np.where(mask, 0, kv).astype(np.int64),
+                                                   mask)
+    frame = pd.DataFrame(frame_cols)
     if "date" in frame.columns:
         frame["date"] = frame["date"].astype("datetime64[us]")
 

@@ -1,0 +1,54 @@
+"""Timings of the qualitative strand (median of several runs).
+
+Run from the repository root: python benchmarks/bench_coding.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from instrval.io.coding import read_coding
+from instrval.io.instrument import read_instrument
+from instrval.qual.evidence import item_evidence
+from instrval.stats.agreement import coder_agreement, cohen_kappa, krippendorff_alpha
+
+ROOT = Path(__file__).parent.parent
+EX = ROOT / "examples" / "iam" / "coding"
+
+
+def bench(label: str, fn, runs: int = 7) -> None:
+    times = []
+    for _ in range(runs):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    print(f"{label:<55s} {statistics.median(times) * 1000:9.1f} ms")
+
+
+def main() -> None:
+    iam = read_instrument(ROOT / "instruments/iam/iam-2011.yaml")
+    data = read_coding(EX / "segments.csv", instrument=iam, codebook=EX / "codebook.yaml")
+    bench("read_coding IAM example (285 rows, codebook)",
+          lambda: read_coding(EX / "segments.csv", instrument=iam,
+                              codebook=EX / "codebook.yaml"))
+    bench("item_evidence IAM example", lambda: item_evidence(data, iam))
+    bench("coder_agreement IAM example (50 segments x 47 codes)",
+          lambda: coder_agreement(data))
+    rng = np.random.default_rng(1)
+    a = rng.integers(1, 6, 10_000)
+    b = np.where(rng.random(10_000) < 0.7, a, rng.integers(1, 6, 10_000))
+    bench("cohen_kappa 10,000 pairs, 5 levels",
+          lambda: cohen_kappa(pd.DataFrame({"a": a, "b": b})))
+    x = rng.integers(1, 6, (5, 2_000)).astype(float)
+    x[rng.random(x.shape) < 0.2] = np.nan
+    bench("krippendorff_alpha 5 coders x 2,000 units, nominal",
+          lambda: krippendorff_alpha(x))
+
+
+if __name__ == "__main__":
+    main()
