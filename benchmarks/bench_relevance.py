@@ -72,13 +72,14 @@ def load(instrument) -> tuple[pd.DataFrame, str]:
     return generate_iam_ratings(n_ratings=N_RATINGS, seed=2012), "generate_iam_ratings"
 
 
-def timeit(fn, repeat: int = 7) -> float:
+def timeit(fn, repeat: int = 9) -> tuple[float, float]:
+    """Median and minimum wall time of ``repeat`` runs, in seconds."""
     times = []
     for _ in range(repeat):
         t0 = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return statistics.median(times), min(times)
 
 
 def main() -> int:
@@ -97,11 +98,12 @@ def main() -> int:
             ratings, n_boot=1000, seed=1, period="quarter")),
     ]
     target = 0.3
+    print(f"target: <= {target * 1000:.0f} ms per call (data already loaded)")
     for name, fn in cases:
         fn()  # warm-up
-        t = timeit(fn)
+        t, best = timeit(fn)
         flag = "" if "by quarter" in name else ("  OK" if t <= target else "  SLOW")
-        print(f"{name:48s} median {t * 1000:8.1f} ms{flag}")
+        print(f"{name:46s} median {t * 1000:7.1f} ms  min {best * 1000:7.1f} ms{flag}")
     return 0
 
 

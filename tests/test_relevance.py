@@ -559,13 +559,26 @@ def test_cli_help_has_example():
 
 # ----------------------------------------------------------------------- end to end
 def test_end_to_end_generated_iam():
+    """The synthetic IAM data set (instrval.datasets.iam) has exact per-item counts
+    (IAM_TARGETS): every ratio must equal selected / presented of the targets, and the two
+    published non-relevant figures (4.86% of 234,196; 3.04% of 45,394) come out exactly."""
     gen = pytest.importorskip("instrval.datasets.iam")
-    df = gen.generate_iam_ratings(n_ratings=20_000, seed=1)
+    df = gen.generate_iam_ratings(seed=1)
     rd = RatingData(instrument=read_instrument(IAM_FILE), data=df)
-    res = relevance_ratios(rd, seed=1, n_boot=200)
-    assert len(res.items) == 23
-    assert (res.items["presented"] > 0).all()
+    res = relevance_ratios(rd, seed=1, n_boot=200, by="specialty")
+    items = res.items.set_index("item_id")
+    targets = gen.iam_targets()["items"]
+    assert set(items.index) == set(targets)
+    for item, (sel, pres) in targets.items():
+        assert (items.loc[item, "selected"], items.loc[item, "presented"]) == (sel, pres)
+        assert items.loc[item, "ratio"] == sel / pres
+    assert items.loc["ci_dissatisfied_harmful", "ratio"] == 11382 / 234196
+    assert items.loc["use_decide_unsure", "ratio"] == 1380 / 45394
+    assert set(res.not_relevant) == {"ci_dissatisfied_harmful", "use_decide_unsure"}
     assert (res.items["cluster_ci_low"] <= res.items["ratio"]).all()
+    assert (res.items["ratio"] <= res.items["cluster_ci_high"]).all()
+    sums = res.groups.groupby("item_id")[["selected", "presented"]].sum()
+    pd.testing.assert_frame_equal(sums.loc[items.index], items[["selected", "presented"]])
 
 
 def test_end_to_end_cli_with_real_reader(tmp_path):

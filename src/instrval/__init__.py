@@ -1,18 +1,35 @@
 """instrval: validate questionnaire instruments with a convergent mixed-methods design.
 
-The public API, by layer (data flows one way: read -> validate -> statistics ->
-integrate -> report / revised instrument):
+The public API follows the one-way flow of a validation study:
 
-* reading and writing: :func:`read_instrument`, :func:`write_instrument`, ...
-* the model: :class:`Instrument`, :class:`Construct`, :class:`Item`, :class:`Gate`
-* errors: :class:`InstrvalError` and its subclasses, each carrying every
-  :class:`Problem` found.
+read and check
+    :func:`read_instrument`, :func:`read_ratings`, :func:`read_coding`,
+    :func:`read_codebook`, :func:`read_panel`
+statistics (pure functions, DataFrames in, frozen results out)
+    relevance: :func:`relevance_ratios`;
+    content validity: :func:`content_validity`;
+    reliability: :func:`cronbach_alpha`, :func:`kr20`, :func:`alpha_for_construct`,
+    :func:`icc`, :func:`omega`, :func:`omega_one_factor`;
+    structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
+    :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
+    :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
+    :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
+integrate and write
+    :func:`instrument_diff`, :func:`run_validation`, :func:`write_report`,
+    :func:`publish`
+
+Every input problem raises an :class:`InstrvalError` subclass carrying every
+:class:`Problem` found (file, row, column or key path, value, reason code).
 """
 
 from instrval._version import __version__
 from instrval.errors import (
     CodingError,
+    ConvergenceWarning,
+    DataQualityWarning,
     ExportError,
+    HeywoodWarning,
     InstrumentError,
     InstrvalError,
     InstrvalWarning,
@@ -20,9 +37,11 @@ from instrval.errors import (
     Problem,
     PublishError,
     RatingsError,
+    SmoothingWarning,
     StatisticsError,
     StudyError,
 )
+from instrval.io.coding import read_codebook, read_coding
 from instrval.io.instrument import (
     check_instrument_file,
     dumps_instrument,
@@ -30,20 +49,90 @@ from instrval.io.instrument import (
     read_instrument,
     write_instrument,
 )
+from instrval.io.panel import PanelData, read_panel
+from instrval.model.coding import Codebook, CodingData
 from instrval.model.instrument import Construct, Gate, Instrument, Item, Scale
+from instrval.model.ratings import RatingData
+from instrval.model.rules import DecisionRules
+from instrval.qual.evidence import QualEvidence, item_evidence
+from instrval.stats.agreement import (
+    coder_agreement,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    percent_agreement,
+)
+from instrval.stats.cfa import CFAResult, cfa
+from instrval.stats.content_validity import ContentValidityResult, content_validity
+from instrval.stats.correlation import CorrelationResult, correlation_matrix
+from instrval.stats.dimensionality import (
+    bartlett,
+    eigenvalues,
+    kmo,
+    parallel_analysis,
+    velicer_map,
+)
+from instrval.stats.efa import EFAResult, efa
+from instrval.stats.icc import ICCResult, icc
+from instrval.stats.omega import OmegaResult, omega, omega_one_factor
+from instrval.stats.polychoric import polychoric, tetrachoric
+from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
 
 __all__ = [
     "__version__",
+    # model
     "Instrument",
     "Construct",
     "Item",
     "Gate",
     "Scale",
+    "RatingData",
+    "CodingData",
+    "Codebook",
+    "PanelData",
+    "DecisionRules",
+    # reading and writing
     "read_instrument",
     "loads_instrument",
     "dumps_instrument",
     "write_instrument",
     "check_instrument_file",
+    "read_coding",
+    "read_codebook",
+    "read_panel",
+    # statistics
+    "content_validity",
+    "ContentValidityResult",
+    "cronbach_alpha",
+    "kr20",
+    "alpha_for_construct",
+    "AlphaResult",
+    "icc",
+    "ICCResult",
+    "omega",
+    "omega_one_factor",
+    "OmegaResult",
+    "correlation_matrix",
+    "CorrelationResult",
+    "polychoric",
+    "tetrachoric",
+    "kmo",
+    "bartlett",
+    "eigenvalues",
+    "parallel_analysis",
+    "velicer_map",
+    "efa",
+    "EFAResult",
+    "cfa",
+    "CFAResult",
+    "item_evidence",
+    "QualEvidence",
+    "percent_agreement",
+    "cohen_kappa",
+    "fleiss_kappa",
+    "krippendorff_alpha",
+    "coder_agreement",
+    # errors and warnings
     "InstrvalError",
     "InstrumentError",
     "RatingsError",
@@ -53,6 +142,10 @@ __all__ = [
     "PublishError",
     "ExportError",
     "StatisticsError",
-    "InstrvalWarning",
     "Problem",
+    "InstrvalWarning",
+    "ConvergenceWarning",
+    "HeywoodWarning",
+    "SmoothingWarning",
+    "DataQualityWarning",
 ]

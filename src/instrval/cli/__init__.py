@@ -4,8 +4,8 @@ Each submodule adds the commands of one capability to :data:`main`.
 """
 
 from instrval.cli import (  # noqa: F401  (imported for the commands they register)
-    coding,
     cfa,
+    coding,
     content_validity,
     factor,
     instrument,

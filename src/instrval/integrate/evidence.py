@@ -193,7 +193,7 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
             "qual_other": _val(qi.get("other")),
             "representative": None if rep is None else bool(rep),
             "themes": "; ".join(themes.get(it.id, [])) or None,
-            "quotes": " ".join(quotes.get(it.id, [])) or None,
+            "quotes": "\n".join(quotes.get(it.id, [])) or None,
         })
     mdf = _frame(qual, "missing_concepts")
     if mdf is not None and not mdf.empty:

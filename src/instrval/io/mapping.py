@@ -300,10 +300,11 @@ def apply_mapping(frame: pd.DataFrame, instrument: Instrument, *,
     else:
         columns = {c: t for c, t in mapping.columns.items() if c in frame.columns}
         used = set(mapping.columns.values())
-        for c in names:  # columns already named like a target need no mapping line
-            t = tmap.get(c.strip().lower())
-            if t is not None and t not in used and c not in mapping.columns \
-                    and c not in mapping.ignore:
+        rest = [c for c in names if c not in mapping.columns and c not in mapping.ignore
+                and c not in mapping.groups]
+        auto, _, _, _ = auto_columns(rest, instrument, fmt)
+        for c, t in auto.items():  # columns already named like a target need no mapping
+            if t not in used:
                 columns[c] = t
                 used.add(t)
         for c, t in mapping.columns.items():

@@ -50,7 +50,14 @@ thead th{background:var(--head);border-top:1.5px solid var(--ink);
 tbody tr:last-child td{border-bottom:1.5px solid var(--ink)}
 td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 td.code,span.code{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
-td.quote{font-style:italic;max-width:22em}
+td.quote{font-style:italic}
+table.joint td.quote{min-width:24em;font-size:12px}
+table.joint td.quote p{margin:0 0 .35em}
+table.joint tr.group th{background:#fff;border-bottom:1px solid var(--ink);
+ padding-top:.9em;font-size:12.5px;text-align:left}
+table.joint td.dec{white-space:nowrap}
+.rules{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:10px;color:#444;
+ margin-top:.3em;white-space:nowrap}
 .kpis{display:flex;flex-wrap:wrap;gap:.6em;margin:1em 0}
 .kpi{border:1px solid var(--rule);border-radius:4px;padding:.45em .8em;min-width:8.5em}
 .kpi b{display:block;font-size:1.45em;font-variant-numeric:tabular-nums}
@@ -535,39 +542,52 @@ def _joint(r: Any) -> str:
                    else "no verdict")
         counts = "/".join(str(int(rec.get(k) or 0)) for k in
                           ("qual_supports", "qual_challenges", "qual_wording", "qual_other"))
-        return _e(f"{verdict}; {int(n)} part., S/C/W/O {counts}")
+        return f"{_e(verdict)}<br>{int(n)} participants<br>S/C/W/O {_e(counts)}"
 
-    rows = ["<table><caption>Joint display (S/C/W/O: segments supporting, challenging, "
-            "suggesting wording, other)</caption><thead><tr>"
-            "<th>item</th><th>construct</th><th class=num>relevance R [95% CI]</th>"
-            "<th>other quantitative</th><th>qualitative</th><th>quotes</th>"
-            "<th>convergence</th><th>proposed</th><th>rules</th><th>decision</th>"
-            "</tr></thead><tbody>"]
+    has_quant = any(quant(rec) != "\u2013" for rec in jd.to_dict(orient="records"))
+    heads = ["item", "relevance R [95% CI]"] + (["other quantitative"] if has_quant else []) \
+        + ["qualitative", "quotes", "convergence", "decision and rules"]
+    ncol = len(heads)
+    rows = ['<table class="joint"><caption>Joint display (S/C/W/O: segments supporting, '
+            "challenging, suggesting wording, other)</caption><thead><tr>"
+            + "".join(f'<th{" class=num" if h.startswith("relevance") else ""}>{_e(h)}</th>'
+                      for h in heads) + "</tr></thead><tbody>"]
+    labels = {c.id: c.label for c in r.instrument.constructs}
+    current = object()
     for rec in jd.to_dict(orient="records"):
+        cid = rec.get("construct_id")
+        if cid != current:
+            current = cid
+            name = f"{labels.get(cid, cid)} ({cid})" if cid else "Not tied to a construct"
+            rows.append(f'<tr class="group"><th colspan="{ncol}">{_e(name)}</th></tr>')
         conv = rec.get("convergence") or ""
         if rec["row_type"] == "item":
             name = (f'<span class="code">{_e(rec["item_id"])}</span><br>'
                     f'<span class="muted">{_e(rec["label"])}</span>')
         else:
-            name = (f'<i>missing concept</i> <span class="code">{_e(rec["concept"])}</span>'
+            name = (f'<i>missing concept</i><br><span class="code">{_e(rec["concept"])}</span>'
                     f'<br><span class="muted">{_e(rec["label"])}</span>')
-        rules_html = "<br>".join(f'<span class="code">{_e(x)}</span>'
-                                 for x in str(rec.get("rules_fired") or "").split(";") if x)
-        dec = _badge(rec.get("decision"))
+        rules_html = "<br>".join(_e(x) for x in str(rec.get("rules_fired") or "").split(";")
+                                 if x)
+        prop, final = rec.get("proposed"), rec.get("decision")
+        dec = f"proposed {_badge(prop)}"
         if rec.get("decided_by") == "expert":
-            dec += "<br><span class=muted>expert decision</span>"
+            dec += f"<br>expert {_badge(final)}"
         elif rec.get("open_question"):
-            dec += "<br><span class=muted>open question</span>"
-        rows.append(
-            f'<tr class="conv-{_e(conv)}"><td>{name}</td>'
-            f'<td class="code">{_e(rec.get("construct_id") or "")}</td>'
-            f'<td class="num">{_e(rel_cell(rec))}</td><td>{quant(rec)}</td>'
-            f"<td>{qualc(rec)}</td>"
-            f'<td class="quote">{_e(rec.get("quotes") or "")}</td>'
-            f"<td>{_e(conv)}</td><td>{_badge(rec.get('proposed'))}</td>"
-            f"<td>{rules_html}</td><td>{dec}</td></tr>")
+            dec += f"<br>now {_badge(final)} <b>open question</b>"
+        quotes = "".join(f"<p>{_e(q)}</p>" for q in str(rec.get("quotes") or "").split("\n")
+                         if q)
+        cells = [f"<td>{name}</td>", f'<td class="num">{_e(rel_cell(rec))}</td>']
+        if has_quant:
+            cells.append(f"<td>{quant(rec)}</td>")
+        cells += [f"<td>{qualc(rec)}</td>", f'<td class="quote">{quotes}</td>',
+                  f'<td class="conv">{_e(conv)}</td>',
+                  f'<td class="dec">{dec}<div class="rules">{rules_html}</div></td>']
+        rows.append(f'<tr class="conv-{_e(conv)}">' + "".join(cells) + "</tr>")
     rows.append("</tbody></table>")
     parts.append("".join(rows))
+    parts.append("<p class=note>Rule ids are explained in the appendix and in "
+                 "docs/decision-rules.md. Full-precision values: tables/joint_display.csv.</p>")
     return "".join(parts)
 
 

@@ -15,7 +15,7 @@ import pandas as pd
 
 __all__ = ["relevance_chart", "scree_plot", "loadings_heatmap", "distribution_bars"]
 
-FONT = "font-family:inherit;font-size:11px"
+FONT = "font-size:11px"
 C_OK = "#3b6ea5"
 C_BAD = "#c0392b"
 C_GRID = "#d9d9d9"
@@ -54,7 +54,7 @@ def relevance_chart(items: pd.DataFrame, *, threshold: float, title: str,
     ``items`` has ``item_id``, ``ratio``, ``ci_low``, ``ci_high`` (and ``relevant``).
     """
     rows = items.to_dict(orient="records")
-    label_w, plot_w, bar_h, gap, top, bottom = 250, 360, 14, 6, 28, 34
+    label_w, plot_w, bar_h, gap, top, bottom = 250, 380, 14, 6, 44, 34
     h = top + len(rows) * (bar_h + gap) + bottom
     w = label_w + plot_w + 70
     hi_val = max([_num(r.get("ci_high")) or _num(r.get("ratio")) or 0 for r in rows]
@@ -65,7 +65,7 @@ def relevance_chart(items: pd.DataFrame, *, threshold: float, title: str,
         return label_w + plot_w * v / xmax
 
     out = _open(w, h, title)
-    out.append(f'<text x="{label_w}" y="16" style="font-weight:600" fill="{C_TEXT}">'
+    out.append(f'<text x="4" y="14" style="font-weight:600" fill="{C_TEXT}">'
                f"{_e(title)}</text>")
     step = 0.1 if xmax <= 0.6 else 0.2
     t = 0.0
@@ -102,7 +102,7 @@ def relevance_chart(items: pd.DataFrame, *, threshold: float, title: str,
     xc = x(threshold)
     out.append(f'<line x1="{xc:.1f}" y1="{top - 8}" x2="{xc:.1f}" y2="{h - bottom + 2}" '
                f'stroke="{C_BAD}" stroke-width="1.4" stroke-dasharray="5,3"/>')
-    out.append(f'<text x="{xc + 3:.1f}" y="{top - 10}" fill="{C_BAD}">cut-off '
+    out.append(f'<text x="{xc + 3:.1f}" y="{top - 12}" fill="{C_BAD}">cut-off '
                f"{100 * threshold:g}%</text>")
     out.append("</svg>")
     return "".join(out)
@@ -233,17 +233,24 @@ def distribution_bars(distribution: pd.DataFrame, items: pd.DataFrame, *,
                    ("#d9d9d9", C_OK)[min(k, 1)] for k, o in enumerate(opts)}
     else:
         colours = {o: C_OK for o in opts}
-    left, bw, bh, gap, top = 70, 360, 12, 4, 42
+    left, bw, bh, gap = 70, 440, 12, 4
     w = left + bw + 40
+    legend = []
+    lx, ly = float(left), 22.0
+    for o in opts:
+        name = _trunc((labels or {}).get(o, str(o)), 22)
+        width = 16 + 6.0 * len(name) + 12
+        if lx + width > w and lx > left:
+            lx, ly = float(left), ly + 15
+        legend.append(f'<rect x="{lx:.0f}" y="{ly:.0f}" width="10" height="10" '
+                      f'fill="{colours[o]}"/><text x="{lx + 13:.0f}" y="{ly + 9:.0f}" '
+                      f'fill="{C_TEXT}">{_e(name)}</text>')
+        lx += width
+    top = ly + 22
     h = top + len(ids) * (bh + gap) + 10
     out = _open(w, h, title)
     out.append(f'<text x="4" y="14" style="font-weight:600" fill="{C_TEXT}">{_e(title)}</text>')
-    lx = left
-    for o in opts:
-        name = (labels or {}).get(o, str(o))
-        out.append(f'<rect x="{lx}" y="22" width="10" height="10" fill="{colours[o]}"/>')
-        out.append(f'<text x="{lx + 13}" y="31" fill="{C_TEXT}">{_e(_trunc(name, 18))}</text>')
-        lx += 16 + 6.2 * min(len(name), 18) + 8
+    out.extend(legend)
     by_item = {k: g for k, g in distribution.groupby("item_id", sort=False)}
     flags = {r["item_id"]: bool(r.get("floor_flag") is True or r.get("ceiling_flag") is True)
              for r in items.to_dict(orient="records")}

@@ -38,7 +38,7 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = [
     "KappaResult",
     "FleissResult",
-    "AlphaResult",
+    "KrippendorffResult",
     "AgreementResult",
     "percent_agreement",
     "cohen_kappa",
@@ -156,7 +156,7 @@ class FleissResult:
 
 
 @dataclass(frozen=True)
-class AlphaResult:
+class KrippendorffResult:
     """Krippendorff's alpha.
 
     Attributes
@@ -504,7 +504,7 @@ def fleiss_kappa(table: Any, *, counts: bool = True) -> FleissResult:
 
 
 def krippendorff_alpha(data: Any, *, level: str = "nominal",
-                       units: str = "columns") -> AlphaResult:
+                       units: str = "columns") -> KrippendorffResult:
     """Krippendorff's alpha for any number of coders, with missing values.
 
     From the coincidence matrix ``o_ck = sum_u (number of c-k pairs in unit u) / (m_u - 1)``
@@ -527,7 +527,7 @@ def krippendorff_alpha(data: Any, *, level: str = "nominal",
 
     Returns
     -------
-    AlphaResult
+    KrippendorffResult
         ``alpha`` is NaN when there is no disagreement to expect (one value only).
 
     Notes
@@ -581,12 +581,12 @@ def krippendorff_alpha(data: Any, *, level: str = "nominal",
         with np.errstate(divide="ignore", invalid="ignore"):
             d2 = np.nan_to_num(((numeric[a] - numeric[b]) / (numeric[a] + numeric[b])) ** 2)
     if n < 2:
-        return AlphaResult(float("nan"), float("nan"), float("nan"), int(n),
+        return KrippendorffResult(float("nan"), float("nan"), float("nan"), int(n),
                            len(pairable), level)
     do = float((o * d2).sum()) / n
     de = float((np.outer(nc, nc) * d2).sum()) / (n * (n - 1))
     alpha = 1 - do / de if de > 0 else float("nan")
-    return AlphaResult(alpha=float(alpha), d_observed=do, d_expected=de,
+    return KrippendorffResult(alpha=float(alpha), d_observed=do, d_expected=de,
                        n_pairable=int(round(n)), n_units=len(pairable), level=level)
 
 
