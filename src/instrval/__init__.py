@@ -41,7 +41,9 @@ from instrval.errors import (
     StatisticsError,
     StudyError,
 )
+from instrval.integrate.diff import InstrumentDiff, instrument_diff
 from instrval.io.coding import read_codebook, read_coding
+from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
 from instrval.io.instrument import (
     check_instrument_file,
     dumps_instrument,
@@ -50,6 +52,8 @@ from instrval.io.instrument import (
     write_instrument,
 )
 from instrval.io.panel import PanelData, read_panel
+from instrval.io.registry import PublishResult, Registry, publish
+from instrval.io.schema import instrument_schema
 from instrval.model.coding import Codebook, CodingData
 from instrval.model.instrument import Construct, Gate, Instrument, Item, Scale
 from instrval.model.ratings import RatingData
@@ -100,6 +104,13 @@ __all__ = [
     "read_coding",
     "read_codebook",
     "read_panel",
+    "instrument_schema",
+    "export_instrument",
+    "import_redcap_dictionary",
+    "redcap_field_map",
+    "publish",
+    "Registry",
+    "PublishResult",
     # statistics
     "content_validity",
     "ContentValidityResult",
@@ -132,6 +143,9 @@ __all__ = [
     "fleiss_kappa",
     "krippendorff_alpha",
     "coder_agreement",
+    # integration
+    "instrument_diff",
+    "InstrumentDiff",
     # errors and warnings
     "InstrvalError",
     "InstrumentError",

@@ -91,7 +91,8 @@ def _print_text(res: RelevanceResult) -> None:
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
               help="Column mapping file for the export (passed to the reader).")
 @click.option("--format", "fmt", default=None,
-              help="Export format (default: guessed from the file by the reader).")
+              help="Export format: wide, long, redcap, qualtrics or spss (default: "
+                   "detected from the file by the reader).")
 @click.option("--confidence", type=float, default=0.95, show_default=True,
               help="Level of the intervals.")
 @click.option("--cluster-method", type=click.Choice([*CLUSTER_METHODS, "none"]),

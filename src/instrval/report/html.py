@@ -340,6 +340,10 @@ def _descriptives(r: Any) -> str:
         parts.append("<figure>" + svg.distribution_bars(
             dist, g, title=f"Response distribution: {cid}", labels=lab)
                      + "</figure>")
+    items = items.copy()
+    boxes = items["kind"] != "likert"
+    for col in ("floor_share", "ceiling_share"):
+        items[col] = items[col].astype(object).where(~boxes, None)
     parts.append(_table(items, [
         ("item_id", "item", "code"), ("construct_id", "construct", "code"),
         ("n_rows", "rows", "int"), ("n", "answers", "int"),

@@ -233,7 +233,8 @@ def distribution_bars(distribution: pd.DataFrame, items: pd.DataFrame, *,
                    ("#d9d9d9", C_OK)[min(k, 1)] for k, o in enumerate(opts)}
     else:
         colours = {o: C_OK for o in opts}
-    left, bw, bh, gap = 70, 440, 12, 4
+    left = int(12 + 6.4 * max([len(str(i)) for i in ids] + [6]))
+    bw, bh, gap = 440, 12, 4
     w = left + bw + 40
     legend = []
     lx, ly = float(left), 22.0
