@@ -80,6 +80,8 @@ from instrval.stats.efa import EFAResult, efa
 from instrval.stats.icc import ICCResult, icc
 from instrval.stats.omega import OmegaResult, omega, omega_one_factor
 from instrval.stats.polychoric import polychoric, tetrachoric
+from instrval.stats.intervals import binomial_interval, wilson_interval
+from instrval.stats.relevance import RelevanceResult, relevance_ratios
 from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
 
 __all__ = [
@@ -112,6 +114,10 @@ __all__ = [
     "Registry",
     "PublishResult",
     # statistics
+    "relevance_ratios",
+    "RelevanceResult",
+    "binomial_interval",
+    "wilson_interval",
     "content_validity",
     "ContentValidityResult",
     "cronbach_alpha",

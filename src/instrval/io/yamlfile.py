@@ -26,7 +26,12 @@ from instrval.errors import InstrvalError, Problem
 __all__ = ["load_document", "loads_document", "dump_yaml", "dump_json", "Document"]
 
 
-class _Loader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (several times faster), else pure Python;
+# both construct with SafeConstructor, so no tag can build a Python object.
+_SafeBase = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeBase):  # type: ignore[misc, valid-type]
     """SafeLoader with YAML 1.2 booleans (``yes``/``no``/``on``/``off`` stay text)."""
 
 
