@@ -190,8 +190,8 @@ def test_non_convergence_warns_and_flags(hs, monkeypatch):
 
 # ------------------------------------------------------------------ bad input
 def test_bad_input_raises(hs):
-    with pytest.raises(StatisticsError, match="estimator='wlsmv'"):
-        cfa(hs, HS_MODEL, estimator="wlsmv")
+    with pytest.raises(StatisticsError, match="estimator='uls'"):
+        cfa(hs, HS_MODEL, estimator="uls")
     with pytest.raises(StatisticsError, match="missing='pairwise'"):
         cfa(hs, HS_MODEL, missing="pairwise")
     with pytest.raises(StatisticsError, match="x99"):

@@ -163,6 +163,9 @@ def test_revised_instrument(inst):
     assert "b" not in rev.item_ids and "f_new" in rev.item_ids
     assert rev.item("f_new").label == "A new item"
     assert rev.construct_of("f_new").id == "c1"
+    # stored codes survive the removal of b (REDCap keeps c=3, d=4, e=5); f_new gets 6
+    c1 = rev.construct("c1")
+    assert [c1.item_code(i) for i in c1.item_ids] == [1, 3, 4, 5, 6]
     actions = {e.item: e.action for e in rev.changelog}
     assert actions == {"a": "kept", "b": "removed", "c": "kept", "d": "kept", "e": "kept",
                        "f_new": "added", "l1": "kept", "l2": "kept", "l3": "kept"}

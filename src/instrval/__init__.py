@@ -67,6 +67,7 @@ from instrval.stats.agreement import (
     percent_agreement,
 )
 from instrval.stats.cfa import CFAResult, cfa
+from instrval.stats.cfa_ordinal import OrdinalCFAResult, cfa_ordinal
 from instrval.stats.content_validity import ContentValidityResult, content_validity
 from instrval.stats.correlation import CorrelationResult, correlation_matrix
 from instrval.stats.dimensionality import (
@@ -78,9 +79,9 @@ from instrval.stats.dimensionality import (
 )
 from instrval.stats.efa import EFAResult, efa
 from instrval.stats.icc import ICCResult, icc
+from instrval.stats.intervals import binomial_interval, wilson_interval
 from instrval.stats.omega import OmegaResult, omega, omega_one_factor
 from instrval.stats.polychoric import polychoric, tetrachoric
-from instrval.stats.intervals import binomial_interval, wilson_interval
 from instrval.stats.relevance import RelevanceResult, relevance_ratios
 from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
 
@@ -142,6 +143,8 @@ __all__ = [
     "EFAResult",
     "cfa",
     "CFAResult",
+    "cfa_ordinal",
+    "OrdinalCFAResult",
     "item_evidence",
     "QualEvidence",
     "percent_agreement",

@@ -191,7 +191,6 @@ def run_validation(study: Study, *, progress: Progress | None = None,
     timestamp = study.timestamp or _now()
     notes: list[str] = []
     analyses: dict[str, str] = {}
-    caught: list[warnings.WarningMessage] = []
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", InstrvalWarning)
 

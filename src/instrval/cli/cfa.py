@@ -14,6 +14,8 @@ from instrval.errors import Problem, StatisticsError
 #: The fit measures ``instrval cfa --json`` prints, in this order.
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
             "srmr", "aic", "bic")
+SCALED_FIT_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "tli_scaled",
+                   "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
 
 
 def _read_table(path: str) -> pd.DataFrame:
@@ -69,8 +71,10 @@ def _cfa_json(res: Any) -> dict[str, Any]:
         for r in res.loadings.to_dict(orient="records")
     ]
     fc = res.factor_correlations
+    fit_keys = [*FIT_KEYS, *(k for k in SCALED_FIT_KEYS if k in res.fit)]
     return {
-        "fit": {k: res.fit[k] for k in FIT_KEYS},
+        "estimator": res.estimator,
+        "fit": {k: res.fit[k] for k in fit_keys},
         "loadings": loadings,
         "factor_correlations": [
             {"factor": str(f), **{str(g): float(fc.loc[f, g]) for g in fc.columns}}
@@ -91,10 +95,14 @@ def _cfa_json(res: Any) -> dict[str, Any]:
                    "constructs.")
 @click.option("--std-lv", is_flag=True,
               help="Fix factor variances to 1 instead of the first loading (lavaan std.lv).")
+@click.option("--estimator", type=click.Choice(["ml", "wlsmv"]), default="ml",
+              show_default=True,
+              help="ml: maximum likelihood; wlsmv: ordered items (polychoric correlations, "
+                   "DWLS, robust SEs, scaled-shifted chi-square), as lavaan ordered=TRUE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
-                as_json: bool) -> None:
-    """Confirmatory factor analysis (ML, as lavaan) of the items in DATA.
+                estimator: str, as_json: bool) -> None:
+    """Confirmatory factor analysis (ML or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
     missing answer to any model item are dropped (listwise). Prints the fit measures
@@ -105,6 +113,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
     Example:
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --json
       instrval cfa hs.csv --model model.yaml
+      instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --estimator wlsmv
     """
     from instrval.stats.cfa import cfa
 
@@ -117,12 +126,13 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
 
         model = read_instrument(instrument_file)
     df = _read_table(data)
-    res = cfa(df, model, std_lv=std_lv)
+    res = cfa(df, model, std_lv=std_lv, estimator=estimator)
     if as_json:
         emit_json(_cfa_json(res))
         return
-    fit = pd.DataFrame([{"measure": k, "value": float(res.fit[k])} for k in FIT_KEYS])
-    echo_table(fit, title=f"Fit (ML, N = {res.n})")
+    fit_keys = [*FIT_KEYS, *(k for k in SCALED_FIT_KEYS if k in res.fit)]
+    fit = pd.DataFrame([{"measure": k, "value": float(res.fit[k])} for k in fit_keys])
+    echo_table(fit, title=f"Fit ({res.estimator.upper()}, N = {res.n})")
     click.echo()
     echo_table(res.loadings[["factor", "item_id", "estimate", "se", "std_all"]],
                title="Loadings")

@@ -20,6 +20,8 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+import pandas as pd
+
 from instrval.errors import StudyError
 from instrval.model.instrument import (
     ChangeEntry,
@@ -58,15 +60,7 @@ def next_version(old: str, *, timestamp: str | None = None) -> str:
 
 
 def _isna(v: Any) -> bool:
-    return v is None or (isinstance(v, float) and v != v) or v is _NA
-
-
-try:  # pandas.NA without importing pandas at module level for type checks
-    import pandas as _pd
-
-    _NA = _pd.NA
-except ImportError:  # pragma: no cover
-    _NA = object()
+    return v is None or (isinstance(v, float) and v != v) or v is pd.NA
 
 
 def revise_instrument(instrument: Instrument, joint: Any, *, version: str | None = None,
@@ -143,11 +137,19 @@ def revise_instrument(instrument: Instrument, joint: Any, *, version: str | None
                 continue
             items.append(it)
             changes.append(ChangeEntry(new_version, "kept", reason, it.id, evidence))
+        # keep the stored codes of the remaining items (survey platforms store them):
+        # an item whose position changed gets its old code written out
+        items = [it if it.code is not None or c.item_code(it.id) == pos else
+                 Item(id=it.id, label=it.label, text=it.text, reverse=it.reverse,
+                      code=c.item_code(it.id))
+                 for pos, it in enumerate(items, start=1)]
+        next_code = max(c.item_code(i.id) for i in c.items) + 1
         for r in added.pop(c.id, []):
-            codes = [i.code for i in c.items if i.code is not None]
+            pos = len(items) + 1
             new = Item(id=str(r["new_item_id"]), label=str(r["new_label"]),
                        text=None if _isna(r.get("new_text")) else str(r["new_text"]),
-                       code=(max(codes) + 1) if codes else None)
+                       code=None if next_code == pos else next_code)
+            next_code += 1
             items.append(new)
             changes.append(ChangeEntry(new_version, "added", _reason(r), new.id,
                                        r.get("evidence") or None))

@@ -26,7 +26,7 @@ CONVERGENCE_COLOURS = {
     "silence": ("#eeeeee", "#555555", "one strand has no evidence on the item"),
 }
 DECISION_COLOURS = {"keep": "#2e7d32", "revise": "#b36b00", "remove": "#b3261e",
-                    "add": "#1f5c99", "none": "#666666"}
+                    "add": "#1f5c99", "none": "#666666", "reject": "#666666"}
 
 CSS = """
 :root{--ink:#1b1b1b;--muted:#5f6368;--rule:#c8c8c8;--head:#f3f3f1;}
@@ -549,8 +549,12 @@ def _joint(r: Any) -> str:
         return f"{_e(verdict)}<br>{int(n)} participants<br>S/C/W/O {_e(counts)}"
 
     has_quant = any(quant(rec) != "\u2013" for rec in jd.to_dict(orient="records"))
-    heads = ["item", "relevance R [95% CI]"] + (["other quantitative"] if has_quant else []) \
-        + ["qualitative", "quotes", "convergence", "decision and rules"]
+    recs = jd.to_dict(orient="records")
+    has_rel = any(not _isna(rec.get("relevance_ratio")) for rec in recs)
+    has_qual = any(not _isna(rec.get("qual_participants")) for rec in recs)
+    heads = ["item"] + (["relevance R [95% CI]"] if has_rel else []) \
+        + (["other quantitative"] if has_quant else []) \
+        + (["qualitative", "quotes"] if has_qual else []) + ["convergence", "decision and rules"]
     ncol = len(heads)
     rows = ['<table class="joint"><caption>Joint display (S/C/W/O: segments supporting, '
             "challenging, suggesting wording, other)</caption><thead><tr>"
@@ -576,16 +580,19 @@ def _joint(r: Any) -> str:
         prop, final = rec.get("proposed"), rec.get("decision")
         dec = f"proposed {_badge(prop)}"
         if rec.get("decided_by") == "expert":
-            dec += f"<br>expert {_badge(final)}"
+            dec += f"<br>expert {_badge(rec.get('expert_decision'))}"
         elif rec.get("open_question"):
             dec += f"<br>now {_badge(final)} <b>open question</b>"
         quotes = "".join(f"<p>{_e(q)}</p>" for q in str(rec.get("quotes") or "").split("\n")
                          if q)
-        cells = [f"<td>{name}</td>", f'<td class="num">{_e(rel_cell(rec))}</td>']
+        cells = [f"<td>{name}</td>"]
+        if has_rel:
+            cells.append(f'<td class="num">{_e(rel_cell(rec))}</td>')
         if has_quant:
             cells.append(f"<td>{quant(rec)}</td>")
-        cells += [f"<td>{qualc(rec)}</td>", f'<td class="quote">{quotes}</td>',
-                  f'<td class="conv">{_e(conv)}</td>',
+        if has_qual:
+            cells += [f"<td>{qualc(rec)}</td>", f'<td class="quote">{quotes}</td>']
+        cells += [f'<td class="conv">{_e(conv)}</td>',
                   f'<td class="dec">{dec}<div class="rules">{rules_html}</div></td>']
         rows.append(f'<tr class="conv-{_e(conv)}">' + "".join(cells) + "</tr>")
     rows.append("</tbody></table>")

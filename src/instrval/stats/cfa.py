@@ -47,7 +47,7 @@ from instrval.stats.polychoric import _jsonable
 
 __all__ = ["CFAResult", "cfa", "model_from_instrument"]
 
-ESTIMATORS = ("ml",)
+ESTIMATORS = ("ml", "wlsmv")
 MISSING = ("listwise",)
 
 #: Construct kinds whose items form a factor when an Instrument is given as the model.
@@ -416,8 +416,10 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         cross-loading), or an :class:`~instrval.model.instrument.Instrument`, each of whose
         likert/binary constructs becomes a factor of its items (:func:`model_from_instrument`).
         The first item of each factor is its marker (loading fixed to 1).
-    estimator : {"ml"}
-        Maximum likelihood (lavaan ``estimator="ML"``).  Ordinal WLSMV is not implemented.
+    estimator : {"ml", "wlsmv"}
+        ``"ml"``: maximum likelihood (lavaan ``estimator="ML"``). ``"wlsmv"``: ordered
+        items (polychoric correlations, DWLS, robust standard errors, scaled-shifted
+        chi-square), handed to :func:`instrval.stats.cfa_ordinal.cfa_ordinal`.
     missing : {"listwise"}
         Rows with a missing answer to any item of the model are dropped (lavaan's default).
     std_lv : bool
@@ -472,8 +474,11 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
     est = str(estimator).lower()
     if est not in ESTIMATORS:
         raise StatisticsError(
-            f"estimator={estimator!r} is not available; choose one of {ESTIMATORS} "
-            "(ordinal WLSMV is not implemented yet)")
+            f"estimator={estimator!r} is not available; choose one of {ESTIMATORS}")
+    if est == "wlsmv":
+        from instrval.stats.cfa_ordinal import cfa_ordinal
+
+        return cfa_ordinal(data, model, std_lv=std_lv, missing=missing)
     if missing not in MISSING:
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
     if not isinstance(data, pd.DataFrame):

@@ -37,7 +37,7 @@ the off-diagonal elements of :math:`\Lambda\Phi\Lambda'`; the residual variances
 
 Robust standard errors (lavaan ``se = "robust.sem"``) come from the sandwich
 
-.. math:: \mathrm{acov}(\hat\theta) = \frac1N (\Delta'W\Delta)^{-1}\Delta'W\Gamma W\Delta
+.. math:: \mathrm{acov}(\hat\theta) = \frac1{N-1} (\Delta'W\Delta)^{-1}\Delta'W\Gamma W\Delta
    (\Delta'W\Delta)^{-1}, \qquad \Delta = \partial\sigma/\partial\theta'.
 
 The test statistic is :math:`T = (N-1)F_{DWLS}` (lavaan's ``2 N f_{min}`` with
@@ -63,6 +63,7 @@ Statistical Software, 48(2), 1-36.  Version 0.6.14 is reproduced here.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -184,7 +185,7 @@ def _polychoric_pairs(freq: np.ndarray, tr: np.ndarray, tc: np.ndarray, start: n
     Newton's method on lavaan's analytic gradient and Hessian (``lav_bvord_min_gradient`` /
     ``_hessian``; cells with probability at most sqrt(eps) are left out, as lavaan), from
     lavaan's start (the Pearson correlation), with step halving on the log-likelihood and
-    the bounds (-0.999, 0.999); iterates until the Newton step is below 1e-12.  Pairs for
+    the bounds (-0.999, 0.999); iterates until the Newton step is below 1e-10.  Pairs for
     which Newton fails are solved by Brent's method and then polished by Newton.
     Returns ``(rho, converged)``.
     """
@@ -228,11 +229,13 @@ def _polychoric_pairs(freq: np.ndarray, tr: np.ndarray, tc: np.ndarray, start: n
                 if accepted.all():
                     break
                 t = np.where(accepted, t, t / 2.0)
-            moved = np.abs(new - rho[act])
             rho[act] = new
-            ok[act] = accepted
-            done[act] = concave & (np.abs(step) < 1e-12) | (accepted & (moved < 1e-14)
-                                                              & concave)
+            # converged: a Newton step below 1e-10 taken; or one below 1e-7 that no longer
+            # changes the log-likelihood in floating point
+            small = concave & (np.abs(step) < 1e-10)
+            floor = concave & ~accepted & (np.abs(step) < 1e-7)
+            ok[act] = accepted | floor
+            done[act] = (small & accepted) | floor
         return rho, done & ok
 
     idx = np.arange(m)
@@ -351,8 +354,7 @@ def _a21(freq: np.ndarray, rho: np.ndarray, tr: np.ndarray, tc: np.ndarray, pi: 
     \\Phi((\\tau'_{b-1} - \\rho\\tau_k)/R)]` with :math:`R = \\sqrt{1-\\rho^2}` (lavaan's
     ``lav_bvord_cor_scores``), and likewise for the column item.
     """
-    m, k1 = tr.shape
-    kmax = k1 + 1
+    m = tr.shape[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         mm = np.where(pi > 0, freq * s_rho / pi, 0.0)        # n_ab s_rho / pi_ab
     r = np.sqrt(1.0 - rho * rho)[:, None, None]
@@ -378,7 +380,6 @@ def _a21(freq: np.ndarray, rho: np.ndarray, tr: np.ndarray, tc: np.ndarray, pi: 
         i, j = il[t], jl[t]
         out[t, th_start[i]:th_start[i] + nth_i[i]] = a_row[t, :nth_i[i]]
         out[t, th_start[j]:th_start[j] + nth_i[j]] = a_col[t, :nth_i[j]]
-    del kmax
     return out
 
 
@@ -546,8 +547,9 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
     * CFI :math:`= 1 - \max(T-df,0)/\max(T-df, T_0-df_0, 0)`, TLI
       :math:`= 1 - (T-df)df_0/((T_0-df_0)df)`; the ``_scaled`` versions use the scaled and
       shifted statistics of both models.
-    * RMSEA :math:`= \sqrt{\max(T/(N\,df) - 1/N, 0)}` with lavaan's 90% CI; ``rmsea_scaled``
-      the same with :math:`T_{ss}`.
+    * RMSEA :math:`= \sqrt{\max(T/(N'\,df) - 1/N', 0)}` with :math:`N' = N - 1` (lavaan
+      uses :math:`N-1` for every estimator but ML) and lavaan's 90% CI (with :math:`N'`);
+      ``rmsea_scaled`` the same with :math:`T_{ss}`.
     * SRMR (lavaan's ``srmr``, for ordered data ``srmr_bentler_nomean``):
       :math:`\sqrt{\sum_{i<j}(\hat\rho_{ij} - \rho_{ij}(\hat\theta))^2 / (p(p+1)/2)}`.
 
@@ -555,7 +557,7 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
     categorical data via ``lav_fit_catml_dwls``), WRMR, and the RMSEA close-fit p-values.
 
     Deliberate differences from lavaan: fixed parameters have se NaN (lavaan prints 0); the
-    polychoric correlations are solved to a Newton step below 1e-12 (lavaan's ``nlminb``
+    polychoric correlations are solved to a Newton step below 1e-10 (lavaan's ``nlminb``
     stops at a relative change of 1e-10 in the objective) and the DWLS fit until the gradient
     vanishes, so estimates agree with lavaan to about 1e-7; a 2 x 2 table with two empty cells
     raises :class:`~instrval.errors.StatisticsError` (lavaan sets the correlation to +-1).
@@ -616,7 +618,6 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
         raise StatisticsError(f"only {n} complete rows on the model's items")
     codes = np.empty((n, p), dtype=np.intp)
     ncat = np.empty(p, dtype=np.intp)
-    levels: list[np.ndarray] = []
     for i in range(p):
         lev, inv = np.unique(x[:, i], return_inverse=True)
         if lev.size < 2:
@@ -624,7 +625,6 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
                                   f"rows ({lev[0]:g}); an ordered item needs at least 2")
         codes[:, i] = inv
         ncat[i] = lev.size
-        levels.append(lev)
     m = len(factors)
     pattern = np.zeros((p, m), dtype=bool)
     fixed_one = np.zeros((p, m), dtype=bool)
@@ -642,11 +642,33 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
             f"the model is not identified: {q} free loadings and factor (co)variances but "
             f"only {pstar} polychoric correlations")
 
+    with _single_threaded_blas():
+        return _fit_all(codes, ncat, items, spec, factors, mod, n, p, q, pstar, df, est,
+                        missing, bool(std_lv))
+
+
+def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
+    """Keep BLAS on one thread: the matrices here are small (a few hundred rows) and threaded
+    OpenBLAS slows down badly on a busy machine (as in :mod:`instrval.stats.relevance`)."""
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:  # pragma: no cover
+        return contextlib.nullcontext()
+    return threadpool_limits(limits=1, user_api="blas")
+
+
+def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],
+             spec: dict[str, list[str]], factors: list[str], mod: _Model, n: int, p: int,
+             q: int, pstar: int, df: int, est: str, missing: str, std_lv: bool
+             ) -> OrdinalCFAResult:
+    """Stages 1-3, standard errors, tests and the result (see :func:`cfa_ordinal`)."""
+    m = len(factors)
+    pattern = mod.pattern
     # ---- stages 1 and 2
     s12 = _stage12(codes, ncat, items)
     if not s12["converged"]:
         warnings.warn("a polychoric correlation did not converge", ConvergenceWarning,
-                      stacklevel=2)
+                      stacklevel=3)
     il, jl, nth = s12["il"], s12["jl"], s12["nth"]
     gamma = s12["gamma"]
     r = s12["rho"]
@@ -654,7 +676,7 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
     if big.any():
         t = int(np.flatnonzero(big)[0])
         warnings.warn(f"the polychoric correlation of {items[il[t]]} and {items[jl[t]]} is "
-                      f"(nearly) 1: {r[t]:.4f}", ConvergenceWarning, stacklevel=2)
+                      f"(nearly) 1: {r[t]:.4f}", ConvergenceWarning, stacklevel=3)
     dg = np.diag(gamma)
     if not (np.all(np.isfinite(dg)) and np.all(dg > 0)):
         raise StatisticsError("the diagonal of Gamma (the asymptotic covariance matrix of the "
@@ -666,7 +688,7 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
     theta, fval, iters, converged = _dwls_fit(mod, r, w, il, jl, _start(mod, s12["cor"]))
     if not converged:
         warnings.warn(f"the WLSMV fit did not converge after {iters} iterations; the "
-                      "estimates are not reliable", ConvergenceWarning, stacklevel=2)
+                      "estimates are not reliable", ConvergenceWarning, stacklevel=3)
     lam, phi = mod.unpack(theta)
     if mod.std_lv:
         for f in range(m):
@@ -681,32 +703,32 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
     implied_cor = implied.copy()
     np.fill_diagonal(implied_cor, 1.0)
 
-    # ---- robust standard errors and the scaled-shifted test
+    # ---- robust standard errors and the scaled-shifted test.  Delta = [[I, 0], [0, D]] and
+    # W are block diagonal (thresholds | correlations), so the information
+    # Delta'W Delta = diag(W_t, D'W_r D), the thresholds' acov is Gamma_tt / (N - 1) and
+    # U = diag(0, U_r) with U_r = W_r - W_r D (D'W_r D)^-1 D'W_r.
     d_r = mod.jacobian(theta, il, jl)
     k_all = nth + q
-    delta = np.zeros((nth + pstar, k_all))
-    delta[:nth, :nth] = np.eye(nth)
-    delta[nth:, nth:] = d_r
-    wd = delta * w_all[:, None]
-    info = delta.T @ wd
+    g_rr = gamma[nth:, nth:]
+    wd = d_r * w[:, None]
+    info = d_r.T @ wd
     se = np.full(k_all, np.nan)
+    se[:nth] = np.sqrt(np.diag(gamma)[:nth] / (n - 1))      # lavaan: N - 1 for (D)WLS
     tr_ug = tr_ug2 = math.nan
-    try:
-        if np.linalg.cond(info) > 1e14:
-            raise np.linalg.LinAlgError
+    ev = np.linalg.eigvalsh(info)
+    if ev.min() > 1e-12 * max(ev.max(), 1e-300):
         e_inv = np.linalg.inv(info)
-        meat = wd.T @ gamma @ wd
-        vcov = e_inv @ meat @ e_inv / n
+        vcov = e_inv @ (wd.T @ g_rr @ wd) @ e_inv / (n - 1)
         dv = np.diag(vcov)
-        se = np.sqrt(np.where(dv > 0, dv, np.nan))
-        u = np.diag(w_all) - wd @ e_inv @ wd.T
-        ug = u @ gamma
+        se[nth:] = np.sqrt(np.where(dv > 0, dv, np.nan))
+        u = np.diag(w) - wd @ e_inv @ wd.T
+        ug = u @ g_rr
         tr_ug = float(np.trace(ug))
         tr_ug2 = float(np.sum(ug * ug.T))
-    except np.linalg.LinAlgError:
+    else:
         warnings.warn("the information matrix is singular: the model may not be identified; "
                       "standard errors and the scaled test are not available",
-                      ConvergenceWarning, stacklevel=2)
+                      ConvergenceWarning, stacklevel=3)
     chi2 = (n - 1) * fval
     chi2_s, scaling, shift = _scaled_shifted(chi2, df, tr_ug, tr_ug2)
     # baseline: thresholds free, correlations 0; U0 = W on the correlations
@@ -715,7 +737,7 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
     wg0 = gamma[nth:, nth:] * w[:, None]
     base_s, base_scaling, base_shift = _scaled_shifted(
         base_chi2, base_df, float(np.trace(wg0)), float(np.sum(wg0 * wg0.T)))
-    fit = _fit_measures(chi2, df, chi2_s, base_chi2, base_df, base_s, n)
+    fit = _fit_measures(chi2, df, chi2_s, base_chi2, base_df, base_s, n - 1)
     fit.update({
         "scaling_factor": scaling, "shift_parameter": shift,
         "baseline_scaling_factor": base_scaling, "baseline_shift_parameter": base_shift,
@@ -726,13 +748,17 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
     return _build_result(
         fit=fit, spec=spec, factors=factors, items=items, mod=mod, lam=lam, phi=phi,
         resvar=resvar, se=se, s12=s12, implied_cor=implied_cor, n=n, est=est,
-        missing=missing, std_lv=bool(std_lv), converged=converged, iters=iters,
+        missing=missing, std_lv=std_lv, converged=converged, iters=iters,
         gamma=gamma)
 
 
 def _scaled_shifted(t: float, df: float, tr_ug: float, tr_ug2: float
                     ) -> tuple[float, float, float]:
-    """lavaan's ``scaled.shifted``: (statistic, scaling factor 1/a, shift b)."""
+    """lavaan's ``scaled.shifted``: (statistic, scaling factor 1/a, shift b).
+
+    With ``df == 0`` lavaan returns the unscaled statistic and no scaling factor."""
+    if df == 0:
+        return t, math.nan, math.nan
     if not (df > 0 and math.isfinite(tr_ug2) and tr_ug2 > 0):
         return math.nan, math.nan, math.nan
     a = math.sqrt(df / tr_ug2)
@@ -764,6 +790,7 @@ def _rmsea(x2: float, df: float, n: float) -> float:
 
 def _fit_measures(chi2: float, df: float, chi2_s: float, base: float, base_df: float,
                   base_s: float, n: int) -> dict[str, float]:
+    """``n`` is lavaan's ``lav_utils_get_ntotal``: N - 1 for (D)WLS."""
     lo, hi = _rmsea_ci(chi2, df, n)
     if math.isfinite(chi2_s):
         lo_s, hi_s = _rmsea_ci(chi2_s, df, n)
@@ -852,7 +879,7 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
             "improper solution (Heywood case): "
             + ", ".join(f"negative residual variance of {b}" if b != "Phi"
                         else "factor covariance matrix not positive definite" for b in bad),
-            HeywoodWarning, stacklevel=3)
+            HeywoodWarning, stacklevel=4)
     il, jl = s12["il"], s12["jl"]
     names = [f"{it}|t{k + 1}" for i, it in enumerate(items) for k in range(nth_i[i])]
     names += [f"{items[a]}~~{items[b]}" for a, b in zip(il, jl, strict=True)]
