@@ -31,26 +31,39 @@ class _Group(click.Group):
     """A click group that turns instrval errors into clean messages."""
 
     def invoke(self, ctx: click.Context) -> Any:
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", InstrvalWarning)
-            try:
+        caught: list[warnings.WarningMessage] = []
+        try:
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always", InstrvalWarning)
                 return super().invoke(ctx)
-            except InstrvalError as exc:
-                click.secho(f"Error: {exc}", err=True, fg="red")
-                ctx.exit(EXIT_INPUT_ERROR)
-            except OSError as exc:
-                if isinstance(exc, BrokenPipeError):
-                    ctx.exit(0)
-                name = getattr(exc, "filename", None)
-                where = f" {name}" if name else ""
-                click.secho(f"Error:{where}: {exc.strerror or exc}", err=True, fg="red")
-                ctx.exit(EXIT_INPUT_ERROR)
-            finally:
-                for w in caught:
-                    if issubclass(w.category, InstrvalWarning):
-                        click.secho(f"Warning: {w.message}", err=True, fg="yellow")
-                    else:
-                        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        except InstrvalError as exc:
+            click.secho(f"Error: {exc}", err=True, fg="red")
+            ctx.exit(EXIT_INPUT_ERROR)
+        except OSError as exc:
+            if isinstance(exc, BrokenPipeError):
+                ctx.exit(0)
+            click.secho(f"Error: {_os_error_text(exc)}", err=True, fg="red")
+            ctx.exit(EXIT_INPUT_ERROR)
+        finally:
+            # Shown only once the recording context has ended: inside it, showwarning()
+            # appends to ``caught`` itself, and a loop over ``caught`` would never end.
+            _replay(caught)
+
+
+def _replay(caught: list[warnings.WarningMessage]) -> None:
+    """Print the warnings recorded while a command ran (instrval's as one clean line)."""
+    for w in caught:
+        if issubclass(w.category, InstrvalWarning):
+            click.secho(f"Warning: {w.message}", err=True, fg="yellow")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _os_error_text(exc: OSError) -> str:
+    """``FILE: reason`` for an operating-system error (missing file, permission...)."""
+    name = getattr(exc, "filename", None)
+    reason = exc.strerror or str(exc)
+    return f"{name}: {reason}" if name else reason
 
 
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
