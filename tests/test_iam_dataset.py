@@ -106,7 +106,7 @@ def test_reproducible_and_scaled():
     assert not a.equals(c)
     tg = iam_targets(2000)
     assert sum(tg["gates"]["use_gate"].values()) == 2000
-    for item, (k, n) in tg["items"].items():
+    for item, (k, _n) in tg["items"].items():
         assert selected(a, item) == k
     assert iam_targets(N_RATINGS)["items"] == IAM_TARGETS
 
@@ -116,7 +116,7 @@ def test_chunks_keep_exact_totals():
     assert [len(c) for c in chunks] == [3000, 3000, 3000, 1000]
     df = pd.concat(chunks, ignore_index=True)
     tg = iam_targets(10_000)
-    for item, (k, n) in tg["items"].items():
+    for item, (k, _n) in tg["items"].items():
         assert selected(df, item) == k, item
     assert df["rating_id"].is_unique
 

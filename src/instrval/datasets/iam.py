@@ -367,7 +367,7 @@ def redcap_dictionary(instrument: Instrument, *, form: str = "iam_rating",
 
     def add(name: str, frm: str, ftype: str, label: str, choices: str = "",
             validation: str = "", branching: str = "") -> None:
-        rows.append({"Variable / Field Name": name.lower(), "Form Name": frm,
+        rows.append({**dict.fromkeys(cols, ""), "Variable / Field Name": name.lower(), "Form Name": frm,
                      "Field Type": ftype, "Field Label": label,
                      "Choices, Calculations, OR Slider Labels": choices,
                      "Text Validation Type OR Show Slider Number": validation,
@@ -402,7 +402,7 @@ def redcap_dictionary(instrument: Instrument, *, form: str = "iam_rating",
                     assert sc is not None
                     ch = " | ".join(f"{v}, {sc.labels.get(v, v)}" for v in sc.values)
                     add(it.id, form, "radio", it.label, ch, branching=branch)
-    return pd.DataFrame(rows, columns=cols).fillna("")
+    return pd.DataFrame(rows, columns=cols)
 
 
 def _gate_branching(instrument: Instrument, gate_id: str) -> str:

@@ -265,9 +265,8 @@ def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str
             c = multi[m.group("field")]
             code = int(m.group("code"))
             for it in c.items:
-                if c.item_code(it.id) == code:
-                    if take(n, it.id):
-                        break
+                if c.item_code(it.id) == code and take(n, it.id):
+                    break
             else:
                 unmatched.append(n)
             continue
@@ -358,7 +357,7 @@ def mapping_template(names: Sequence[str], instrument: Instrument, fmt: str,
     missing = [t for t in (*ID_COLUMNS, *expected_columns(instrument))
                if t not in columns.values()]
     codes: dict[str, dict[str, Any]] = {}
-    for c, t in columns.items():
+    for _c, t in columns.items():
         if t in {g.id for g in instrument.gates}:
             g = instrument.gate(t)
             codes[t] = {i: o for i, o in enumerate(g.options, start=1)}

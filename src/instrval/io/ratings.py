@@ -112,7 +112,7 @@ def _text_format(text: str, dictionary: Any) -> str:
     if ("responseid" in names or "startdate" in names) and len(lines) > 2 and \
             "importid" in lines[2].lower():
         return "qualtrics"
-    if _LONG_COLUMNS <= names:
+    if names >= _LONG_COLUMNS:
         return "long"
     return "wide"
 
@@ -711,7 +711,7 @@ def inspect_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
                            [Problem("unparseable", "SPSS file", file=str(p))])
     raw, digest = _read_raw(p, fmt, container)
     if container != "text" and fmt == "wide" and format is None and \
-            _LONG_COLUMNS <= {c.lower() for c in raw.frame.columns}:
+            {c.lower() for c in raw.frame.columns} >= _LONG_COLUMNS:
         fmt = "long"
     raw.format = fmt
     if progress is not None:
@@ -821,7 +821,7 @@ def check_ratings(df: pd.DataFrame, instrument: Instrument, *, file: str | None 
     _check_format(format)
     cmap = _resolve_mapping(mapping, instrument)
     raw = frame_table(df, file=file, fmt=format or "wide")
-    fmt = format or ("long" if _LONG_COLUMNS <= {str(c).lower() for c in df.columns}
+    fmt = format or ("long" if {str(c).lower() for c in df.columns} >= _LONG_COLUMNS
                      else "wide")
     raw.format = fmt
     rd = _finish(raw, instrument, fmt=fmt, mapping=cmap, ddict=None, digest=None)
@@ -864,7 +864,7 @@ def iter_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     for batch in pf.iter_batches(batch_size=chunksize):
         df = batch.to_pandas()
         if fmt is None:
-            fmt = "long" if _LONG_COLUMNS <= {str(c).lower() for c in df.columns} else "wide"
+            fmt = "long" if {str(c).lower() for c in df.columns} >= _LONG_COLUMNS else "wide"
         raw = frame_table(df, file=str(p), fmt=fmt, first_row=offset + 2)
         rd = _finish(raw, instrument, fmt=fmt, mapping=cmap, ddict=None, digest=None,
                      extra_source={"chunk_offset": offset})
