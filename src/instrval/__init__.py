@@ -23,6 +23,11 @@ Every input problem raises an :class:`InstrvalError` subclass carrying every
 :class:`Problem` found (file, row, column or key path, value, reason code).
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from instrval._version import __version__
 from instrval.errors import (
     CodingError,
@@ -41,49 +46,158 @@ from instrval.errors import (
     StatisticsError,
     StudyError,
 )
-from instrval.integrate.diff import InstrumentDiff, instrument_diff
-from instrval.io.coding import read_codebook, read_coding
-from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
-from instrval.io.instrument import (
-    check_instrument_file,
-    dumps_instrument,
-    loads_instrument,
-    read_instrument,
-    write_instrument,
-)
-from instrval.io.panel import PanelData, read_panel
-from instrval.io.registry import PublishResult, Registry, publish
-from instrval.io.schema import instrument_schema
-from instrval.model.coding import Codebook, CodingData
-from instrval.model.instrument import Construct, Gate, Instrument, Item, Scale
-from instrval.model.ratings import RatingData
-from instrval.model.rules import DecisionRules
-from instrval.qual.evidence import QualEvidence, item_evidence
-from instrval.stats.agreement import (
-    coder_agreement,
-    cohen_kappa,
-    fleiss_kappa,
-    krippendorff_alpha,
-    percent_agreement,
-)
-from instrval.stats.cfa import CFAResult, cfa
-from instrval.stats.cfa_ordinal import OrdinalCFAResult, cfa_ordinal
-from instrval.stats.content_validity import ContentValidityResult, content_validity
-from instrval.stats.correlation import CorrelationResult, correlation_matrix
-from instrval.stats.dimensionality import (
-    bartlett,
-    eigenvalues,
-    kmo,
-    parallel_analysis,
-    velicer_map,
-)
-from instrval.stats.efa import EFAResult, efa
-from instrval.stats.icc import ICCResult, icc
-from instrval.stats.intervals import binomial_interval, wilson_interval
-from instrval.stats.omega import OmegaResult, omega, omega_one_factor
-from instrval.stats.polychoric import polychoric, tetrachoric
-from instrval.stats.relevance import RelevanceResult, relevance_ratios
-from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
+
+#: Public name -> the module that defines it. These are imported on first use, so that
+#: ``import instrval`` (and every command-line call) stays fast.
+_LAZY: dict[str, str] = {
+    "read_ratings": "instrval.io.ratings",
+    "check_ratings": "instrval.io.ratings",
+    "iter_ratings": "instrval.io.ratings",
+    "read_study": "instrval.io.study",
+    "Study": "instrval.io.study",
+    "read_decisions": "instrval.io.decisions",
+    "item_descriptives": "instrval.stats.descriptives",
+    "joint_display": "instrval.integrate.evidence",
+    "JointDisplay": "instrval.integrate.evidence",
+    "cosmin_summary": "instrval.integrate.cosmin",
+    "revise_instrument": "instrval.integrate.revision",
+    "run_validation": "instrval.pipeline",
+    "write_report": "instrval.pipeline",
+    "ValidationResult": "instrval.pipeline",
+    "generate_iam_ratings": "instrval.datasets.iam",
+    "InstrumentDiff": "instrval.integrate.diff",
+    "instrument_diff": "instrval.integrate.diff",
+    "read_codebook": "instrval.io.coding",
+    "read_coding": "instrval.io.coding",
+    "export_instrument": "instrval.io.exports",
+    "import_redcap_dictionary": "instrval.io.exports",
+    "redcap_field_map": "instrval.io.exports",
+    "check_instrument_file": "instrval.io.instrument",
+    "dumps_instrument": "instrval.io.instrument",
+    "loads_instrument": "instrval.io.instrument",
+    "read_instrument": "instrval.io.instrument",
+    "write_instrument": "instrval.io.instrument",
+    "PanelData": "instrval.io.panel",
+    "read_panel": "instrval.io.panel",
+    "PublishResult": "instrval.io.registry",
+    "Registry": "instrval.io.registry",
+    "publish": "instrval.io.registry",
+    "instrument_schema": "instrval.io.schema",
+    "Codebook": "instrval.model.coding",
+    "CodingData": "instrval.model.coding",
+    "Construct": "instrval.model.instrument",
+    "Gate": "instrval.model.instrument",
+    "Instrument": "instrval.model.instrument",
+    "Item": "instrval.model.instrument",
+    "Scale": "instrval.model.instrument",
+    "RatingData": "instrval.model.ratings",
+    "DecisionRules": "instrval.model.rules",
+    "QualEvidence": "instrval.qual.evidence",
+    "item_evidence": "instrval.qual.evidence",
+    "coder_agreement": "instrval.stats.agreement",
+    "cohen_kappa": "instrval.stats.agreement",
+    "fleiss_kappa": "instrval.stats.agreement",
+    "krippendorff_alpha": "instrval.stats.agreement",
+    "percent_agreement": "instrval.stats.agreement",
+    "CFAResult": "instrval.stats.cfa",
+    "cfa": "instrval.stats.cfa",
+    "OrdinalCFAResult": "instrval.stats.cfa_ordinal",
+    "cfa_ordinal": "instrval.stats.cfa_ordinal",
+    "ContentValidityResult": "instrval.stats.content_validity",
+    "content_validity": "instrval.stats.content_validity",
+    "CorrelationResult": "instrval.stats.correlation",
+    "correlation_matrix": "instrval.stats.correlation",
+    "bartlett": "instrval.stats.dimensionality",
+    "eigenvalues": "instrval.stats.dimensionality",
+    "kmo": "instrval.stats.dimensionality",
+    "parallel_analysis": "instrval.stats.dimensionality",
+    "velicer_map": "instrval.stats.dimensionality",
+    "EFAResult": "instrval.stats.efa",
+    "efa": "instrval.stats.efa",
+    "ICCResult": "instrval.stats.icc",
+    "icc": "instrval.stats.icc",
+    "binomial_interval": "instrval.stats.intervals",
+    "wilson_interval": "instrval.stats.intervals",
+    "OmegaResult": "instrval.stats.omega",
+    "omega": "instrval.stats.omega",
+    "omega_one_factor": "instrval.stats.omega",
+    "polychoric": "instrval.stats.polychoric",
+    "tetrachoric": "instrval.stats.polychoric",
+    "RelevanceResult": "instrval.stats.relevance",
+    "relevance_ratios": "instrval.stats.relevance",
+    "AlphaResult": "instrval.stats.reliability",
+    "alpha_for_construct": "instrval.stats.reliability",
+    "cronbach_alpha": "instrval.stats.reliability",
+    "kr20": "instrval.stats.reliability",
+}
+
+if TYPE_CHECKING:  # pragma: no cover
+    from instrval.datasets.iam import generate_iam_ratings
+    from instrval.integrate.cosmin import cosmin_summary
+    from instrval.integrate.diff import InstrumentDiff, instrument_diff
+    from instrval.integrate.evidence import JointDisplay, joint_display
+    from instrval.integrate.revision import revise_instrument
+    from instrval.io.coding import read_codebook, read_coding
+    from instrval.io.decisions import read_decisions
+    from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
+    from instrval.io.instrument import (
+        check_instrument_file,
+        dumps_instrument,
+        loads_instrument,
+        read_instrument,
+        write_instrument,
+    )
+    from instrval.io.panel import PanelData, read_panel
+    from instrval.io.ratings import check_ratings, iter_ratings, read_ratings
+    from instrval.io.registry import PublishResult, Registry, publish
+    from instrval.io.schema import instrument_schema
+    from instrval.io.study import Study, read_study
+    from instrval.model.coding import Codebook, CodingData
+    from instrval.model.instrument import Construct, Gate, Instrument, Item, Scale
+    from instrval.model.ratings import RatingData
+    from instrval.model.rules import DecisionRules
+    from instrval.pipeline import ValidationResult, run_validation, write_report
+    from instrval.qual.evidence import QualEvidence, item_evidence
+    from instrval.stats.agreement import (
+        coder_agreement,
+        cohen_kappa,
+        fleiss_kappa,
+        krippendorff_alpha,
+        percent_agreement,
+    )
+    from instrval.stats.cfa import CFAResult, cfa
+    from instrval.stats.cfa_ordinal import OrdinalCFAResult, cfa_ordinal
+    from instrval.stats.content_validity import ContentValidityResult, content_validity
+    from instrval.stats.correlation import CorrelationResult, correlation_matrix
+    from instrval.stats.descriptives import item_descriptives
+    from instrval.stats.dimensionality import (
+        bartlett,
+        eigenvalues,
+        kmo,
+        parallel_analysis,
+        velicer_map,
+    )
+    from instrval.stats.efa import EFAResult, efa
+    from instrval.stats.icc import ICCResult, icc
+    from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.omega import OmegaResult, omega, omega_one_factor
+    from instrval.stats.polychoric import polychoric, tetrachoric
+    from instrval.stats.relevance import RelevanceResult, relevance_ratios
+    from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'instrval' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY))
+
 
 __all__ = [
     "__version__",
@@ -107,6 +221,13 @@ __all__ = [
     "read_coding",
     "read_codebook",
     "read_panel",
+    "read_ratings",
+    "check_ratings",
+    "iter_ratings",
+    "read_study",
+    "Study",
+    "read_decisions",
+    "generate_iam_ratings",
     "instrument_schema",
     "export_instrument",
     "import_redcap_dictionary",
@@ -152,7 +273,15 @@ __all__ = [
     "fleiss_kappa",
     "krippendorff_alpha",
     "coder_agreement",
+    "item_descriptives",
     # integration
+    "joint_display",
+    "JointDisplay",
+    "cosmin_summary",
+    "revise_instrument",
+    "run_validation",
+    "write_report",
+    "ValidationResult",
     "instrument_diff",
     "InstrumentDiff",
     # errors and warnings

@@ -1,0 +1,432 @@
+"""Reading plain tables of item data (CSV, TSV, XLSX) for the statistics commands.
+
+One reader for every command that analyses a table with one column per item
+(``reliability``, ``icc``, ``efa``, ``factors``, ``omega``, ``cfa``, ``correlations``), so
+that a bad file gives the same clear message whichever command reads it:
+
+* the file is missing, a directory, empty (0 bytes), a binary file (an image, a PDF, a
+  zip/Excel file saved as ``.csv``), a corrupt workbook, or a header without data rows;
+* text encoding: UTF-8 (with or without a byte-order mark) and UTF-16 with a byte-order
+  mark are read as they are; anything else is read as Windows-1252/Latin-1 (Excel's plain
+  "CSV") with a :class:`~instrval.errors.DataQualityWarning` naming the file;
+* the delimiter is found from the header line (comma, semicolon, tab or ``|``; ``.tsv``
+  and ``.tab`` files are tab-separated); with semicolons, decimal commas (``3,5``) are
+  read as numbers, as Excel writes them in such locales;
+* a row with more cells than the header, or a header naming a column twice, is an error
+  naming the row (spreadsheet numbering: header = 1, first data row = 2) instead of a
+  silent shift or rename; blank lines are skipped but still counted, so the row numbers are
+  the ones a spreadsheet shows;
+* :meth:`Table.numeric` turns the columns a statistic uses into numbers and reports every
+  cell that is not a number (file, row, column, value) and every blank column, so that no
+  value is silently turned into a missing one.
+
+Every problem raises an :class:`~instrval.errors.InstrvalError` subclass
+(:class:`~instrval.errors.StatisticsError` unless the caller asks for another) listing
+:class:`~instrval.errors.Problem` records; a table is never partly read.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import os
+import re
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from instrval.errors import DataQualityWarning, InstrvalError, Problem, StatisticsError
+
+__all__ = ["Table", "read_table", "MISSING_TOKENS"]
+
+#: Cell texts read as missing (besides blank cells), as R's ``write.csv`` and pandas do.
+MISSING_TOKENS = frozenset({"NA", "N/A", "n/a", "NaN", "nan", "-nan", "NULL", "null",
+                            "#N/A", "<NA>", "None", "."})
+
+_EXCEL_SUFFIXES = (".xlsx", ".xlsm")
+_TAB_SUFFIXES = (".tsv", ".tab")
+_DELIMITERS = (",", ";", "\t", "|")
+_MAX_UNCOMPRESSED = 1 << 30  # 1 GiB: a .csv.gz that inflates past this is refused
+_MAGIC = {
+    b"\x89PNG": "a PNG image",
+    b"%PDF": "a PDF document",
+    b"GIF8": "a GIF image",
+    b"\xff\xd8\xff": "a JPEG image",
+    b"PK\x03\x04": "a zip archive (an .xlsx workbook is one: give it the .xlsx extension)",
+    b"\xd0\xcf\x11\xe0": "an old binary Excel/Office file (.xls): save it as .xlsx or CSV",
+    b"SQLite format": "an SQLite database",
+}
+_NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table read by :func:`read_table`.
+
+    Attributes
+    ----------
+    data : DataFrame
+        One row per non-blank data row. Columns whose every non-blank cell is a number are
+        numeric (``int64`` when complete and whole, else ``float64``); the others hold the
+        cell text (``NaN`` for blank cells). When the first header cell is blank (R's
+        ``write.csv`` row names), that column is the index.
+    rows : ndarray of int
+        The spreadsheet row of each row of ``data`` (header = 1, first data row = 2).
+    file : str
+        The file, as given.
+    format : {"csv", "xlsx"}
+    encoding : str or None
+        The text encoding used (CSV only).
+    delimiter : str or None
+        The delimiter used (CSV only).
+    """
+
+    data: pd.DataFrame = field(repr=False)
+    rows: np.ndarray = field(repr=False)
+    file: str
+    format: str
+    encoding: str | None = None
+    delimiter: str | None = None
+    error: type[InstrvalError] = field(default=StatisticsError, repr=False)
+
+    @property
+    def columns(self) -> list[str]:
+        """The column names, in file order (the index column excluded)."""
+        return [str(c) for c in self.data.columns]
+
+    def require(self, columns: Sequence[str], *, what: str = "column") -> None:
+        """Raise (naming the file and the columns it has) unless every column is present."""
+        absent = [c for c in columns if c not in self.data.columns]
+        if not absent:
+            return
+        have = ", ".join(self.columns) or "(no columns)"
+        problems = [Problem("unknown_column",
+                            f"no {what} {c!r} in the file; its columns are: {have}",
+                            file=self.file, row=1, column=c, value=c) for c in absent]
+        raise self.error(
+            f"{self.file}: no {what}(s) {', '.join(map(repr, absent))}; the columns are: "
+            f"{have}", problems)
+
+    def item_columns(self) -> list[str]:
+        """The columns that hold numbers: every column except unnamed ones and text
+        columns (columns none of whose cells is a number, e.g. ids, names or dates)."""
+        out = []
+        for c in self.data.columns:
+            name = str(c)
+            if name.startswith("Unnamed:"):
+                continue
+            s = self.data[c]
+            numeric = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+            if numeric or _as_numbers(s, self.delimiter)[0].notna().any():
+                out.append(name)
+        return out
+
+    def numeric(self, columns: Sequence[str] | None = None) -> pd.DataFrame:
+        """Return ``columns`` (default: all) as a float DataFrame, checking every cell.
+
+        Raises
+        ------
+        InstrvalError
+            Listing every absent column (``unknown_column``), every cell that is not a
+            number (``non_numeric``: file, row, column, value) and every column blank in
+            every row (``blank_column``).
+        """
+        cols = list(self.data.columns) if columns is None else list(columns)
+        self.require(cols)
+        problems: list[Problem] = []
+        out: dict[str, pd.Series] = {}
+        for c in cols:
+            s = self.data[c]
+            if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+                num = s.astype(float)
+            else:
+                num, blank = _as_numbers(s, self.delimiter)
+                for pos in np.flatnonzero((num.isna() & ~blank).to_numpy()):
+                    value = s.iloc[pos]
+                    problems.append(Problem(
+                        "non_numeric", f"{value!r} is not a number", file=self.file,
+                        row=int(self.rows[pos]), column=str(c), value=value))
+            if len(num) and num.isna().all() and not any(p.column == str(c) for p in problems):
+                problems.append(Problem(
+                    "blank_column",
+                    f"column {str(c)!r} is blank in all {len(num)} rows; fill it in or leave "
+                    "it out", file=self.file, column=str(c)))
+            out[str(c)] = num
+        if problems:
+            raise self.error.from_problems(problems, self.file)
+        return pd.DataFrame(out, index=self.data.index)
+
+
+def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = StatisticsError,
+               what: str = "data file") -> Table:
+    """Read a CSV/TSV/XLSX table (one column per item) safely; see the module notes.
+
+    Parameters
+    ----------
+    path : path-like
+        ``.xlsx``/``.xlsm`` (first sheet) or delimited text (``.csv``, ``.tsv``, ``.txt``,
+        any other name; ``.gz`` compressed text too).
+    error : type of InstrvalError
+        The error class raised (default :class:`~instrval.errors.StatisticsError`).
+    what : str
+        What the file is, for messages.
+
+    Returns
+    -------
+    Table
+
+    Raises
+    ------
+    InstrvalError (of class ``error``)
+        When the file cannot be read as a table or has no data rows; every problem names
+        the file (and the row, column and value where there is one).
+
+    Examples
+    --------
+    >>> t = read_table("tests/data/bfi.csv")  # doctest: +SKIP
+    >>> t.numeric(["A1", "A2"]).shape  # doctest: +SKIP
+    (2800, 2)
+    """
+    p = Path(path)
+    name = str(path)
+
+    def fail(reason: str, message: str, **kw: object) -> InstrvalError:
+        return error(f"{name}: {message}", [Problem(reason, message, file=name, **kw)])
+
+    try:
+        raw = p.read_bytes()
+    except FileNotFoundError:
+        raise fail("file_not_found", f"{what} not found") from None
+    except IsADirectoryError:
+        raise fail("not_a_file", f"{what} is a directory, not a file") from None
+    except OSError as exc:
+        raise fail("unreadable", f"cannot read the {what}: {exc.strerror or exc}") from None
+    if not raw:
+        raise fail("empty_file", f"the {what} is empty (0 bytes)")
+    suffix = p.suffix.lower()
+    if suffix in _EXCEL_SUFFIXES:
+        data, rows = _read_excel(raw, fail)
+        fmt, encoding, sep = "xlsx", None, None
+    else:
+        if raw[:2] == b"\x1f\x8b":
+            raw = _gunzip(raw, fail)
+        text, encoding = _decode(raw, name, what, fail)
+        if not text.strip():
+            raise fail("empty_file", f"the {what} is empty (no header row)")
+        sep = "\t" if suffix in _TAB_SUFFIXES else _sniff(text)
+        data, rows = _parse_csv(text, sep, name, error)
+        fmt = "csv"
+    if len(data) == 0:
+        raise fail("empty_file", f"the {what} has a header but no data rows", row=1)
+    return Table(data=data, rows=rows, file=name, format=fmt, encoding=encoding,
+                 delimiter=sep, error=error)
+
+
+# ----------------------------------------------------------------------------- helpers
+def _gunzip(raw: bytes, fail) -> bytes:
+    try:
+        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
+            out = fh.read(_MAX_UNCOMPRESSED + 1)
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise fail("unreadable", f"not a readable gzip file: {exc}") from None
+    if len(out) > _MAX_UNCOMPRESSED:
+        raise fail("too_large", f"the file inflates past {_MAX_UNCOMPRESSED} bytes; "
+                   "refusing to read it")
+    if not out:
+        raise fail("empty_file", "the file is empty (0 bytes once decompressed)")
+    return out
+
+
+def _decode(raw: bytes, name: str, what: str, fail) -> tuple[str, str]:
+    for magic, kind in _MAGIC.items():
+        if raw.startswith(magic):
+            raise fail("not_text", f"the {what} is {kind}, not a CSV text file")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM ("Unicode text")
+        try:
+            return raw.decode("utf-16"), "utf-16"
+        except UnicodeDecodeError:
+            raise fail("encoding", "the file starts as UTF-16 text but is not valid "
+                       "UTF-16") from None
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError as exc:
+        bad_at = exc.start
+    head = raw[:65536]
+    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
+    if b"\x00" in head or controls > len(head) // 100:
+        line = raw[:bad_at].count(b"\n") + 1
+        raise fail("not_text", f"the {what} is not a text file (binary content, e.g. byte "
+                   f"0x{raw[bad_at]:02x} on line {line}); give a CSV, TSV or XLSX file",
+                   line=line)
+    try:
+        text, encoding = raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:
+        text, encoding = raw.decode("latin-1"), "latin-1"
+    line = raw[:bad_at].count(b"\n") + 1
+    warnings.warn(
+        f"{name} is not UTF-8 (byte 0x{raw[bad_at]:02x} on line {line}); it was read as "
+        f"{'Windows-1252' if encoding == 'cp1252' else 'Latin-1'}. If accented text looks "
+        "wrong, save the file as 'CSV UTF-8'", DataQualityWarning, stacklevel=3)
+    return text, encoding
+
+
+def _sniff(text: str) -> str:
+    """The delimiter of the header line: the most frequent of , ; TAB | outside quotes."""
+    header = next((ln for ln in text.splitlines() if ln.strip()), "")
+    unquoted = re.sub(r'"[^"]*"', "", header)
+    counts = {d: unquoted.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _parse_csv(text: str, sep: str, name: str,
+               error: type[InstrvalError]) -> tuple[pd.DataFrame, np.ndarray]:
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep,
+                                  strict=False))
+    except csv.Error as exc:  # e.g. a NUL byte, or a field past the size limit
+        raise error(f"{name}: cannot read the file as CSV: {exc}",
+                    [Problem("unreadable", f"cannot read the file as CSV: {exc}",
+                             file=name)]) from None
+    # spreadsheet row of each record (a quoted cell may span lines; it is still one row)
+    numbered = [(i + 1, r) for i, r in enumerate(records)]
+    numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]
+    if not numbered:
+        raise error(f"{name}: the file is empty (no header row)",
+                    [Problem("empty_file", "the file is empty (no header row)", file=name)])
+    header_row, header = numbered[0]
+    header = [h.strip() for h in header]
+    while len(header) > 1 and header[-1] == "":  # trailing delimiters after the header
+        header.pop()
+    problems: list[Problem] = []
+    seen: dict[str, int] = {}
+    for j, h in enumerate(header):
+        if h and h in seen:
+            problems.append(Problem(
+                "duplicate_column", f"column {h!r} appears twice in the header (columns "
+                f"{seen[h] + 1} and {j + 1})", file=name, row=header_row, column=h, value=h))
+        seen.setdefault(h, j)
+    width = len(header)
+    body: list[list[str]] = []
+    rows: list[int] = []
+    for n, r in numbered[1:]:
+        if len(r) > width:
+            extra = r[width:]
+            if any(c.strip() for c in extra):
+                problems.append(Problem(
+                    "ragged_row", f"the row has {len(r)} cells but the header has {width} "
+                    f"(extra cells: {', '.join(map(repr, extra))}); check its delimiters "
+                    "and quotes", file=name, row=n, value=sep.join(r)))
+                continue
+            r = r[:width]
+        elif len(r) < width:
+            r = r + [""] * (width - len(r))
+        body.append(r)
+        rows.append(n)
+    if problems:
+        raise error.from_problems(problems, name)
+    names = [h if h else f"Unnamed: {j}" for j, h in enumerate(header)]
+    cols = {nm: _column([r[j] for r in body], sep) for j, nm in enumerate(names)}
+    df = pd.DataFrame(cols, columns=names)
+    if names and not header[0] and len(names) > 1:  # R's write.csv row names
+        df = df.set_index(names[0])
+        df.index.name = None
+    return df, np.asarray(rows, dtype=int)
+
+
+def _blank(v: object) -> bool:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return True
+    if isinstance(v, float) and v != v:
+        return True
+    if isinstance(v, str):
+        t = v.strip()
+        return t == "" or t in MISSING_TOKENS
+    return False
+
+
+def _as_numbers(s: pd.Series, sep: str | None) -> tuple[pd.Series, pd.Series]:
+    """``(numbers, blank)``: each cell as a float (NaN when blank or not a number) and
+    whether it is blank. Booleans are not numbers; with ``;`` as the delimiter a decimal
+    comma (``3,5``) is read as a decimal point."""
+    obj = s.astype(object)
+    blank = obj.map(_blank).astype(bool)
+    is_bool = obj.map(lambda v: isinstance(v, (bool, np.bool_))).astype(bool)
+    txt = obj.where(~blank & ~is_bool)
+    is_str = txt.map(lambda v: isinstance(v, str)).astype(bool)
+    if is_str.any():
+        t = txt[is_str].str.strip()
+        if sep == ";":
+            t = t.str.replace(r"^([+-]?\d+),(\d+)$", r"\1.\2", regex=True)
+        ok = t.str.fullmatch(_NUMBER_RE.pattern)
+        txt = txt.copy()
+        txt[is_str] = t.where(ok.astype(bool))
+    num = pd.to_numeric(txt, errors="coerce").astype(float)
+    return num, blank
+
+
+def _column(values: list[str], sep: str | None) -> pd.Series:
+    """Type a column of cell texts like pandas' CSV reader: numbers if every non-blank
+    cell is one (int64 when complete and whole), else text with NaN for blanks."""
+    t = pd.Series(values, dtype=object).str.strip()
+    blank = t.eq("") | t.isin(MISSING_TOKENS)
+    if sep == ";":
+        t = t.str.replace(r"^([+-]?\d+),(\d+)$", r"\1.\2", regex=True)
+    ok = t.str.fullmatch(_NUMBER_RE.pattern).astype(bool) & ~blank
+    if not (ok | blank).all():
+        return pd.Series(pd.Series(values, dtype=object).str.strip().where(~blank),
+                         dtype=object)
+    arr = pd.to_numeric(t.where(ok), errors="coerce").to_numpy(dtype=float)
+    if (len(arr) and not np.isnan(arr).any() and np.all(arr == np.round(arr))
+            and np.all(np.abs(arr) < 2**53)):
+        return pd.Series(arr.astype(np.int64))
+    return pd.Series(arr)
+
+
+def _read_excel(raw: bytes, fail) -> tuple[pd.DataFrame, np.ndarray]:
+    if not raw.startswith(b"PK\x03\x04"):
+        kind = next((k for m, k in _MAGIC.items() if raw.startswith(m)), None)
+        if raw.startswith(b"\xd0\xcf\x11\xe0"):
+            kind = "an old binary Excel file (.xls)"
+        raise fail("not_xlsx", f"not an Excel workbook (an .xlsx file is a zip archive)"
+                   f"{'; it is ' + kind if kind else ''}; save it as .xlsx or CSV")
+    try:
+        df = pd.read_excel(io.BytesIO(raw), sheet_name=0, dtype=object, engine="openpyxl")
+    except Exception as exc:  # openpyxl/zipfile raise assorted errors on corrupt files
+        raise fail("unreadable", f"not a readable Excel workbook: {exc}") from None
+    names = [str(c).strip() for c in df.columns]
+    dup = sorted({n for n in names if names.count(n) > 1 and not n.startswith("Unnamed:")})
+    if dup:
+        raise fail("duplicate_column", f"column(s) {', '.join(map(repr, dup))} appear twice "
+                   "in the header", row=1)
+    # pandas renames duplicates "A.1"; catch those too
+    mangled = [n for n in names if re.search(r"\.\d+$", n) and n.rsplit(".", 1)[0] in names]
+    if mangled:
+        raise fail("duplicate_column", f"column(s) {', '.join(repr(m.rsplit('.', 1)[0]) for m in mangled)} "
+                   "appear twice in the header", row=1)
+    rows = np.arange(2, 2 + len(df))
+    keep = np.array([not all(_blank(v) for v in r) for r in df.itertuples(index=False)],
+                    dtype=bool) if len(df) else np.zeros(0, dtype=bool)
+    df = df.loc[keep].reset_index(drop=True)
+    rows = rows[keep]
+    out = pd.DataFrame({n: _typed(df[c]) for n, c in zip(names, df.columns, strict=True)},
+                       columns=names)
+    return out, rows
+
+
+def _typed(s: pd.Series) -> pd.Series:
+    """Type a column of Excel cells: numbers if every non-blank cell is one."""
+    s = s.reset_index(drop=True).astype(object)
+    num, blank = _as_numbers(s, None)
+    if (num.notna() | blank).all():
+        arr = num.to_numpy()
+        if (len(arr) and not np.isnan(arr).any() and np.all(arr == np.round(arr))
+                and np.all(np.abs(arr) < 2**53)):
+            return pd.Series(arr.astype(np.int64))
+        return pd.Series(arr)
+    return s.where(~blank, np.nan)
