@@ -286,23 +286,57 @@ def _sniff(text: str) -> str:
 
 def _parse_csv(text: str, sep: str, name: str,
                error: type[InstrvalError]) -> tuple[pd.DataFrame, np.ndarray]:
+    """Parse delimited text: pandas' C parser when the table is regular, else a scan that
+    names every row with too many cells."""
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep, strict=False)
+    header_row, header = 0, []
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep,
-                                  strict=False))
-    except csv.Error as exc:  # e.g. a NUL byte, or a field past the size limit
-        raise error(f"{name}: cannot read the file as CSV: {exc}",
-                    [Problem("unreadable", f"cannot read the file as CSV: {exc}",
-                             file=name)]) from None
-    # spreadsheet row of each record (a quoted cell may span lines; it is still one row)
-    numbered = [(i + 1, r) for i, r in enumerate(records)]
-    numbered = [(n, r) for n, r in numbered if any(c.strip() for c in r)]
-    if not numbered:
-        raise error(f"{name}: the file is empty (no header row)",
-                    [Problem("empty_file", "the file is empty (no header row)", file=name)])
-    header_row, header = numbered[0]
-    header = [h.strip() for h in header]
+        for header_row, rec in enumerate(reader, start=1):  # noqa: B007
+            if any(c.strip() for c in rec):
+                header = [h.strip() for h in rec]
+                break
+    except csv.Error as exc:
+        raise _unreadable(name, error, exc) from None
     while len(header) > 1 and header[-1] == "":  # trailing delimiters after the header
         header.pop()
+    problems = _duplicate_columns(header, header_row, name)
+    if problems:
+        raise error.from_problems(problems, name)
+    try:
+        df = pd.read_csv(io.StringIO(text), sep=sep, skiprows=header_row - 1,
+                         skip_blank_lines=False, engine="c", low_memory=False,
+                         usecols=range(len(header)) if len(header) > 1 else None)
+        rows = np.arange(header_row + 1, header_row + 1 + len(df))
+        extra_ok = True
+    except pd.errors.ParserError:
+        extra_ok = False
+    except (ValueError, csv.Error, pd.errors.EmptyDataError) as exc:
+        raise _unreadable(name, error, exc) from None
+    if not extra_ok:
+        df, rows = _parse_slow(text, sep, name, error, header, header_row)
+    else:
+        if not _ragged_free(text, sep, len(header), header_row):
+            df, rows = _parse_slow(text, sep, name, error, header, header_row)
+        else:
+            df.columns = [h if h else f"Unnamed: {j}" for j, h in enumerate(header)]
+    keep = df.notna().any(axis=1).to_numpy() if len(df.columns) else np.ones(len(df), bool)
+    df = df.loc[keep].reset_index(drop=True)
+    rows = rows[keep]
+    unnamed_blank = [c for c in df.columns[1:] if str(c).startswith("Unnamed:")
+                     and df[c].isna().all()]
+    df = df.drop(columns=unnamed_blank)
+    if len(df.columns) > 1 and not header[0]:  # R's write.csv row names
+        df = df.set_index(df.columns[0])
+        df.index.name = None
+    return df, rows
+
+
+def _unreadable(name: str, error: type[InstrvalError], exc: Exception) -> InstrvalError:
+    msg = f"cannot read the file as CSV: {exc}".strip()
+    return error(f"{name}: {msg}", [Problem("unreadable", msg, file=name)])
+
+
+def _duplicate_columns(header: list[str], header_row: int, name: str) -> list[Problem]:
     problems: list[Problem] = []
     seen: dict[str, int] = {}
     for j, h in enumerate(header):
@@ -311,10 +345,41 @@ def _parse_csv(text: str, sep: str, name: str,
                 "duplicate_column", f"column {h!r} appears twice in the header (columns "
                 f"{seen[h] + 1} and {j + 1})", file=name, row=header_row, column=h, value=h))
         seen.setdefault(h, j)
+    return problems
+
+
+def _ragged_free(text: str, sep: str, width: int, header_row: int) -> bool:
+    """True when no row has non-blank cells past the header's width (pandas may have cut
+    them off through ``usecols``)."""
+    if sep not in text:
+        return True
+    if "\"" not in text:  # fast path: no quoting, count delimiters per line
+        for line in text.splitlines()[header_row:]:
+            if line.count(sep) >= width and any(c.strip() for c in line.split(sep)[width:]):
+                return False
+        return True
+    for i, rec in enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=sep,
+                                       strict=False), start=1):
+        if i > header_row and len(rec) > width and any(c.strip() for c in rec[width:]):
+            return False
+    return True
+
+
+def _parse_slow(text: str, sep: str, name: str, error: type[InstrvalError],
+                header: list[str], header_row: int) -> tuple[pd.DataFrame, np.ndarray]:
+    """Parse with the csv module, naming every row that has more cells than the header."""
     width = len(header)
     body: list[list[str]] = []
     rows: list[int] = []
-    for n, r in numbered[1:]:
+    problems: list[Problem] = []
+    try:
+        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=sep,
+                                  strict=False))
+    except csv.Error as exc:
+        raise _unreadable(name, error, exc) from None
+    for n, r in enumerate(records, start=1):
+        if n <= header_row:
+            continue
         if len(r) > width:
             extra = r[width:]
             if any(c.strip() for c in extra):
@@ -331,11 +396,8 @@ def _parse_csv(text: str, sep: str, name: str,
     if problems:
         raise error.from_problems(problems, name)
     names = [h if h else f"Unnamed: {j}" for j, h in enumerate(header)]
-    cols = {nm: _column([r[j] for r in body], sep) for j, nm in enumerate(names)}
-    df = pd.DataFrame(cols, columns=names)
-    if names and not header[0] and len(names) > 1:  # R's write.csv row names
-        df = df.set_index(names[0])
-        df.index.name = None
+    df = pd.DataFrame({nm: _column([r[j] for r in body], sep) for j, nm in enumerate(names)},
+                      columns=names)
     return df, np.asarray(rows, dtype=int)
 
 
