@@ -76,11 +76,15 @@ class ValidationResult:
     efa: Any = None
     parallel: Any = None
     cfa: Any = None
+    cfa_ordinal: Any = None
+    omega: Any = None
+    omega_scales: Mapping[str, Any] = field(default_factory=dict)
     panel: Any = None
     content_validity: Any = None
     coding: Any = None
     qual: Any = None
     agreement: Any = None
+    agreement_summary: Any = None
     decisions: Any = None
     diff: Any = None
     notes: tuple[str, ...] = ()
@@ -258,7 +262,8 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             analyses["reliability"] = "run" if reliability else "failed"
 
         step(5)
-        efa_res = parallel = cfa_res = None
+        efa_res = parallel = cfa_res = cfa_ord = omega_res = None
+        omega_scales: dict[str, Any] = {}
         likert = [c for c in instrument.constructs if c.kind == "likert"]
         likert_items = [it.id for c in likert for it in c.items]
         if ratings is None:
@@ -294,12 +299,47 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             else:
                 from instrval.stats.cfa import cfa
 
+                X = ratings.item_frame(likert_items)
                 try:
-                    cfa_res = cfa(ratings.item_frame(likert_items), instrument)
+                    cfa_res = cfa(X, instrument)
                     analyses["cfa"] = "run"
                 except StatisticsError as exc:
                     notes.append(f"CFA not computed: {exc}")
                     analyses["cfa"] = "failed"
+                if _ordinal(instrument, likert):
+                    try:
+                        cfa_ord = cfa(X, instrument, estimator="wlsmv")
+                        analyses["cfa_wlsmv"] = "run"
+                    except StatisticsError as exc:
+                        notes.append(f"ordinal (WLSMV) CFA not computed: {exc}")
+                        analyses["cfa_wlsmv"] = "failed"
+                else:
+                    analyses["cfa_wlsmv"] = ("not applicable (needs Likert items with at most "
+                                             f"{MAX_ORDINAL_CATEGORIES} categories)")
+            if (study.analyses.reliability == "off" or len(likert_items) < 3
+                    or len(ratings.data) < 50):
+                analyses["omega"] = ("off" if study.analyses.reliability == "off" else
+                                     "not applicable (needs >= 3 Likert items and >= 50 "
+                                     "ratings)")
+            else:
+                from instrval.stats.omega import omega, omega_one_factor
+
+                X = ratings.item_frame(likert_items).astype(float)
+                efa_opt = study.analyses.efa
+                k = efa_opt if isinstance(efa_opt, int) else len(likert)
+                try:
+                    omega_res = omega(X, n_factors=k)
+                    analyses["omega"] = "run"
+                except StatisticsError as exc:
+                    notes.append(f"omega not computed: {exc}")
+                    analyses["omega"] = "failed"
+                for c in likert:
+                    if len(c.items) < 3:
+                        continue
+                    try:
+                        omega_scales[c.id] = omega_one_factor(X[list(c.item_ids)])
+                    except StatisticsError as exc:
+                        notes.append(f"one-factor omega of {c.id} not computed: {exc}")
 
         step(6)
         panel = cv = None
@@ -314,7 +354,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             analyses["content_validity"] = "no expert panel"
 
         step(7)
-        coding = qual = agreement = None
+        coding = qual = agreement = agreement_sum = None
         if study.coding is not None:
             from instrval.io.coding import read_codebook, read_coding
             from instrval.qual.evidence import item_evidence
@@ -329,6 +369,10 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                 from instrval.stats.agreement import coder_agreement
 
                 agreement = coder_agreement(coding)
+                if agreement.n_segments:
+                    from instrval.report.agreement import agreement_summary
+
+                    agreement_sum = agreement_summary(agreement, coding)
             except (StatisticsError, InstrvalError, ImportError, ValueError) as exc:
                 notes.append(f"coder agreement not computed: {exc}")
         else:
@@ -344,7 +388,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                               efa=efa_res, content_validity=cv, qual=qual,
                               descriptives=descriptives, decisions=decisions, rules=rules)
         cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
-                                content_validity=cv, rules=rules)
+                                cfa_ordinal=cfa_ord, content_validity=cv, rules=rules)
 
         step(9)
         inputs = _inputs(study, ratings)
@@ -378,9 +422,25 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         study=study, instrument=instrument, revised=revised, joint=joint, cosmin=cosmin,
         timestamp=timestamp, inputs=inputs, software=software_versions(), ratings=ratings,
         descriptives=descriptives, relevance=relevance, reliability=reliability,
-        efa=efa_res, parallel=parallel, cfa=cfa_res, panel=panel, content_validity=cv,
-        coding=coding, qual=qual, agreement=agreement, decisions=decisions, diff=diff,
+        efa=efa_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
+        omega_scales=omega_scales, panel=panel, content_validity=cv,
+        coding=coding, qual=qual, agreement=agreement, agreement_summary=agreement_sum,
+        decisions=decisions, diff=diff,
         notes=tuple(notes), warnings=warn_msgs, analyses=analyses)
+
+
+#: Likert items with at most this many categories are also analysed as ordinal (WLSMV CFA).
+MAX_ORDINAL_CATEGORIES = 7
+
+
+def _ordinal(instrument: Any, constructs: list[Any]) -> bool:
+    """True when every item of the Likert ``constructs`` has 2..7 response categories."""
+    for c in constructs:
+        for it in c.items:
+            n = len(instrument.allowed_values(it.id))
+            if not 2 <= n <= MAX_ORDINAL_CATEGORIES:
+                return False
+    return bool(constructs)
 
 
 def _read_ratings(study: Study, instrument: Any) -> Any:

@@ -1,14 +1,17 @@
 """The click group and the helpers every command shares.
 
 Commands are thin: they parse options, call the public API, and print a table or JSON.
-Library errors (:class:`~instrval.errors.InstrvalError`) become one clear message on
-standard error and exit status 1; click's usage errors exit with status 2.
+Library errors (:class:`~instrval.errors.InstrvalError`) and operating-system errors
+(a file that cannot be written...) become one clear message on standard error and exit
+status 1; click's usage errors exit with status 2. Any other exception is a bug: it is
+reported in one line with exit status 70 (``INSTRVAL_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import json
 import math
+import os
 import sys
 import warnings
 from collections.abc import Mapping
@@ -21,10 +24,13 @@ import pandas as pd
 from instrval._version import __version__
 from instrval.errors import InstrvalError, InstrvalWarning
 
-__all__ = ["main", "emit_json", "to_jsonable", "echo_table", "EXIT_INPUT_ERROR"]
+__all__ = ["main", "emit_json", "to_jsonable", "echo_table", "EXIT_INPUT_ERROR",
+           "EXIT_INTERNAL_ERROR"]
 
 #: Exit status for bad input (click uses 2 for bad command-line usage).
 EXIT_INPUT_ERROR = 1
+#: Exit status for an unexpected error inside instrval (a bug; BSD's EX_SOFTWARE).
+EXIT_INTERNAL_ERROR = 70
 
 
 class _Group(click.Group):
@@ -44,6 +50,18 @@ class _Group(click.Group):
                 ctx.exit(0)
             click.secho(f"Error: {_os_error_text(exc)}", err=True, fg="red")
             ctx.exit(EXIT_INPUT_ERROR)
+        except (click.exceptions.ClickException, click.exceptions.Exit,
+                click.exceptions.Abort):
+            raise
+        except Exception as exc:
+            # A bug, not bad input: one line instead of a traceback, and its own status.
+            if os.environ.get("INSTRVAL_DEBUG"):
+                raise
+            click.secho(
+                f"Error: internal error ({type(exc).__name__}: {exc}). This is a bug in "
+                "instrval: please report it with the command and its input files; run with "
+                "INSTRVAL_DEBUG=1 to see the traceback.", err=True, fg="red")
+            ctx.exit(EXIT_INTERNAL_ERROR)
         finally:
             # Shown only once the recording context has ended: inside it, showwarning()
             # appends to ``caught`` itself, and a loop over ``caught`` would never end.
@@ -55,8 +73,9 @@ def _replay(caught: list[warnings.WarningMessage]) -> None:
     for w in caught:
         if issubclass(w.category, InstrvalWarning):
             click.secho(f"Warning: {w.message}", err=True, fg="yellow")
-        else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        else:  # printed, not re-issued: re-issuing would be recorded again by a caller
+            click.echo(warnings.formatwarning(w.message, w.category, w.filename, w.lineno,
+                                              w.line), err=True, nl=False)
 
 
 def _os_error_text(exc: OSError) -> str:

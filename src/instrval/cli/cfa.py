@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import click
@@ -10,6 +9,7 @@ import pandas as pd
 
 from instrval.cli._base import echo_table, emit_json, main
 from instrval.errors import Problem, StatisticsError
+from instrval.io.tables import read_table
 
 #: The fit measures ``instrval cfa --json`` prints, in this order.
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
@@ -18,23 +18,19 @@ SCALED_FIT_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "t
                    "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
 
 
-def _read_table(path: str) -> pd.DataFrame:
-    """Read item data: CSV (comma), TSV/TXT (tab) or XLSX; one column per item."""
-    p = Path(path)
-    suffix = p.suffix.lower()
-    try:
-        if suffix in (".xlsx", ".xlsm"):
-            return pd.read_excel(p)
-        if suffix in (".tsv", ".tab", ".txt"):
-            return pd.read_csv(p, sep="\t")
-        return pd.read_csv(p)
-    except FileNotFoundError:
-        raise StatisticsError(f"data file not found: {path}",
-                              [Problem("file_not_found", "data file not found",
-                                       file=path)]) from None
-    except (ValueError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise StatisticsError(f"cannot read the data file {path}: {exc}",
-                              [Problem("unreadable", str(exc), file=path)]) from None
+def _read_data(path: str, columns: list[str] | None) -> pd.DataFrame:
+    """Read item data (CSV, TSV/TXT or XLSX; see :func:`instrval.io.tables.read_table`).
+
+    ``columns`` that are in the file are checked and returned as numbers (every cell a
+    number or blank); with ``None``, the columns holding numbers are returned.
+    """
+    table = read_table(path)
+    if columns is None:
+        return table.numeric(table.item_columns())
+    df = table.data.copy()
+    present = [c for c in dict.fromkeys(columns) if c in df.columns]  # cross-loadings repeat
+    df[present] = table.numeric(present)
+    return df
 
 
 def _read_model(path: str) -> dict[str, list[str]]:
@@ -121,11 +117,14 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
         raise click.UsageError("give --instrument or --model (or both)")
     if model_file is not None:
         model: Any = _read_model(model_file)
+        items = [i for its in model.values() for i in its]
     else:
         from instrval.io.instrument import read_instrument
+        from instrval.stats.cfa import model_from_instrument
 
         model = read_instrument(instrument_file)
-    df = _read_table(data)
+        items = [i for its in model_from_instrument(model).values() for i in its]
+    df = _read_data(data, items)
     res = cfa(df, model, std_lv=std_lv, estimator=estimator)
     if as_json:
         emit_json(_cfa_json(res))
@@ -161,16 +160,13 @@ def correlations_command(data: str, method: str, missing: str, items: str | None
     """
     from instrval.stats.correlation import correlation_matrix
 
-    df = _read_table(data)
+    table = read_table(data)
     if items:
         cols = [c.strip() for c in items.split(",") if c.strip()]
-        absent = [c for c in cols if c not in df.columns]
-        if absent:
-            raise StatisticsError(f"no column(s) {', '.join(absent)} in {data}")
-        df = df[cols]
+        table.require(cols, what="item column")
     else:
-        df = df.select_dtypes("number")
-        df = df.loc[:, [not str(c).startswith("Unnamed") for c in df.columns]]
+        cols = table.item_columns()
+    df = table.numeric(cols)
     res = correlation_matrix(df, method=method, missing=missing, smooth=not no_smooth)
     if as_json:
         emit_json(res.to_dict())

@@ -7,6 +7,7 @@ import pandas as pd
 
 from instrval.cli._base import echo_table, emit_json, main
 from instrval.errors import StatisticsError
+from instrval.io.tables import read_table
 
 __all__ = ["efa_command", "factors_command", "omega_command"]
 
@@ -17,11 +18,13 @@ def _load_items(data: str, instrument: str | None, items: str | None, *,
 
     ``--items`` names them; ``--instrument`` takes the instrument's likert and binary
     items (reverse-keyed items reversed, ``x' = max + min - x``, when ``reverse``); with
-    neither, every numeric column except unnamed index columns is used.
+    neither, every column holding numbers except unnamed index columns is used. Every cell
+    of the columns used must be a number or blank (else the error names file, row, column
+    and value).
     """
     if instrument and items:
         raise StatisticsError("give either --instrument or --items, not both")
-    df = pd.read_csv(data)
+    table = read_table(data)
     scales: dict[str, tuple[int, int]] = {}
     rev: set[str] = set()
     if instrument:
@@ -44,12 +47,9 @@ def _load_items(data: str, instrument: str | None, items: str | None, *,
     elif items:
         wanted = [s.strip() for s in items.split(",") if s.strip()]
     else:
-        wanted = [c for c in df.columns if not str(c).startswith("Unnamed")
-                  and pd.api.types.is_numeric_dtype(df[c])]
-    missing = [c for c in wanted if c not in df.columns]
-    if missing:
-        raise StatisticsError(f"{data}: missing item columns: {', '.join(missing)}")
-    out = df[wanted].apply(pd.to_numeric, errors="coerce").astype(float)
+        wanted = table.item_columns()
+    table.require(wanted, what="item column")
+    out = table.numeric(wanted)
     if reverse:
         for it in rev:
             lo, hi = scales[it]

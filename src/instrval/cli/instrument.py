@@ -63,7 +63,7 @@ def check_cmd(files: tuple[str, ...], as_json: bool) -> None:
         emit_json({"ok": not bad, "files": results})
     elif bad:
         n = sum(len(r["problems"]) for r in bad)
-        click.secho(f"{n} problem{'s' if n != 1 else ''} in {len(bad)} of {len(files)} "
+        click.secho(f"Error: {n} problem{'s' if n != 1 else ''} in {len(bad)} of {len(files)} "
                     f"file{'s' if len(files) != 1 else ''}", err=True, fg="red")
     if bad:
         click.get_current_context().exit(EXIT_INPUT_ERROR)

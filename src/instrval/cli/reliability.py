@@ -9,38 +9,26 @@ import click
 import pandas as pd
 
 from instrval.cli._base import echo_table, emit_json, main
-from instrval.errors import RatingsError, StatisticsError
+from instrval.errors import StatisticsError
+from instrval.io.tables import read_table
 
 _SUMMARY_KEYS = ("alpha", "std_alpha", "g6", "average_r", "n", "k", "ci_low", "ci_high",
                  "boot_ci_low", "boot_ci_high", "missing", "ci_method")
 _ITEM_KEYS = ["item_id", "n", "alpha_if_deleted", "r_drop", "r_cor", "mean", "sd"]
 
 
-def read_item_csv(path: str) -> pd.DataFrame:
-    """Read a plain CSV of item columns; an unnamed first column is taken as row names.
+def read_item_csv(path: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read a CSV/TSV/XLSX file of item columns (an unnamed first column is the row names).
 
-    File problems raise :class:`~instrval.errors.RatingsError` naming the file.
+    ``columns`` (default: every column) are checked and returned as numbers; the other
+    columns are returned as read. Every problem (missing file, unreadable or empty table,
+    a ragged row, an absent column, a cell that is not a number, a blank column) raises
+    :class:`~instrval.errors.StatisticsError` naming the file, row, column and value.
     """
-    from instrval.errors import Problem
-
-    try:
-        df = pd.read_csv(path)
-    except FileNotFoundError:
-        raise RatingsError(f"cannot read {path}",
-                           [Problem("unreadable", "the file does not exist", file=path)]) from None
-    except pd.errors.EmptyDataError:
-        raise RatingsError(f"cannot read {path}",
-                           [Problem("empty_file", "the file is empty", file=path)]) from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OSError) as exc:
-        raise RatingsError(f"cannot read {path}",
-                           [Problem("unreadable", f"not a readable CSV file: {exc}",
-                                    file=path)]) from None
-    if len(df.columns) and str(df.columns[0]).startswith("Unnamed: 0"):
-        df = df.set_index(df.columns[0])
-        df.index.name = None
-    if df.empty:
-        raise RatingsError(f"cannot read {path}",
-                           [Problem("empty_file", "the file has no data rows", file=path)])
+    table = read_table(path)
+    cols = table.columns if columns is None else columns
+    df = table.data.copy()
+    df[cols] = table.numeric(cols)
     return df
 
 
@@ -98,7 +86,6 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     """
     from instrval.stats.reliability import alpha_for_construct, cronbach_alpha
 
-    df = read_item_csv(data)
     kw: dict[str, Any] = {"missing": missing, "n_boot": n_boot, "seed": seed,
                           "confidence": confidence}
     rev = _split(reverse)
@@ -107,7 +94,9 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     if instrument_file is None:
         if construct is not None:
             raise click.UsageError("--construct needs --instrument")
-        res = cronbach_alpha(df, items=_split(items), **kw)
+        cols = _split(items)
+        df = read_item_csv(data, cols)
+        res = cronbach_alpha(df, items=cols, **kw)
         d = res.to_dict()
         if as_json:
             emit_json(d)
@@ -119,7 +108,15 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     from instrval.io.instrument import read_instrument
 
     inst = read_instrument(instrument_file)
+    table = read_table(data)
+    df = table.data.copy()
     if construct is not None:
+        try:
+            wanted = list(inst.construct(construct).item_ids)
+        except KeyError:
+            wanted = []  # alpha_for_construct names the unknown construct
+        present = [c for c in wanted if c in df.columns]
+        df[present] = table.numeric(present)
         d = alpha_for_construct(df, inst, construct, **kw).to_dict()
         if as_json:
             emit_json(d)
@@ -129,6 +126,9 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     ids = [c.id for c in inst.constructs if c.kind in ("likert", "binary")]
     if not ids:
         raise StatisticsError(f"{inst.label} has no likert or binary construct to compute alpha for")
+    present = list(dict.fromkeys(i for cid in ids for i in inst.construct(cid).item_ids
+                                 if i in df.columns))
+    df[present] = table.numeric(present)
     results = {cid: alpha_for_construct(df, inst, cid, **kw).to_dict() for cid in ids}
     if as_json:
         emit_json({"constructs": results})
@@ -165,7 +165,14 @@ def icc_cmd(data: str, targets: str | None, raters: str | None, ratings: str | N
     """
     from instrval.stats.icc import icc
 
-    df = read_item_csv(data)
+    if targets is None and raters is None and ratings is None:
+        df = read_item_csv(data)  # wide: every column is a rater
+    else:
+        table = read_table(data)
+        table.require([c for c in (targets, raters) if c is not None])
+        df = table.data.copy()
+        if ratings is not None:
+            df[ratings] = table.numeric([ratings])[ratings]
     res = icc(df, targets=targets, raters=raters, ratings=ratings, confidence=confidence,
               nan_policy=nan_policy)
     if as_json:

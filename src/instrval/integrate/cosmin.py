@@ -13,7 +13,10 @@ Thresholds come from :class:`~instrval.model.rules.DecisionRules`.
   items discussed were found representative (not misread or unclear).
 * **Structural validity** (Prinsen et al. 2018, after Hu & Bentler 1999): sufficient when
   CFI or TLI > ``cfi_min``, or RMSEA < ``rmsea_max``, or SRMR < ``srmr_max``;
-  insufficient otherwise; indeterminate without a CFA.
+  insufficient otherwise; indeterminate without a CFA. When an ordinal (WLSMV) CFA is
+  given -- Likert items with few categories -- the rating uses its fit, with the scaled
+  (mean- and variance-adjusted) CFI, TLI and RMSEA as Mplus and lavaan's ``*.scaled``
+  measures report them; the ML fit is listed beside it.
 * **Internal consistency** (Prinsen et al. 2018): sufficient when structural validity is
   sufficient and Cronbach's alpha >= ``alpha_min`` for every scale; insufficient when
   structural validity is sufficient and some alpha is lower; indeterminate otherwise.
@@ -58,7 +61,7 @@ def _pct(x: float) -> str:
 
 
 def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
-                   cfa: Any = None, content_validity: Any = None,
+                   cfa: Any = None, cfa_ordinal: Any = None, content_validity: Any = None,
                    rules: DecisionRules | None = None) -> CosminSummary:
     """Rate the measurement properties the data speak to (see the module docstring).
 
@@ -68,6 +71,9 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
     reliability : mapping of construct id to AlphaResult, optional
     cfa : CFAResult, optional
         ``fit`` with ``cfi``, ``tli``, ``rmsea``, ``srmr``.
+    cfa_ordinal : CFAResult, optional
+        A WLSMV fit of the same model (``cfa(..., estimator="wlsmv")``); when given, the
+        structural-validity rating uses it (scaled CFI, TLI, RMSEA and SRMR).
     content_validity : result, optional
         Its ``items`` with ``i_cvi`` (the joint display has them already).
     rules : DecisionRules, optional
@@ -149,27 +155,42 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
 
     # -- structural validity
     structural_ok = False
-    fit = getattr(cfa, "fit", None) if cfa is not None else None
-    if fit:
-        cfi, tli = fit.get("cfi"), fit.get("tli")
-        rmsea, srmr = fit.get("rmsea"), fit.get("srmr")
+    fits = []
+    ml_fit = getattr(cfa, "fit", None) if cfa is not None else None
+    ord_fit = getattr(cfa_ordinal, "fit", None) if cfa_ordinal is not None else None
+    if ord_fit:
+        fits.append(("WLSMV", _ordinal_indices(ord_fit)))
+    if ml_fit:
+        fits.append(("ML", {k: ml_fit.get(k) for k in ("cfi", "tli", "rmsea", "srmr")}))
+    if fits:
+        used_name, used = fits[0]
         checks = []
-        if cfi is not None:
-            checks.append(cfi > rules.cfi_min)
-        if tli is not None:
-            checks.append(tli > rules.cfi_min)
-        if rmsea is not None:
-            checks.append(rmsea < rules.rmsea_max)
-        if srmr is not None:
-            checks.append(srmr < rules.srmr_max)
+        if _num(used.get("cfi")):
+            checks.append(used["cfi"] > rules.cfi_min)
+        if _num(used.get("tli")):
+            checks.append(used["tli"] > rules.cfi_min)
+        if _num(used.get("rmsea")):
+            checks.append(used["rmsea"] < rules.rmsea_max)
+        if _num(used.get("srmr")):
+            checks.append(used["srmr"] < rules.srmr_max)
         structural_ok = any(checks)
-        values["structural validity"] = {k: fit.get(k) for k in ("chi2", "df", "cfi", "tli",
-                                                                  "rmsea", "srmr")}
-        ev = ", ".join(f"{k.upper()} = {fit[k]:.3f}" for k in ("cfi", "tli", "rmsea", "srmr")
-                       if fit.get(k) is not None)
+        src = ml_fit if used_name == "ML" else ord_fit
+        values["structural validity"] = {
+            **{k: src.get(k) for k in ("chi2", "df")}, **used, "estimator": used_name}
+        if used_name == "WLSMV" and ml_fit:
+            values["structural validity"]["ml"] = {
+                k: ml_fit.get(k) for k in ("chi2", "df", "cfi", "tli", "rmsea", "srmr")}
+        ev_parts = []
+        for name, f in fits:
+            ev = ", ".join(f"{k.upper()} = {f[k]:.3f}" for k in ("cfi", "tli", "rmsea", "srmr")
+                           if _num(f.get(k)))
+            ev_parts.append(f"{name}: {ev}" if len(fits) > 1 else ev)
+        evidence = "; ".join(ev_parts)
+        if len(fits) > 1:
+            evidence += f" (rated on {used_name}, the estimator for ordinal items)"
         rows.append({
             "property": "structural validity", "aspect": "structural validity",
-            "rating": "sufficient" if structural_ok else "insufficient", "evidence": ev,
+            "rating": "sufficient" if structural_ok else "insufficient", "evidence": evidence,
             "criterion": (f"CFI or TLI > {rules.cfi_min:g}, or RMSEA < {rules.rmsea_max:g}, "
                           f"or SRMR < {rules.srmr_max:g}")})
     else:
@@ -195,6 +216,22 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
         rows.append(_indeterminate("internal consistency", "internal consistency",
                                    "no reliability analysis"))
     return CosminSummary(pd.DataFrame(rows, columns=list(COLUMNS)), values)
+
+
+def _num(v: Any) -> bool:
+    """True for a finite number."""
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and v == v \
+        and abs(v) != float("inf")
+
+
+def _ordinal_indices(fit: Mapping[str, Any]) -> dict[str, Any]:
+    """CFI, TLI, RMSEA (scaled where the fit has them) and SRMR of a WLSMV fit."""
+    out = {}
+    for k in ("cfi", "tli", "rmsea"):
+        v = fit.get(f"{k}_scaled")
+        out[k] = v if _num(v) else fit.get(k)
+    out["srmr"] = fit.get("srmr")
+    return out
 
 
 def _indeterminate(prop: str, aspect: str, why: str) -> dict[str, Any]:

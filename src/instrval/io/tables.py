@@ -105,12 +105,11 @@ class Table:
         if not absent:
             return
         have = ", ".join(self.columns) or "(no columns)"
-        problems = [Problem("unknown_column",
-                            f"no {what} {c!r} in the file; its columns are: {have}",
-                            file=self.file, row=1, column=c, value=c) for c in absent]
+        problems = [Problem("unknown_column", f"no {what} {c!r} in the file", file=self.file,
+                            row=1, column=c, value=c) for c in absent]
         raise self.error(
-            f"{self.file}: no {what}(s) {', '.join(map(repr, absent))}; the columns are: "
-            f"{have}", problems)
+            f"{self.file}: no {what}(s) {', '.join(absent)}; the columns are: {have}",
+            problems)
 
     def item_columns(self) -> list[str]:
         """The columns that hold numbers: every column except unnamed ones and text
@@ -132,11 +131,19 @@ class Table:
         Raises
         ------
         InstrvalError
-            Listing every absent column (``unknown_column``), every cell that is not a
+            An item named twice (``duplicate_item``), or listing every absent column
+            (``unknown_column``), every cell that is not a
             number (``non_numeric``: file, row, column, value) and every column blank in
             every row (``blank_column``).
         """
         cols = list(self.data.columns) if columns is None else list(columns)
+        twice = sorted({c for c in cols if cols.count(c) > 1})
+        if twice:
+            raise self.error(
+                f"{self.file}: item(s) {', '.join(map(repr, twice))} named more than once; "
+                "name each item once",
+                [Problem("duplicate_item", f"item {c!r} is named more than once",
+                         file=self.file, column=c, value=c) for c in twice])
         self.require(cols)
         problems: list[Problem] = []
         out: dict[str, pd.Series] = {}
@@ -297,6 +304,10 @@ def _parse_csv(text: str, sep: str, name: str,
                 break
     except csv.Error as exc:
         raise _unreadable(name, error, exc) from None
+    if not header:
+        raise error(f"{name}: the file has no header row (every line is blank)",
+                    [Problem("empty_file", "the file has no header row (every line is "
+                             "blank)", file=name)])
     while len(header) > 1 and header[-1] == "":  # trailing delimiters after the header
         header.pop()
     problems = _duplicate_columns(header, header_row, name)

@@ -202,21 +202,42 @@ def item_evidence(coding: CodingData, instrument: Instrument, *,
     cat = cat.where(cat.isin(["supports", "challenges", "wording"]), "other")
     seg = seg.assign(_cat=cat)
 
+    # every per-item count from one grouping each (not one pass over the table per item)
+    about = seg[seg["item_id"].isin(known_items)]
+    by_item = about.groupby("item_id", sort=False)
+    n_part_s = by_item["participant"].nunique()
+    n_seg_s = by_item["segment_id"].nunique()
+    cat_counts = about.groupby(["item_id", "_cat"])["segment_id"].nunique()
+    per_p = about.groupby(["item_id", "participant", "_cat"])["segment_id"].nunique().unstack(
+        fill_value=0)
+    if len(per_p):
+        sup = per_p["supports"] if "supports" in per_p else pd.Series(0, index=per_p.index)
+        ch = per_p["challenges"] if "challenges" in per_p else pd.Series(0, index=per_p.index)
+        n_chal_s = ((ch > 0) & (ch >= sup)).groupby(level="item_id").sum()
+    else:
+        n_chal_s = pd.Series(dtype=int)
+    # quote candidates: one row per item x category x segment, longest text first
+    fields = ["item_id", "segment_id", "participant", "text", "_cat"]
+    ranked = about.drop_duplicates(["item_id", "_cat", "segment_id"])
+    ranked = ranked.assign(_len=ranked["text"].str.len()).sort_values(
+        ["_len", "segment_id"], ascending=[False, True], kind="mergesort")
+    pools_all: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for rec in ranked[fields].to_dict(orient="records"):
+        pools_all.setdefault((rec["item_id"], rec["_cat"]), []).append(rec)
+    first_row = {(rec["item_id"], rec["segment_id"]): rec for rec in
+                 about.drop_duplicates(["item_id", "segment_id"])[fields].to_dict(
+                     orient="records")}
+
     item_rows = []
     quote_rows = []
     used_pins: set[str] = set()
     min_p = int(rules.qual_min_participants)
     max_share = float(rules.qual_max_challenge_share)
     for construct, item in instrument.iter_items():
-        d = seg[seg["item_id"] == item.id]
-        n_part = int(d["participant"].nunique())
-        counts = {c: int(d.loc[d["_cat"] == c, "segment_id"].nunique())
+        n_part = int(n_part_s.get(item.id, 0))
+        counts = {c: int(cat_counts.get((item.id, c), 0))
                   for c in ("supports", "challenges", "wording", "other")}
-        per_p = d.groupby(["participant", "_cat"])["segment_id"].nunique().unstack(
-            fill_value=0) if len(d) else pd.DataFrame()
-        sup = per_p["supports"] if "supports" in per_p else pd.Series(0, index=per_p.index)
-        ch = per_p["challenges"] if "challenges" in per_p else pd.Series(0, index=per_p.index)
-        n_chal = int(((ch > 0) & (ch >= sup)).sum()) if len(per_p) else 0
+        n_chal = int(n_chal_s.get(item.id, 0))
         share = n_chal / n_part if n_part else float("nan")
         if n_part < min_p:
             representative: Any = pd.NA
@@ -231,22 +252,21 @@ def item_evidence(coding: CodingData, instrument: Instrument, *,
                     f"(share {share:.2f} {op} qual_max_challenge_share = {max_share:g})")
         item_rows.append({
             "item_id": item.id, "construct_id": construct.id, "participants": n_part,
-            "segments": int(d["segment_id"].nunique()), **counts,
+            "segments": int(n_seg_s.get(item.id, 0)), **counts,
             "challenging_participants": n_chal, "challenge_share": share,
             "representative": representative, "rule": rule})
 
         # quotes: pinned first, then round-robin over categories by length
-        chosen: list[tuple[pd.Series, bool]] = []
+        chosen: list[tuple[dict[str, Any], bool]] = []
         for sid in pinned:
-            hit = d[d["segment_id"] == sid]
-            if len(hit):
-                chosen.append((hit.iloc[0], True))
+            hit = first_row.get((item.id, sid))
+            if hit is not None:
+                chosen.append((hit, True))
                 used_pins.add(sid)
         order = ["supports", "challenges", "wording", "other"]
         if representative is False:
             order = ["challenges", "supports", "wording", "other"]
-        pools = {c: [r for _, r in _rank_segments(d[d["_cat"] == c]).iterrows()]
-                 for c in order}
+        pools = {c: list(pools_all.get((item.id, c), ())) for c in order}
         taken = {r["segment_id"] for r, _ in chosen}
         while len(chosen) < rules.quote_count and any(pools.values()):
             for c in order:

@@ -115,17 +115,45 @@ def _isna(v: Any) -> bool:
 
 
 def fmt_value(v: Any, fmt: str) -> str:
-    """Format a value for display (the only place numbers are rounded)."""
+    """Format a value for display (the only place numbers are rounded).
+
+    Formats: ``pct`` / ``pct1`` (percent, 2 / 1 decimals), ``f<n>`` (n decimals),
+    ``int`` (thousands separators), ``num`` (integers as integers, other numbers as given:
+    ``2.0`` -> ``2``, ``0.85`` -> ``0.85``), ``p`` (p-value: ``< .001``, else 3 decimals
+    without the leading zero), ``bool`` (yes / no), anything else as text. Missing values
+    (None, NaN, NA) are an en dash.
+
+    >>> fmt_value(2.0, "num"), fmt_value(0.85, "num"), fmt_value(1234567, "int")
+    ('2', '0.85', '1,234,567')
+    >>> fmt_value(0.00002, "p"), fmt_value(0.0234, "p"), fmt_value(float("nan"), "f3")
+    ('< .001', '.023', '–')
+    """
     if _isna(v):
         return "\u2013"
     if fmt == "pct":
         return f"{100 * float(v):.2f}%"
     if fmt == "pct1":
         return f"{100 * float(v):.1f}%"
-    if fmt.startswith("f"):
-        return f"{float(v):.{int(fmt[1:])}f}"
+    if fmt.startswith("f") and fmt[1:].isdigit():
+        f = float(v)
+        return "\u2013" if math.isinf(f) else f"{f:.{int(fmt[1:])}f}"
     if fmt == "int":
         return f"{int(v):,}"
+    if fmt == "num":
+        if isinstance(v, bool):
+            return str(v).lower()
+        if isinstance(v, (int, float)) or hasattr(v, "dtype"):
+            f = float(v)
+            if math.isinf(f):
+                return "\u2013"
+            return f"{int(f):,}" if f.is_integer() else repr(f)
+        return str(v)
+    if fmt == "p":
+        f = float(v)
+        if f < 0.001:
+            return "< .001"
+        txt = f"{f:.3f}"
+        return txt[1:] if txt.startswith("0.") else txt
     if fmt == "bool":
         return "yes" if bool(v) else "no"
     return str(v)
@@ -262,8 +290,14 @@ def _methods(r: Any) -> str:
                    f"flagged above {100 * rules.floor_ceiling_max:g}%).")
     if r.reliability:
         txt.append("Cronbach's alpha (pairwise covariances, as psych::alpha) with a Feldt "
-                   "interval, alpha if an item is deleted and the corrected item-total "
-                   "correlation were computed per Likert scale.")
+                   "interval, Guttman's lambda 6 (G6), alpha if an item is deleted and the "
+                   "corrected item-total correlation were computed per Likert scale, after "
+                   "reversing reverse-keyed items.")
+    if r.omega is not None or r.omega_scales:
+        txt.append("McDonald's omega: omega total and omega hierarchical from a Schmid-Leiman "
+                   f"solution of all Likert items ({r.omega.n_factors if r.omega else ''} "
+                   "group factors, as psych::omega), and a one-factor (congeneric) omega per "
+                   "scale.")
     if r.efa is not None:
         txt.append(f"An exploratory factor analysis ({_e(r.efa.method)} extraction, "
                    f"{_e(r.efa.rotation)} rotation, {r.efa.n_factors} factor(s)) was run on "
@@ -274,7 +308,13 @@ def _methods(r: Any) -> str:
         txt[-1] += "."
     if r.cfa is not None:
         txt.append("A confirmatory factor analysis (maximum likelihood, listwise) tested the "
-                   "instrument's constructs as correlated factors.")
+                   "instrument's constructs as correlated factors")
+        if r.cfa_ordinal is not None:
+            txt[-1] += ("; because the items are ordinal (Likert, at most 7 categories), the "
+                        "same model was also fitted to polychoric correlations by WLSMV "
+                        "(diagonally weighted least squares with mean- and variance-adjusted "
+                        "test, as lavaan), and the COSMIN rating uses the WLSMV fit")
+        txt[-1] += "."
     if r.content_validity is not None:
         txt.append("An expert panel's ratings gave I-CVI, modified kappa, CVR and Aiken's V.")
     if r.qual is not None:
@@ -283,6 +323,11 @@ def _methods(r: Any) -> str:
             "inductively for missing concepts and wording. An item was judged representative "
             f"when at least {rules.qual_min_participants} participants discussed it and no "
             f"more than {100 * rules.qual_max_challenge_share:g}% of them challenged it.")
+        if r.agreement_summary is not None:
+            a = r.agreement_summary
+            txt.append(f"Inter-coder agreement was assessed on the {a.n_segments:,} segments "
+                       f"coded independently by {len(a.coders)} coders (percent agreement, "
+                       "Cohen's and Fleiss' kappa, Krippendorff's alpha).")
     txt.append(
         "Integration: the strands were juxtaposed item by item in a joint display; the "
         "decision rules (listed below and in the appendix) proposed a decision for each item "
@@ -312,9 +357,13 @@ def _methods(r: Any) -> str:
                                      ("sha256", "sha256", "code")], caption="Inputs"))
     rules_df = pd.DataFrame(rules.describe())
     rules_df["changed"] = rules_df["value"] != rules_df["default"]
-    parts.append(_table(rules_df, [("rule", "rule", "code"), ("value", "value", "text"),
-                                   ("default", "default", "text"), ("source", "source", "text")],
-                        caption="Decision thresholds (DecisionRules)"))
+    parts.append(_table(rules_df, [("rule", "rule", "code"), ("value", "value", "num"),
+                                   ("default", "default", "num"), ("source", "source", "text")],
+                        caption="Decision thresholds (DecisionRules; values changed by the "
+                                "study file are in bold)",
+                        cell=lambda col, v, rec: (
+                            f'<td class="num"><b>{_e(fmt_value(v, "num"))}</b></td>'
+                            if col == "value" and rec.get("changed") else None)))
     if r.notes:
         parts.append("<p class=note>Notes: " + "; ".join(_e(n) for n in r.notes) + "</p>")
     if r.warnings:
@@ -332,29 +381,43 @@ def _descriptives(r: Any) -> str:
     parts = []
     items = d.items
     scales = {c.id: r.instrument.scale_of(c) for c in r.instrument.constructs}
+    names = {c.id: c.label for c in r.instrument.constructs}
+    has_likert = bool((items["kind"] == "likert").any())
     for cid, g in items.groupby("construct_id", sort=False):
         dist = d.distribution[d.distribution["item_id"].isin(g["item_id"])]
         sc = scales.get(cid)
         lab = dict(sc.labels) if sc is not None and sc.labels else (
             {0: "not selected", 1: "selected"} if set(dist["value"]) <= {0, 1} else None)
+        flagged = bool((g["floor_flag"] == True).any() | (g["ceiling_flag"] == True).any())  # noqa: E712
+        cap = (f"<figcaption>\u25b2 floor or ceiling effect: more than "
+               f"{100 * d.floor_ceiling_max:g}% of the answers at the lowest or highest "
+               "option.</figcaption>" if flagged else "")
         parts.append("<figure>" + svg.distribution_bars(
-            dist, g, title=f"Response distribution: {cid}", labels=lab)
-                     + "</figure>")
+            dist, g, title=f"Response distribution: {names.get(cid, cid)} ({cid})",
+            labels=lab) + cap + "</figure>")
     items = items.copy()
     boxes = items["kind"] != "likert"
-    for col in ("floor_share", "ceiling_share"):
+    for col in ("floor_share", "ceiling_share", "floor_flag", "ceiling_flag"):
         items[col] = items[col].astype(object).where(~boxes, None)
-    parts.append(_table(items, [
+    cols: list[Col] = [
         ("item_id", "item", "code"), ("construct_id", "construct", "code"),
         ("n_rows", "rows", "int"), ("n", "answers", "int"),
-        ("missing_share", "missing", "pct1"), ("mean", "mean", "f2"), ("sd", "SD", "f2"),
-        ("floor_share", "floor", "pct1"), ("ceiling_share", "ceiling", "pct1"),
-        ("floor_flag", "floor > max", "bool"), ("ceiling_flag", "ceiling > max", "bool")],
-        caption=f"Item descriptives (floor/ceiling flagged above "
-                f"{100 * d.floor_ceiling_max:g}%; Likert items only)"))
-    parts.append("<p class=note>Rows: ratings in which the item could be answered (for a "
-                 "gated construct, those that opened the gate). For check boxes, the mean is "
-                 "the share selected.</p>")
+        ("missing_share", "missing", "pct1"), ("mean", "mean", "f2"), ("sd", "SD", "f2")]
+    if has_likert:
+        cols += [("floor_share", "floor", "pct1"), ("ceiling_share", "ceiling", "pct1"),
+                 ("floor_flag", "floor effect", "bool"),
+                 ("ceiling_flag", "ceiling effect", "bool")]
+    caption = "Item descriptives" + (
+        f" (floor and ceiling: share of answers at the lowest / highest option, flagged "
+        f"above {100 * d.floor_ceiling_max:g}%; Likert items only)" if has_likert else "")
+    parts.append(_table(items, cols, caption=caption))
+    note = ("Rows: ratings in which the item could be answered (for a gated construct, those "
+            "that opened the gate); answers: rows with an answer.")
+    if bool(boxes.any()):
+        note += " For check boxes, the mean is the share selected."
+    if has_likert:
+        note += " Means are on the response scale as answered (before reverse keying)."
+    parts.append(f"<p class=note>{_e(note)}</p>")
     return "".join(parts)
 
 

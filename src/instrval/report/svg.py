@@ -54,7 +54,7 @@ def relevance_chart(items: pd.DataFrame, *, threshold: float, title: str,
     ``items`` has ``item_id``, ``ratio``, ``ci_low``, ``ci_high`` (and ``relevant``).
     """
     rows = items.to_dict(orient="records")
-    label_w, plot_w, bar_h, gap, top, bottom = 250, 380, 14, 6, 44, 34
+    label_w, plot_w, bar_h, gap, top, bottom = 420, 380, 14, 6, 44, 34
     h = top + len(rows) * (bar_h + gap) + bottom
     w = label_w + plot_w + 70
     hi_val = max([_num(r.get("ci_high")) or _num(r.get("ratio")) or 0 for r in rows]
@@ -82,7 +82,7 @@ def relevance_chart(items: pd.DataFrame, *, threshold: float, title: str,
         lab = (labels or {}).get(str(r["item_id"]), "")
         text = f"{r['item_id']}" + (f" \u2013 {lab}" if lab else "")
         out.append(f'<text x="{label_w - 6}" y="{y + bar_h - 3}" text-anchor="end" '
-                   f'fill="{C_TEXT}"><title>{_e(text)}</title>{_e(_trunc(text, 42))}</text>')
+                   f'fill="{C_TEXT}"><title>{_e(text)}</title>{_e(_trunc(text, 70))}</text>')
         if ratio is None:
             out.append(f'<text x="{label_w + 4}" y="{y + bar_h - 3}" fill="#777">'
                        "not presented</text>")
@@ -216,6 +216,16 @@ def loadings_heatmap(loadings: pd.DataFrame, *, factors: Sequence[str] | None = 
 
 _OPTION_COLOURS = ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac",
                    "#053061", "#1a1a1a")
+#: ColorBrewer RdBu, diverging, by number of response options (low = red, high = blue).
+_DIVERGING = {
+    3: ("#ef8a62", "#f7f7f7", "#67a9cf"),
+    4: ("#ca0020", "#f4a582", "#92c5de", "#0571b0"),
+    5: ("#ca0020", "#f4a582", "#f7f7f7", "#92c5de", "#0571b0"),
+    6: ("#b2182b", "#ef8a62", "#fddbc7", "#d1e5f0", "#67a9cf", "#2166ac"),
+    7: ("#b2182b", "#ef8a62", "#fddbc7", "#f7f7f7", "#d1e5f0", "#67a9cf", "#2166ac"),
+    8: ("#b2182b", "#d6604d", "#f4a582", "#fddbc7", "#d1e5f0", "#92c5de", "#4393c3",
+        "#2166ac"),
+}
 
 
 def distribution_bars(distribution: pd.DataFrame, items: pd.DataFrame, *,
@@ -227,10 +237,10 @@ def distribution_bars(distribution: pd.DataFrame, items: pd.DataFrame, *,
     opts = sorted(distribution["value"].dropna().astype(int).unique().tolist())
     if not opts:
         return ""
-    if len(opts) <= len(_OPTION_COLOURS):
-        step = (len(_OPTION_COLOURS) - 1) / max(1, len(opts) - 1)
-        colours = {o: _OPTION_COLOURS[round(k * step)] if len(opts) > 2 else
-                   ("#d9d9d9", C_OK)[min(k, 1)] for k, o in enumerate(opts)}
+    if len(opts) <= 2:
+        colours = {o: ("#d9d9d9", C_OK)[min(k, 1)] for k, o in enumerate(opts)}
+    elif len(opts) in _DIVERGING:
+        colours = dict(zip(opts, _DIVERGING[len(opts)], strict=True))
     else:
         colours = {o: C_OK for o in opts}
     left = int(12 + 6.4 * max([len(str(i)) for i in ids] + [6]))
@@ -244,7 +254,7 @@ def distribution_bars(distribution: pd.DataFrame, items: pd.DataFrame, *,
         if lx + width > w and lx > left:
             lx, ly = float(left), ly + 15
         legend.append(f'<rect x="{lx:.0f}" y="{ly:.0f}" width="10" height="10" '
-                      f'fill="{colours[o]}"/><text x="{lx + 13:.0f}" y="{ly + 9:.0f}" '
+                      f'fill="{colours[o]}" stroke="#999" stroke-width="0.5"/><text x="{lx + 13:.0f}" y="{ly + 9:.0f}" '
                       f'fill="{C_TEXT}">{_e(name)}</text>')
         lx += width
     top = ly + 22

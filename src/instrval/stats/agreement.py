@@ -236,19 +236,62 @@ def _as_frame(ratings: Any, what: str) -> pd.DataFrame:
     return pd.DataFrame(arr)
 
 
-def _missing(v: Any) -> bool:
-    try:
-        return bool(pd.isna(v))
-    except (TypeError, ValueError):
-        return False
-
-
 def _sorted_levels(values: Sequence[Any]) -> list[Any]:
     uniq = list(dict.fromkeys(values))
     try:
         return sorted(uniq)
     except TypeError:
         return sorted(uniq, key=str)
+
+
+def _encode(arr: np.ndarray) -> tuple[np.ndarray, list[Any]]:
+    """Integer codes of a 2-D array (``-1`` = missing, as ``pd.isna``) and the distinct
+    values in order of first appearance (row-major).
+
+    Values are told apart by Python equality, as a dict does (``1``, ``1.0`` and ``True``
+    are one value): the same grouping as comparing the values one by one.
+    """
+    arr = np.asarray(arr)
+    if arr.dtype.kind not in "biuf":
+        arr = arr.astype(object)
+    codes, uniques = pd.factorize(arr.ravel(), use_na_sentinel=True)
+    return codes.reshape(arr.shape), list(uniques.tolist() if hasattr(uniques, "tolist")
+                                         else uniques)
+
+
+def _first_seen(codes: np.ndarray) -> np.ndarray:
+    """The distinct non-negative codes of a 1-D array in order of first appearance."""
+    codes = codes[codes >= 0]
+    if codes.size == 0:
+        return codes
+    _, first = np.unique(codes, return_index=True)
+    return codes[np.sort(first)]
+
+
+def _percent_agreement_codes(codes: np.ndarray) -> float:
+    """Percent agreement of a units x raters code array (``-1`` = missing)."""
+    valid = codes >= 0
+    n = valid.sum(axis=1)
+    usable = n >= 2
+    n_usable = int(usable.sum())
+    if not n_usable:
+        return float("nan")
+    hi = np.where(valid, codes, -1).max(axis=1)
+    lo = np.where(valid, codes, np.iinfo(codes.dtype).max).min(axis=1)
+    agree = int((usable & (hi == lo)).sum())
+    return agree / n_usable
+
+
+def _count_table(codes: np.ndarray, values: list[Any], cats: list[Any]) -> np.ndarray:
+    """Units x categories counts (float) of a units x raters code array, columns ``cats``."""
+    index = {v: i for i, v in enumerate(cats)}
+    pos = np.array([index.get(v, -1) for v in values], dtype=np.intp)
+    rows, cols = np.nonzero(codes >= 0)
+    mapped = pos[codes[rows, cols]]
+    keep = mapped >= 0
+    out = np.zeros((codes.shape[0], len(cats)))
+    np.add.at(out, (rows[keep], mapped[keep]), 1.0)
+    return out
 
 
 # --------------------------------------------------------------------------- statistics
@@ -280,15 +323,8 @@ def percent_agreement(ratings: Any) -> float:
     0.75
     """
     df = _as_frame(ratings, "ratings")
-    agree = 0
-    usable = 0
-    for row in df.itertuples(index=False):
-        vals = [v for v in row if not _missing(v)]
-        if len(vals) < 2:
-            continue
-        usable += 1
-        agree += all(v == vals[0] for v in vals[1:])
-    return agree / usable if usable else float("nan")
+    codes, _ = _encode(df.to_numpy())
+    return _percent_agreement_codes(codes)
 
 
 def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
@@ -342,11 +378,11 @@ def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
             "use fleiss_kappa or krippendorff_alpha for more raters")
     if not 0 < alpha < 1:
         raise StatisticsError(f"alpha must be between 0 and 1, got {alpha!r}")
-    df = df[[not (_missing(a) or _missing(b)) for a, b in df.itertuples(index=False)]]
-    if len(df) == 0:
+    complete = ~df.isna().to_numpy().any(axis=1)
+    if not complete.any():
         raise StatisticsError("cohen_kappa: no unit was rated by both raters")
-    x1 = list(df.iloc[:, 0])
-    x2 = list(df.iloc[:, 1])
+    x1 = list(df.iloc[:, 0][complete])
+    x2 = list(df.iloc[:, 1][complete])
     labels = list(levels) if levels is not None else _sorted_levels(x1 + x2)
     index = {v: i for i, v in enumerate(labels)}
     unknown = sorted({str(v) for v in x1 + x2 if v not in index})
@@ -354,9 +390,16 @@ def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
         raise StatisticsError(f"ratings {', '.join(unknown)} are not among the levels "
                               f"{labels!r}")
     k = len(labels)
-    tab = np.zeros((k, k))
-    for a, b in zip(x1, x2, strict=True):
-        tab[index[a], index[b]] += 1
+    i1 = np.fromiter((index[a] for a in x1), dtype=np.intp, count=len(x1))
+    i2 = np.fromiter((index[b] for b in x2), dtype=np.intp, count=len(x2))
+    tab = np.bincount(i1 * k + i2, minlength=k * k).reshape(k, k).astype(float)
+    return _cohen_from_table(tab, labels, weights=weights, alpha=alpha)
+
+
+def _cohen_from_table(tab: np.ndarray, labels: list[Any], *,
+                      weights: str | np.ndarray | None, alpha: float) -> KappaResult:
+    """Cohen's kappa from a k x k table of counts (rows rater 1); see :func:`cohen_kappa`."""
+    k = len(labels)
     tot = tab.sum()
     x = tab / tot
     rs = x.sum(axis=1)
@@ -471,9 +514,14 @@ def fleiss_kappa(table: Any, *, counts: bool = True) -> FleissResult:
         if df.isna().to_numpy().any():
             raise StatisticsError("fleiss_kappa needs complete ratings (the same raters for "
                                   "every subject); use krippendorff_alpha for missing ratings")
-        cats = _sorted_levels(list(df.to_numpy().ravel()))
-        n_ij = np.array([[sum(1 for v in row if v == c) for c in cats]
-                         for row in df.itertuples(index=False)], dtype=float)
+        codes, uniq = _encode(df.to_numpy())
+        cats = _sorted_levels(uniq)
+        n_ij = _count_table(codes, uniq, cats)
+    return _fleiss_from_counts(n_ij, cats)
+
+
+def _fleiss_from_counts(n_ij: np.ndarray, cats: list[Any]) -> FleissResult:
+    """Fleiss' kappa from subjects x categories counts (float); see :func:`fleiss_kappa`."""
     if n_ij.size == 0 or (n_ij < 0).any() or np.isnan(n_ij).any():
         raise StatisticsError("fleiss_kappa counts must be non-negative numbers")
     raters = n_ij.sum(axis=1)
@@ -547,9 +595,19 @@ def krippendorff_alpha(data: Any, *, level: str = "nominal",
     df = _as_frame(data, "data")
     if units == "rows":
         df = df.T
-    cols = [[v for v in df.iloc[:, j] if not _missing(v)] for j in range(df.shape[1])]
-    pairable = [c for c in cols if len(c) >= 2]
-    values = _sorted_levels([v for c in pairable for v in c])
+    codes, uniq = _encode(df.to_numpy())
+    return _krippendorff_codes(codes, uniq, level)
+
+
+def _krippendorff_codes(codes: np.ndarray, uniq: list[Any], level: str) -> KrippendorffResult:
+    """Krippendorff's alpha of a coders x units code array (``-1`` = missing)."""
+    valid = codes >= 0
+    m_u = valid.sum(axis=0)
+    pair = m_u >= 2
+    pcodes = codes[:, pair]
+    # the values of pairable units, unit by unit (the order the levels are first met in)
+    seen = _first_seen(pcodes.T.ravel())
+    values = _sorted_levels([uniq[i] for i in seen])
     if level != "nominal":
         try:
             numeric = np.array([float(v) for v in values])
@@ -558,13 +616,19 @@ def krippendorff_alpha(data: Any, *, level: str = "nominal",
                                   f"{values[:5]!r}") from None
     k = len(values)
     index = {v: i for i, v in enumerate(values)}
+    pos = np.full(len(uniq), -1, dtype=np.intp)
+    for i in seen:
+        pos[i] = index[uniq[i]]
+    n_pair = int(pair.sum())
+    cnt = np.zeros((n_pair, k))
+    r_i, u_i = np.nonzero(pcodes >= 0)
+    np.add.at(cnt, (u_i, pos[pcodes[r_i, u_i]]), 1.0)
+    # o = sum_u (cnt_u cnt_u' - diag(cnt_u)) / (m_u - 1), summed by number of values m
     o = np.zeros((k, k))
-    for c in pairable:
-        m = len(c)
-        cnt = np.zeros(k)
-        for v in c:
-            cnt[index[v]] += 1
-        o += (np.outer(cnt, cnt) - np.diag(cnt)) / (m - 1)
+    m_pair = m_u[pair]
+    for m in np.unique(m_pair):
+        c_m = cnt[m_pair == m]
+        o += (c_m.T @ c_m - np.diag(c_m.sum(axis=0))) / (m - 1)
     nc = o.sum(axis=1)
     n = nc.sum()
     a, b = np.meshgrid(np.arange(k), np.arange(k), indexing="ij")
@@ -582,40 +646,124 @@ def krippendorff_alpha(data: Any, *, level: str = "nominal",
             d2 = np.nan_to_num(((numeric[a] - numeric[b]) / (numeric[a] + numeric[b])) ** 2)
     if n < 2:
         return KrippendorffResult(float("nan"), float("nan"), float("nan"), int(n),
-                           len(pairable), level)
+                                  n_pair, level)
     do = float((o * d2).sum()) / n
     de = float((np.outer(nc, nc) * d2).sum()) / (n * (n - 1))
     alpha = 1 - do / de if de > 0 else float("nan")
     return KrippendorffResult(alpha=float(alpha), d_observed=do, d_expected=de,
-                       n_pairable=int(round(n)), n_units=len(pairable), level=level)
+                              n_pairable=int(round(n)), n_units=n_pair, level=level)
 
 
 # --------------------------------------------------------------------------- coded segments
 _STAT_COLUMNS = ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha")
 
 
-def _stats_row(table: pd.DataFrame) -> dict[str, float]:
-    """Agreement statistics for a units x coders table (NaN where a coder did not code)."""
+def _cohen_codes(codes: np.ndarray, values: list[Any], *, alpha: float = 0.05) -> KappaResult:
+    """Unweighted Cohen's kappa of a units x 2 code array, on the units both coders coded
+    (as :func:`cohen_kappa` on the table of values)."""
+    pair = codes[(codes >= 0).all(axis=1)]
+    if len(pair) == 0:
+        raise StatisticsError("cohen_kappa: no unit was rated by both raters")
+    labels = _sorted_levels([values[i] for i in
+                             _first_seen(np.concatenate([pair[:, 0], pair[:, 1]]))])
+    index = {v: i for i, v in enumerate(labels)}
+    pos = np.array([index.get(v, -1) for v in values], dtype=np.intp)
+    k = len(labels)
+    tab = np.bincount(pos[pair[:, 0]] * k + pos[pair[:, 1]],
+                      minlength=k * k).reshape(k, k).astype(float)
+    return _cohen_from_table(tab, labels, weights="unweighted", alpha=alpha)
+
+
+def _stats_codes(codes: np.ndarray, values: list[Any]) -> dict[str, float]:
+    """Agreement statistics for a units x coders code array (``-1`` where a coder did not
+    code the unit; ``values[c]`` is the value of code ``c``).
+
+    The same statistics, through the same arithmetic, as calling :func:`percent_agreement`,
+    :func:`cohen_kappa` (unweighted, the units both coders coded), :func:`fleiss_kappa`
+    (when every unit has the same number of coders) and nominal
+    :func:`krippendorff_alpha` on the table of values.
+    """
     out = {c: float("nan") for c in _STAT_COLUMNS}
-    if len(table) == 0:
+    if codes.shape[0] == 0:
         return out
-    out["percent_agreement"] = percent_agreement(table)
-    values = {v for v in table.to_numpy().ravel() if not _missing(v)}
-    if table.shape[1] == 2:
-        both = table.dropna()
-        if len(both) and len(values) > 1:
-            out["cohen_kappa"] = cohen_kappa(both, weights="unweighted").kappa
-        elif len(both):
-            out["cohen_kappa"] = float("nan")  # one category only: kappa undefined
-    m = table.notna().sum(axis=1)
-    if len(values) > 1 and m.nunique() == 1 and m.iloc[0] >= 2:
-        complete = table.dropna(axis=1, how="all")
-        counts = pd.DataFrame([[sum(1 for v in row if not _missing(v) and v == c)
-                                for c in sorted(values, key=str)]
-                               for row in complete.itertuples(index=False)])
-        out["fleiss_kappa"] = fleiss_kappa(counts).kappa
-    out["krippendorff_alpha"] = krippendorff_alpha(table, units="rows").alpha
+    out["percent_agreement"] = _percent_agreement_codes(codes)
+    valid = codes >= 0
+    present = np.unique(codes[valid])
+    if codes.shape[1] == 2 and valid.all(axis=1).any() and len(present) > 1:
+        out["cohen_kappa"] = _cohen_codes(codes, values).kappa
+    m = valid.sum(axis=1)
+    if len(present) > 1 and (m == m[0]).all() and m[0] >= 2:
+        cats = sorted([values[i] for i in present], key=str)
+        out["fleiss_kappa"] = _fleiss_from_counts(_count_table(codes, values, cats),
+                                                  cats).kappa
+    out["krippendorff_alpha"] = _krippendorff_codes(codes.T, values, "nominal").alpha
     return out
+
+
+@dataclass(frozen=True)
+class _CoderTables:
+    """The segment x coder tables :func:`coder_agreement` works on (codes: ``-1`` = the
+    coder did not code the segment).
+
+    ``code_tables[j]``: 1 where the coder applied ``codes[j]``, 0 where the coder coded the
+    segment with other codes only. ``labels``: index into ``label_values``, the set of
+    codes a coder gave the segment joined with ``+``.
+    """
+
+    shared: list[str]
+    coders: tuple[str, ...]
+    codes: list[str]
+    code_tables: list[np.ndarray]
+    labels: np.ndarray
+    label_values: list[Any]
+
+    def pooled(self) -> np.ndarray:
+        """The per-code tables stacked (unit = segment x code), codes in order."""
+        return np.concatenate(self.code_tables)
+
+
+def _coder_tables(coding: CodingData, *, codes: Sequence[str] | None = None,
+                  coders: Sequence[str] | None = None) -> _CoderTables:
+    """Build every table of :func:`coder_agreement` at once (one pass over the segments)."""
+    seg = coding.segments
+    seg = seg[seg["coder"].notna()]
+    if coders is not None:
+        unknown = sorted(set(coders) - set(seg["coder"]))
+        if unknown:
+            raise StatisticsError(f"unknown coder(s) {', '.join(unknown)}; coders in the "
+                                  f"data: {', '.join(sorted(set(seg['coder'])))}")
+        seg = seg[seg["coder"].isin(list(coders))]
+    per_seg = seg.groupby("segment_id")["coder"].nunique()
+    shared = sorted(per_seg[per_seg >= 2].index)
+    sub = seg[seg["segment_id"].isin(shared)]
+    all_coders = tuple(sorted(sub["coder"].unique()))
+    if not shared:
+        return _CoderTables([], all_coders, [], [], np.zeros((0, len(all_coders)), np.int64),
+                            [])
+    n_seg, n_cod = len(shared), len(all_coders)
+    s_idx = pd.Index(shared).get_indexer(sub["segment_id"])
+    r_idx = pd.Index(list(all_coders)).get_indexer(sub["coder"])
+    coded = np.zeros((n_seg, n_cod), dtype=bool)
+    coded[s_idx, r_idx] = True
+    use_codes = list(codes) if codes is not None else sorted(sub["code"].unique())
+    distinct = list(dict.fromkeys(use_codes))
+    c_idx = pd.Index(distinct).get_indexer(sub["code"])
+    has = np.zeros((len(distinct), n_seg, n_cod), dtype=np.int64)
+    hit = c_idx >= 0
+    has[c_idx[hit], s_idx[hit], r_idx[hit]] = 1
+    # per code: 1 = the coder applied it, 0 = coded the segment otherwise, -1 = not coded
+    tables = np.where(coded[np.newaxis], has, -1)
+    # the set of codes a coder gave a segment, as one label ("a+b")
+    sets = (sub.drop_duplicates(["segment_id", "coder", "code"])
+            .sort_values("code", kind="mergesort")
+            .groupby(["segment_id", "coder"], sort=False)["code"].agg("+".join))
+    lab_codes, lab_values = _encode(sets.to_numpy(dtype=object))
+    labels = np.full((n_seg, n_cod), -1, dtype=np.int64)
+    labels[pd.Index(shared).get_indexer(sets.index.get_level_values(0)),
+           pd.Index(list(all_coders)).get_indexer(sets.index.get_level_values(1))] = lab_codes
+    return _CoderTables(list(shared), all_coders, use_codes,
+                        [tables[distinct.index(c)] for c in use_codes], labels,
+                        lab_values)
 
 
 def coder_agreement(coding: CodingData, *, codes: Sequence[str] | None = None,
@@ -648,50 +796,29 @@ def coder_agreement(coding: CodingData, *, codes: Sequence[str] | None = None,
     R: for one code, ``psych::cohen.kappa(cbind(A, B))`` on the 0/1 columns and
     ``irr::kripp.alpha(t(cbind(A, B)))``.
     """
-    seg = coding.segments
-    seg = seg[seg["coder"].notna()]
-    if coders is not None:
-        unknown = sorted(set(coders) - set(seg["coder"]))
-        if unknown:
-            raise StatisticsError(f"unknown coder(s) {', '.join(unknown)}; coders in the "
-                                  f"data: {', '.join(sorted(set(seg['coder'])))}")
-        seg = seg[seg["coder"].isin(list(coders))]
-    per_seg = seg.groupby("segment_id")["coder"].nunique()
-    shared = sorted(per_seg[per_seg >= 2].index)
-    sub = seg[seg["segment_id"].isin(shared)]
-    all_coders = tuple(sorted(sub["coder"].unique()))
+    t = _coder_tables(coding, codes=codes, coders=coders)
     cols = ["code", "n_segments", "n_coders", "n_present", *_STAT_COLUMNS]
-    if not shared:
+    if not t.shared:
         empty = pd.DataFrame(columns=cols)
         return AgreementResult(codes=empty,
                                overall=pd.DataFrame(columns=["scope", *cols[1:]]),
-                               coders=all_coders, n_segments=0)
-    coded = sub.groupby(["segment_id", "coder"])["code"].apply(
-        lambda s: tuple(sorted(set(s))))
-    coded_wide = coded.unstack("coder").reindex(index=shared, columns=list(all_coders))
-    use_codes = list(codes) if codes is not None else sorted(sub["code"].unique())
+                               coders=t.coders, n_segments=0)
+    n_seg, n_cod = len(t.shared), len(t.coders)
+    binary = [0.0, 1.0]
     rows = []
-    pooled = []
-    for code in use_codes:
-        table = coded_wide.apply(
-            lambda col, c=code: col.map(lambda v: np.nan if not isinstance(v, tuple)
-                                        else float(c in v)))
-        pooled.append(table)
-        present = int((table == 1).sum().sum())
-        rows.append({"code": code, "n_segments": len(shared), "n_coders": len(all_coders),
-                     "n_present": present, **_stats_row(table)})
+    for code, table in zip(t.codes, t.code_tables, strict=True):
+        rows.append({"code": code, "n_segments": n_seg, "n_coders": n_cod,
+                     "n_present": int((table == 1).sum()), **_stats_codes(table, binary)})
     codes_df = pd.DataFrame(rows, columns=cols)
     overall_rows = []
-    if pooled:
-        big = pd.concat(pooled, ignore_index=True)
-        overall_rows.append({"scope": "pooled", "n_segments": len(shared),
-                             "n_coders": len(all_coders),
-                             "n_present": int((big == 1).sum().sum()), **_stats_row(big)})
-    labels = coded_wide.apply(lambda col: col.map(
-        lambda v: "+".join(v) if isinstance(v, tuple) else np.nan))
-    overall_rows.append({"scope": "assigned_codes", "n_segments": len(shared),
-                         "n_coders": len(all_coders),
-                         "n_present": int(labels.notna().sum().sum()), **_stats_row(labels)})
+    if t.codes:
+        big = t.pooled()
+        overall_rows.append({"scope": "pooled", "n_segments": n_seg, "n_coders": n_cod,
+                             "n_present": int((big == 1).sum()),
+                             **_stats_codes(big, binary)})
+    overall_rows.append({"scope": "assigned_codes", "n_segments": n_seg, "n_coders": n_cod,
+                         "n_present": int((t.labels >= 0).sum()),
+                         **_stats_codes(t.labels, t.label_values)})
     overall = pd.DataFrame(overall_rows, columns=["scope", *cols[1:]])
-    return AgreementResult(codes=codes_df, overall=overall, coders=all_coders,
-                           n_segments=len(shared))
+    return AgreementResult(codes=codes_df, overall=overall, coders=t.coders,
+                           n_segments=n_seg)

@@ -383,8 +383,19 @@ def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: 
     except UnicodeDecodeError:
         raise ExportError(f"{name}: the data dictionary is not UTF-8 text; save it as "
                           "UTF-8 CSV") from None
+    except IsADirectoryError:
+        raise ExportError(f"REDCap data dictionary is a directory, not a file: {name}",
+                          [Problem("not_a_file", "is a directory", file=name)]) from None
+    except OSError as exc:
+        raise ExportError(f"cannot read the REDCap data dictionary {name}: "
+                          f"{exc.strerror or exc}",
+                          [Problem("unreadable", str(exc.strerror or exc), file=name)]) from None
     reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    try:
+        header = [h.strip() for h in (reader.fieldnames or [])]
+    except csv.Error as exc:
+        raise ExportError(f"{name}: cannot read the data dictionary as CSV: {exc}",
+                          [Problem("unreadable", str(exc), file=name)]) from None
     missing = [c for c in _REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ExportError(
@@ -393,7 +404,11 @@ def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: 
             [Problem("missing_column", f"missing column {c!r}", file=name, row=1, column=c)
              for c in missing])
     reader.fieldnames = header
-    rows = [_Row(i, r) for i, r in enumerate(reader, start=2)]
+    try:
+        rows = [_Row(i, r) for i, r in enumerate(reader, start=2)]
+    except csv.Error as exc:
+        raise ExportError(f"{name}: cannot read the data dictionary as CSV: {exc}",
+                          [Problem("unreadable", str(exc), file=name)]) from None
     problems: list[Problem] = []
 
     def bad(r: _Row, col: str, reason: str, msg: str, value: Any = None) -> None:
