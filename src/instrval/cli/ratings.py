@@ -58,7 +58,7 @@ def _report(rd: Any) -> dict[str, Any]:
                                                                   path_type=Path),
               help="Write the quarantined rows, with their reasons, to this CSV file.")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
-@click.option("--max-problems", default=50, show_default=True,
+@click.option("--max-problems", type=click.IntRange(min=0), default=50, show_default=True,
               help="Problems listed in the text report (JSON lists all).")
 def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | None,
           dictionary: Path | None, strict: bool, quarantine_path: Path | None,

@@ -24,9 +24,12 @@ collected into one :class:`~instrval.errors.StudyError` naming the file, row and
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import os
 import re
+import zipfile
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -102,24 +105,50 @@ def read_decisions(path: str | os.PathLike[str], instrument: Any = None) -> Expe
     """
     p = Path(path)
     name = str(path)
+
+    def fail(reason: str, message: str) -> StudyError:
+        return StudyError(f"{name}: {message}", [Problem(reason, message, file=name)])
+
     try:
         raw = p.read_bytes()
     except FileNotFoundError:
         raise StudyError(f"expert decisions file not found: {name}",
                          [Problem("file_not_found", "file not found", file=name)]) from None
-    if p.suffix.lower() in (".xlsx", ".xlsm"):
-        import io
-
-        df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
-    else:
-        import io
-
-        try:
-            text = raw.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            raise StudyError(f"{name}: expert decisions file is not UTF-8 text",
-                             [Problem("encoding", "not UTF-8", file=name)]) from None
-        df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except IsADirectoryError:
+        raise fail("not_a_file", "expert decisions file is a directory, not a file") from None
+    except OSError as exc:
+        raise fail("unreadable", f"cannot read expert decisions file: {exc.strerror}") from None
+    if not raw.strip():
+        raise fail("empty_file", "expert decisions file is empty")
+    try:
+        if p.suffix.lower() in (".xlsx", ".xlsm"):
+            df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
+        else:
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise fail("encoding", "expert decisions file is not UTF-8 text; save it as "
+                                       "UTF-8") from None
+            ragged = [
+                Problem("ragged_row", f"row has {len(r)} cells but the header has {len(hdr)}",
+                        file=name, row=i)
+                for hdr in [next(csv.reader(io.StringIO(text)), [])]
+                for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)
+                if i > 1 and len(r) > len(hdr)
+            ]
+            if ragged:
+                raise StudyError.from_problems(ragged, name)
+            df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
+                             index_col=False)
+    except StudyError:
+        raise
+    except pd.errors.EmptyDataError:
+        raise fail("empty_file", "expert decisions file has no header row") from None
+    except pd.errors.ParserError as exc:
+        raise fail("malformed", f"expert decisions file is not a valid table: {exc}") from None
+    except (zipfile.BadZipFile, csv.Error, ValueError, KeyError, OSError) as exc:
+        raise fail("malformed", "expert decisions file is not a readable spreadsheet "
+                                f"({type(exc).__name__}: {exc})") from None
     out = decisions_from_frame(df, instrument=instrument, file=name)
     return ExpertDecisions(out.table, {"file": name,
                                        "sha256": hashlib.sha256(raw).hexdigest(),
