@@ -10,20 +10,14 @@ Prints medians of several runs (milliseconds).
 
 from __future__ import annotations
 
-import shutil
-import statistics
-import subprocess
 import sys
-import time
 import warnings
-from pathlib import Path
 
-import pandas as pd
+from _harness import median_ms, read_data, run_r
 
 from instrval.stats.cfa_ordinal import cfa_ordinal
 
-ROOT = Path(__file__).resolve().parents[1]
-BFI = pd.read_csv(ROOT / "tests/data/bfi.csv", index_col=0)
+BFI = read_data("bfi.csv", index_col=0)
 A = [f"A{i}" for i in range(1, 6)]
 C = [f"C{i}" for i in range(1, 6)]
 BFI_MODEL = {f: [c + str(i) for i in range(1, 6)]
@@ -47,17 +41,6 @@ cat(sprintf("R lavaan WLSMV bfi25, 5 factors         %9.1f ms\n",
 """
 
 
-def median_ms(fn, repeats: int = 7, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000.0
-
-
 def main() -> None:
     warnings.simplefilter("ignore")
     rows = [
@@ -67,9 +50,8 @@ def main() -> None:
     ]
     for name, fn in rows:
         print(f"{name:40s} {median_ms(fn):9.1f} ms")
-    if "--no-r" not in sys.argv and shutil.which("Rscript"):
-        out = subprocess.run(["Rscript", "-e", R_CODE], cwd=ROOT, capture_output=True,
-                             text=True, check=False)
+    out = None if "--no-r" in sys.argv else run_r(R_CODE)
+    if out is not None:
         print(out.stdout.rstrip() or out.stderr.rstrip())
 
 

@@ -5,29 +5,20 @@ Run from the repository root: python benchmarks/bench_coding.py
 
 from __future__ import annotations
 
-import statistics
-import time
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
+from _harness import ROOT, median_ms
 
 from instrval.io.coding import read_coding
 from instrval.io.instrument import read_instrument
 from instrval.qual.evidence import item_evidence
 from instrval.stats.agreement import coder_agreement, cohen_kappa, krippendorff_alpha
 
-ROOT = Path(__file__).parent.parent
 EX = ROOT / "examples" / "iam" / "coding"
 
 
 def bench(label: str, fn, runs: int = 7) -> None:
-    times = []
-    for _ in range(runs):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    print(f"{label:<55s} {statistics.median(times) * 1000:9.1f} ms")
+    print(f"{label:<55s} {median_ms(fn, runs, warmup=0):9.1f} ms")
 
 
 def main() -> None:
@@ -37,7 +28,7 @@ def main() -> None:
           lambda: read_coding(EX / "segments.csv", instrument=iam,
                               codebook=EX / "codebook.yaml"))
     bench("item_evidence IAM example", lambda: item_evidence(data, iam))
-    bench("coder_agreement IAM example (50 segments x 47 codes)",
+    bench("coder_agreement IAM example (50 double-coded segments, 31 codes)",
           lambda: coder_agreement(data))
     rng = np.random.default_rng(1)
     a = rng.integers(1, 6, 10_000)

@@ -7,31 +7,17 @@ Prints medians of several runs (milliseconds).
 
 from __future__ import annotations
 
-import shutil
-import statistics
-import subprocess
-import time
-from pathlib import Path
+from functools import partial
 
-import pandas as pd
+from _harness import median_ms, read_data, run_r
 
 from instrval.stats.dimensionality import kmo, parallel_analysis, velicer_map
 from instrval.stats.efa import efa
 from instrval.stats.omega import omega
 
-ROOT = Path(__file__).resolve().parents[1]
-BFI = pd.read_csv(ROOT / "tests/data/bfi.csv", index_col=0).iloc[:, :25]
-
-
-def median_ms(fn, repeats: int = 15, warmup: int = 2) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000
+BFI = read_data("bfi.csv", index_col=0).iloc[:, :25]
+#: Median of 15 runs after 2 warm-up runs, in milliseconds.
+ms = partial(median_ms, repeats=15, warmup=2)
 
 
 R_CODE = """
@@ -48,22 +34,21 @@ cat(t2 * 1000, "\\n")
 
 def main() -> None:
     rows = [
-        ("efa minres/oblimin 5 factors, bfi (pairwise)", median_ms(lambda: efa(BFI, n_factors=5))),
-        ("efa ml/promax 5 factors, bfi", median_ms(
+        ("efa minres/oblimin 5 factors, bfi (pairwise)", ms(lambda: efa(BFI, n_factors=5))),
+        ("efa ml/promax 5 factors, bfi", ms(
             lambda: efa(BFI, n_factors=5, method="ml", rotation="promax"))),
-        ("efa pa/varimax 5 factors, bfi", median_ms(
+        ("efa pa/varimax 5 factors, bfi", ms(
             lambda: efa(BFI, n_factors=5, method="pa", rotation="varimax"))),
-        ("kmo bfi", median_ms(lambda: kmo(BFI))),
-        ("velicer_map bfi", median_ms(lambda: velicer_map(BFI))),
-        ("omega 5 factors bfi", median_ms(lambda: omega(BFI, n_factors=5))),
-        ("parallel_analysis 100 iterations bfi", median_ms(
+        ("kmo bfi", ms(lambda: kmo(BFI))),
+        ("velicer_map bfi", ms(lambda: velicer_map(BFI))),
+        ("omega 5 factors bfi", ms(lambda: omega(BFI, n_factors=5))),
+        ("parallel_analysis 100 iterations bfi", ms(
             lambda: parallel_analysis(BFI, n_iter=100, seed=1), repeats=5, warmup=1)),
     ]
-    for name, ms in rows:
-        print(f"{name:<45} {ms:9.1f} ms")
-    if shutil.which("Rscript"):
-        out = subprocess.run(["Rscript", "-e", R_CODE], cwd=ROOT, capture_output=True,
-                             text=True, check=False)
+    for name, t in rows:
+        print(f"{name:<45} {t:9.1f} ms")
+    out = run_r(R_CODE)
+    if out is not None:
         vals = out.stdout.split()
         if len(vals) >= 2:
             print(f"{'R psych::fa minres/oblimin 5 factors, bfi':<45} {float(vals[0]):9.1f} ms")

@@ -11,18 +11,16 @@ Prints the median of several runs of each operation.
 
 from __future__ import annotations
 
-import statistics
 import tempfile
-import time
 from pathlib import Path
+
+from _harness import ROOT, median_ms
 
 from instrval.integrate.diff import instrument_diff
 from instrval.io.exports import export_instrument, import_redcap_dictionary
 from instrval.io.instrument import check_instrument_file, read_instrument, write_instrument
 from instrval.io.registry import publish
 from instrval.model.instrument import Instrument
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def big_instrument(n_constructs: int = 40, n_items: int = 25) -> Instrument:
@@ -44,15 +42,6 @@ def big_instrument(n_constructs: int = 40, n_items: int = 25) -> Instrument:
         "format_version": "1.0", "id": "big", "version": "1", "title": "Big",
         "scales": {"agree5": {"min": 1, "max": 5, "labels": {1: "No", 5: "Yes"}}},
         "constructs": constructs})
-
-
-def median_time(fn, repeat: int = 7) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def main() -> None:
@@ -81,7 +70,7 @@ def main() -> None:
             ("publish IAM (no-op republish)", lambda: publish(iam_path, t / "reg")),
         ]
         for name, fn in rows:
-            print(f"{name:<36} {median_time(fn) * 1000:9.1f} ms")
+            print(f"{name:<36} {median_ms(fn, warmup=0):9.1f} ms")
 
 
 if __name__ == "__main__":

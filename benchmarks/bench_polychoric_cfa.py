@@ -10,22 +10,16 @@ Prints medians of several runs (milliseconds).
 
 from __future__ import annotations
 
-import shutil
-import statistics
-import subprocess
-import time
 import warnings
-from pathlib import Path
 
-import pandas as pd
+from _harness import median_ms, read_data, run_r
 
 from instrval.stats.cfa import cfa
 from instrval.stats.polychoric import polychoric, tetrachoric
 
-ROOT = Path(__file__).resolve().parents[1]
-BFI = pd.read_csv(ROOT / "tests/data/bfi.csv", index_col=0)
-HS = pd.read_csv(ROOT / "tests/data/HolzingerSwineford1939.csv")
-ABILITY = pd.read_csv(ROOT / "tests/data/ability.csv")
+BFI = read_data("bfi.csv", index_col=0)
+HS = read_data("HolzingerSwineford1939.csv")
+ABILITY = read_data("ability.csv")
 HS_MODEL = {"visual": ["x1", "x2", "x3"], "textual": ["x4", "x5", "x6"],
             "speed": ["x7", "x8", "x9"]}
 BFI_MODEL = {f: [c + str(i) for i in range(1, 6)]
@@ -43,17 +37,6 @@ cat(sprintf("R lavaan cfa HS                %8.1f ms\n", med(quote(cfa(m, data =
 """
 
 
-def median_ms(fn, repeats: int = 7, warmup: int = 1) -> float:
-    for _ in range(warmup):
-        fn()
-    times = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1000.0
-
-
 def main() -> None:
     warnings.simplefilter("ignore")
     rows = [
@@ -65,9 +48,8 @@ def main() -> None:
     ]
     for name, fn in rows:
         print(f"instrval {name:<32s}{median_ms(fn):8.1f} ms")
-    if shutil.which("Rscript"):
-        out = subprocess.run(["Rscript", "-e", R_CODE], cwd=ROOT, capture_output=True,
-                             text=True, check=False)
+    out = run_r(R_CODE)
+    if out is not None:
         print(out.stdout.rstrip() or out.stderr.rstrip())
 
 

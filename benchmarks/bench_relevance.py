@@ -14,17 +14,15 @@ from __future__ import annotations
 
 import statistics
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from _harness import ROOT, timings
 
 from instrval.io.instrument import read_instrument
 from instrval.model.ratings import RatingData
 from instrval.stats.relevance import relevance_ratios
 
-ROOT = Path(__file__).resolve().parents[1]
 N_RATINGS = 234_196
 N_RESPONDENTS = 5_596
 
@@ -74,11 +72,7 @@ def load(instrument) -> tuple[pd.DataFrame, str]:
 
 def timeit(fn, repeat: int = 9) -> tuple[float, float]:
     """Median and minimum wall time of ``repeat`` runs, in seconds."""
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
+    times = timings(fn, repeat)
     return statistics.median(times), min(times)
 
 

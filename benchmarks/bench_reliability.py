@@ -6,31 +6,16 @@ Prints the median of several in-process runs.
 
 from __future__ import annotations
 
-import statistics
-import time
-from pathlib import Path
-
-import pandas as pd
+from _harness import median_ms, read_data
 
 from instrval.stats.icc import icc
 from instrval.stats.reliability import cronbach_alpha
 
-ROOT = Path(__file__).resolve().parents[1]
 REVERSE = ["A1", "C4", "C5", "E1", "E2", "O2", "O5"]
 
 
-def median_time(fn, repeats: int = 7) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
-
-
 def main() -> None:
-    bfi = pd.read_csv(ROOT / "tests" / "data" / "bfi.csv", index_col=0)
+    bfi = read_data("bfi.csv", index_col=0)
     items = list(bfi.columns[:25])
     cases = {
         "alpha bfi25 pairwise, no bootstrap":
@@ -47,8 +32,7 @@ def main() -> None:
     }
     width = max(len(k) for k in cases)
     for name, fn in cases.items():
-        t = median_time(fn)
-        print(f"{name:<{width}}  {t * 1000:8.1f} ms")
+        print(f"{name:<{width}}  {median_ms(fn):8.1f} ms")
 
 
 if __name__ == "__main__":

@@ -48,16 +48,6 @@ FIT_MAP = {  # instrval key -> lavaan fitMeasures name
 
 
 @pytest.fixture(scope="module")
-def hs() -> pd.DataFrame:
-    return pd.read_csv(HERE / "data" / "HolzingerSwineford1939.csv")
-
-
-@pytest.fixture(scope="module")
-def bfi() -> pd.DataFrame:
-    return pd.read_csv(HERE / "data" / "bfi.csv", index_col=0)
-
-
-@pytest.fixture(scope="module")
 def fits(hs, bfi):
     return {
         "hs": cfa(hs, HS_MODEL),
@@ -205,13 +195,10 @@ def test_bad_input_raises(hs):
 
 
 # ------------------------------------------------------------------ CLI
-def test_cli_cfa_json(tmp_path):
+def test_cli_cfa_json(tmp_path, cli_json):
     model = tmp_path / "model.yaml"
     model.write_text("visual: [x1, x2, x3]\ntextual: [x4, x5, x6]\nspeed: [x7, x8, x9]\n")
-    result = CliRunner().invoke(main, ["cfa", str(HERE / "data" / "HolzingerSwineford1939.csv"),
-                                       "--model", str(model), "--json"])
-    assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = cli_json("cfa", HERE / "data" / "HolzingerSwineford1939.csv", "--model", model, "--json")
     assert set(out["fit"]) == {"chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low",
                                "rmsea_ci_high", "srmr", "aic", "bic"}
     assert set(out["loadings"][0]) == {"factor", "item_id", "estimate", "std_all", "se"}
@@ -233,11 +220,9 @@ def test_cli_cfa_instrument_and_errors(tmp_path):
     assert r.exit_code == 2
 
 
-def test_cli_correlations_json():
-    r = CliRunner().invoke(main, ["correlations", str(HERE / "data" / "bfi.csv"), "--items",
-                                  "A1,A2,A3,A4,A5", "--method", "polychoric", "--json"])
-    assert r.exit_code == 0, r.output
-    out = json.loads(r.output)
+def test_cli_correlations_json(cli_json):
+    out = cli_json("correlations", HERE / "data" / "bfi.csv", "--items", "A1,A2,A3,A4,A5",
+                   "--method", "polychoric", "--json")
     ref = json.loads((HERE / "fixtures" / "polychoric.json").read_text())["a5"]["rho"]
     got = np.array([[row[c] for c in ["A1", "A2", "A3", "A4", "A5"]] for row in out["matrix"]])
     assert_allclose(got, np.array(ref), atol=1e-7)

@@ -22,13 +22,8 @@ HERE = Path(__file__).parent
 FIX = json.loads((HERE / "fixtures" / "polychoric.json").read_text())
 
 
-@pytest.fixture(scope="module")
-def items() -> pd.DataFrame:
-    return pd.read_csv(HERE / "data" / "bfi.csv", index_col=0).iloc[:, :25]
-
-
-def test_pearson_pairwise_matches_r(items):
-    res = correlation_matrix(items)
+def test_pearson_pairwise_matches_r(bfi_items):
+    res = correlation_matrix(bfi_items)
     assert isinstance(res, CorrelationResult)
     assert_allclose(res.matrix.to_numpy(), np.array(FIX["pearson_pairwise"]), atol=1e-13)
     # psych's n is nrow(x), incomplete rows included, for pairwise
@@ -38,15 +33,15 @@ def test_pearson_pairwise_matches_r(items):
     assert res.thresholds is None and not res.smoothed
 
 
-def test_pearson_listwise_matches_r(items):
-    res = correlation_matrix(items, missing="listwise")
+def test_pearson_listwise_matches_r(bfi_items):
+    res = correlation_matrix(bfi_items, missing="listwise")
     assert_allclose(res.matrix.to_numpy(), np.array(FIX["pearson_listwise"]), atol=1e-13)
     assert res.n == FIX["pearson_listwise_n"] == 2436
     assert (res.n_pairwise.to_numpy() == 2436).all()
 
 
-def test_polychoric_through_correlation_matrix(items):
-    res = correlation_matrix(items.iloc[:, :5], method="polychoric")
+def test_polychoric_through_correlation_matrix(bfi_items):
+    res = correlation_matrix(bfi_items.iloc[:, :5], method="polychoric")
     assert_allclose(res.matrix.to_numpy(), np.array(FIX["a5"]["rho"]), atol=1e-7)
     assert res.n == 2800 and res.method == "polychoric"
     assert list(res.thresholds.columns) == ["item_id"] + [f"tau_{k}" for k in range(1, 6)]
@@ -87,8 +82,8 @@ def test_hand_worked_pearson():
     assert_allclose(correlation_matrix(df).matrix.loc["a", "b"], 0.6, atol=1e-15)
 
 
-def test_to_dict_and_frame(items):
-    res = correlation_matrix(items.iloc[:, :3], method="polychoric")
+def test_to_dict_and_frame(bfi_items):
+    res = correlation_matrix(bfi_items.iloc[:, :3], method="polychoric")
     d = res.to_dict()
     json.dumps(d)
     assert set(d) == {"method", "missing", "n", "smoothed", "matrix", "n_pairwise", "thresholds"}
@@ -97,10 +92,10 @@ def test_to_dict_and_frame(items):
     assert list(fr.columns) == ["item_id", "A1", "A2", "A3"]
 
 
-def test_bad_options(items):
+def test_bad_options(bfi_items):
     with pytest.raises(StatisticsError, match="method='spearman'.*pearson"):
-        correlation_matrix(items, method="spearman")
+        correlation_matrix(bfi_items, method="spearman")
     with pytest.raises(StatisticsError, match="missing='none'.*pairwise"):
-        correlation_matrix(items, missing="none")
+        correlation_matrix(bfi_items, missing="none")
     with pytest.raises(StatisticsError, match="no variance|without variance"):
         correlation_matrix(pd.DataFrame({"a": [1, 1, 1], "b": [1, 2, 3]}))

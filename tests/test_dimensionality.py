@@ -13,10 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from numpy.testing import assert_allclose
 
-from instrval.cli import main
 from instrval.errors import StatisticsError
 from instrval.stats.dimensionality import (
     bartlett,
@@ -111,13 +109,9 @@ def test_parallel_is_reproducible_and_checks_arguments():
         parallel_analysis(BFI.corr())
 
 
-def test_cli_factors_json():
-    runner = CliRunner()
-    out = runner.invoke(main, ["factors", str(ROOT / "tests/data/bfi.csv"), "--instrument",
-                               str(ROOT / "instruments/bfi/bfi-1.0.yaml"), "--seed", "1",
-                               "--json"])
-    assert out.exit_code == 0, out.output
-    d = json.loads(out.output)
+def test_cli_factors_json(cli_json):
+    d = cli_json("factors", ROOT / "tests/data/bfi.csv", "--instrument",
+                 ROOT / "instruments/bfi/bfi-1.0.yaml", "--seed", "1", "--json")
     assert_allclose(d["kmo"]["msa"], FIX["kmo_msa"], atol=1e-10)
     assert_allclose(d["bartlett"]["chi2"], FIX["bartlett_chisq"], rtol=1e-10)
     assert_allclose(d["eigenvalues"], FIX["eigenvalues"], atol=1e-10)

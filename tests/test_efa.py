@@ -16,10 +16,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from numpy.testing import assert_allclose
 
-from instrval.cli import main
 from instrval.errors import ConvergenceWarning, HeywoodWarning, StatisticsError
 from instrval.stats.efa import efa
 
@@ -162,13 +160,9 @@ def test_to_dict_is_json_ready():
     assert len(d["loadings"]["A1"]) == 5
 
 
-def test_cli_efa_json():
-    runner = CliRunner()
-    out = runner.invoke(main, ["efa", str(ROOT / "tests/data/bfi.csv"), "--instrument",
-                               str(ROOT / "instruments/bfi/bfi-1.0.yaml"), "--factors", "5",
-                               "--json"])
-    assert out.exit_code == 0, out.output
-    d = json.loads(out.output)
+def test_cli_efa_json(cli_json):
+    d = cli_json("efa", ROOT / "tests/data/bfi.csv", "--instrument",
+                 ROOT / "instruments/bfi/bfi-1.0.yaml", "--factors", "5", "--json")
     assert_allclose(d["fit"]["chi2"], 1808.94278487624, rtol=1e-5)
     assert list(d["loadings"]) == FIX["items"]  # not reversed: the data as given
     c = FIX["cases"]["pairwise_minres_oblimin"]
@@ -176,9 +170,7 @@ def test_cli_efa_json():
                     np.array(c["loadings"]).reshape(P, 5), atol=1e-4)
 
 
-def test_cli_missing_items_names_file_and_items():
-    runner = CliRunner()
-    out = runner.invoke(main, ["efa", str(ROOT / "tests/data/bfi.csv"), "--items",
-                               "A1,A2,Z1,Z2", "--factors", "1"])
+def test_cli_missing_items_names_file_and_items(run_cli):
+    out = run_cli("efa", ROOT / "tests/data/bfi.csv", "--items", "A1,A2,Z1,Z2", "--factors", "1")
     assert out.exit_code == 1
     assert "bfi.csv" in out.output and "Z1, Z2" in out.output

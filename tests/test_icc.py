@@ -37,16 +37,16 @@ def test_icc_matches_psych(case):
     assert res.n_targets == case["n_targets"] and res.n_raters == case["n_raters"]
 
 
-def test_shrout_fleiss_csv_and_published_values():
-    sf = pd.read_csv(HERE / "data" / "shrout_fleiss.csv", index_col=0)
+def test_shrout_fleiss_csv_and_published_values(shrout_fleiss):
+    sf = shrout_fleiss
     res = icc(sf)
     # Shrout & Fleiss (1979) Table 4: .17 .29 .71 .44 .62 .91
     assert_allclose(res.table["icc"], [0.166, 0.290, 0.715, 0.443, 0.620, 0.909], atol=1e-3)
     assert_allclose(res.table["icc"], CASES[0]["results"]["icc"], rtol=0, atol=TOL)
 
 
-def test_long_form_equals_wide_form():
-    sf = pd.read_csv(HERE / "data" / "shrout_fleiss.csv", index_col=0)
+def test_long_form_equals_wide_form(shrout_fleiss):
+    sf = shrout_fleiss
     long = sf.rename_axis("target").reset_index().melt(
         id_vars="target", var_name="judge", value_name="score")
     long = long.sample(frac=1.0, random_state=3)  # order must not matter
@@ -56,8 +56,8 @@ def test_long_form_equals_wide_form():
                     b[["icc", "ci_low", "ci_high", "pvalue"]], rtol=1e-12)
 
 
-def test_missing_ratings():
-    sf = pd.read_csv(HERE / "data" / "shrout_fleiss.csv", index_col=0).astype(float)
+def test_missing_ratings(shrout_fleiss):
+    sf = shrout_fleiss.astype(float)
     sf.loc["S2", "J3"] = np.nan
     with pytest.raises(StatisticsError, match="first: 'S2'"):
         icc(sf)
@@ -83,8 +83,8 @@ def test_bad_input():
         icc(pd.DataFrame({"a": [1, 2], "b": ["x", 3]}))
 
 
-def test_to_dict_is_json_ready():
-    sf = pd.read_csv(HERE / "data" / "shrout_fleiss.csv", index_col=0)
+def test_to_dict_is_json_ready(shrout_fleiss):
+    sf = shrout_fleiss
     d = icc(sf).to_dict()
     json.dumps(d, allow_nan=False)
     row = d["icc"][1]
@@ -96,7 +96,7 @@ def test_to_dict_is_json_ready():
     assert row["ci_low"] != round(row["ci_low"], 2)
 
 
-def test_cli_icc_wide_and_long(tmp_path):
+def test_cli_icc_wide_and_long(tmp_path, shrout_fleiss):
     from click.testing import CliRunner
 
     from instrval.cli import main
@@ -107,7 +107,7 @@ def test_cli_icc_wide_and_long(tmp_path):
     d = json.loads(r.output)
     assert_allclose([row["ci_high"] for row in d["icc"]], CASES[0]["results"]["ci_high"],
                     rtol=0, atol=TOL)
-    sf = pd.read_csv(HERE / "data" / "shrout_fleiss.csv", index_col=0)
+    sf = shrout_fleiss
     long = sf.rename_axis("target").reset_index().melt(
         id_vars="target", var_name="judge", value_name="score")
     p = tmp_path / "long.csv"

@@ -280,3 +280,32 @@ def test_iam_example_decisions_file():
     assert t.loc["ci_reassured", "decision"] == "keep"
     assert d.for_concept("mc_reassure_patient")["decision"] == "reject"
     assert len(d.source["sha256"]) == 64
+
+
+def test_cosmin_structural_validity_uses_the_ordinal_fit(inst):
+    """With a WLSMV fit the rating uses its scaled CFI/TLI/RMSEA and its SRMR; the ML fit
+    is listed beside it."""
+    jd = joint_display(inst, relevance=_relevance(), qual=_qual(), decisions=_decisions(inst))
+    ml = SimpleNamespace(fit={"chi2": 10.0, "df": 5, "cfi": 0.90, "tli": 0.88,
+                              "rmsea": 0.05, "srmr": 0.09})           # sufficient (RMSEA)
+    wlsmv = SimpleNamespace(fit={"chi2": 30.0, "df": 5, "cfi": 0.97, "tli": 0.96,
+                                 "rmsea": 0.05, "srmr": 0.09, "cfi_scaled": 0.91,
+                                 "tli_scaled": 0.90, "rmsea_scaled": 0.07})
+    res = cosmin_summary(jd, reliability=_reliability(), cfa=ml, cfa_ordinal=wlsmv)
+    row = res.table.set_index("aspect").loc["structural validity"]
+    # scaled .91/.90/.07 and SRMR .09 all miss the criteria (the unscaled ones would not)
+    assert row["rating"] == "insufficient"
+    assert row["evidence"].startswith("WLSMV: CFI = 0.910, TLI = 0.900, RMSEA = 0.070")
+    assert "ML: CFI = 0.900" in row["evidence"] and "rated on WLSMV" in row["evidence"]
+    v = res.values["structural validity"]
+    assert v["estimator"] == "WLSMV" and v["cfi"] == 0.91 and v["ml"]["rmsea"] == 0.05
+    # without the scaled indices the plain ones are used
+    plain = SimpleNamespace(fit={"cfi": 0.97, "tli": 0.96, "rmsea": 0.05, "srmr": 0.05})
+    row2 = cosmin_summary(jd, cfa_ordinal=plain).table.set_index("aspect").loc[
+        "structural validity"]
+    assert row2["rating"] == "sufficient" and row2["evidence"].startswith("CFI = 0.970")
+    # NaN indices do not count as passing
+    nan = SimpleNamespace(fit={"cfi": float("nan"), "tli": float("nan"), "rmsea": 0.2,
+                               "srmr": 0.2})
+    row3 = cosmin_summary(jd, cfa=nan).table.set_index("aspect").loc["structural validity"]
+    assert row3["rating"] == "insufficient" and "nan" not in row3["evidence"]

@@ -13,10 +13,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from click.testing import CliRunner
 from numpy.testing import assert_allclose
 
-from instrval.cli import main
 from instrval.errors import HeywoodWarning
 from instrval.stats.omega import omega, omega_one_factor
 
@@ -70,15 +68,11 @@ def test_omega_one_factor():
     assert res.reversed_items == ("A1",)
 
 
-def test_to_dict_and_cli():
+def test_to_dict_and_cli(cli_json):
     d = omega(BFI[[f"A{i}" for i in range(1, 6)]], n_factors=1).to_dict()
     json.dumps(d, allow_nan=False)
-    runner = CliRunner()
-    out = runner.invoke(main, ["omega", str(ROOT / "tests/data/bfi.csv"), "--instrument",
-                               str(ROOT / "instruments/bfi/bfi-1.0.yaml"), "--factors", "5",
-                               "--json"])
-    assert out.exit_code == 0, out.output
-    d = json.loads(out.output)
+    d = cli_json("omega", ROOT / "tests/data/bfi.csv", "--instrument",
+                 ROOT / "instruments/bfi/bfi-1.0.yaml", "--factors", "5", "--json")
     # reverse keys applied from the instrument; omega is invariant to them
     assert_allclose(d["omega_hierarchical"], FIX["cases"]["bfi25_5"]["omega_h"], atol=1e-5)
     assert_allclose(d["omega_total"], FIX["cases"]["bfi25_5"]["omega_total"], atol=1e-5)

@@ -32,7 +32,7 @@ def test_same_inputs_give_byte_identical_results(tmp_path):
     s = _small_study(tmp_path)
     a = write_report(run_validation(s, quiet=True), tmp_path / "a")
     b = write_report(run_validation(s, quiet=True), tmp_path / "b")
-    for key in ("results_json", "revised_instrument", "markdown", "html"):
+    for key in ("results_json", "revised_instrument", "markdown", "html", "xlsx"):
         assert a[key].read_bytes() == b[key].read_bytes(), key
     # a different seed changes the bootstrap intervals, and the file says so
     c = write_report(run_validation(s.replace(seed=12), quiet=True), tmp_path / "c")
@@ -153,3 +153,62 @@ def test_bfi_example(tmp_path):
     assert cos["structural validity"] in ("sufficient", "insufficient")
     html = (tmp_path / "bfi/report.html").read_text()
     assert "Scree plot" in html and "Pattern loadings" in html
+
+
+@pytest.fixture(scope="module")
+def bfi_small(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bfi")
+    pd.read_csv(ROOT / "examples/bfi/bfi.csv").head(600).to_csv(tmp / "bfi.csv", index=False)
+    study = study_from_mapping({
+        "instrument": str(ROOT / "instruments/bfi/bfi-1.0.yaml"), "ratings": "bfi.csv",
+        "seed": 1, "timestamp": "2024-01-01T00:00:00Z", "revision": {"version": "1.1"},
+        "analyses": {"efa": {"factors": 5}, "parallel_iter": 5}}, base_dir=tmp)
+    res = run_validation(study, quiet=True)
+    return res, write_report(res, tmp / "out")
+
+
+def test_omega_in_results_json_equals_omega(bfi_small):
+    """results.json's omega is instrval.stats.omega.omega (all items, 5 factors) and
+    omega_one_factor per construct, on the same ratings (exact: same function, same data)."""
+    from instrval.stats.omega import omega, omega_one_factor
+
+    res, written = bfi_small
+    data = json.loads(written["results_json"].read_text(encoding="utf-8"))
+    items = [it.id for it in res.instrument.items]
+    X = res.ratings.item_frame(items).astype(float)
+    ref = omega(X, n_factors=5)
+    assert data["omega"]["omega_total"] == ref.omega_total
+    assert data["omega"]["omega_hierarchical"] == ref.omega_hierarchical
+    assert data["omega"]["n_factors"] == 5
+    for c in res.instrument.constructs:
+        one = omega_one_factor(X[list(c.item_ids)])
+        assert data["omega"]["scales"][c.id]["omega"] == one.omega
+    html = written["html"].read_text(encoding="utf-8")
+    assert "McDonald&#x27;s omega" in html or "McDonald's omega" in html
+    assert f"{ref.omega_hierarchical:.3f}" in html and f"{ref.omega_total:.3f}" in html
+
+
+def test_bfi_ordinal_cfa_and_cosmin(bfi_small):
+    """Likert items with 6 categories: the CFA is fitted by ML and by WLSMV; the COSMIN
+    structural-validity rating uses the WLSMV (scaled) fit."""
+    from instrval.stats.cfa import cfa
+
+    res, written = bfi_small
+    assert res.cfa is not None and res.cfa_ordinal is not None
+    assert res.cfa_ordinal.estimator == "wlsmv"
+    items = [it.id for it in res.instrument.items]
+    ref = cfa(res.ratings.item_frame(items), res.instrument, estimator="wlsmv")
+    assert res.cfa_ordinal.fit["cfi_scaled"] == ref.fit["cfi_scaled"]
+    data = json.loads(written["results_json"].read_text(encoding="utf-8"))
+    assert data["cfa_wlsmv"]["estimator"] == "wlsmv"
+    sv = res.cosmin.values["structural validity"]
+    assert sv["estimator"] == "WLSMV" and sv["cfi"] == ref.fit["cfi_scaled"]
+    f = ref.fit
+    ok = (f["cfi_scaled"] > 0.95 or f["tli_scaled"] > 0.95 or f["rmsea_scaled"] < 0.06
+          or f["srmr"] < 0.08)
+    rating = res.cosmin.table.set_index("aspect").loc["structural validity", "rating"]
+    assert rating == ("sufficient" if ok else "insufficient")
+    html = written["html"].read_text(encoding="utf-8")
+    for text in ("WLSMV (polychoric, scaled)", "ML (Pearson covariances)", "Scree plot",
+                 "Pattern loadings", "95% CI (Feldt)", "G6", "r.drop"):
+        assert text in html, text

@@ -39,11 +39,6 @@ def _arr(rows):
 
 
 @pytest.fixture(scope="module")
-def bfi_items() -> pd.DataFrame:
-    return pd.read_csv(HERE / "data" / "bfi.csv", index_col=0).iloc[:, :25]
-
-
-@pytest.fixture(scope="module")
 def bfi25(bfi_items):
     return polychoric(bfi_items)
 

@@ -204,3 +204,34 @@ def test_cli_check_reports_problems_and_exits_1(tmp_path):
     assert "row 2" in res.output and "empty_text" in res.output
     res = CliRunner().invoke(main, ["coding", "check", str(tmp_path / "missing.csv")])
     assert res.exit_code == 1 and "not found" in res.output
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_counts_equal_a_per_item_reference(seed):
+    """The grouped computation gives the counts and quotes of a plain per-item loop."""
+    full = read_coding(EX / "segments.csv", instrument=IAM)
+    seg = full.segments.sample(frac=0.7, random_state=seed).reset_index(drop=True)
+    data = CodingData(segments=seg, quarantine=full.quarantine, problems=full.problems)
+    ev = item_evidence(data, IAM, rules=DecisionRules(quote_count=3))
+    prim = primary_codings(seg)
+    cat = prim["category"].fillna("other").astype(str)
+    cat = cat.where(cat.isin(["supports", "challenges", "wording"]), "other")
+    got = ev.items.set_index("item_id")
+    for item in IAM.item_ids:
+        d = prim[prim["item_id"] == item]
+        c = cat[d.index]
+        assert got.loc[item, "participants"] == d["participant"].nunique()
+        assert got.loc[item, "segments"] == d["segment_id"].nunique()
+        for k in ("supports", "challenges", "wording", "other"):
+            assert got.loc[item, k] == d.loc[c == k, "segment_id"].nunique(), (item, k)
+        n_chal = 0
+        for _, g in d.groupby("participant"):
+            gc = c[g.index]
+            s = g.loc[gc == "supports", "segment_id"].nunique()
+            ch = g.loc[gc == "challenges", "segment_id"].nunique()
+            n_chal += ch > 0 and ch >= s
+        assert got.loc[item, "challenging_participants"] == n_chal
+        # quotes: at most quote_count, distinct, about the item, the longest text first
+        q = ev.quotes_for(item)
+        assert len(q) == min(3, d["segment_id"].nunique())
+        assert q["segment_id"].is_unique and set(q["segment_id"]) <= set(d["segment_id"])

@@ -74,6 +74,20 @@ def check_result(rd):
     assert rd.data["rating_id"].notna().all()
 
 
+def read_or_refused(read):
+    """Call ``read()`` (data-quality warnings silenced): either it raises a RatingsError that
+    lists its problems (returned), or its result passes :func:`check_result`."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DataQualityWarning)
+        try:
+            rd = read()
+        except RatingsError as exc:
+            assert exc.problems
+            return exc
+    check_result(rd)
+    return rd
+
+
 @pytest.mark.slow
 @settings(max_examples=150, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -82,15 +96,9 @@ def check_result(rd):
 def test_corrupted_exports(tmp_path_factory, data):
     p = tmp_path_factory.mktemp("prop") / "export.csv"
     p.write_bytes(data)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        try:
-            rd = read_ratings(p, IAM)
-        except RatingsError as exc:
-            assert str(exc).strip()
-            assert exc.problems
-            return
-    check_result(rd)
+    out = read_or_refused(lambda: read_ratings(p, IAM))
+    if isinstance(out, RatingsError):
+        assert str(out).strip()
 
 
 @settings(max_examples=60, deadline=None)
@@ -103,25 +111,11 @@ def test_corrupted_frames(data):
         j = data.draw(st.integers(0, df.shape[1] - 1))
         df.iat[i, j] = data.draw(st.one_of(junk, st.none(), st.integers(-3, 9),
                                            st.floats(allow_nan=True)))
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        try:
-            rd = check_ratings(df, IAM)
-        except RatingsError as exc:
-            assert exc.problems
-            return
-    check_result(rd)
+    read_or_refused(lambda: check_ratings(df, IAM))
 
 
 @pytest.mark.parametrize("cut", [0, 1, 50, 300, 1000])
 def test_truncation_points(tmp_path, cut):
     p = tmp_path / "t.csv"
     p.write_text(BASE[:cut])
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DataQualityWarning)
-        try:
-            rd = read_ratings(p, IAM)
-        except RatingsError as exc:
-            assert exc.problems
-            return
-    check_result(rd)
+    read_or_refused(lambda: read_ratings(p, IAM))

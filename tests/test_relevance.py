@@ -291,30 +291,29 @@ def test_deff_nan_when_ratio_is_zero_and_interval_falls_back_to_wilson():
 
 
 # -------------------------------------------------------------------------- bootstrap
-def single_rating_data(n: int, p: float, seed: int) -> RatingData:
+def one_item_data(respondents, selected: np.ndarray) -> RatingData:
+    """Ratings of a one-item binary instrument (item ``i``): one rating per respondent id
+    given, ``i`` = 1 where ``selected``."""
     inst = Instrument.from_dict({
         "format_version": "1.0", "id": "s", "version": "1", "title": "S",
         "constructs": [{"id": "c", "label": "C", "kind": "binary",
                         "items": [{"id": "i", "label": "I"}]}]})
-    rng = np.random.default_rng(seed)
-    df = pd.DataFrame({"rating_id": S([str(k) for k in range(n)]),
-                       "respondent_id": S([f"r{k}" for k in range(n)]),
-                       "i": I64((rng.random(n) < p).astype(int))})
+    df = pd.DataFrame({"rating_id": S([str(k) for k in range(len(selected))]),
+                       "respondent_id": S(respondents),
+                       "i": I64(selected.astype(int))})
     return RatingData(instrument=inst, data=df)
+
+
+def single_rating_data(n: int, p: float, seed: int) -> RatingData:
+    rng = np.random.default_rng(seed)
+    return one_item_data([f"r{k}" for k in range(n)], rng.random(n) < p)
 
 
 def clustered_data(g: int, m: int, seed: int) -> RatingData:
     """g respondents rating m times each, with very different personal probabilities."""
-    inst = Instrument.from_dict({
-        "format_version": "1.0", "id": "s", "version": "1", "title": "S",
-        "constructs": [{"id": "c", "label": "C", "kind": "binary",
-                        "items": [{"id": "i", "label": "I"}]}]})
     rng = np.random.default_rng(seed)
     p = np.repeat(rng.choice([0.02, 0.4], size=g), m)
-    df = pd.DataFrame({"rating_id": S([str(k) for k in range(g * m)]),
-                       "respondent_id": S(np.repeat([f"r{k}" for k in range(g)], m)),
-                       "i": I64((rng.random(g * m) < p).astype(int))})
-    return RatingData(instrument=inst, data=df)
+    return one_item_data(np.repeat([f"r{k}" for k in range(g)], m), rng.random(g * m) < p)
 
 
 def test_bootstrap_reproducible_with_seed():

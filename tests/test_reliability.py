@@ -26,11 +26,6 @@ FIXTURE = json.loads((HERE / "fixtures" / "reliability.json").read_text())
 TOL = 1e-6  # deterministic statistics vs psych, absolute
 
 
-@pytest.fixture(scope="module")
-def bfi() -> pd.DataFrame:
-    return pd.read_csv(HERE / "data" / "bfi.csv", index_col=0)
-
-
 def _rev(case):
     r = case["reverse"]
     return [r] if isinstance(r, str) else list(r)

@@ -143,7 +143,7 @@ def test_results_json_matches_schema(hostile):
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     schema = json.loads((ROOT / "docs/results.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(data, schema)
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
     # a broken document is rejected (the schema is not vacuous)
     bad = dict(data)
     bad["joint_display"] = [{**data["joint_display"][0], "convergence": "agreement"}]
@@ -189,3 +189,77 @@ def test_svg_plots_escape_and_draw():
     lo = pd.DataFrame({"item_id": ["x1", "x2"], "MR1": [0.8, -0.6], "MR2": [0.1, 0.2]})
     h = svg.loadings_heatmap(lo)
     assert h.count("<rect") == 4 and "-0.60" in h
+
+
+def test_agreement_table_matches_coder_agreement(hostile):
+    """The report's agreement tables carry coder_agreement's numbers, and Cohen's kappa
+    interval is psych's (cohen_kappa on the same presence/absence table)."""
+    import numpy as np
+    from numpy.testing import assert_allclose
+
+    from instrval.stats.agreement import coder_agreement, cohen_kappa
+
+    result, out, _ = hostile
+    ag = coder_agreement(result.coding)
+    summ = result.agreement_summary
+    ov = summ.overall.set_index("scope")
+    ref = ag.overall.set_index("scope")
+    for scope in ("pooled", "assigned_codes"):
+        for col in ("percent_agreement", "cohen_kappa", "fleiss_kappa", "krippendorff_alpha"):
+            assert ov.loc[scope, col] == ref.loc[scope, col], (scope, col)
+    assert summ.n_segments == ag.n_segments and summ.coders == ag.coders == ("A", "B")
+    # the pooled interval, recomputed from a plain segment x code table of 0/1 columns
+    seg = result.coding.segments
+    seg = seg[seg["coder"].notna()]
+    shared = sorted(s for s, g in seg.groupby("segment_id") if g["coder"].nunique() == 2)
+    sets = {key: set(g["code"]) for key, g in seg.groupby(["segment_id", "coder"])}
+    pairs = [[float(code in sets[(sid, c)]) for c in "AB"]
+             for code in ag.codes["code"] for sid in shared]
+    k = cohen_kappa(np.array(pairs), weights="unweighted")
+    assert_allclose(k.kappa, ov.loc["pooled", "cohen_kappa"], rtol=1e-12)
+    assert_allclose([k.ci_low, k.ci_high],
+                    [ov.loc["pooled", "cohen_ci_low"], ov.loc["pooled", "cohen_ci_high"]],
+                    rtol=1e-12)
+    assert ov.loc["pooled", "n_units"] == len(pairs)
+    # per code: the listed codes are those applied to >= 3 double-coded segments, lowest
+    # alpha first, with coder_agreement's values
+    codes = ag.codes.set_index("code")
+    listed = summ.codes
+    assert list(listed["krippendorff_alpha"]) == sorted(listed["krippendorff_alpha"])
+    assert (listed["n_segments_coded"] >= 3).all()
+    for rec in listed.to_dict(orient="records"):
+        assert rec["cohen_kappa"] == codes.loc[rec["code"], "cohen_kappa"]
+        assert rec["percent_agreement"] == codes.loc[rec["code"], "percent_agreement"]
+    assert len(summ.all_codes) == len(ag.codes)
+    # the same numbers in results.json, report.html and report.md
+    data = json.loads((out / "results.json").read_text(encoding="utf-8"))
+    table = data["qualitative"]["agreement_table"]
+    pooled = next(r for r in table["overall"] if r["scope"] == "pooled")
+    assert pooled["cohen_kappa"] == ov.loc["pooled", "cohen_kappa"]
+    assert pooled["cohen_ci_low"] == ov.loc["pooled", "cohen_ci_low"]
+    html = (out / "report.html").read_text(encoding="utf-8")
+    kappa = f"{ov.loc['pooled', 'cohen_kappa']:.3f}"
+    ci = f"[{ov.loc['pooled', 'cohen_ci_low']:.3f}, {ov.loc['pooled', 'cohen_ci_high']:.3f}]"
+    assert "Inter-coder agreement, overall" in html and kappa in html and ci in html
+    assert "n_segments = " not in html
+    md = (out / "report.md").read_text(encoding="utf-8")
+    assert kappa in md and ci.replace("[", "\\[").replace("]", "\\]") in md
+
+
+def test_numbers_are_formatted(hostile):
+    from instrval.report.html import fmt_value
+
+    _, out, _ = hostile
+    html = (out / "report.html").read_text(encoding="utf-8")
+    md = (out / "report.md").read_text(encoding="utf-8")
+    for text in (html, md):
+        assert not re.search(r"\bnan\b", text, re.I)
+        assert not re.search(r"\bNone\b", text)
+    # integer rules as integers
+    assert re.search(r"<code>qual_min_participants</code>|qual_min_participants</td>", html)
+    row = re.search(r"qual_min_participants</td>(.*?)</tr>", html).group(1)
+    assert ">2<" in row and "2.0" not in row
+    assert "| qual\\_min\\_participants | 2 | 2 |" in md
+    assert fmt_value(0.0004, "p") == "< .001" and fmt_value(0.0412, "p") == ".041"
+    assert fmt_value(12345, "int") == "12,345" and fmt_value(0.5, "pct") == "50.00%"
+    assert fmt_value(None, "f3") == fmt_value(float("nan"), "pct") == "\u2013"

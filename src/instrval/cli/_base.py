@@ -10,19 +10,19 @@ reported in one line with exit status 70 (``INSTRVAL_DEBUG=1`` shows the traceba
 from __future__ import annotations
 
 import json
-import math
 import os
 import sys
 import warnings
-from collections.abc import Mapping
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import numpy as np
-import pandas as pd
 
+from instrval._jsonable import to_jsonable
 from instrval._version import __version__
 from instrval.errors import InstrvalError, InstrvalWarning
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["main", "emit_json", "to_jsonable", "echo_table", "EXIT_INPUT_ERROR",
            "EXIT_INTERNAL_ERROR"]
@@ -104,37 +104,6 @@ def main() -> None:
     """
 
 
-def to_jsonable(obj: Any) -> Any:
-    """Convert results (DataFrames, numpy values, NaN) to plain JSON data.
-
-    NaN and infinities become ``null``; DataFrames become lists of row records.
-    """
-    if hasattr(obj, "to_dict") and not isinstance(obj, (pd.DataFrame, pd.Series, Mapping)):
-        obj = obj.to_dict()
-    if isinstance(obj, pd.DataFrame):
-        return [to_jsonable(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, pd.Series):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, Mapping):
-        return {str(k): to_jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [to_jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, (np.bool_, bool)):
-        return bool(obj)
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if obj is pd.NA or obj is pd.NaT:
-        return None
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    return obj
-
-
 def emit_json(data: Any) -> None:
     """Print ``data`` as indented JSON on standard output."""
     click.echo(json.dumps(to_jsonable(data), indent=2, ensure_ascii=False))
@@ -142,6 +111,8 @@ def emit_json(data: Any) -> None:
 
 def echo_table(df: pd.DataFrame, *, digits: int = 4, title: str | None = None) -> None:
     """Print a DataFrame as an aligned text table, rounding floats for display only."""
+    import pandas as pd
+
     if title:
         click.echo(click.style(title, bold=True))
     if df.empty:

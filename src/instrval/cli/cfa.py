@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from instrval.cli._base import echo_table, emit_json, main
 from instrval.errors import Problem, StatisticsError
-from instrval.io.tables import read_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: The fit measures ``instrval cfa --json`` prints, in this order.
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
@@ -24,6 +25,8 @@ def _read_data(path: str, columns: list[str] | None) -> pd.DataFrame:
     ``columns`` that are in the file are checked and returned as numbers (every cell a
     number or blank); with ``None``, the columns holding numbers are returned.
     """
+    from instrval.io.tables import read_table
+
     table = read_table(path)
     if columns is None:
         return table.numeric(table.item_columns())
@@ -111,6 +114,8 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
       instrval cfa hs.csv --model model.yaml
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --estimator wlsmv
     """
+    import pandas as pd
+
     from instrval.stats.cfa import cfa
 
     if instrument_file is None and model_file is None:
@@ -158,6 +163,7 @@ def correlations_command(data: str, method: str, missing: str, items: str | None
     Example:
       instrval correlations tests/data/bfi.csv --items A1,A2,A3,A4,A5 --method polychoric
     """
+    from instrval.io.tables import read_table
     from instrval.stats.correlation import correlation_matrix
 
     table = read_table(data)

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-import pandas as pd
 
+from instrval._choices import CODING_FORMATS
 from instrval.cli._base import echo_table, emit_json, main
-from instrval.io.coding import FORMATS, read_codebook, read_coding
-from instrval.io.instrument import read_instrument
-from instrval.qual.evidence import item_evidence
-from instrval.stats.agreement import coder_agreement
 
-_FORMAT = click.Choice(FORMATS)
+if TYPE_CHECKING:
+    from instrval.model.coding import CodingData
+    from instrval.model.instrument import Instrument
+
+_FORMAT = click.Choice(CODING_FORMATS)
 
 
 @main.group("coding")
@@ -26,7 +28,11 @@ def coding() -> None:
     """
 
 
-def _load(path: str, codebook: str | None, instrument: str | None, fmt: str | None):
+def _load(path: str, codebook: str | None, instrument: str | None, fmt: str | None
+          ) -> tuple[Instrument | None, CodingData]:
+    from instrval.io.coding import read_codebook, read_coding
+    from instrval.io.instrument import read_instrument
+
     inst = read_instrument(instrument) if instrument else None
     book = read_codebook(codebook, instrument=inst) if codebook else None
     return inst, read_coding(path, instrument=inst, codebook=book, format=fmt)
@@ -93,6 +99,10 @@ def summary(coding_file: str, codebook: str, instrument: str, fmt: str | None,
         --codebook examples/iam/coding/codebook.yaml \\
         --instrument instruments/iam/iam-2011.yaml --json
     """
+    import pandas as pd
+
+    from instrval.qual.evidence import item_evidence
+
     inst, data = _load(coding_file, codebook, instrument, fmt)
     if inst is None:  # pragma: no cover - click enforces the required option
         raise click.UsageError("--instrument is required")
@@ -128,6 +138,8 @@ def agreement(coding_file: str, codebook: str | None, fmt: str | None, as_json: 
     Example:
       instrval coding agreement examples/iam/coding/segments.csv
     """
+    from instrval.stats.agreement import coder_agreement
+
     _, data = _load(coding_file, codebook, None, fmt)
     res = coder_agreement(data)
     if as_json:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
-import pandas as pd
 
 from instrval.cli._base import echo_table, emit_json, main
 from instrval.errors import StatisticsError
-from instrval.io.tables import read_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 __all__ = ["efa_command", "factors_command", "omega_command"]
 
@@ -22,6 +25,8 @@ def _load_items(data: str, instrument: str | None, items: str | None, *,
     of the columns used must be a number or blank (else the error names file, row, column
     and value).
     """
+    from instrval.io.tables import read_table
+
     if instrument and items:
         raise StatisticsError("give either --instrument or --items, not both")
     table = read_table(data)

@@ -5,16 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
-import pandas as pd
 
 from instrval.cli._base import EXIT_INPUT_ERROR, echo_table, emit_json, main
 from instrval.errors import ExportError
-from instrval.io.instrument import (
-    check_instrument_file,
-    dumps_instrument,
-    read_instrument,
-    write_instrument,
-)
 
 __all__ = ["instrument"]
 
@@ -43,6 +36,8 @@ def check_cmd(files: tuple[str, ...], as_json: bool) -> None:
     Example:
       instrval instrument check instruments/iam/iam-2011.yaml instruments/bfi/bfi-1.0.yaml
     """
+    from instrval.io.instrument import check_instrument_file, read_instrument
+
     results = []
     for f in files:
         problems = check_instrument_file(f)
@@ -70,6 +65,8 @@ def check_cmd(files: tuple[str, ...], as_json: bool) -> None:
 
 
 def _show_data(path: str) -> dict:
+    from instrval.io.instrument import read_instrument
+
     inst = read_instrument(path)
     constructs, gates, items = [], [], []
     for c in inst.constructs:
@@ -104,6 +101,8 @@ def show_cmd(file: str, as_json: bool) -> None:
       instrval instrument show instruments/iam/iam-2011.yaml
       instrval instrument show instruments/bfi/bfi-1.0.yaml --json
     """
+    import pandas as pd
+
     d = _show_data(file)
     if as_json:
         emit_json(d)
@@ -142,6 +141,7 @@ def diff_cmd(old: str, new: str, as_json: bool) -> None:
       instrval instrument diff iam-2011.yaml iam-2012.yaml --json
     """
     from instrval.integrate.diff import instrument_diff
+    from instrval.io.instrument import read_instrument
 
     d = instrument_diff(read_instrument(old), read_instrument(new))
     if as_json:
@@ -197,6 +197,7 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
     """
     from instrval.io.exports import export_instrument
     from instrval.io.exports.fhir import write_fhir
+    from instrval.io.instrument import read_instrument
 
     inst = read_instrument(file)
     if base_url is not None and fmt != "fhir":
@@ -227,6 +228,7 @@ def import_cmd(dictionary: str, source: str, inst_id: str, version: str,
       instrval instrument import iam.csv --from redcap --id iam --version 2011 --out iam.yaml
     """
     from instrval.io.exports.redcap import import_redcap_dictionary
+    from instrval.io.instrument import dumps_instrument, write_instrument
 
     inst = import_redcap_dictionary(dictionary, id=inst_id, version=version, title=title)
     if out:

@@ -8,17 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import click
-import pandas as pd
 
+from instrval._choices import RATING_FORMATS
 from instrval.cli._base import echo_table, emit_json, main
 from instrval.errors import DataQualityWarning, RatingsError
-from instrval.io.atomic import atomic_write_bytes, atomic_write_text
-from instrval.io.instrument import read_instrument
-from instrval.io.ratings import FORMATS, inspect_ratings, ratings_mapping_template
 
 __all__ = ["ratings"]
 
-_FORMAT = click.Choice(FORMATS)
+_FORMAT = click.Choice(RATING_FORMATS)
 
 
 @main.group("ratings")
@@ -75,6 +72,10 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
       instrval ratings check examples/iam/data/iam-sample.csv \\
           --instrument instruments/iam/iam-2011.yaml --quarantine bad-rows.csv
     """
+    from instrval.io.atomic import atomic_write_bytes
+    from instrval.io.instrument import read_instrument
+    from instrval.io.ratings import inspect_ratings
+
     inst = read_instrument(instrument_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
@@ -98,6 +99,8 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
 
 def _print_report(rd: Any, rep: dict[str, Any], qpath: Path | None, max_problems: int
                   ) -> None:
+    import pandas as pd
+
     src = rd.source
     click.echo(click.style(f"{src.get('file')} ({src.get('format')}) against "
                            f"{rd.instrument.label}", bold=True))
@@ -148,6 +151,10 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
       instrval ratings map-template qualtrics.csv \\
           --instrument instruments/iam/iam-2011.yaml --out mapping.yaml
     """
+    from instrval.io.atomic import atomic_write_text
+    from instrval.io.instrument import read_instrument
+    from instrval.io.ratings import ratings_mapping_template
+
     inst = read_instrument(instrument_file)
     text = ratings_mapping_template(export, inst, format=fmt)
     if out is None:
@@ -185,6 +192,7 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
       instrval ratings generate-iam --out examples/iam/data --format csv.gz
     """
     from instrval.datasets import iam as ds
+    from instrval.io.instrument import read_instrument
 
     if n_respondents is None:
         n_respondents = max(1, min(n_ratings, round(ds.N_RESPONDENTS * n_ratings

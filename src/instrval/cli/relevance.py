@@ -3,30 +3,40 @@
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
+from instrval._choices import CLUSTER_METHODS, RELEVANCE_PERIODS
 from instrval.cli._base import echo_table, emit_json, main
-from instrval.stats.relevance import CLUSTER_METHODS, PERIODS, RelevanceResult
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from instrval.stats.relevance import RelevanceResult
 
 __all__ = ["relevance"]
 
 
 def _pct(v: Any, digits: int = 2) -> str:
+    import pandas as pd
+
     if v is None or (isinstance(v, float) and math.isnan(v)) or v is pd.NA:
         return ""
     return f"{100.0 * float(v):.{digits}f}%"
 
 
 def _ci(lo: Any, hi: Any) -> str:
+    import pandas as pd
+
     if lo is None or hi is None or pd.isna(lo) or pd.isna(hi):
         return ""
     return f"{100.0 * float(lo):.2f}-{100.0 * float(hi):.2f}%"
 
 
 def _verdict(row: pd.Series, threshold: float) -> str:
+    import pandas as pd
+
     if pd.isna(row["relevant"]):
         return "n/a (never presented)"
     word = "relevant" if bool(row["relevant"]) else "NOT relevant"
@@ -41,6 +51,8 @@ def _verdict(row: pd.Series, threshold: float) -> str:
 
 def _display(df: pd.DataFrame, threshold: float, group_cols: tuple[str, ...] = ()
              ) -> pd.DataFrame:
+    import pandas as pd
+
     out = pd.DataFrame({c: df[c].astype("string").fillna("(missing)") for c in group_cols})
     out["item"] = df["item_id"].to_numpy()
     out["construct"] = df["construct_id"].to_numpy()
@@ -86,7 +98,7 @@ def _print_text(res: RelevanceResult) -> None:
                    "[default: the relevance_min rule, 0.10].")
 @click.option("--by", "by", multiple=True,
               help="Grouping column for a per-group table (repeat for several).")
-@click.option("--period", type=click.Choice(PERIODS),
+@click.option("--period", type=click.Choice(RELEVANCE_PERIODS),
               help="Also compute ratios per calendar period of the rating date.")
 @click.option("--mapping", type=click.Path(exists=True, dir_okay=False),
               help="Column mapping file for the export (passed to the reader).")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
-import pandas as pd
 
 from instrval.cli._base import echo_table, emit_json, main
 from instrval.errors import StatisticsError
-from instrval.io.tables import read_table
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 _SUMMARY_KEYS = ("alpha", "std_alpha", "g6", "average_r", "n", "k", "ci_low", "ci_high",
                  "boot_ci_low", "boot_ci_high", "missing", "ci_method")
@@ -25,6 +26,8 @@ def read_item_csv(path: str, columns: list[str] | None = None) -> pd.DataFrame:
     a ragged row, an absent column, a cell that is not a number, a blank column) raises
     :class:`~instrval.errors.StatisticsError` naming the file, row, column and value.
     """
+    from instrval.io.tables import read_table
+
     table = read_table(path)
     cols = table.columns if columns is None else columns
     df = table.data.copy()
@@ -40,6 +43,8 @@ def _split(value: str | None) -> list[str] | None:
 
 
 def _print_alpha(d: dict[str, Any], title: str) -> None:
+    import pandas as pd
+
     summary = pd.DataFrame([{k: d.get(k) for k in _SUMMARY_KEYS if d.get(k) is not None}])
     for col in summary.columns:
         if col not in ("n", "k", "missing", "ci_method"):
@@ -106,6 +111,7 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     if items is not None:
         raise click.UsageError("--items cannot be combined with --instrument (use --construct)")
     from instrval.io.instrument import read_instrument
+    from instrval.io.tables import read_table
 
     inst = read_instrument(instrument_file)
     table = read_table(data)
@@ -163,6 +169,7 @@ def icc_cmd(data: str, targets: str | None, raters: str | None, ratings: str | N
       instrval icc shrout_fleiss.csv
       instrval icc ratings.csv --targets subject --raters judge --ratings score --json
     """
+    from instrval.io.tables import read_table
     from instrval.stats.icc import icc
 
     if targets is None and raters is None and ratings is None:

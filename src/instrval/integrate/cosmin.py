@@ -60,6 +60,11 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f}%"
 
 
+def _cut(x: float) -> str:
+    """A threshold as a percentage, as given (0.85 -> ``85%``)."""
+    return f"{100 * x:g}%"
+
+
 def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
                    cfa: Any = None, cfa_ordinal: Any = None, content_validity: Any = None,
                    rules: DecisionRules | None = None) -> CosminSummary:
@@ -95,7 +100,7 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
         if len(rel):
             ok &= items["relevant"].map(lambda v: v is not False)
             parts.append(f"{int(rel.astype(bool).sum())} of {len(rel)} items have a "
-                         f"relevance ratio >= {_pct(rules.relevance_min)}")
+                         f"relevance ratio >= {_cut(rules.relevance_min)}")
             n_judged = len(rel)
         if len(icvi):
             low = pd.to_numeric(items["i_cvi"], errors="coerce") < rules.i_cvi_min
@@ -110,7 +115,7 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
         values["relevance"] = {"items_judged": int(n_judged), "share_relevant": frac}
         rows.append({"property": "content validity", "aspect": "relevance", "rating": rating,
                      "evidence": "; ".join(parts) + f" ({_pct(frac)} meet every criterion)",
-                     "criterion": f">= {_pct(share)} of items relevant"})
+                     "criterion": f">= {_cut(share)} of items relevant"})
     else:
         rows.append(_indeterminate("content validity", "relevance",
                                    "no relevance ratios and no expert panel"))
@@ -148,7 +153,7 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
             "rating": "sufficient" if frac >= share else "insufficient",
             "evidence": (f"{int(rep.astype(bool).sum())} of {len(rep)} items discussed were "
                          f"understood as intended ({_pct(frac)})"),
-            "criterion": f">= {_pct(share)} of items understood as intended"})
+            "criterion": f">= {_cut(share)} of items understood as intended"})
     else:
         rows.append(_indeterminate("content validity", "comprehensibility",
                                    "no qualitative verdicts"))

@@ -174,6 +174,11 @@ def _pct(v: float | None) -> str:
     return "n/a" if v is None else f"{100 * v:.2f}%"
 
 
+def _cut(v: float) -> str:
+    """A threshold as a percentage, as given (0.1 -> ``10%``, 0.125 -> ``12.5%``)."""
+    return f"{100 * v:g}%"
+
+
 def _evidence_text(row: dict[str, Any], rules: DecisionRules) -> str:
     parts = []
     r = _num(row.get("relevance_ratio"))
@@ -183,7 +188,7 @@ def _evidence_text(row: dict[str, Any], rules: DecisionRules) -> str:
         n = row.get("relevance_presented")
         parts.append(f"relevance R = {_pct(r)}{ci}"
                      + (f", n = {int(n):,}" if not _isna(n) else "")
-                     + f" (cut-off {_pct(rules.relevance_min)})")
+                     + f" (cut-off {_cut(rules.relevance_min)})")
     rep = row.get("representative")
     npart = row.get("qual_participants")
     if not _isna(npart) and int(npart) > 0:
@@ -251,7 +256,7 @@ def propose_decisions(evidence: pd.DataFrame, rules: DecisionRules | None = None
             fired.append("R1-relevance-below-cutoff")
             c = {True: "discordance", False: "confirmation", None: "silence"}[rep]
             reason = (f"relevance ratio {_pct(_num(row.get('relevance_ratio')))} is below the "
-                      f"cut-off {_pct(rules.relevance_min)}; relevance is decisive")
+                      f"cut-off {_cut(rules.relevance_min)}; relevance is decisive")
             if rep is True:
                 reason += (" (the qualitative strand found the item representative: "
                            "discordance, for the experts)")

@@ -29,6 +29,7 @@ and nested archives are refused (see :data:`LIMITS`).
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import re
@@ -42,6 +43,7 @@ import pandas as pd
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring as _safe_fromstring
 
+from instrval._choices import CODING_FORMATS
 from instrval.errors import CodingError, Problem
 from instrval.io.yamlfile import load_document
 from instrval.model.coding import CATEGORIES, Codebook, CodebookEntry, CodingData
@@ -51,7 +53,7 @@ from instrval.validate.coding import check_segments, parse_category
 __all__ = ["read_coding", "read_codebook", "FORMATS", "LIMITS"]
 
 #: Formats :func:`read_coding` knows.
-FORMATS = ("table", "taguette", "qualcoder", "refi-qda")
+FORMATS = CODING_FORMATS
 
 #: Caps applied to archives (``.qdpx``, ``.xlsx``) and XML before reading them.
 LIMITS: dict[str, int] = {
@@ -235,7 +237,8 @@ def _table_from_bytes(data: bytes, path: Path, file: str) -> pd.DataFrame:
                              engine="python")
     except CodingError:
         raise
-    except (ValueError, pd.errors.ParserError, KeyError, OSError) as exc:
+    except (ValueError, pd.errors.ParserError, KeyError, OSError, csv.Error) as exc:
+        # csv.Error: the python engine's delimiter sniffer found no delimiter
         raise _fail(file, "unreadable", f"cannot read the table: {exc}") from None
     df.columns = [str(c) for c in df.columns]
     return df.fillna("")

@@ -44,6 +44,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._choices import RATING_FORMATS
 from instrval.errors import DataQualityWarning, Problem, RatingsError
 from instrval.io.mapping import ColumnMapping, apply_mapping, load_mapping, mapping_template
 from instrval.io.ratings_formats import (
@@ -72,7 +73,7 @@ __all__ = [
 ]
 
 #: Formats :func:`read_ratings` reads.
-FORMATS = ("wide", "long", "redcap", "qualtrics", "spss")
+FORMATS = RATING_FORMATS
 
 #: At most this many problems are listed in the text of a raised RatingsError (the
 #: error's ``ratings`` attribute holds them all).
@@ -154,24 +155,16 @@ def _str_col(name: str) -> bool:
 
 def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
     name = str(path)
-    if container == "excel":
+    if container in ("excel", "parquet"):
+        what, detail = ("Excel", "xlsx") if container == "excel" else ("Parquet", "parquet")
         raw_bytes, digest = read_bytes(path)
         try:
-            df = pd.read_excel(io.BytesIO(raw_bytes), sheet_name=0, dtype=object)
-        except Exception as exc:  # openpyxl raises many kinds on damaged files
-            raise RatingsError(f"{name}: cannot read the Excel file: {exc}",
-                               [Problem("unparseable", f"not a readable Excel file: {exc}",
-                                        file=name)]) from None
-        return frame_table(df, file=name, fmt=fmt, details={"container": "xlsx"}), digest
-    if container == "parquet":
-        raw_bytes, digest = read_bytes(path)
-        try:
-            df = pd.read_parquet(io.BytesIO(raw_bytes))
-        except Exception as exc:  # pyarrow raises ArrowInvalid, OSError...
-            raise RatingsError(f"{name}: cannot read the Parquet file: {exc}",
-                               [Problem("unparseable", f"not a readable Parquet file: {exc}",
-                                        file=name)]) from None
-        return frame_table(df, file=name, fmt=fmt, details={"container": "parquet"}), digest
+            buf = io.BytesIO(raw_bytes)
+            df = (pd.read_excel(buf, sheet_name=0, dtype=object) if container == "excel"
+                  else pd.read_parquet(buf))
+        except Exception as exc:  # openpyxl and pyarrow raise many kinds on damaged files
+            raise _unreadable(name, what, f"{what} file", exc) from None
+        return frame_table(df, file=name, fmt=fmt, details={"container": detail}), digest
     if container == "spss":
         raw_bytes, digest = read_bytes(path)
         try:
@@ -184,9 +177,7 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
         try:
             df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
         except Exception as exc:  # pyreadstat.ReadstatError and friends
-            raise RatingsError(f"{name}: cannot read the SPSS file: {exc}",
-                               [Problem("unparseable", f"not a readable .sav file: {exc}",
-                                        file=name)]) from None
+            raise _unreadable(name, "SPSS", ".sav file", exc) from None
         raw = frame_table(df, file=name, fmt="spss", details={"container": "sav"})
         raw.details["value_labels"] = {k: dict(v) for k, v in
                                        meta.variable_value_labels.items()}
@@ -194,6 +185,12 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
     raw_bytes, digest = read_bytes(path)
     text = decode_text(raw_bytes, name)
     return _parse_text(text, name, fmt), digest
+
+
+def _unreadable(name: str, what: str, noun: str, exc: Exception) -> RatingsError:
+    """The error for a binary export (``what``: Excel, Parquet, SPSS) its library refused."""
+    return RatingsError(f"{name}: cannot read the {what} file: {exc}",
+                        [Problem("unparseable", f"not a readable {noun}: {exc}", file=name)])
 
 
 def _parse_text(text: str, name: str | None, fmt: str) -> RawTable:

@@ -29,13 +29,26 @@ import pandas as pd
 from instrval.errors import Problem
 from instrval.model.instrument import Construct, Instrument
 
-__all__ = ["RatingData", "ID_COLUMNS", "QUARANTINE_COLUMNS"]
+__all__ = ["RatingData", "ID_COLUMNS", "QUARANTINE_COLUMNS", "expected_columns"]
 
 #: Columns every canonical rating table starts with.
 ID_COLUMNS = ("rating_id", "respondent_id")
 
 #: Columns every quarantine table starts with (then the raw cells of the row).
 QUARANTINE_COLUMNS = ("row", "reason", "message")
+
+
+def expected_columns(instrument: Instrument) -> tuple[str, ...]:
+    """The canonical answer columns, in instrument order (gate, then its construct)."""
+    cols: list[str] = []
+    for c in instrument.constructs:
+        if c.gate is not None:
+            cols.append(c.gate.id)
+        if c.kind == "single_choice":
+            cols.append(c.id)
+        else:
+            cols.extend(c.item_ids)
+    return tuple(cols)
 
 
 @dataclass(frozen=True)
@@ -100,16 +113,9 @@ class RatingData:
 
     # ------------------------------------------------------------- layout
     def value_columns(self) -> tuple[str, ...]:
-        """The canonical answer columns for this instrument, in instrument order."""
-        cols: list[str] = []
-        for c in self.instrument.constructs:
-            if c.gate is not None:
-                cols.append(c.gate.id)
-            if c.kind == "single_choice":
-                cols.append(c.id)
-            else:
-                cols.extend(c.item_ids)
-        return tuple(cols)
+        """The canonical answer columns for this instrument, in instrument order
+        (:func:`expected_columns`)."""
+        return expected_columns(self.instrument)
 
     def construct_columns(self, construct: Construct | str) -> tuple[str, ...]:
         """The answer columns of one construct (its items, or its own column)."""

@@ -53,6 +53,9 @@ class AgreementSummary:
     codes : DataFrame
         Codes with ``n_segments_coded >= min_segments`` (segments to which at least one
         coder applied the code), sorted by Krippendorff's alpha (lowest first), then code.
+    all_codes : DataFrame
+        Every code compared, in the order of the agreement result, with ``listed`` (True
+        for the codes in ``codes``).
     coders : tuple of str
     n_segments : int
         Segments coded by two or more coders.
@@ -66,6 +69,7 @@ class AgreementSummary:
 
     overall: pd.DataFrame
     codes: pd.DataFrame
+    all_codes: pd.DataFrame
     coders: tuple[str, ...]
     n_segments: int
     n_segments_total: int
@@ -83,7 +87,14 @@ class AgreementSummary:
         return {"coders": list(self.coders), "n_segments": int(self.n_segments),
                 "n_segments_total": int(self.n_segments_total), "n_codes": int(self.n_codes),
                 "min_segments": int(self.min_segments), "confidence": float(self.confidence),
-                "overall": jsonable(self.overall), "codes": jsonable(self.codes)}
+                "overall": jsonable(self.overall), "codes": jsonable(self.all_codes)}
+
+    def to_frame(self) -> pd.DataFrame:
+        """Overall rows (``scope``) and every code (``code``) in one table."""
+        return pd.concat([self.overall.assign(code=None),
+                          self.all_codes.assign(scope="code")], ignore_index=True)[
+            ["scope", "code", *[c for c in OVERALL_COLUMNS if c != "scope"],
+             "n_segments_coded", "n_present", "listed"]]
 
 
 def _interval(table: np.ndarray, values: list[Any], confidence: float) -> tuple[float, float]:
@@ -121,9 +132,10 @@ def agreement_summary(agreement: Any, coding: Any, *, min_segments: int = MIN_SE
     coders = tuple(agreement.coders)
     n_total = int(coding.segments["segment_id"].nunique()) if len(coding.segments) else 0
     if agreement.n_segments == 0:
-        return AgreementSummary(pd.DataFrame(columns=list(OVERALL_COLUMNS)),
-                                pd.DataFrame(columns=list(CODE_COLUMNS)), coders, 0, n_total,
-                                0, int(min_segments), float(confidence))
+        empty = pd.DataFrame(columns=list(CODE_COLUMNS))
+        return AgreementSummary(pd.DataFrame(columns=list(OVERALL_COLUMNS)), empty,
+                                empty.assign(listed=pd.Series(dtype=bool)), coders, 0,
+                                n_total, 0, int(min_segments), float(confidence))
     codes_in = list(agreement.codes["code"])
     t = _coder_tables(coding, codes=codes_in, coders=list(coders))
     with warnings.catch_warnings():
@@ -154,10 +166,11 @@ def agreement_summary(agreement: Any, coding: Any, *, min_segments: int = MIN_SE
                     "cohen_kappa": rec["cohen_kappa"], "cohen_ci_low": lo, "cohen_ci_high": hi,
                     "fleiss_kappa": rec["fleiss_kappa"],
                     "krippendorff_alpha": rec["krippendorff_alpha"]})
-    codes = pd.DataFrame(per, columns=list(CODE_COLUMNS))
-    codes = codes[codes["n_segments_coded"] >= min_segments]
+    all_codes = pd.DataFrame(per, columns=list(CODE_COLUMNS))
+    all_codes["listed"] = all_codes["n_segments_coded"] >= min_segments
+    codes = all_codes[all_codes["listed"]].drop(columns="listed")
     codes = codes.assign(_a=codes["krippendorff_alpha"].astype(float)).sort_values(
         ["_a", "code"], na_position="first", kind="mergesort").drop(columns="_a")
-    return AgreementSummary(overall, codes.reset_index(drop=True), coders,
+    return AgreementSummary(overall, codes.reset_index(drop=True), all_codes, coders,
                             int(agreement.n_segments), n_total, len(codes_in),
                             int(min_segments), float(confidence))

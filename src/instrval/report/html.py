@@ -83,7 +83,11 @@ nav.toc ol{margin:0;padding-left:1.3em}
 dl.meta{display:grid;grid-template-columns:max-content 1fr;gap:.15em 1em;font-size:.95em}
 dl.meta dt{color:var(--muted)}
 dl.meta dd{margin:0}
-.plots{display:flex;flex-wrap:wrap;gap:1em}
+.plots{display:flex;flex-wrap:wrap;gap:1em 2em;align-items:flex-start}
+.plots figure{display:table;margin:.5em 0}
+.plots figcaption{display:table-caption;caption-side:bottom}
+.nowrap{white-space:nowrap}
+td.num b{font-weight:700}
 footer{margin-top:3em;border-top:1px solid var(--rule);padding-top:.5em;color:var(--muted);
  font-size:12px}
 @media print{
@@ -92,7 +96,13 @@ footer{margin-top:3em;border-top:1px solid var(--rule);padding-top:.5em;color:va
  table{font-size:8.5pt;page-break-inside:auto}
  tr{page-break-inside:avoid;break-inside:avoid}
  thead{display:table-header-group}
- nav.toc{display:none}
+ nav.toc{columns:2;border:none;padding:0;font-size:9pt}
+ nav.toc a::after{content:""}
+ h3,caption{page-break-after:avoid;break-after:avoid}
+ figure,svg.plot{page-break-inside:avoid;break-inside:avoid}
+ table.joint td.quote{min-width:0}
+ .kpi{padding:.2em .5em}
+ footer{position:static}
  tr.conv-confirmation td,tr.conv-expansion td,tr.conv-discordance td,tr.conv-silence td,
  .badge,.legend i{-webkit-print-color-adjust:exact;print-color-adjust:exact}
  a{color:inherit;text-decoration:none}
@@ -246,9 +256,29 @@ def _summary(r: Any) -> str:
             f"The qualitative strand coded {r.coding.n_accepted:,} segments from "
             f"{len(r.coding.participants)} participants; {n_no} item(s) were judged not "
             "representative.")
+    if r.agreement_summary is not None and len(r.agreement_summary.overall):
+        a = r.agreement_summary
+        pooled = a.overall.set_index("scope")
+        if "pooled" in pooled.index:
+            stat = ("Cohen's kappa" if len(a.coders) == 2 else "Krippendorff's alpha")
+            v = pooled.loc["pooled", "cohen_kappa" if len(a.coders) == 2
+                           else "krippendorff_alpha"]
+            sentences.append(f"{len(a.coders)} coders coded {a.n_segments:,} segments "
+                             f"independently (pooled {stat} {fmt_value(v, 'f2')}).")
     if r.reliability:
-        alphas = ", ".join(f"{_e(cid)} {a.alpha:.2f}" for cid, a in r.reliability.items())
+        alphas = ", ".join(f"{_e(cid)} {fmt_value(a.alpha, 'f2')}"
+                           for cid, a in r.reliability.items())
         sentences.append(f"Cronbach's alpha: {alphas}.")
+    if r.omega is not None:
+        sentences.append(f"Omega total {fmt_value(r.omega.omega_total, 'f2')} and omega "
+                         f"hierarchical {fmt_value(r.omega.omega_hierarchical, 'f2')} "
+                         f"({r.omega.n_factors} group factors).")
+    if r.cfa is not None or r.cfa_ordinal is not None:
+        sv = r.cosmin.table.set_index("aspect")
+        if "structural validity" in sv.index:
+            sentences.append("Structural validity (CFA) was rated "
+                             f"{_e(sv.loc['structural validity', 'rating'])} by the COSMIN "
+                             "criteria.")
     sentences.append(
         f"The revised version {_e(rev.label)} ({_e(rev.status)}) keeps "
         f"{c['kept'] + c['revised']} item(s), rewords {c['revised']}, removes "
@@ -383,18 +413,23 @@ def _descriptives(r: Any) -> str:
     scales = {c.id: r.instrument.scale_of(c) for c in r.instrument.constructs}
     names = {c.id: c.label for c in r.instrument.constructs}
     has_likert = bool((items["kind"] == "likert").any())
+    parts.append('<div class="plots">')
+    any_flag = False
     for cid, g in items.groupby("construct_id", sort=False):
         dist = d.distribution[d.distribution["item_id"].isin(g["item_id"])]
         sc = scales.get(cid)
         lab = dict(sc.labels) if sc is not None and sc.labels else (
             {0: "not selected", 1: "selected"} if set(dist["value"]) <= {0, 1} else None)
-        flagged = bool((g["floor_flag"] == True).any() | (g["ceiling_flag"] == True).any())  # noqa: E712
-        cap = (f"<figcaption>\u25b2 floor or ceiling effect: more than "
-               f"{100 * d.floor_ceiling_max:g}% of the answers at the lowest or highest "
-               "option.</figcaption>" if flagged else "")
+        any_flag |= bool((g["floor_flag"] == True).any()  # noqa: E712
+                         | (g["ceiling_flag"] == True).any())  # noqa: E712
         parts.append("<figure>" + svg.distribution_bars(
             dist, g, title=f"Response distribution: {names.get(cid, cid)} ({cid})",
-            labels=lab) + cap + "</figure>")
+            labels=lab) + "</figure>")
+    parts.append("</div>")
+    if any_flag:
+        parts.append(f"<p class=note>\u25b2 floor or ceiling effect: more than "
+                     f"{100 * d.floor_ceiling_max:g}% of the answers at the lowest or highest "
+                     "option.</p>")
     items = items.copy()
     boxes = items["kind"] != "likert"
     for col in ("floor_share", "ceiling_share", "floor_flag", "ceiling_flag"):
@@ -434,85 +469,268 @@ def _relevance(r: Any) -> str:
             f"dashed line: cut-off {100 * rel.threshold:g}%. Red: below the cut-off."
             "</figcaption></figure>")
     parts.append("</div>")
+    items = items.copy()
+    level = f"{100 * rel.confidence:g}%"
+    items["ci"] = [_ci(lo, hi, "pct") for lo, hi in zip(items["ci_low"], items["ci_high"],
+                                                        strict=True)]
     cols: list[Col] = [("item_id", "item", "code"), ("construct_id", "construct", "code"),
                        ("selected", "selected", "int"), ("presented", "presented", "int"),
-                       ("ratio", "R", "pct"), ("ci_low", "CI low", "pct"),
-                       ("ci_high", "CI high", "pct")]
+                       ("ratio", "R", "pct"), ("ci", f"{level} CI (Wilson)", "f")]
     if "cluster_ci_low" in items:
-        cols += [("cluster_ci_low", "cluster CI low", "pct"),
-                 ("cluster_ci_high", "cluster CI high", "pct"), ("deff", "deff", "f2")]
+        items["cluster_ci"] = [_ci(lo, hi, "pct") for lo, hi in
+                               zip(items["cluster_ci_low"], items["cluster_ci_high"],
+                                   strict=True)]
+        cols += [("cluster_ci", f"{level} CI ({rel.cluster_method}, by respondent)", "f"),
+                 ("deff", "design effect", "f2")]
     cols.append(("relevant", "relevant", "bool"))
-    parts.append(_table(items, cols, caption="Relevance ratios",
+    parts.append(_table(items, cols, caption="Relevance ratios (R = selected / presented)",
+                        cell=lambda col, v, rec: f'<td class="num">{_e(v)}</td>'
+                        if col in ("ci", "cluster_ci") else None,
                         row_class=lambda rec: "conv-discordance" if rec.get("relevant") is False
                         else ""))
     return "".join(parts)
 
 
+def _ci(lo: Any, hi: Any, fmt: str) -> str:
+    """``[lo, hi]``, or an en dash when either end is missing."""
+    if _isna(lo) or _isna(hi):
+        return "\u2013"
+    return f"[{fmt_value(lo, fmt)}, {fmt_value(hi, fmt)}]"
+
+
+def scale_reliability_frame(r: Any) -> pd.DataFrame:
+    """One row per scale: alpha with its interval, std. alpha, G6, mean r and the
+    one-factor omega (the Reliability table of the report)."""
+    rows = []
+    for cid, a in r.reliability.items():
+        o1 = r.omega_scales.get(cid) if r.omega_scales else None
+        rows.append({"construct_id": cid, "k": a.k, "n": a.n, "alpha": a.alpha,
+                     "ci": _ci(a.ci_low, a.ci_high, "f3"), "ci_low": a.ci_low,
+                     "ci_high": a.ci_high, "std_alpha": a.std_alpha, "g6": a.g6,
+                     "average_r": a.average_r,
+                     "omega": o1.omega if o1 is not None else None,
+                     "reverse": ", ".join(a.reverse) or None})
+    return pd.DataFrame(rows)
+
+
 def _reliability(r: Any) -> str:
     parts = []
-    scale = pd.DataFrame([{"construct_id": cid, "alpha": a.alpha, "std_alpha": a.std_alpha,
-                           "g6": a.g6, "average_r": a.average_r, "n": a.n, "k": a.k,
-                           "ci_low": a.ci_low, "ci_high": a.ci_high}
-                          for cid, a in r.reliability.items()])
-    parts.append(_table(scale, [("construct_id", "scale", "code"), ("k", "items", "int"),
-                                ("n", "n", "int"), ("alpha", "alpha", "f3"),
-                                ("ci_low", "95% CI low", "f3"), ("ci_high", "95% CI high", "f3"),
-                                ("std_alpha", "std. alpha", "f3"), ("g6", "G6", "f3"),
-                                ("average_r", "mean r", "f3")],
-                        caption=f"Cronbach's alpha per scale (criterion >= "
-                                f"{r.rules.alpha_min:g})"))
-    rows = pd.concat([a.items.assign(construct_id=cid, scale_alpha=a.alpha)
+    scale = scale_reliability_frame(r)
+    first = next(iter(r.reliability.values()))
+    level = f"{100 * first.confidence:g}%"
+    method = "Feldt" if first.ci_method == "feldt" else str(first.ci_method)
+    cols: list[Col] = [("construct_id", "scale", "code"), ("k", "items", "int"),
+                       ("n", "n", "int"), ("alpha", "alpha", "f3"),
+                       ("ci", f"{level} CI ({method})", "f"),
+                       ("std_alpha", "std. alpha", "f3"), ("g6", "G6 (smc)", "f3"),
+                       ("average_r", "mean r", "f3")]
+    if r.omega_scales:
+        cols.append(("omega", "omega (1 factor)", "f3"))
+    cols.append(("reverse", "reversed items", "text"))
+    parts.append(_table(scale, cols,
+                        caption=f"Internal consistency per scale (criterion: alpha >= "
+                                f"{r.rules.alpha_min:g})",
+                        cell=lambda col, v, rec: f'<td class="num">{_e(v)}</td>'
+                        if col == "ci" else None,
+                        row_class=lambda rec: "conv-discordance" if (
+                            not _isna(rec.get("alpha")) and rec["alpha"] < r.rules.alpha_min)
+                        else ""))
+    parts.append("<p class=note>Alpha from pairwise covariances (psych::alpha) after reversing "
+                 "the reverse-keyed items; G6: Guttman's lambda 6 from squared multiple "
+                 "correlations; mean r: mean inter-item correlation; omega (1 factor): "
+                 "congeneric omega (sum of loadings)\u00b2 / ((sum of loadings)\u00b2 + sum of "
+                 "uniquenesses) of a one-factor minres solution. Shaded: alpha below the "
+                 "criterion.</p>")
+    if r.omega is not None:
+        parts.append(_omega(r))
+    rows = pd.concat([a.items.assign(construct_id=cid, scale_alpha=a.alpha,
+                                     reversed=a.items["item_id"].isin(a.reverse))
                       for cid, a in r.reliability.items()], ignore_index=True)
     parts.append(_table(rows, [("construct_id", "scale", "code"), ("item_id", "item", "code"),
-                               ("mean", "mean", "f2"), ("sd", "SD", "f2"),
+                               ("reversed", "reversed", "bool"),
+                               ("n", "n", "int"), ("mean", "mean", "f2"), ("sd", "SD", "f2"),
                                ("r_drop", "r.drop", "f3"), ("r_cor", "r.cor", "f3"),
                                ("alpha_if_deleted", "alpha if deleted", "f3")],
-                        caption="Item statistics (r.drop: corrected item-total correlation)",
+                        caption="Item-total statistics (r.drop: corrected item-total "
+                                "correlation; r.cor: item-total correlation corrected for "
+                                "overlap; mean and SD after reverse keying)",
                         row_class=lambda rec: "conv-discordance" if (
                             not _isna(rec.get("r_drop")) and rec["r_drop"] < r.rules.r_drop_min)
                         else ""))
+    parts.append(f"<p class=note>Shaded: r.drop below r_drop_min = "
+                 f"{fmt_value(r.rules.r_drop_min, 'num')}. Alpha if deleted above the scale's "
+                 "alpha marks an item that lowers internal consistency.</p>")
     return "".join(parts)
+
+
+def _omega(r: Any) -> str:
+    o = r.omega
+    head = pd.DataFrame([{"coef": "omega total", "value": o.omega_total,
+                          "meaning": "share of total-score variance due to all common "
+                                     "factors"},
+                         {"coef": "omega hierarchical", "value": o.omega_hierarchical,
+                          "meaning": "share due to the general factor alone"},
+                         {"coef": "omega limit", "value": o.omega_limit,
+                          "meaning": "omega hierarchical of an infinitely long test "
+                                     "(omega hierarchical / omega total)"},
+                         {"coef": "explained common variance (ECV)", "value": o.ecv,
+                          "meaning": "share of the common variance due to the general "
+                                     "factor"},
+                         {"coef": "alpha (all items)", "value": o.alpha,
+                          "meaning": "Cronbach's alpha of the total score, items reversed "
+                                     "as below"}])
+    parts = [_table(head, [("coef", "coefficient", "text"), ("value", "value", "f3"),
+                           ("meaning", "meaning", "text")],
+                    caption=f"McDonald's omega of all {len(o.schmid)} Likert items "
+                            f"({o.fm}, {o.rotation}, Schmid-Leiman with {o.n_factors} "
+                            "group factors, as psych::omega)")]
+    groups = o.groups.copy()
+    groups["factor"] = groups["factor"].astype(str)
+    parts.append(_table(groups, [("factor", "factor", "code"), ("total", "omega total", "f3"),
+                                 ("general", "general factor", "f3"),
+                                 ("group", "group factor", "f3")],
+                        caption="Omega per group factor (psych's omega.group: g = the whole "
+                                "test; F1*.. = the items whose largest group loading is on "
+                                "that factor)"))
+    note = []
+    if o.reversed_items:
+        note.append("Items reversed for omega (negative general loading): "
+                    + ", ".join(o.reversed_items) + ".")
+    note.extend(o.warnings)
+    if note:
+        parts.append("<p class=note>" + _e(" ".join(note)) + "</p>")
+    return "".join(parts)
+
+
+def _factor_constructs(r: Any) -> str:
+    """Which construct each EFA factor mostly carries (sum of |loadings| by construct)."""
+    lo = r.efa.loadings
+    out = []
+    for f in r.efa.factors:
+        by: dict[str, float] = {}
+        for item, v in zip(lo["item_id"], lo[f], strict=True):
+            try:
+                cid = r.instrument.construct_of(str(item)).id
+            except (KeyError, ValueError):
+                continue
+            by[cid] = by.get(cid, 0.0) + (abs(float(v)) if not _isna(v) else 0.0)
+        if by:
+            out.append(f"{f} \u2248 {max(by, key=lambda k: by[k])}")
+    return "; ".join(out)
+
+
+def cfa_fit_frame(r: Any) -> pd.DataFrame:
+    """The CFA fit table: one row per index, a column per estimator (ML, WLSMV)."""
+    fits = []
+    if r.cfa is not None:
+        fits.append(("ml", r.cfa.fit, ""))
+    if r.cfa_ordinal is not None:
+        fits.append(("wlsmv", r.cfa_ordinal.fit, "_scaled"))
+    rules = r.rules
+
+    def get(f: dict[str, Any], key: str, suffix: str) -> Any:
+        v = f.get(key + suffix)
+        return v if suffix and not _isna(v) else f.get(key)
+
+    rows = []
+    spec = [("chi2", "chi-square", "f2", ""), ("df", "df", "num", ""),
+            ("pvalue", "p", "p", ""), ("cfi", "CFI", "f3", f"> {rules.cfi_min:g}"),
+            ("tli", "TLI", "f3", f"> {rules.cfi_min:g}"),
+            ("rmsea", "RMSEA [90% CI]", "f3", f"< {rules.rmsea_max:g}"),
+            ("srmr", "SRMR", "f3", f"< {rules.srmr_max:g}"), ("n", "n (listwise)", "int", "")]
+    for key, label, fmt, crit in spec:
+        row: dict[str, Any] = {"index": label, "criterion": crit}
+        for name, f, suffix in fits:
+            v = get(f, key, suffix)
+            txt = fmt_value(v, fmt)
+            if key == "rmsea":
+                txt += " " + _ci(get(f, "rmsea_ci_low", suffix), get(f, "rmsea_ci_high", suffix),
+                                 "f3")
+            row[name] = txt
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
 def _factor(r: Any) -> str:
     parts = ['<div class="plots">']
     if r.parallel is not None:
-        parts.append("<figure>" + svg.scree_plot(r.parallel.table, nfact=r.parallel.nfact)
-                     + "<figcaption>Eigenvalues of the observed data and means of "
-                     f"{r.parallel.n_iter} simulated data sets.</figcaption></figure>")
+        pa = r.parallel
+        sim = ("the mean" if pa.quantile is None
+               else f"the {100 * pa.quantile:g}th percentile")
+        parts.append("<figure>" + svg.scree_plot(pa.table, nfact=pa.nfact)
+                     + f"<figcaption>Eigenvalues of the observed correlations (solid) and "
+                     f"{sim} of the eigenvalues of {pa.n_iter} simulated data sets of the "
+                     f"same size (dashed). Parallel analysis (Horn 1965) suggests "
+                     f"{pa.nfact} factor(s) and {pa.ncomp} component(s): those whose "
+                     "observed eigenvalue lies above the simulated one.</figcaption>"
+                     "</figure>")
     if r.efa is not None:
+        which = _factor_constructs(r)
         parts.append("<figure>" + svg.loadings_heatmap(
             r.efa.loadings, factors=r.efa.factors,
             title=f"Pattern loadings ({r.efa.method}, {r.efa.rotation})")
-            + "</figure>")
+            + "<figcaption>Blue: positive, red: negative loadings (darker = larger). "
+            + (f"Factors: {_e(which)} (the construct with the largest loadings)."
+               if which else "") + "</figcaption></figure>")
     parts.append("</div>")
     if r.efa is not None:
         fit = r.efa.fit.to_dict() if hasattr(r.efa.fit, "to_dict") else dict(r.efa.fit)
-        keys = [k for k in ("chi2", "dof", "df", "rmsea", "tli", "bic") if fit.get(k) is not None]
+        fmts = {"chi2": "f2", "dof": "num", "df": "num", "rmsea": "f3", "tli": "f3",
+                "bic": "f2"}
+        names = {"chi2": "chi-square", "dof": "df", "df": "df", "rmsea": "RMSEA", "tli": "TLI",
+                 "bic": "BIC"}
+        keys = [k for k in fmts if fit.get(k) is not None and not _isna(fit.get(k))]
         if keys:
-            parts.append("<p class=note>EFA fit: " + ", ".join(
-                f"{_e(k)} = {fmt_value(fit[k], 'f3')}" for k in keys) + ".</p>")
+            parts.append(f"<p class=note>EFA ({r.efa.n_factors} factors) fit: " + ", ".join(
+                f"{_e(names[k])} = {fmt_value(fit[k], fmts[k])}" for k in keys) + ".</p>")
         if r.efa.warnings:
             parts.append("<p class=note>" + "; ".join(_e(w) for w in r.efa.warnings) + "</p>")
-    if r.cfa is not None:
-        f = r.cfa.fit
-        rules = r.rules
-        rows = pd.DataFrame([
-            {"index": "chi2 (df)", "value": f"{f['chi2']:.2f} ({f['df']:.0f})",
-             "criterion": ""},
-            {"index": "CFI", "value": f"{f['cfi']:.3f}", "criterion": f"> {rules.cfi_min:g}"},
-            {"index": "TLI", "value": f"{f['tli']:.3f}", "criterion": f"> {rules.cfi_min:g}"},
-            {"index": "RMSEA [90% CI]",
-             "value": f"{f['rmsea']:.3f} [{f['rmsea_ci_low']:.3f}, {f['rmsea_ci_high']:.3f}]",
-             "criterion": f"< {rules.rmsea_max:g}"},
-            {"index": "SRMR", "value": f"{f['srmr']:.3f}", "criterion": f"< {rules.srmr_max:g}"},
-        ])
-        parts.append(_table(rows, [("index", "fit index", "text"), ("value", "value", "f"),
-                                   ("criterion", "COSMIN criterion", "text")],
-                            caption=f"Confirmatory factor analysis (n = {r.cfa.n:,})",
+    if r.cfa is not None or r.cfa_ordinal is not None:
+        fit_df = cfa_fit_frame(r)
+        cols: list[Col] = [("index", "fit index", "text")]
+        if r.cfa is not None:
+            cols.append(("ml", "ML (Pearson covariances)", "f"))
+        if r.cfa_ordinal is not None:
+            cols.append(("wlsmv", "WLSMV (polychoric, scaled)", "f"))
+        cols.append(("criterion", "COSMIN criterion", "text"))
+        n = (r.cfa or r.cfa_ordinal).n
+        parts.append(_table(fit_df, cols,
+                            caption=f"Confirmatory factor analysis: the constructs as "
+                                    f"correlated factors (n = {n:,})",
                             cell=lambda col, v, rec: f'<td class="num">{_e(v)}</td>'
-                            if col == "value" else None))
+                            if col in ("ml", "wlsmv") else None))
+        note = ("COSMIN (Prinsen et al. 2018): structural validity is sufficient when CFI or "
+                "TLI exceeds, or RMSEA or SRMR stays below, its criterion.")
+        if r.cfa_ordinal is not None:
+            note += (" The items are ordinal, so the rating uses the WLSMV fit (scaled CFI, "
+                     "TLI and RMSEA, as lavaan's *.scaled and Mplus report them); ML treats "
+                     "the answers as continuous and is shown for comparison.")
+        parts.append(f"<p class=note>{_e(note)}</p>")
+        parts.append(_cfa_loadings(r))
     return "".join(parts)
+
+
+def _cfa_loadings(r: Any) -> str:
+    """Standardised CFA loadings (std_all) per item and estimator."""
+    frames = []
+    for name, res in (("ml", r.cfa), ("wlsmv", r.cfa_ordinal)):
+        if res is None:
+            continue
+        lo = res.loadings[["factor", "item_id", "std_all"]].rename(
+            columns={"std_all": name})
+        frames.append(lo.set_index(["factor", "item_id"]))
+    if not frames:
+        return ""
+    df = pd.concat(frames, axis=1).reset_index()
+    cols: list[Col] = [("factor", "factor", "code"), ("item_id", "item", "code")]
+    if r.cfa is not None:
+        cols.append(("ml", "ML", "f3"))
+    if r.cfa_ordinal is not None:
+        cols.append(("wlsmv", "WLSMV", "f3"))
+    return _table(df, cols, caption="Standardised CFA loadings (std.all). Items are analysed "
+                                    "as answered: the sign is relative to the first item of "
+                                    "the factor (the marker), so items keyed opposite to it "
+                                    "load negatively")
 
 
 def _content_validity(r: Any) -> str:
@@ -529,21 +747,80 @@ def _content_validity(r: Any) -> str:
     return "".join(body)
 
 
+def _agreement(a: Any) -> str:
+    """Inter-coder agreement: overall and per code, with how it was computed."""
+    from instrval.report.agreement import SCOPE_LABELS
+
+    level = f"{100 * a.confidence:g}%"
+    two = len(a.coders) == 2
+    ov = a.overall.copy()
+    ov["scope_label"] = ov["scope"].map(lambda v: SCOPE_LABELS.get(v, v))
+    ov["kappa_ci"] = [_ci(lo, hi, "f3") for lo, hi in zip(ov["cohen_ci_low"],
+                                                           ov["cohen_ci_high"], strict=True)]
+    cols: list[Col] = [("scope_label", "scope", "text"), ("n_units", "units compared", "int"),
+                       ("percent_agreement", "percent agreement", "pct1")]
+    if two:
+        cols += [("cohen_kappa", "Cohen's kappa", "f3"), ("kappa_ci", f"{level} CI", "f")]
+    cols += [("fleiss_kappa", "Fleiss' kappa", "f3"),
+             ("krippendorff_alpha", "Krippendorff's alpha", "f3")]
+
+    def ci_cell(col: str, v: Any, rec: dict[str, Any]) -> str | None:
+        return f'<td class="num">{_e(v)}</td>' if col == "kappa_ci" else None
+
+    coders = ", ".join(a.coders)
+    parts = [f"<h3>Inter-coder agreement</h3><p>{a.n_segments:,} of {a.n_segments_total:,} "
+             f"segments ({fmt_value(a.n_segments / a.n_segments_total, 'pct1')}) were coded "
+             f"independently by {len(a.coders)} coders ({_e(coders)}).</p>"]
+    parts.append(_table(ov, cols, caption="Inter-coder agreement, overall", cell=ci_cell))
+    if len(a.codes):
+        pc = a.codes.copy()
+        pc["kappa_ci"] = [_ci(lo, hi, "f3") for lo, hi in zip(pc["cohen_ci_low"],
+                                                               pc["cohen_ci_high"],
+                                                               strict=True)]
+        ccols: list[Col] = [("code", "code", "code"),
+                            ("n_segments_coded", "segments with the code", "int"),
+                            ("percent_agreement", "percent agreement", "pct1")]
+        if two:
+            ccols += [("cohen_kappa", "Cohen's kappa", "f3"),
+                      ("kappa_ci", f"{level} CI", "f")]
+        ccols += [("fleiss_kappa", "Fleiss' kappa", "f3"),
+                  ("krippendorff_alpha", "Krippendorff's alpha", "f3")]
+        parts.append(_table(pc, ccols, caption=f"Inter-coder agreement per code (codes applied "
+                                               f"to at least {a.min_segments} double-coded "
+                                               "segments; lowest alpha first)",
+                            cell=ci_cell))
+    omitted = a.n_codes_omitted
+    parts.append(
+        "<p class=note>How it was computed: only segments that two or more coders coded are "
+        "compared. Per code, each double-coded segment is one unit, coded 1 by a coder who "
+        "applied the code and 0 by a coder who coded the segment otherwise. <i>Pooled</i> "
+        "stacks these units for all codes (segment \u00d7 code); its percent agreement "
+        "counts shared absences and is therefore high. <i>Assigned codes</i> takes the set "
+        "of codes a coder gave a segment as one category (agreement = the same set). "
+        + (f"Cohen's kappa (unweighted) with a {level} normal-theory interval from the "
+           "large-sample variance of Fleiss, Cohen &amp; Everitt (1969), clipped to [-1, 1], "
+           "as psych::cohen.kappa; " if two else "")
+        + "Fleiss' kappa (1971); Krippendorff's alpha, nominal (2011). "
+        + (f"{omitted} code(s) applied to fewer than {a.min_segments} double-coded segments "
+           "are not listed; every code is in results.json and tables/coder_agreement.csv. "
+           if omitted else "")
+        + "See docs/methods/agreement.md.</p>")
+    return "".join(parts)
+
+
 def _qualitative(r: Any) -> str:
     q = r.qual
     parts = []
     c = r.coding
-    parts.append(f"<p>{c.n_accepted:,} coded segments from {len(c.participants)} participants"
+    n_seg = int(c.segments["segment_id"].nunique()) if len(c.segments) else 0
+    parts.append(f"<p>{c.n_accepted:,} coding rows (one per segment and code) for {n_seg:,} "
+                 f"distinct segments from {len(c.participants)} participants"
                  + (f" by {len(c.coders)} coder(s)" if c.coders else "")
-                 + f"; {c.n_quarantined} segment row(s) quarantined.</p>")
-    if r.agreement is not None:
-        ag = r.agreement
-        d = ag.to_dict() if hasattr(ag, "to_dict") else {}
-        show = {k: v for k, v in d.items() if isinstance(v, (int, float)) and
-                not isinstance(v, bool)}
-        if show:
-            parts.append("<p class=note>Coder agreement: " + ", ".join(
-                f"{_e(k)} = {fmt_value(v, 'f3')}" for k, v in show.items()) + ".</p>")
+                 + f"; {c.n_quarantined:,} coding row(s) quarantined. The evidence per item "
+                 "uses one coder's codings per segment (the coder with the most segments); "
+                 "second codings serve the agreement check only.</p>")
+    if r.agreement_summary is not None:
+        parts.append(_agreement(r.agreement_summary))
     parts.append(_table(q.items, [("item_id", "item", "code"),
                                   ("participants", "participants", "int"),
                                   ("segments", "segments", "int"), ("supports", "supports", "int"),
@@ -561,8 +838,11 @@ def _qualitative(r: Any) -> str:
             caption="Concepts no item covers (missing concepts)"))
     themes = getattr(q, "themes", None)
     if isinstance(themes, pd.DataFrame) and len(themes):
-        cols = [(col, col.replace("_", " "), "int" if pd.api.types.is_integer_dtype(themes[col])
-                 else "text") for col in themes.columns[:6]]
+        heads = {"construct_id": "construct", "item_id": "item"}
+        cols = [(col, heads.get(col, col.replace("_", " ")),
+                 "int" if pd.api.types.is_integer_dtype(themes[col])
+                 else "code" if col in ("construct_id", "item_id", "codes") else "text")
+                for col in themes.columns[:6]]
         parts.append(_table(themes, cols, caption="Themes"))
     return "".join(parts)
 
@@ -609,7 +889,8 @@ def _joint(r: Any) -> str:
                    else "no verdict")
         counts = "/".join(str(int(rec.get(k) or 0)) for k in
                           ("qual_supports", "qual_challenges", "qual_wording", "qual_other"))
-        return f"{_e(verdict)}<br>{int(n)} participants<br>S/C/W/O {_e(counts)}"
+        return (f"{_e(verdict)}<br>{int(n)} participants<br>"
+                f'<span class="nowrap">S/C/W/O {_e(counts)}</span>')
 
     has_quant = any(quant(rec) != "\u2013" for rec in jd.to_dict(orient="records"))
     recs = jd.to_dict(orient="records")
@@ -668,12 +949,16 @@ def _joint(r: Any) -> str:
 def _decisions(r: Any) -> str:
     jd = r.joint.items
     parts = []
-    parts.append(_table(jd, [
-        ("item_id", "item", "code"), ("concept", "concept", "code"),
-        ("proposed", "proposed", "text"), ("reason", "reason (rules)", "text"),
-        ("expert_decision", "expert", "text"), ("expert_rationale", "rationale", "text"),
-        ("expert_who", "who", "text"), ("expert_date", "date", "text"),
-        ("decision", "decision", "text")], caption="Decisions",
+    cols: list[Col] = [("item_id", "item", "code")]
+    if bool((jd["row_type"] != "item").any()):
+        cols.append(("concept", "concept", "code"))
+    cols += [("proposed", "proposed", "text"), ("reason", "reason (rules)", "text")]
+    if bool((jd["decided_by"] == "expert").any()):
+        cols += [("expert_decision", "expert", "text"), ("expert_rationale", "rationale", "text"),
+                 ("expert_who", "who", "text"), ("expert_date", "date", "text")]
+    cols.append(("decision", "decision", "text"))
+    parts.append(_table(jd, cols, caption="Decisions (proposed by the rules; the experts' "
+                                          "decision overrides where recorded)",
         cell=lambda col, v, rec: f"<td>{_badge(v)}</td>" if col in ("proposed", "decision")
         else None,
         row_class=lambda rec: f"conv-{rec.get('convergence')}"))

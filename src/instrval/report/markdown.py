@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from instrval.report.html import fmt_value
+from instrval.report.html import _ci, cfa_fit_frame, fmt_value, scale_reliability_frame
 
 __all__ = ["render_markdown", "md_table"]
 
@@ -65,14 +65,20 @@ def render_markdown(result: Any) -> str:
                                   ("sha256", "sha256", "code")])]
     out += ["Analyses: " + "; ".join(f"{k}: {v}" for k, v in r.analyses.items()) + ".", ""]
     out += [md_table(pd.DataFrame(st.rules.describe()),
-                     [("rule", "rule", "code"), ("value", "value", "text"),
-                      ("source", "source", "text")])]
+                     [("rule", "rule", "code"), ("value", "value", "num"),
+                      ("default", "default", "num"), ("source", "source", "text")])]
     if r.descriptives is not None:
-        out += ["## Item descriptives", "", md_table(r.descriptives.items, [
-            ("item_id", "item", "code"), ("n", "answers", "int"),
-            ("missing_share", "missing", "pct1"), ("mean", "mean", "f2"), ("sd", "SD", "f2"),
-            ("floor_share", "floor", "pct1"), ("ceiling_share", "ceiling", "pct1"),
-            ("floor_flag", "floor flag", "bool"), ("ceiling_flag", "ceiling flag", "bool")])]
+        items = r.descriptives.items.copy()
+        boxes = items["kind"] != "likert"
+        cols = [("item_id", "item", "code"), ("n", "answers", "int"),
+                ("missing_share", "missing", "pct1"), ("mean", "mean", "f2"), ("sd", "SD", "f2")]
+        if not bool(boxes.all()):
+            for col in ("floor_share", "ceiling_share", "floor_flag", "ceiling_flag"):
+                items[col] = items[col].astype(object).where(~boxes, None)
+            cols += [("floor_share", "floor", "pct1"), ("ceiling_share", "ceiling", "pct1"),
+                     ("floor_flag", "floor effect", "bool"),
+                     ("ceiling_flag", "ceiling effect", "bool")]
+        out += ["## Item descriptives", "", md_table(items, cols)]
     if r.relevance is not None:
         out += ["## Relevance", "", f"Cut-off {100 * r.relevance.threshold:g}%.", "",
                 md_table(r.relevance.items, [
@@ -81,22 +87,54 @@ def render_markdown(result: Any) -> str:
                     ("ci_low", "CI low", "pct"), ("ci_high", "CI high", "pct"),
                     ("relevant", "relevant", "bool")])]
     if r.reliability:
-        scale = pd.DataFrame([{"construct_id": cid, "alpha": a.alpha, "ci_low": a.ci_low,
-                               "ci_high": a.ci_high, "k": a.k, "n": a.n}
-                              for cid, a in r.reliability.items()])
-        out += ["## Reliability", "", md_table(scale, [
-            ("construct_id", "scale", "code"), ("k", "items", "int"), ("n", "n", "int"),
-            ("alpha", "alpha", "f3"), ("ci_low", "CI low", "f3"), ("ci_high", "CI high", "f3")])]
+        scale = scale_reliability_frame(r)
+        first = next(iter(r.reliability.values()))
+        level = f"{100 * first.confidence:g}%"
+        cols = [("construct_id", "scale", "code"), ("k", "items", "int"), ("n", "n", "int"),
+                ("alpha", "alpha", "f3"), ("ci", f"{level} CI ({str(first.ci_method).capitalize()})", "text"),
+                ("std_alpha", "std. alpha", "f3"), ("g6", "G6 (smc)", "f3"),
+                ("average_r", "mean r", "f3")]
+        if r.omega_scales:
+            cols.append(("omega", "omega (1 factor)", "f3"))
+        cols.append(("reverse", "reversed items", "text"))
+        out += ["## Reliability", "",
+                f"Criterion: alpha >= {fmt_value(r.rules.alpha_min, 'num')}.", "",
+                md_table(scale, cols)]
+        if r.omega is not None:
+            o = r.omega
+            out += [f"McDonald's omega of all {len(o.schmid)} Likert items ({o.fm}, "
+                    f"{o.rotation}, Schmid-Leiman with {o.n_factors} group factors, as "
+                    f"psych::omega): omega total = {fmt_value(o.omega_total, 'f3')}, omega "
+                    f"hierarchical = {fmt_value(o.omega_hierarchical, 'f3')}, omega limit = "
+                    f"{fmt_value(o.omega_limit, 'f3')}, ECV = {fmt_value(o.ecv, 'f3')}.", "",
+                    md_table(o.groups.astype({"factor": str}), [
+                        ("factor", "factor", "code"), ("total", "omega total", "f3"),
+                        ("general", "general factor", "f3"),
+                        ("group", "group factor", "f3")])]
+        rows = pd.concat([a.items.assign(construct_id=cid,
+                                         reversed=a.items["item_id"].isin(a.reverse))
+                          for cid, a in r.reliability.items()], ignore_index=True)
+        out += ["Item-total statistics (after reverse keying):", "", md_table(rows, [
+            ("construct_id", "scale", "code"), ("item_id", "item", "code"),
+            ("reversed", "reversed", "bool"), ("mean", "mean", "f2"), ("sd", "SD", "f2"),
+            ("r_drop", "r.drop", "f3"), ("r_cor", "r.cor", "f3"),
+            ("alpha_if_deleted", "alpha if deleted", "f3")])]
+    if r.efa is not None or r.cfa is not None or r.cfa_ordinal is not None:
+        out += ["## Factor analysis", ""]
     if r.efa is not None:
         cols = [("item_id", "item", "code")] + [(f, f, "f2") for f in r.efa.factors]
-        out += ["## Factor analysis", "",
-                f"{r.efa.method}, {r.efa.rotation}, {r.efa.n_factors} factor(s)"
-                + (f"; parallel analysis suggests {r.parallel.nfact}" if r.parallel else "")
-                + ".", "", md_table(r.efa.loadings, cols)]
-    if r.cfa is not None:
-        f = r.cfa.fit
-        out += [f"CFA: chi2 = {f['chi2']:.2f} (df {f['df']:.0f}), CFI = {f['cfi']:.3f}, "
-                f"TLI = {f['tli']:.3f}, RMSEA = {f['rmsea']:.3f}, SRMR = {f['srmr']:.3f}.", ""]
+        out += [f"EFA: {r.efa.method}, {r.efa.rotation}, {r.efa.n_factors} factor(s)"
+                + (f"; parallel analysis suggests {r.parallel.nfact} factor(s)"
+                   if r.parallel else "") + ".", "", md_table(r.efa.loadings, cols)]
+    if r.cfa is not None or r.cfa_ordinal is not None:
+        cols = [("index", "fit index", "text")]
+        if r.cfa is not None:
+            cols.append(("ml", "ML", "text"))
+        if r.cfa_ordinal is not None:
+            cols.append(("wlsmv", "WLSMV (scaled)", "text"))
+        cols.append(("criterion", "COSMIN criterion", "text"))
+        out += ["CFA (the constructs as correlated factors):", "",
+                md_table(cfa_fit_frame(r), cols)]
     if r.content_validity is not None:
         out += ["## Expert panel", "", md_table(r.content_validity.items, [
             ("item_id", "item", "code"), ("i_cvi", "I-CVI", "f2"), ("cvr", "CVR", "f2"),
@@ -106,6 +144,31 @@ def render_markdown(result: Any) -> str:
             ("item_id", "item", "code"), ("participants", "participants", "int"),
             ("supports", "supports", "int"), ("challenges", "challenges", "int"),
             ("wording", "wording", "int"), ("representative", "representative", "bool")])]
+        if r.agreement_summary is not None and len(r.agreement_summary.overall):
+            a = r.agreement_summary
+            two = len(a.coders) == 2
+            ov = a.overall.copy()
+            ov["kappa_ci"] = [_ci(lo, hi, "f3") for lo, hi in
+                              zip(ov["cohen_ci_low"], ov["cohen_ci_high"], strict=True)]
+            cols = [("scope", "scope", "text"), ("n_units", "units", "int"),
+                    ("percent_agreement", "percent agreement", "pct1")]
+            if two:
+                cols += [("cohen_kappa", "Cohen's kappa", "f3"),
+                         ("kappa_ci", f"{100 * a.confidence:g}% CI", "text")]
+            cols += [("fleiss_kappa", "Fleiss' kappa", "f3"),
+                     ("krippendorff_alpha", "Krippendorff's alpha", "f3")]
+            out += [f"Inter-coder agreement: {a.n_segments:,} of {a.n_segments_total:,} "
+                    f"segments coded independently by {', '.join(a.coders)}.", "",
+                    md_table(ov, cols)]
+            if len(a.codes):
+                pc = a.codes.copy()
+                pc["kappa_ci"] = [_ci(lo, hi, "f3") for lo, hi in
+                                  zip(pc["cohen_ci_low"], pc["cohen_ci_high"], strict=True)]
+                out += [f"Per code (applied to >= {a.min_segments} double-coded segments; "
+                        f"{a.n_codes_omitted} rarer code(s) in results.json):", "",
+                        md_table(pc, [("code", "code", "code"),
+                                      ("n_segments_coded", "segments with the code", "int")]
+                                 + cols[2:])]
         if len(r.qual.missing_concepts):
             out += ["Missing concepts:", "", md_table(r.qual.missing_concepts, [
                 ("construct_id", "construct", "code"), ("code", "code", "code"),

@@ -20,7 +20,7 @@ import pandas as pd
 __all__ = ["SCHEMA_VERSION", "jsonable", "results_dict", "dumps_results"]
 
 #: Version of the results.json layout.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 
 def jsonable(obj: Any) -> Any:
@@ -87,6 +87,20 @@ def data_quality(result: Any) -> dict[str, Any]:
     return out
 
 
+def _omega(result: Any) -> dict[str, Any] | None:
+    """``omega``: omega total and hierarchical of all Likert items (psych::omega) and the
+    one-factor omega per scale."""
+    om = getattr(result, "omega", None)
+    scales = getattr(result, "omega_scales", None) or {}
+    if om is None and not scales:
+        return None
+    d: dict[str, Any] = {"omega_total": None, "omega_hierarchical": None}
+    if om is not None:
+        d.update(jsonable(om))
+    d["scales"] = {cid: jsonable(o) for cid, o in scales.items()}
+    return d
+
+
 def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     """The content of results.json (see docs/report.md)."""
     from instrval.integrate.decisions import RULE_CATALOGUE
@@ -101,6 +115,9 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
             "quotes": jsonable(result.qual.quotes),
             "missing_concepts": jsonable(result.qual.missing_concepts),
             "agreement": jsonable(result.agreement) if result.agreement is not None else None,
+            "agreement_table": (result.agreement_summary.to_dict()
+                                if getattr(result, "agreement_summary", None) is not None
+                                else None),
         }
     changelog = [{"version": e.version, "item": e.item, "action": e.action,
                   "reason": e.reason, "evidence": e.evidence}
@@ -130,6 +147,8 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
         "efa": jsonable(result.efa),
         "parallel_analysis": jsonable(result.parallel),
         "cfa": jsonable(result.cfa),
+        "cfa_wlsmv": jsonable(getattr(result, "cfa_ordinal", None)),
+        "omega": _omega(result),
         "content_validity": jsonable(result.content_validity),
         "qualitative": qual,
         "joint_display": jsonable(jd.items),

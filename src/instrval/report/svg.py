@@ -81,8 +81,9 @@ def relevance_chart(items: pd.DataFrame, *, threshold: float, title: str,
         ratio = _num(r.get("ratio"))
         lab = (labels or {}).get(str(r["item_id"]), "")
         text = f"{r['item_id']}" + (f" \u2013 {lab}" if lab else "")
+        short = _trunc(text, int(label_w / 5.6))
         out.append(f'<text x="{label_w - 6}" y="{y + bar_h - 3}" text-anchor="end" '
-                   f'fill="{C_TEXT}"><title>{_e(text)}</title>{_e(_trunc(text, 70))}</text>')
+                   f'fill="{C_TEXT}"><title>{_e(text)}</title>{_e(short)}</text>')
         if ratio is None:
             out.append(f'<text x="{label_w + 4}" y="{y + bar_h - 3}" fill="#777">'
                        "not presented</text>")
@@ -244,7 +245,7 @@ def distribution_bars(distribution: pd.DataFrame, items: pd.DataFrame, *,
     else:
         colours = {o: C_OK for o in opts}
     left = int(12 + 6.4 * max([len(str(i)) for i in ids] + [6]))
-    bw, bh, gap = 440, 12, 4
+    bw, bh, gap = 400, 12, 4
     w = left + bw + 40
     legend = []
     lx, ly = float(left), 22.0

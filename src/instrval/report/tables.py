@@ -23,8 +23,9 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 #: Tables, in the order of the workbook's sheets.
 TABLE_ORDER = ("joint_display", "decisions", "open_questions", "relevance", "descriptives",
                "distribution", "reliability", "reliability_items", "efa_loadings",
-               "parallel_analysis", "cfa_fit", "content_validity", "qualitative_items",
-               "quotes", "missing_concepts", "cosmin", "changelog", "diff", "rules",
+               "parallel_analysis", "omega", "omega_groups", "cfa_fit", "cfa_loadings",
+               "content_validity", "qualitative_items", "quotes", "missing_concepts",
+               "coder_agreement", "cosmin", "changelog", "diff", "rules",
                "rule_catalogue", "inputs", "quarantine")
 
 
@@ -92,15 +93,39 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
         t["efa_loadings"] = df
     if result.parallel is not None:
         t["parallel_analysis"] = result.parallel.table.copy()
-    if result.cfa is not None:
-        t["cfa_fit"] = pd.DataFrame([{"index": k, "value": v}
-                                     for k, v in result.cfa.fit.items()])
+    omega = getattr(result, "omega", None)
+    scales = getattr(result, "omega_scales", None) or {}
+    if omega is not None or scales:
+        rows = []
+        if omega is not None:
+            rows.append({"scope": "all items", "construct_id": None,
+                         "omega_total": omega.omega_total,
+                         "omega_hierarchical": omega.omega_hierarchical,
+                         "omega_limit": omega.omega_limit, "ecv": omega.ecv,
+                         "n_factors": omega.n_factors, "omega_one_factor": None})
+        for cid, o1 in scales.items():
+            rows.append({"scope": "scale", "construct_id": cid, "omega_total": None,
+                         "omega_hierarchical": None, "omega_limit": None, "ecv": None,
+                         "n_factors": 1, "omega_one_factor": o1.omega})
+        t["omega"] = pd.DataFrame(rows)
+        if omega is not None:
+            t["omega_groups"] = omega.groups.copy()
+    fits = [("ml", result.cfa), ("wlsmv", getattr(result, "cfa_ordinal", None))]
+    fits = [(name, res) for name, res in fits if res is not None]
+    if fits:
+        t["cfa_fit"] = pd.DataFrame([{"estimator": name, "index": k, "value": v}
+                                     for name, res in fits for k, v in res.fit.items()])
+        t["cfa_loadings"] = pd.concat([res.loadings.assign(estimator=name)
+                                       for name, res in fits], ignore_index=True)
     if result.content_validity is not None:
         t["content_validity"] = result.content_validity.items.copy()
     if result.qual is not None:
         t["qualitative_items"] = result.qual.items.copy()
         t["quotes"] = result.qual.quotes.copy()
         t["missing_concepts"] = result.qual.missing_concepts.copy()
+    summary = getattr(result, "agreement_summary", None)
+    if summary is not None:
+        t["coder_agreement"] = summary.to_frame()
     t["cosmin"] = result.cosmin.table.copy()
     t["changelog"] = pd.DataFrame(
         [{"version": e.version, "item": e.item, "action": e.action, "reason": e.reason,
@@ -165,7 +190,10 @@ def write_csv_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path) -> 
 
 def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
                timestamp: str | None = None) -> Path:
-    """Write the tables as the sheets of one workbook (text neutralised, never formulas)."""
+    """Write the tables as the sheets of one workbook (text neutralised, never formulas).
+
+    With ``timestamp`` the workbook's creation time and every zip member's date are that
+    time, so the same tables give the same bytes."""
     import io
     from datetime import datetime
 
@@ -200,4 +228,32 @@ def write_xlsx(tables: Mapping[str, pd.DataFrame], path: str | Path, *,
     wb.properties.creator = "instrval"
     buf = io.BytesIO()
     wb.save(buf)
-    return atomic_write_bytes(path, buf.getvalue())
+    data = buf.getvalue()
+    if timestamp:
+        data = _fixed_zip_times(data, datetime.fromisoformat(timestamp))
+    return atomic_write_bytes(path, data)
+
+
+def _fixed_zip_times(data: bytes, when: Any) -> bytes:
+    """The same zip archive with every member dated ``when`` and the workbook's "modified"
+    property set to it (so that a workbook written twice with the same timestamp is
+    byte-identical; zip stores local times from 1980)."""
+    import io
+    import re
+    import zipfile
+
+    stamp = (max(1980, when.year), when.month, when.day, when.hour, when.minute, when.second)
+    iso = when.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, \
+            zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
+        for info in src.infolist():
+            member = zipfile.ZipInfo(info.filename, date_time=stamp)
+            member.compress_type = zipfile.ZIP_DEFLATED
+            member.external_attr = info.external_attr
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":  # openpyxl stamps "modified" with now
+                content = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)",
+                                 rb"\g<1>" + iso + rb"\g<2>", content)
+            dst.writestr(member, content)
+    return out.getvalue()

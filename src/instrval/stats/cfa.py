@@ -42,8 +42,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from instrval._jsonable import to_jsonable
 from instrval.errors import ConvergenceWarning, HeywoodWarning, StatisticsError
-from instrval.stats.polychoric import _jsonable
 
 __all__ = ["CFAResult", "cfa", "model_from_instrument"]
 
@@ -105,6 +105,80 @@ def _parse_model(model: Any) -> dict[str, list[str]]:
     return spec
 
 
+def _model_data(data: pd.DataFrame, spec: dict[str, list[str]], what: str
+                ) -> tuple[list[str], np.ndarray]:
+    """The model's items (in order of first mention) and their columns of ``data`` as a
+    float array (NaN for missing); ``what`` names the function in messages."""
+    items: list[str] = []
+    for fac in spec:
+        for it in spec[fac]:
+            if it not in items:
+                items.append(it)
+    cols = {str(c): c for c in data.columns}
+    absent = [i for i in items if i not in cols]
+    if absent:
+        raise StatisticsError(
+            f"the model's item(s) {', '.join(absent)} are not columns of the data "
+            f"(columns: {', '.join(map(str, data.columns))})")
+    try:
+        x = data[[cols[i] for i in items]].to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError) as exc:
+        raise StatisticsError(f"{what} needs numeric item responses: {exc}") from None
+    return items, x
+
+
+def _loading_pattern(spec: dict[str, list[str]], items: list[str], std_lv: bool
+                     ) -> tuple[np.ndarray, np.ndarray]:
+    """``(pattern, fixed_one)``, both (items x factors) bool: where an item loads, and the
+    marker loadings fixed to 1 (each factor's first item, unless ``std_lv``)."""
+    pattern = np.zeros((len(items), len(spec)), dtype=bool)
+    fixed_one = np.zeros_like(pattern)
+    for f, fac in enumerate(spec):
+        for k, it in enumerate(spec[fac]):
+            pattern[items.index(it), f] = True
+            if k == 0 and not std_lv:
+                fixed_one[items.index(it), f] = True
+    return pattern, fixed_one
+
+
+def _free_positions(pattern: np.ndarray, fixed_one: np.ndarray, std_lv: bool
+                    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    """The free loadings ``(item, factor)`` factor by factor, and the free factor
+    (co)variances ``(f, g)`` with ``f >= g`` (no variances when ``std_lv``)."""
+    p, m = pattern.shape
+    lam_idx = [(i, f) for f in range(m) for i in range(p)
+               if pattern[i, f] and not fixed_one[i, f]]
+    phi_idx = [(f, g) for f in range(m) for g in range(f + 1) if not (std_lv and f == g)]
+    return lam_idx, phi_idx
+
+
+def _first_loadings_positive(lam: np.ndarray, phi: np.ndarray, pattern: np.ndarray) -> None:
+    """Flip factors (in place) so that each factor's first loading is positive."""
+    for f in range(pattern.shape[1]):
+        first = np.flatnonzero(pattern[:, f])[0]
+        if lam[first, f] < 0:
+            lam[:, f] = -lam[:, f]
+            phi[f, :] = -phi[f, :]
+            phi[:, f] = -phi[:, f]
+
+
+def _improper(items: list[str], resvar: np.ndarray, phi: np.ndarray, *, stacklevel: int
+              ) -> list[str]:
+    """Items with a residual variance <= 0, then ``"Phi"`` if :math:`\\Phi` is not positive
+    definite; warns (:class:`~instrval.errors.HeywoodWarning`) when there is any, with the
+    ``stacklevel`` the caller would give."""
+    bad = [it for i, it in enumerate(items) if not resvar[i] > 0]
+    if np.linalg.eigvalsh(phi).min() <= 0:
+        bad.append("Phi")
+    if bad:
+        warnings.warn(
+            "improper solution (Heywood case): "
+            + ", ".join(f"negative residual variance of {b}" if b != "Phi"
+                        else "factor covariance matrix not positive definite" for b in bad),
+            HeywoodWarning, stacklevel=stacklevel + 1)
+    return bad
+
+
 # --------------------------------------------------------------------------- the structure
 @dataclass
 class _Structure:
@@ -120,12 +194,8 @@ class _Structure:
     n_theta: int = 0
 
     def __post_init__(self) -> None:
-        p, m = self.pattern.shape
-        self.lam_idx = [(i, f) for f in range(m) for i in range(p)
-                        if self.pattern[i, f] and not self.fixed_one[i, f]]
-        self.phi_idx = [(f, g) for f in range(m) for g in range(f + 1)
-                        if not (self.std_lv and f == g)]
-        self.n_theta = p
+        self.lam_idx, self.phi_idx = _free_positions(self.pattern, self.fixed_one, self.std_lv)
+        self.n_theta = self.pattern.shape[0]
 
     @property
     def q(self) -> int:
@@ -387,10 +457,10 @@ class CFAResult:
         fc = self.factor_correlations.copy()
         fc.insert(0, "factor", [str(i) for i in fc.index])
         return {
-            "fit": _jsonable(dict(self.fit)),
-            "loadings": _jsonable(self.loadings),
-            "factor_correlations": _jsonable(fc.reset_index(drop=True)),
-            "residual_variances": _jsonable(self.residual_variances),
+            "fit": to_jsonable(dict(self.fit)),
+            "loadings": to_jsonable(self.loadings),
+            "factor_correlations": to_jsonable(fc.reset_index(drop=True)),
+            "residual_variances": to_jsonable(self.residual_variances),
             "n": int(self.n),
             "estimator": self.estimator,
             "missing": self.missing,
@@ -485,21 +555,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         raise StatisticsError(f"cfa needs a pandas DataFrame, got {type(data).__name__}")
     spec = _parse_model(model)
     factors = list(spec)
-    items: list[str] = []
-    for f in factors:
-        for i in spec[f]:
-            if i not in items:
-                items.append(i)
-    cols = {str(c): c for c in data.columns}
-    absent = [i for i in items if i not in cols]
-    if absent:
-        raise StatisticsError(
-            f"the model's item(s) {', '.join(absent)} are not columns of the data "
-            f"(columns: {', '.join(map(str, data.columns))})")
-    try:
-        x = data[[cols[i] for i in items]].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise StatisticsError(f"cfa needs numeric item responses: {exc}") from None
+    items, x = _model_data(data, spec, "cfa")
     x = x[~np.isnan(x).any(axis=1)]
     n, p = x.shape
     if n < 2:
@@ -513,13 +569,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         raise StatisticsError("the sample covariance matrix of the model's items is singular "
                               "(fewer complete rows than items, or a linear dependence)")
     m = len(factors)
-    pattern = np.zeros((p, m), dtype=bool)
-    fixed_one = np.zeros((p, m), dtype=bool)
-    for f, fac in enumerate(factors):
-        for k, it in enumerate(spec[fac]):
-            pattern[items.index(it), f] = True
-            if k == 0 and not std_lv:
-                fixed_one[items.index(it), f] = True
+    pattern, fixed_one = _loading_pattern(spec, items, std_lv)
     st = _Structure(items, factors, pattern, fixed_one, bool(std_lv))
     q = st.q
     df = p * (p + 1) // 2 - q
@@ -533,12 +583,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
                       "not reliable", ConvergenceWarning, stacklevel=2)
     lam, phi, th = st.unpack(theta)
     if st.std_lv:  # sign convention: each factor's first loading positive
-        for f in range(m):
-            first = np.flatnonzero(pattern[:, f])[0]
-            if lam[first, f] < 0:
-                lam[:, f] = -lam[:, f]
-                phi[f, :] = -phi[f, :]
-                phi[:, f] = -phi[:, f]
+        _first_loadings_positive(lam, phi, pattern)
         theta = _repack(st, lam, phi, th)
     sigma = lam @ phi @ lam.T + np.diag(th)
     inv = np.linalg.inv(sigma)
@@ -628,16 +673,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
                                    ("phi", g, f) in se_of))
     phi_df = pd.DataFrame(phi, index=factors, columns=factors)
     cor_lv = phi / np.outer(fsd, fsd)
-    # ---- improper solutions
-    bad: list[str] = [items[i] for i in range(p) if not th[i] > 0]
-    if np.linalg.eigvalsh(phi).min() <= 0:
-        bad.append("Phi")
-    if bad:
-        warnings.warn(
-            "improper solution (Heywood case): "
-            + ", ".join(f"negative residual variance of {b}" if b != "Phi"
-                        else "factor covariance matrix not positive definite" for b in bad),
-            HeywoodWarning, stacklevel=2)
+    bad = _improper(items, th, phi, stacklevel=2)
     return CFAResult(
         fit=fit,
         loadings=pd.DataFrame(load_rows),

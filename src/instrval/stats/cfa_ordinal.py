@@ -74,9 +74,20 @@ import pandas as pd
 from scipy import stats
 from scipy.special import ndtr, ndtri
 
-from instrval.errors import ConvergenceWarning, HeywoodWarning, StatisticsError
-from instrval.stats.cfa import CFAResult, _parse_model, _rmsea_ci
-from instrval.stats.polychoric import _cell_probabilities, _jsonable, _solve_pairs
+from instrval._jsonable import to_jsonable
+from instrval.errors import ConvergenceWarning, StatisticsError
+from instrval.stats.cfa import (
+    CFAResult,
+    _first_loadings_positive,
+    _free_positions,
+    _improper,
+    _loading_pattern,
+    _model_data,
+    _param_row,
+    _parse_model,
+    _rmsea_ci,
+)
+from instrval.stats.polychoric import _cell_probabilities, _solve_pairs
 
 __all__ = ["OrdinalCFAResult", "cfa_ordinal"]
 
@@ -130,7 +141,7 @@ class OrdinalCFAResult(CFAResult):
         """JSON-ready: what :meth:`CFAResult.to_dict` gives, plus ``thresholds`` (records)
         and ``polychoric_converged``."""
         out = super().to_dict()
-        out["thresholds"] = _jsonable(self.thresholds)
+        out["thresholds"] = to_jsonable(self.thresholds)
         out["polychoric_converged"] = bool(self.polychoric_converged)
         return out
 
@@ -391,11 +402,7 @@ class _Model:
     std_lv: bool
 
     def __post_init__(self) -> None:
-        p, m = self.pattern.shape
-        self.lam_idx = [(i, f) for f in range(m) for i in range(p)
-                        if self.pattern[i, f] and not self.fixed_one[i, f]]
-        self.phi_idx = [(f, g) for f in range(m) for g in range(f + 1)
-                        if not (self.std_lv and f == g)]
+        self.lam_idx, self.phi_idx = _free_positions(self.pattern, self.fixed_one, self.std_lv)
 
     @property
     def q(self) -> int:
@@ -594,21 +601,7 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
         raise StatisticsError(f"cfa_ordinal needs a pandas DataFrame, got {type(data).__name__}")
     spec = _parse_model(model)
     factors = list(spec)
-    items: list[str] = []
-    for fac in factors:
-        for it in spec[fac]:
-            if it not in items:
-                items.append(it)
-    cols = {str(c): c for c in data.columns}
-    absent = [i for i in items if i not in cols]
-    if absent:
-        raise StatisticsError(
-            f"the model's item(s) {', '.join(absent)} are not columns of the data "
-            f"(columns: {', '.join(map(str, data.columns))})")
-    try:
-        x = data[[cols[i] for i in items]].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise StatisticsError(f"cfa_ordinal needs numeric item responses: {exc}") from None
+    items, x = _model_data(data, spec, "cfa_ordinal")
     if np.isinf(x).any():
         j = int(np.flatnonzero(np.isinf(x).any(axis=0))[0])
         raise StatisticsError(f"item {items[j]!r} has infinite values")
@@ -625,14 +618,7 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
                                   f"rows ({lev[0]:g}); an ordered item needs at least 2")
         codes[:, i] = inv
         ncat[i] = lev.size
-    m = len(factors)
-    pattern = np.zeros((p, m), dtype=bool)
-    fixed_one = np.zeros((p, m), dtype=bool)
-    for f, fac in enumerate(factors):
-        for k, it in enumerate(spec[fac]):
-            pattern[items.index(it), f] = True
-            if k == 0 and not std_lv:
-                fixed_one[items.index(it), f] = True
+    pattern, fixed_one = _loading_pattern(spec, items, std_lv)
     mod = _Model(pattern, fixed_one, bool(std_lv))
     pstar = p * (p - 1) // 2
     q = mod.q
@@ -662,7 +648,6 @@ def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],
              q: int, pstar: int, df: int, est: str, missing: str, std_lv: bool
              ) -> OrdinalCFAResult:
     """Stages 1-3, standard errors, tests and the result (see :func:`cfa_ordinal`)."""
-    m = len(factors)
     pattern = mod.pattern
     # ---- stages 1 and 2
     s12 = _stage12(codes, ncat, items)
@@ -691,12 +676,7 @@ def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],
                       "estimates are not reliable", ConvergenceWarning, stacklevel=3)
     lam, phi = mod.unpack(theta)
     if mod.std_lv:
-        for f in range(m):
-            first = np.flatnonzero(pattern[:, f])[0]
-            if lam[first, f] < 0:
-                lam[:, f] = -lam[:, f]
-                phi[f, :] = -phi[f, :]
-                phi[:, f] = -phi[:, f]
+        _first_loadings_positive(lam, phi, pattern)
         theta = mod.pack(lam, phi)
     implied = lam @ phi @ lam.T
     resvar = 1.0 - np.diag(implied)
@@ -813,15 +793,6 @@ def _fit_measures(chi2: float, df: float, chi2_s: float, base: float, base_df: f
     }
 
 
-def _row(lhs: str, op: str, rhs: str, est: float, se: float, std_lv: float, std_all: float,
-         free: bool) -> dict[str, Any]:
-    z = est / se if free and math.isfinite(se) and se > 0 else math.nan
-    pv = 2.0 * float(stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan
-    return {"lhs": lhs, "op": op, "rhs": rhs, "estimate": float(est),
-            "se": float(se) if free else math.nan, "z": float(z), "pvalue": pv,
-            "std_lv": float(std_lv), "std_all": float(std_all), "free": bool(free)}
-
-
 def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors: list[str],
                   items: list[str], mod: _Model, lam: np.ndarray, phi: np.ndarray,
                   resvar: np.ndarray, se: np.ndarray, s12: dict[str, Any],
@@ -845,7 +816,7 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
             i = items.index(it)
             e = lam[i, f]
             free = ("lam", i, f) in se_of
-            rr = _row(fac, "=~", it, e, se_of.get(("lam", i, f), math.nan), e * fsd[f],
+            rr = _param_row(fac, "=~", it, e, se_of.get(("lam", i, f), math.nan), e * fsd[f],
                       e * fsd[f], free)
             rows.append(rr)
             load_rows.append({"factor": fac, "item_id": it, "estimate": rr["estimate"],
@@ -856,30 +827,22 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
     for i, it in enumerate(items):
         for k in range(nth_i[i]):
             t = s12["tau"][i, k]
-            rr = _row(it, "|", f"t{k + 1}", t, se_th[th_start[i] + k], t, t, True)
+            rr = _param_row(it, "|", f"t{k + 1}", t, se_th[th_start[i] + k], t, t, True)
             rows.append(rr)
             th_rows.append({"item_id": it, "threshold": f"t{k + 1}", "estimate": rr["estimate"],
                             "se": rr["se"], "z": rr["z"], "pvalue": rr["pvalue"]})
     res_rows = []
     for i, it in enumerate(items):
-        rows.append(_row(it, "~~", it, resvar[i], math.nan, resvar[i], resvar[i], False))
+        rows.append(_param_row(it, "~~", it, resvar[i], math.nan, resvar[i], resvar[i], False))
         res_rows.append({"item_id": it, "estimate": float(resvar[i]), "se": math.nan,
                          "std_all": float(resvar[i])})
     for f in range(m):
         for g in range(f, m):
             free = ("phi", g, f) in se_of
             cor = phi[f, g] / (fsd[f] * fsd[g])
-            rows.append(_row(factors[f], "~~", factors[g], phi[f, g],
+            rows.append(_param_row(factors[f], "~~", factors[g], phi[f, g],
                              se_of.get(("phi", g, f), math.nan), cor, cor, free))
-    bad = [items[i] for i in range(p) if not resvar[i] > 0]
-    if np.linalg.eigvalsh(phi).min() <= 0:
-        bad.append("Phi")
-    if bad:
-        warnings.warn(
-            "improper solution (Heywood case): "
-            + ", ".join(f"negative residual variance of {b}" if b != "Phi"
-                        else "factor covariance matrix not positive definite" for b in bad),
-            HeywoodWarning, stacklevel=4)
+    bad = _improper(items, resvar, phi, stacklevel=4)
     il, jl = s12["il"], s12["jl"]
     names = [f"{it}|t{k + 1}" for i, it in enumerate(items) for k in range(nth_i[i])]
     names += [f"{items[a]}~~{items[b]}" for a, b in zip(il, jl, strict=True)]

@@ -37,6 +37,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._jsonable import float_or_none
 from instrval.errors import DataQualityWarning, StatisticsError
 
 __all__ = [
@@ -55,13 +56,6 @@ _ITEM_COLUMNS = [
     "n_essential", "cvr", "ne_critical", "cvr_critical", "cvr_significant",
     "aiken_v", "aiken_ci_low", "aiken_ci_high", "mean_rating",
 ]
-
-
-def _f(v: Any) -> float | None:
-    if v is None or v is pd.NA:
-        return None
-    f = float(v)
-    return None if math.isnan(f) or math.isinf(f) else f
 
 
 # ----------------------------------------------------------------------------- formulas
@@ -195,9 +189,9 @@ class ContentValidityResult:
                 elif k == "cvr_significant":
                     out[k] = bool(v)
                 else:
-                    out[k] = _f(v)
+                    out[k] = float_or_none(v)
             items.append(out)
-        scale = {k: (_f(v) if isinstance(v, float) else v) for k, v in self.scale.items()}
+        scale = {k: (float_or_none(v) if isinstance(v, float) else v) for k, v in self.scale.items()}
         return {"items": items, "scale": scale, "options": dict(self.options)}
 
 

@@ -13,9 +13,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._jsonable import to_jsonable
 from instrval.errors import StatisticsError
 from instrval.stats.polychoric import (
-    _jsonable,
     _listwise,
     cor_smooth,
     polychoric,
@@ -75,9 +75,9 @@ class CorrelationResult:
             "missing": self.missing,
             "n": int(self.n),
             "smoothed": bool(self.smoothed),
-            "matrix": _jsonable(self.to_frame()),
-            "n_pairwise": _jsonable(npw.reset_index(drop=True)),
-            "thresholds": None if self.thresholds is None else _jsonable(self.thresholds),
+            "matrix": to_jsonable(self.to_frame()),
+            "n_pairwise": to_jsonable(npw.reset_index(drop=True)),
+            "thresholds": None if self.thresholds is None else to_jsonable(self.thresholds),
         }
 
 

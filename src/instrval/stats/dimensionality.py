@@ -25,8 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval.errors import StatisticsError
-from instrval.stats.efa import _eigh_desc, _extract, _py, prepare_correlation
+from instrval.stats.efa import _eigh_desc, _extract, prepare_correlation
 
 __all__ = [
     "KMOResult",
@@ -56,8 +57,8 @@ class KMOResult:
         return self.items.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"msa": _py(self.msa),
-                "items": {r.item_id: _py(r.msa) for r in self.items.itertuples()}}
+        return {"msa": jsonable_scalar(self.msa),
+                "items": {r.item_id: jsonable_scalar(r.msa) for r in self.items.itertuples()}}
 
 
 def kmo(data: pd.DataFrame | np.ndarray, *, missing: str = "pairwise") -> KMOResult:
@@ -112,7 +113,7 @@ class BartlettResult:
     n: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _py(v) for k, v in self.__dict__.items()}
+        return to_jsonable(dict(self.__dict__))
 
 
 def bartlett(data_or_corr: pd.DataFrame | np.ndarray, *, n: float | None = None,
@@ -201,8 +202,7 @@ class ParallelResult:
         return {"nfact": self.nfact, "ncomp": self.ncomp, "n_iter": self.n_iter,
                 "n_obs": self.n_obs, "fm": self.fm, "quantile": self.quantile,
                 "seed": self.seed,
-                "table": [{k: _py(v) for k, v in r.items()}
-                          for r in self.table.to_dict(orient="records")]}
+                "table": to_jsonable(self.table)}
 
 
 def _first_not_greater(obs: np.ndarray, ref: np.ndarray) -> int:
@@ -314,8 +314,7 @@ class MAPResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {"n_factors": self.n_factors,
-                "map": [{k: _py(v) for k, v in r.items()}
-                        for r in self.table.to_dict(orient="records")]}
+                "map": to_jsonable(self.table)}
 
 
 def velicer_map(data: pd.DataFrame | np.ndarray, *, max_factors: int = 8,

@@ -49,6 +49,7 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, stats
 
+from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval.errors import (
     ConvergenceWarning,
     HeywoodWarning,
@@ -308,16 +309,7 @@ class EFAFit:
     null_df: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {k: _py(v) for k, v in self.__dict__.items()}
-
-
-def _py(v: Any) -> Any:
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if np.isnan(f) or np.isinf(f) else f
-    if isinstance(v, (np.integer,)):
-        return int(v)
-    return v
+        return to_jsonable(dict(self.__dict__))
 
 
 def fit_statistics(R: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None,
@@ -441,18 +433,18 @@ class EFAResult:
             "rotation": self.rotation,
             "corr": self.corr,
             "n_factors": self.n_factors,
-            "n_obs": _py(self.n_obs),
+            "n_obs": jsonable_scalar(self.n_obs),
             "factors": self.factors,
-            "loadings": {it: [_py(v) for v in L[i]] for i, it in enumerate(items)},
-            "structure": {it: [_py(v) for v in row] for it, row in
-                          zip(items, self.structure[self.factors].to_numpy(), strict=True)},
-            "communalities": {it: _py(v) for it, v in self.communalities.items()},
-            "uniquenesses": {it: _py(v) for it, v in self.uniquenesses.items()},
-            "phi": [[_py(v) for v in row] for row in self.phi.to_numpy()],
-            "eigenvalues": [_py(v) for v in self.eigenvalues["eigenvalue"]],
-            "common_factor_eigenvalues": [_py(v) for v in self.eigenvalues["common_factor"]],
-            "variance": [{k: _py(v) for k, v in r.items()}
-                         for r in self.variance.to_dict(orient="records")],
+            "loadings": dict(zip(items, to_jsonable(L), strict=True)),
+            "structure": dict(zip(items, to_jsonable(self.structure[self.factors].to_numpy()),
+                                  strict=True)),
+            "communalities": to_jsonable(self.communalities),
+            "uniquenesses": to_jsonable(self.uniquenesses),
+            "phi": to_jsonable(self.phi.to_numpy()),
+            "eigenvalues": to_jsonable(self.eigenvalues["eigenvalue"].to_numpy()),
+            "common_factor_eigenvalues": to_jsonable(
+                self.eigenvalues["common_factor"].to_numpy()),
+            "variance": to_jsonable(self.variance),
             "fit": self.fit.to_dict(),
             "converged": self.converged,
             "heywood": list(self.heywood),

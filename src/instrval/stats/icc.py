@@ -20,7 +20,6 @@ Tested against ``psych::ICC(x, lmer = FALSE)`` to 1e-6 (``tests/fixtures/icc.jso
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,7 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from instrval._jsonable import float_or_none
 from instrval.errors import StatisticsError
+from instrval.stats._common import show_value
 
 __all__ = ["ICCResult", "icc", "ICC_TYPES"]
 
@@ -43,20 +44,6 @@ _DESCRIPTIONS = (
     "Average fixed raters",
 )
 NAN_POLICIES = ("raise", "omit")
-
-
-def _show(v: Any) -> str:
-    """repr of a value for messages: numpy scalars as plain Python, 2.0 as 2."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return repr(v)
-
-
-def _f(v: Any) -> float | None:
-    f = float(v)
-    return None if math.isnan(f) or math.isinf(f) else f
 
 
 @dataclass(frozen=True)
@@ -102,20 +89,20 @@ class ICCResult:
             rows.append({
                 "type": rec["type"],
                 "description": rec["description"],
-                "icc": _f(rec["icc"]),
-                "f": _f(rec["f"]),
+                "icc": float_or_none(rec["icc"]),
+                "f": float_or_none(rec["f"]),
                 "df1": int(rec["df1"]),
                 "df2": int(rec["df2"]),
-                "pvalue": _f(rec["pvalue"]),
-                "ci_low": _f(rec["ci_low"]),
-                "ci_high": _f(rec["ci_high"]),
+                "pvalue": float_or_none(rec["pvalue"]),
+                "ci_low": float_or_none(rec["ci_low"]),
+                "ci_high": float_or_none(rec["ci_high"]),
             })
         return {
             "icc": rows,
             "n_targets": int(self.n_targets),
             "n_raters": int(self.n_raters),
             "confidence": float(self.confidence),
-            "anova": {k: _f(v) for k, v in self.anova.items()},
+            "anova": {k: float_or_none(v) for k, v in self.anova.items()},
             "targets_dropped": [str(t) for t in self.targets_dropped],
         }
 
@@ -131,13 +118,13 @@ def _to_wide(data: pd.DataFrame, targets: str, raters: str, ratings: str) -> pd.
     blank = d[targets].isna() | d[raters].isna()
     if blank.any():
         i = d.index[blank.to_numpy()][0]
-        raise StatisticsError(f"row index {_show(i)} has no target or rater id")
+        raise StatisticsError(f"row index {show_value(i)} has no target or rater id")
     dup = d.duplicated(subset=[targets, raters], keep=False)
     if dup.any():
         first = d[dup].iloc[0]
         raise StatisticsError(
-            f"target {_show(first[targets])} was rated more than once by rater "
-            f"{_show(first[raters])}; "
+            f"target {show_value(first[targets])} was rated more than once by rater "
+            f"{show_value(first[raters])}; "
             "the ICC needs one rating per target and rater"
         )
     return d.pivot(index=targets, columns=raters, values=ratings)
@@ -215,8 +202,8 @@ def icc(
     if bad.to_numpy().any():
         r, c = np.argwhere(bad.to_numpy())[0]
         raise StatisticsError(
-            f"rating {_show(wide.iloc[r, c])} (target {_show(wide.index[r])}, rater "
-            f"{_show(wide.columns[c])}) "
+            f"rating {show_value(wide.iloc[r, c])} (target {show_value(wide.index[r])}, rater "
+            f"{show_value(wide.columns[c])}) "
             "is not a number"
         )
     num = num.astype("float64")
@@ -227,7 +214,7 @@ def icc(
             t = num.index[incomplete.to_numpy()][0]
             raise StatisticsError(
                 f"{int(incomplete.sum())} target(s) lack a rating from some rater (first: "
-                f"{_show(t)}); the ICC needs a complete targets x raters table. Pass "
+                f"{show_value(t)}); the ICC needs a complete targets x raters table. Pass "
                 "nan_policy='omit' to drop them"
             )
         dropped = tuple(num.index[incomplete.to_numpy()])

@@ -41,8 +41,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval.errors import HeywoodWarning, StatisticsError
-from instrval.stats.efa import _py, efa, prepare_correlation, smc
+from instrval.stats.efa import efa, prepare_correlation, smc
 from instrval.stats.rotation import geomin, oblimin, promax, quartimin
 
 __all__ = ["OmegaResult", "OneFactorOmega", "omega", "omega_one_factor"]
@@ -90,22 +91,20 @@ class OmegaResult:
 
     def to_dict(self) -> dict[str, Any]:
         return {
-            "omega_total": _py(self.omega_total),
-            "omega_hierarchical": _py(self.omega_hierarchical),
-            "omega_limit": _py(self.omega_limit),
-            "alpha": _py(self.alpha),
-            "g6": _py(self.g6),
-            "ecv": _py(self.ecv),
+            "omega_total": jsonable_scalar(self.omega_total),
+            "omega_hierarchical": jsonable_scalar(self.omega_hierarchical),
+            "omega_limit": jsonable_scalar(self.omega_limit),
+            "alpha": jsonable_scalar(self.alpha),
+            "g6": jsonable_scalar(self.g6),
+            "ecv": jsonable_scalar(self.ecv),
             "n_factors": self.n_factors,
             "fm": self.fm,
             "rotation": self.rotation,
-            "n_obs": _py(self.n_obs),
+            "n_obs": jsonable_scalar(self.n_obs),
             "reversed_items": list(self.reversed_items),
-            "schmid": [{k: _py(v) for k, v in r.items()}
-                       for r in self.schmid.to_dict(orient="records")],
-            "groups": [{k: _py(v) for k, v in r.items()}
-                       for r in self.groups.to_dict(orient="records")],
-            "phi": [[_py(v) for v in row] for row in self.phi.to_numpy()],
+            "schmid": to_jsonable(self.schmid),
+            "groups": to_jsonable(self.groups),
+            "phi": to_jsonable(self.phi.to_numpy()),
             "warnings": list(self.warnings),
         }
 
@@ -260,9 +259,8 @@ class OneFactorOmega:
         return self.loadings.copy()
 
     def to_dict(self) -> dict[str, Any]:
-        return {"omega": _py(self.omega), "reversed_items": list(self.reversed_items),
-                "loadings": [{k: _py(v) for k, v in r.items()}
-                             for r in self.loadings.to_dict(orient="records")]}
+        return {"omega": jsonable_scalar(self.omega), "reversed_items": list(self.reversed_items),
+                "loadings": to_jsonable(self.loadings)}
 
 
 def omega_one_factor(data_or_corr: pd.DataFrame | np.ndarray, *, fm: str = "minres",

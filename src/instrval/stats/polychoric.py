@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import ndtr, ndtri
 
+from instrval._jsonable import to_jsonable
 from instrval.errors import DataQualityWarning, SmoothingWarning, StatisticsError
 
 __all__ = [
@@ -401,26 +402,6 @@ def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12, warn: bo
 
 
 # --------------------------------------------------------------------------- results
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON data: DataFrames as lists of records, floats as float, NaN/inf as None."""
-    if isinstance(obj, pd.DataFrame):
-        return [_jsonable(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return f if math.isfinite(f) else None
-    if obj is None or obj is pd.NA:
-        return None
-    return obj
-
-
 @dataclass(frozen=True)
 class PolychoricResult:
     """Polychoric or tetrachoric correlations.
@@ -481,9 +462,9 @@ class PolychoricResult:
             "global_thresholds": bool(self.global_thresholds),
             "corrected_pairs": int(self.corrected_pairs),
             "converged": bool(self.converged),
-            "matrix": _jsonable(self.to_frame()),
-            "n_pairwise": _jsonable(self.n_pairwise.reset_index(names="item_id")),
-            "thresholds": _jsonable(self.thresholds),
+            "matrix": to_jsonable(self.to_frame()),
+            "n_pairwise": to_jsonable(self.n_pairwise.reset_index(names="item_id")),
+            "thresholds": to_jsonable(self.thresholds),
         }
 
 

@@ -53,7 +53,6 @@ Davison AC, Hinkley DV (1997) *Bootstrap Methods and their Application*. Field C
 from __future__ import annotations
 
 import contextlib
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -63,6 +62,8 @@ import numpy as np
 import pandas as pd
 from scipy import sparse as _sparse
 
+from instrval._choices import CLUSTER_METHODS, RELEVANCE_PERIODS
+from instrval._jsonable import jsonable_scalar
 from instrval.errors import DataQualityWarning, StatisticsError
 from instrval.model.ratings import RatingData
 from instrval.model.rules import RULE_SOURCES, DecisionRules
@@ -76,10 +77,9 @@ __all__ = [
     "ITEM_COLUMNS",
 ]
 
-#: Accepted values of ``period``.
-PERIODS = ("month", "quarter", "year")
-#: Accepted values of ``cluster_method``.
-CLUSTER_METHODS = ("bootstrap", "delta")
+#: Accepted values of ``period`` (``CLUSTER_METHODS``: of ``cluster_method``; both are
+#: defined in :mod:`instrval._choices`, which the command line reads).
+PERIODS = RELEVANCE_PERIODS
 
 #: Columns of :attr:`RelevanceResult.items` (``groups`` adds the grouping columns first).
 ITEM_COLUMNS = [
@@ -108,25 +108,9 @@ _PERIOD_FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 _BOOT_CHUNK_CELLS = 250_000
 
 
-def _plain(v: Any) -> Any:
-    """A JSON-ready python value: NaN/NA -> None, numpy scalars -> python."""
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, np.integer)):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(v, pd.Timestamp):
-        return v.isoformat()
-    return v
-
-
 def _records(df: pd.DataFrame, first: Sequence[str]) -> list[dict[str, Any]]:
     cols = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
-    return [{c: _plain(v) for c, v in zip(cols, row, strict=True)}
+    return [{c: jsonable_scalar(v) for c, v in zip(cols, row, strict=True)}
             for row in df[cols].itertuples(index=False, name=None)]
 
 

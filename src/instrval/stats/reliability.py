@@ -38,7 +38,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from instrval._jsonable import float_or_none
 from instrval.errors import StatisticsError
+from instrval.stats._common import show_value
 
 __all__ = [
     "AlphaResult",
@@ -68,23 +70,6 @@ _ITEM_COLUMNS = [
     "mean",
     "sd",
 ]
-
-
-def _show(v: Any) -> str:
-    """repr of a value for messages: numpy scalars as plain Python, 2.0 as 2."""
-    if isinstance(v, np.generic):
-        v = v.item()
-    if isinstance(v, float) and v.is_integer():
-        v = int(v)
-    return repr(v)
-
-
-def _f(v: Any) -> float | None:
-    """A plain float for JSON; NaN/inf -> None."""
-    if v is None:
-        return None
-    f = float(v)
-    return None if math.isnan(f) or math.isinf(f) else f
 
 
 @dataclass(frozen=True)
@@ -162,24 +147,24 @@ class AlphaResult:
                 elif key == "n":
                     out[key] = int(v)
                 else:
-                    out[key] = _f(v)
+                    out[key] = float_or_none(v)
             items.append(out)
         return {
-            "alpha": _f(self.alpha),
-            "std_alpha": _f(self.std_alpha),
-            "g6": _f(self.g6),
-            "average_r": _f(self.average_r),
+            "alpha": float_or_none(self.alpha),
+            "std_alpha": float_or_none(self.std_alpha),
+            "g6": float_or_none(self.g6),
+            "average_r": float_or_none(self.average_r),
             "n": int(self.n),
             "k": int(self.k),
-            "ci_low": _f(self.ci_low),
-            "ci_high": _f(self.ci_high),
+            "ci_low": float_or_none(self.ci_low),
+            "ci_high": float_or_none(self.ci_high),
             "missing": self.missing,
             "ci_method": self.ci_method,
             "confidence": float(self.confidence),
-            "feldt_ci_low": _f(self.feldt_ci_low),
-            "feldt_ci_high": _f(self.feldt_ci_high),
-            "boot_ci_low": _f(self.boot_ci_low),
-            "boot_ci_high": _f(self.boot_ci_high),
+            "feldt_ci_low": float_or_none(self.feldt_ci_low),
+            "feldt_ci_high": float_or_none(self.feldt_ci_high),
+            "boot_ci_low": float_or_none(self.boot_ci_low),
+            "boot_ci_high": float_or_none(self.boot_ci_high),
             "n_boot": int(self.n_boot),
             "seed": self.seed,
             "reverse": list(self.reverse),
@@ -220,8 +205,8 @@ def _numeric_items(data: pd.DataFrame, items: Sequence[str] | None) -> pd.DataFr
             bad = bad[bad.astype(str).str.strip() != ""]
             if len(bad):
                 raise StatisticsError(
-                    f"item {i!r} has non-numeric value {_show(bad.iloc[0])} (row index "
-                    f"{_show(bad.index[0])}); item values must be numbers"
+                    f"item {i!r} has non-numeric value {show_value(bad.iloc[0])} (row index "
+                    f"{show_value(bad.index[0])}); item values must be numbers"
                 )
             out[i] = conv.astype("float64")
     x = pd.DataFrame(out, index=data.index)
@@ -568,7 +553,7 @@ def kr20(data: pd.DataFrame, *, items: Sequence[str] | None = None, **kw: Any) -
         bad = vals[~vals.isin([0.0, 1.0])]
         if len(bad):
             raise StatisticsError(
-                f"KR-20 needs binary items coded 0/1; item {col!r} has value {_show(bad.iloc[0])}"
+                f"KR-20 needs binary items coded 0/1; item {col!r} has value {show_value(bad.iloc[0])}"
             )
     return cronbach_alpha(x, **kw)
 

@@ -27,7 +27,7 @@ import pandas as pd
 
 from instrval.errors import Problem, RatingsError
 from instrval.model.instrument import Construct, Gate, Instrument
-from instrval.model.ratings import ID_COLUMNS
+from instrval.model.ratings import ID_COLUMNS, expected_columns
 
 __all__ = [
     "REASONS",
@@ -101,19 +101,6 @@ class TableCheck:
 
 
 # ---------------------------------------------------------------- column helpers
-def expected_columns(instrument: Instrument) -> tuple[str, ...]:
-    """The canonical answer columns, in instrument order (gate, then its construct)."""
-    cols: list[str] = []
-    for c in instrument.constructs:
-        if c.gate is not None:
-            cols.append(c.gate.id)
-        if c.kind == "single_choice":
-            cols.append(c.id)
-        else:
-            cols.extend(c.item_ids)
-    return tuple(cols)
-
-
 def blank_mask(col: pd.Series) -> np.ndarray:
     """True where a cell is blank: missing, or text that is empty after stripping."""
     if pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype) \
