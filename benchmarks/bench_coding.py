@@ -18,7 +18,7 @@ EX = ROOT / "examples" / "iam" / "coding"
 
 
 def bench(label: str, fn, runs: int = 7) -> None:
-    print(f"{label:<55s} {median_ms(fn, runs, warmup=0):9.1f} ms")
+    print(f"{label:<66s} {median_ms(fn, runs, warmup=0):9.1f} ms")
 
 
 def main() -> None:

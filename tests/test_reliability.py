@@ -231,16 +231,8 @@ def test_nullable_integer_columns(bfi):
 
 
 # ----------------------------------------------------------------------------- CLI
-def _cli(*args):
-    from click.testing import CliRunner
-
-    from instrval.cli import main
-
-    return CliRunner().invoke(main, list(args))
-
-
-def test_cli_items_json_matches_psych():
-    r = _cli("reliability", str(HERE / "data" / "bfi.csv"), "--items", "A1,A2,A3,A4,A5",
+def test_cli_items_json_matches_psych(run_cli):
+    r = run_cli("reliability", str(HERE / "data" / "bfi.csv"), "--items", "A1,A2,A3,A4,A5",
              "--reverse", "A1", "--json")
     assert r.exit_code == 0, r.output
     d = json.loads(r.output)
@@ -251,8 +243,8 @@ def test_cli_items_json_matches_psych():
     assert_allclose([i["r_cor"] for i in d["items"]], case["item_stats"]["r_cor"], atol=TOL)
 
 
-def test_cli_instrument_all_constructs_and_listwise():
-    r = _cli("reliability", str(HERE / "data" / "bfi.csv"), "--instrument",
+def test_cli_instrument_all_constructs_and_listwise(run_cli):
+    r = run_cli("reliability", str(HERE / "data" / "bfi.csv"), "--instrument",
              str(HERE.parent / "instruments" / "bfi" / "bfi-1.0.yaml"), "--missing",
              "listwise", "--json")
     assert r.exit_code == 0, r.output
@@ -266,20 +258,20 @@ def test_cli_instrument_all_constructs_and_listwise():
         assert_allclose(res["alpha"], case["total"]["raw_alpha"], atol=TOL)
 
 
-def test_cli_construct_bootstrap_and_table():
-    r = _cli("reliability", str(HERE / "data" / "bfi.csv"), "--instrument",
+def test_cli_construct_bootstrap_and_table(run_cli):
+    r = run_cli("reliability", str(HERE / "data" / "bfi.csv"), "--instrument",
              str(HERE.parent / "instruments" / "bfi" / "bfi-1.0.yaml"), "--construct",
              "openness", "--bootstrap", "200", "--seed", "3")
     assert r.exit_code == 0, r.output
     assert "boot_ci_low" in r.output and "alpha_if_deleted" in r.output
 
 
-def test_cli_bad_inputs(tmp_path):
-    r = _cli("reliability", str(tmp_path / "missing.csv"))
+def test_cli_bad_inputs(tmp_path, run_cli):
+    r = run_cli("reliability", str(tmp_path / "missing.csv"))
     assert r.exit_code == 1 and "missing.csv" in r.output
     empty = tmp_path / "empty.csv"
     empty.write_text("")
-    r = _cli("reliability", str(empty))
+    r = run_cli("reliability", str(empty))
     assert r.exit_code == 1 and "empty.csv" in r.output and "empty" in r.output
-    r = _cli("reliability", str(HERE / "data" / "bfi.csv"), "--items", "A1,ZZ")
+    r = run_cli("reliability", str(HERE / "data" / "bfi.csv"), "--items", "A1,ZZ")
     assert r.exit_code == 1 and "'ZZ'" in r.output

@@ -15,6 +15,7 @@ import pandas as pd
 
 from instrval._jsonable import to_jsonable
 from instrval.errors import StatisticsError
+from instrval.stats._common import item_array
 from instrval.stats.polychoric import (
     _listwise,
     cor_smooth,
@@ -160,15 +161,7 @@ def correlation_matrix(data: pd.DataFrame, *, method: str = "pearson",
 
 
 def _pearson(data: pd.DataFrame, *, missing: str, smooth: bool) -> CorrelationResult:
-    if not isinstance(data, pd.DataFrame):
-        raise StatisticsError(
-            f"correlation_matrix needs a pandas DataFrame, got {type(data).__name__}")
-    if data.shape[1] < 2:
-        raise StatisticsError(f"correlation_matrix needs at least 2 items, got {data.shape[1]}")
-    try:
-        x = data.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise StatisticsError(f"correlation_matrix needs numeric item responses: {exc}") from None
+    x = item_array(data, "correlation_matrix")
     items = [str(c) for c in data.columns]
     x = _listwise(x, missing)
     r, npair = _pearson_pairwise(x)

@@ -41,6 +41,7 @@ from scipy.special import ndtr, ndtri
 
 from instrval._jsonable import to_jsonable
 from instrval.errors import DataQualityWarning, SmoothingWarning, StatisticsError
+from instrval.stats._common import item_array
 
 __all__ = [
     "PolychoricResult",
@@ -287,14 +288,7 @@ def _brent_fmin(f: Callable[[np.ndarray, np.ndarray], np.ndarray], m: int, lower
 
 # --------------------------------------------------------------------------- helpers
 def _as_codes(data: pd.DataFrame, what: str) -> tuple[np.ndarray, list[str]]:
-    if not isinstance(data, pd.DataFrame):
-        raise StatisticsError(f"{what} needs a pandas DataFrame of items, got {type(data).__name__}")
-    if data.shape[1] < 2:
-        raise StatisticsError(f"{what} needs at least 2 items, got {data.shape[1]}")
-    try:
-        x = data.to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise StatisticsError(f"{what} needs numeric item responses: {exc}") from None
+    x = item_array(data, what, expected="a pandas DataFrame of items")
     fin = np.isfinite(x)
     bad_inf = ~fin & ~np.isnan(x)
     if bad_inf.any():
