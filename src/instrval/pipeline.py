@@ -58,7 +58,9 @@ class ValidationResult:
     """Everything a validation run produced (see :func:`run_validation`).
 
     Optional parts are None when their input was not given or the analysis did not apply;
-    ``notes`` says why for each analysis skipped.
+    ``notes`` says why for each analysis skipped. ``content_validity`` holds the expert
+    panel's relevance indices; ``content_validity_aspects`` the same indices for every other
+    aspect the panel rated (e.g. ``clarity``), by aspect.
     """
 
     study: Study
@@ -81,6 +83,7 @@ class ValidationResult:
     omega_scales: Mapping[str, Any] = field(default_factory=dict)
     panel: Any = None
     content_validity: Any = None
+    content_validity_aspects: Mapping[str, Any] = field(default_factory=dict)
     coding: Any = None
     qual: Any = None
     agreement: Any = None
@@ -343,12 +346,26 @@ def run_validation(study: Study, *, progress: Progress | None = None,
 
         step(6)
         panel = cv = None
+        cv_aspects: dict[str, Any] = {}
         if study.panel is not None:
             from instrval.io.panel import read_panel
             from instrval.stats.content_validity import content_validity
 
             panel = read_panel(study.panel, instrument)
-            cv = content_validity(panel)
+            # Items in the instrument's order; items the panel did not rate are left out
+            # with a DataQualityWarning (listed in the report).
+            cv = content_validity(panel, items=instrument.item_ids)
+            for aspect in panel.aspects:
+                if aspect == "relevance":
+                    continue
+                if panel.data[aspect].notna().any():
+                    cv_aspects[aspect] = content_validity(panel, aspect=aspect,
+                                                          items=instrument.item_ids)
+                else:
+                    notes.append(f"expert panel: no {aspect} ratings given")
+            if panel.problems:
+                notes.append(f"expert panel: {len(panel.quarantine)} rating(s) quarantined "
+                             f"({len(panel.problems)} problem(s); see Data quality)")
             analyses["content_validity"] = "run"
         else:
             analyses["content_validity"] = "no expert panel"
@@ -386,12 +403,14 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             decisions = read_decisions(study.decisions, instrument)
         joint = joint_display(instrument, relevance=relevance, reliability=reliability,
                               efa=efa_res, content_validity=cv, qual=qual,
-                              descriptives=descriptives, decisions=decisions, rules=rules)
+                              descriptives=descriptives, decisions=decisions, rules=rules,
+                              content_validity_aspects=cv_aspects)
         cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
-                                cfa_ordinal=cfa_ord, content_validity=cv, rules=rules)
+                                cfa_ordinal=cfa_ord, content_validity=cv, rules=rules,
+                                content_validity_aspects=cv_aspects)
 
         step(9)
-        inputs = _inputs(study, ratings)
+        inputs = _inputs(study, ratings, panel)
         provenance = {
             "generated_by": f"instrval {__version__}",
             "generated_at": timestamp,
@@ -424,6 +443,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         descriptives=descriptives, relevance=relevance, reliability=reliability,
         efa=efa_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
         omega_scales=omega_scales, panel=panel, content_validity=cv,
+        content_validity_aspects=cv_aspects,
         coding=coding, qual=qual, agreement=agreement, agreement_summary=agreement_sum,
         decisions=decisions, diff=diff,
         notes=tuple(notes), warnings=warn_msgs, analyses=analyses)
@@ -455,7 +475,7 @@ def _read_ratings(study: Study, instrument: Any) -> Any:
                         strict=spec.strict)
 
 
-def _inputs(study: Study, ratings: Any) -> dict[str, dict[str, Any]]:
+def _inputs(study: Study, ratings: Any, panel: Any = None) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for role, path in study.input_files().items():
         p = Path(path)
@@ -463,6 +483,13 @@ def _inputs(study: Study, ratings: Any) -> dict[str, dict[str, Any]]:
             continue
         d: dict[str, Any] = {"file": study.display_path(p), "sha256": sha256_file(p),
                              "bytes": p.stat().st_size}
+        if role == "panel" and panel is not None:
+            # rows of the file; ratings (long form: one per row, wide form: one per cell)
+            d["rows_read"] = int(panel.source.get("rows_read", len(panel.data)))
+            d["ratings_read"] = int(panel.source.get("ratings_read",
+                                                     len(panel.data) + len(panel.quarantine)))
+            d["ratings_accepted"] = int(len(panel.data))
+            d["ratings_quarantined"] = int(len(panel.quarantine))
         if role == "ratings" and ratings is not None:
             d["rows_read"] = int(ratings.n_read)
             d["rows_accepted"] = int(ratings.n_accepted)

@@ -13,8 +13,13 @@ from instrval.cli import main
 __all__ = ["cli_reference"]
 
 
-def _walk(cmd: click.Command, path: list[str], out: list[str]) -> None:
-    ctx = click.Context(cmd, info_name=" ".join(path), max_content_width=100, terminal_width=100)
+def _walk(cmd: click.Command, path: list[str], out: list[str],
+          parent: click.Context | None = None) -> None:
+    # The contexts are built as click builds them for `instrval ... --help` (the command's
+    # context_settings, e.g. -h; the parent's settings inherited), so that the page does not
+    # depend on which command happened to be invoked first in this process.
+    settings = {**cmd.context_settings, "max_content_width": 100, "terminal_width": 100}
+    ctx = click.Context(cmd, info_name=path[-1], parent=parent, **settings)
     depth = min(len(path) + 1, 4)
     out.append(f"{'#' * depth} `{' '.join(path)}`\n")
     out.append("```text")
@@ -24,7 +29,7 @@ def _walk(cmd: click.Command, path: list[str], out: list[str]) -> None:
         for name in sorted(cmd.list_commands(ctx)):
             sub = cmd.get_command(ctx, name)
             if sub is not None and not sub.hidden:
-                _walk(sub, [*path, name], out)
+                _walk(sub, [*path, name], out, ctx)
 
 
 def cli_reference() -> str:

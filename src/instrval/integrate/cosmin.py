@@ -7,10 +7,13 @@ Thresholds come from :class:`~instrval.model.rules.DecisionRules`.
 * **Content validity** (Terwee et al. 2018, COSMIN methodology for content validity):
   *relevance* -- sufficient when at least ``content_share_min`` (85%) of the items are
   relevant (relevance ratio >= ``relevance_min``; with an expert panel also I-CVI >=
-  ``i_cvi_min``); *comprehensiveness* -- sufficient when the interviews raised no missing
+  ``i_cvi_min``, or 1.00 for items rated by five or fewer experts; the panel's S-CVI/Ave
+  is listed); *comprehensiveness* -- sufficient when the interviews raised no missing
   concept that reached ``qual_min_participants`` participants and was not settled by the
   experts; *comprehensibility* -- sufficient when at least ``content_share_min`` of the
-  items discussed were found representative (not misread or unclear).
+  items discussed were found representative (not misread or unclear). COSMIN asks the
+  target population, not professionals, about comprehensibility, so an expert panel's
+  clarity ratings are listed as evidence but do not set that rating.
 * **Structural validity** (Prinsen et al. 2018, after Hu & Bentler 1999): sufficient when
   CFI or TLI > ``cfi_min``, or RMSEA < ``rmsea_max``, or SRMR < ``srmr_max``;
   insufficient otherwise; indeterminate without a CFA. When an ordinal (WLSMV) CFA is
@@ -30,6 +33,7 @@ from typing import Any
 
 import pandas as pd
 
+from instrval.integrate.decisions import i_cvi_threshold
 from instrval.model.rules import DecisionRules
 
 __all__ = ["CosminSummary", "cosmin_summary", "RATINGS"]
@@ -67,7 +71,9 @@ def _cut(x: float) -> str:
 
 def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
                    cfa: Any = None, cfa_ordinal: Any = None, content_validity: Any = None,
-                   rules: DecisionRules | None = None) -> CosminSummary:
+                   rules: DecisionRules | None = None,
+                   content_validity_aspects: Mapping[str, Any] | None = None
+                   ) -> CosminSummary:
     """Rate the measurement properties the data speak to (see the module docstring).
 
     Parameters
@@ -80,7 +86,11 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
         A WLSMV fit of the same model (``cfa(..., estimator="wlsmv")``); when given, the
         structural-validity rating uses it (scaled CFI, TLI, RMSEA and SRMR).
     content_validity : result, optional
-        Its ``items`` with ``i_cvi`` (the joint display has them already).
+        The panel's relevance result; its ``scale`` (S-CVI/Ave, S-CVI/UA) is listed in the
+        evidence (the joint display has the I-CVIs already).
+    content_validity_aspects : mapping of aspect to result, optional
+        The panel's other aspects; the ``clarity`` I-CVIs are listed under
+        comprehensibility (supporting only).
     rules : DecisionRules, optional
     """
     rules = rules or DecisionRules()
@@ -103,16 +113,32 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
                          f"relevance ratio >= {_cut(rules.relevance_min)}")
             n_judged = len(rel)
         if len(icvi):
-            low = pd.to_numeric(items["i_cvi"], errors="coerce") < rules.i_cvi_min
-            ok &= ~low.fillna(False)
-            parts.append(f"{int((icvi >= rules.i_cvi_min).sum())} of {len(icvi)} items have "
-                         f"I-CVI >= {rules.i_cvi_min:g}")
+            experts = (items["cvi_experts"] if "cvi_experts" in items.columns
+                       else pd.Series(None, index=items.index, dtype=object))
+            cut = pd.Series([i_cvi_threshold(n, rules) for n in experts], index=items.index)
+            num = pd.to_numeric(items["i_cvi"], errors="coerce")
+            low = (num < cut) & num.notna()
+            ok &= ~low
+            small = bool((cut.loc[icvi.index] > rules.i_cvi_min).any())
+            parts.append(f"{int(len(icvi) - low.sum())} of {len(icvi)} items have I-CVI >= "
+                         f"{rules.i_cvi_min:g}" + (" (1.00 with <= 5 experts)" if small else ""))
             n_judged = max(n_judged, len(icvi))
+            scale = getattr(content_validity, "scale", None) or {}
+            if scale.get("s_cvi_ave") is not None:
+                parts.append(f"S-CVI/Ave = {scale['s_cvi_ave']:.3f} (>= "
+                             f"{rules.s_cvi_ave_min:g} recommended), S-CVI/UA = "
+                             f"{scale.get('s_cvi_ua', float('nan')):.3f}, "
+                             f"{scale.get('n_experts')} experts")
         judged = items.index[items["relevant"].notna()
                              | pd.to_numeric(items["i_cvi"], errors="coerce").notna()]
         frac = float(ok.loc[judged].mean()) if len(judged) else float("nan")
         rating = "sufficient" if frac >= share else "insufficient"
         values["relevance"] = {"items_judged": int(n_judged), "share_relevant": frac}
+        if len(icvi):
+            scale = getattr(content_validity, "scale", None) or {}
+            values["relevance"]["items_i_cvi_low"] = int(low.sum())
+            values["relevance"]["s_cvi_ave"] = scale.get("s_cvi_ave")
+            values["relevance"]["s_cvi_ua"] = scale.get("s_cvi_ua")
         rows.append({"property": "content validity", "aspect": "relevance", "rating": rating,
                      "evidence": "; ".join(parts) + f" ({_pct(frac)} meet every criterion)",
                      "criterion": f">= {_cut(share)} of items relevant"})
@@ -144,19 +170,23 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
 
     # -- comprehensibility
     rep = items["representative"].dropna()
+    clarity_text, clarity_values = _clarity(content_validity_aspects, rules)
     if len(rep):
         frac = float(rep.astype(bool).mean())
         values["comprehensibility"] = {"items_judged": int(len(rep)),
-                                       "share_representative": frac}
+                                       "share_representative": frac, **clarity_values}
         rows.append({
             "property": "content validity", "aspect": "comprehensibility",
             "rating": "sufficient" if frac >= share else "insufficient",
             "evidence": (f"{int(rep.astype(bool).sum())} of {len(rep)} items discussed were "
-                         f"understood as intended ({_pct(frac)})"),
+                         f"understood as intended ({_pct(frac)})") + clarity_text,
             "criterion": f">= {_cut(share)} of items understood as intended"})
     else:
-        rows.append(_indeterminate("content validity", "comprehensibility",
-                                   "no qualitative verdicts"))
+        row = _indeterminate("content validity", "comprehensibility", "no qualitative verdicts")
+        row["evidence"] += clarity_text
+        if clarity_values:
+            values["comprehensibility"] = dict(clarity_values)
+        rows.append(row)
 
     # -- structural validity
     structural_ok = False
@@ -221,6 +251,22 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
         rows.append(_indeterminate("internal consistency", "internal consistency",
                                    "no reliability analysis"))
     return CosminSummary(pd.DataFrame(rows, columns=list(COLUMNS)), values)
+
+
+def _clarity(aspects: Mapping[str, Any] | None,
+             rules: DecisionRules) -> tuple[str, dict[str, Any]]:
+    """Evidence text and values from the panel's clarity ratings (supporting only)."""
+    res = (aspects or {}).get("clarity")
+    items = getattr(res, "items", None)
+    if not isinstance(items, pd.DataFrame) or items.empty:
+        return "", {}
+    cut = [i_cvi_threshold(n, rules) for n in items["n_experts"]]
+    low = [str(i) for i, v, c in zip(items["item_id"], items["i_cvi"], cut, strict=True)
+           if v < c]
+    text = (f"; expert panel (supporting, not rated: COSMIN asks the target population): "
+            f"{len(items) - len(low)} of {len(items)} items have clarity I-CVI >= "
+            f"{rules.i_cvi_min:g}" + (f" (below: {', '.join(low)})" if low else ""))
+    return text, {"clarity_items": int(len(items)), "clarity_low": low}
 
 
 def _num(v: Any) -> bool:

@@ -30,7 +30,7 @@ import pandas as pd
 from instrval.model.rules import DecisionRules
 
 __all__ = ["Rule", "RULE_CATALOGUE", "rule_catalogue", "propose_decisions",
-           "apply_expert_decisions", "CONVERGENCE", "PROPOSALS"]
+           "apply_expert_decisions", "i_cvi_threshold", "CONVERGENCE", "PROPOSALS"]
 
 CONVERGENCE = ("confirmation", "expansion", "discordance", "silence")
 PROPOSALS = ("keep", "revise", "remove", "add", "none")
@@ -107,7 +107,8 @@ RULE_CATALOGUE: tuple[Rule, ...] = (
          "Second-highest absolute EFA loading above cross_loading_max (supporting).",
          None, "expansion", ("cross_loading_max",), False),
     Rule("R14-i-cvi-low",
-         "Expert-panel item content validity index below i_cvi_min (supporting).",
+         "Expert-panel item content validity index below i_cvi_min (below 1.00 when five "
+         "or fewer experts rated the item; Lynn 1986) (supporting).",
          None, "expansion", ("i_cvi_min",), False),
     Rule("R15-cvr-below-critical",
          "Lawshe's content validity ratio below its critical value for the panel size "
@@ -142,6 +143,27 @@ def _num(v: Any) -> float | None:
     return None if _isna(v) else float(v)
 
 
+#: Panels of at most this many experts must agree unanimously (Lynn 1986).
+SMALL_PANEL_MAX = 5
+
+
+def i_cvi_threshold(n_experts: Any, rules: DecisionRules | None = None) -> float:
+    """The lowest acceptable I-CVI for an item rated by ``n_experts`` experts.
+
+    ``rules.i_cvi_min`` (.78 by default) with six or more experts; 1.00 with five or fewer,
+    where every expert must judge the item relevant (Lynn 1986; Polit & Beck 2006). When
+    the panel size is unknown, ``rules.i_cvi_min``.
+
+    >>> i_cvi_threshold(10), i_cvi_threshold(5)
+    (0.78, 1.0)
+    """
+    r = rules or DecisionRules()
+    n = _num(n_experts)
+    if n is not None and 0 < n <= SMALL_PANEL_MAX:
+        return 1.0
+    return float(r.i_cvi_min)
+
+
 def _supporting(row: dict[str, Any], rules: DecisionRules) -> list[str]:
     fired = []
     a_del, a = _num(row.get("alpha_if_deleted")), _num(row.get("scale_alpha"))
@@ -157,7 +179,7 @@ def _supporting(row: dict[str, Any], rules: DecisionRules) -> list[str]:
     if cross is not None and abs(cross) > rules.cross_loading_max:
         fired.append("R13-cross-loading")
     icvi = _num(row.get("i_cvi"))
-    if icvi is not None and icvi < rules.i_cvi_min:
+    if icvi is not None and icvi < i_cvi_threshold(row.get("cvi_experts"), rules):
         fired.append("R14-i-cvi-low")
     cvr, crit = _num(row.get("cvr")), _num(row.get("cvr_critical"))
     if cvr is not None and crit is not None and cvr < crit:
@@ -198,10 +220,23 @@ def _evidence_text(row: dict[str, Any], rules: DecisionRules) -> str:
                      f"{int(row.get('qual_supports') or 0)} supporting / "
                      f"{int(row.get('qual_challenges') or 0)} challenging segments, {verdict}")
     for col, label in (("alpha_if_deleted", "alpha if deleted"), ("r_drop", "r.drop"),
-                       ("loading", "loading"), ("i_cvi", "I-CVI")):
+                       ("loading", "loading")):
         v = _num(row.get(col))
         if v is not None:
             parts.append(f"{label} = {v:.3f}")
+    icvi = _num(row.get("i_cvi"))
+    if icvi is not None:
+        panel = [f"I-CVI = {icvi:.3f}"]
+        n = _num(row.get("cvi_experts"))
+        cvr, crit = _num(row.get("cvr")), _num(row.get("cvr_critical"))
+        if cvr is not None:
+            panel.append(f"CVR = {cvr:.3f}"
+                         + (f" (critical {crit:.3f})" if crit is not None else ""))
+        clarity = _num(row.get("clarity_i_cvi"))
+        if clarity is not None:
+            panel.append(f"clarity I-CVI = {clarity:.3f}")
+        parts.append("expert panel" + (f" ({int(n)} experts)" if n is not None else "")
+                     + ": " + ", ".join(panel))
     return "; ".join(parts)
 
 

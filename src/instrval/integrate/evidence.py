@@ -5,7 +5,8 @@ interviews) with
 
 * quantitative evidence: the relevance ratio, its interval and verdict; alpha if the item
   is deleted and the corrected item-total correlation; the item's EFA loading and
-  cross-loading; the expert panel's I-CVI and CVR; floor and ceiling shares;
+  cross-loading; the expert panel's I-CVI, modified kappa, CVR with its critical value and,
+  when the panel rated clarity, the clarity I-CVI; floor and ceiling shares;
 * qualitative evidence: participants, segments by category, the representativeness verdict,
   themes and one or two quotes;
 * the convergence of the two strands, the proposed decision and the ids of the rules that
@@ -40,7 +41,8 @@ EVIDENCE_COLUMNS = (
     "relevance_selected", "relevance_presented", "relevance_ratio", "relevance_ci_low",
     "relevance_ci_high", "relevant",
     "scale_alpha", "alpha_if_deleted", "r_drop", "loading_factor", "loading",
-    "cross_loading", "i_cvi", "cvr", "cvr_critical", "floor_share", "ceiling_share",
+    "cross_loading", "cvi_experts", "i_cvi", "modified_kappa", "cvr", "cvr_critical",
+    "clarity_i_cvi", "floor_share", "ceiling_share",
     "missing_share",
     "qual_participants", "qual_segments", "qual_supports", "qual_challenges",
     "qual_wording", "qual_other", "representative", "themes", "quotes",
@@ -94,7 +96,8 @@ def _loadings(efa: Any) -> dict[str, tuple[str, float, float | None]]:
 def evidence_table(instrument: Any, *, relevance: Any = None,
                    reliability: Mapping[str, Any] | None = None, efa: Any = None,
                    content_validity: Any = None, qual: Any = None, descriptives: Any = None,
-                   rules: DecisionRules | None = None) -> pd.DataFrame:
+                   rules: DecisionRules | None = None,
+                   content_validity_aspects: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Gather the evidence on each item into one table (:data:`EVIDENCE_COLUMNS`).
 
     Parameters
@@ -110,7 +113,8 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
     efa : EFAResult, optional
         ``loadings`` (items x factors).
     content_validity : result, optional
-        ``items`` with ``i_cvi``, ``cvr``, ``cvr_critical``.
+        ``items`` with ``n_experts`` (-> ``cvi_experts``), ``i_cvi``, ``modified_kappa``,
+        ``cvr``, ``cvr_critical`` (relevance ratings of an expert panel).
     qual : QualEvidence, optional
         ``items`` (``participants``, ``segments``, ``supports``, ``challenges``,
         ``wording``, ``other``, ``representative``), ``quotes`` and
@@ -118,6 +122,9 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
     descriptives : DescriptivesResult, optional
     rules : DecisionRules, optional
         ``quote_count`` quotes per item are kept.
+    content_validity_aspects : mapping of aspect to result, optional
+        Content validity of the panel's other aspects; the ``clarity`` result's I-CVI
+        becomes ``clarity_i_cvi``.
 
     Returns
     -------
@@ -126,6 +133,7 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
     rules = rules or DecisionRules()
     rel = _by_item(_frame(relevance))
     cvi = _by_item(_frame(content_validity))
+    clarity = _by_item(_frame((content_validity_aspects or {}).get("clarity")))
     q_items = _by_item(_frame(qual))
     desc = _by_item(_frame(descriptives))
     loads = _loadings(efa)
@@ -180,8 +188,10 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
             "loading_factor": lo[0] if lo else None,
             "loading": lo[1] if lo else None,
             "cross_loading": lo[2] if lo else None,
-            "i_cvi": _val(cv.get("i_cvi")), "cvr": _val(cv.get("cvr")),
-            "cvr_critical": _val(cv.get("cvr_critical")),
+            "cvi_experts": _val(cv.get("n_experts")),
+            "i_cvi": _val(cv.get("i_cvi")), "modified_kappa": _val(cv.get("modified_kappa")),
+            "cvr": _val(cv.get("cvr")), "cvr_critical": _val(cv.get("cvr_critical")),
+            "clarity_i_cvi": _val(clarity.get(it.id, {}).get("i_cvi")),
             "floor_share": _val(d.get("floor_share")),
             "ceiling_share": _val(d.get("ceiling_share")),
             "missing_share": _val(d.get("missing_share")),
@@ -275,10 +285,13 @@ def _json(v: Any) -> Any:
 def joint_display(instrument: Any, *, relevance: Any = None,
                   reliability: Mapping[str, Any] | None = None, efa: Any = None,
                   content_validity: Any = None, qual: Any = None, descriptives: Any = None,
-                  decisions: Any = None, rules: DecisionRules | None = None) -> JointDisplay:
+                  decisions: Any = None, rules: DecisionRules | None = None,
+                  content_validity_aspects: Mapping[str, Any] | None = None) -> JointDisplay:
     """Build the joint display: evidence, convergence, proposed and final decisions.
 
-    See :func:`evidence_table` for the inputs; ``decisions`` is an
+    See :func:`evidence_table` for the inputs (the expert panel's results --
+    ``content_validity`` and ``content_validity_aspects`` -- are supporting evidence only:
+    they fire R14/R15 but never change a proposal); ``decisions`` is an
     :class:`~instrval.io.decisions.ExpertDecisions`. The decision logic is in
     :mod:`instrval.integrate.decisions` and docs/decision-rules.md.
 
@@ -292,6 +305,7 @@ def joint_display(instrument: Any, *, relevance: Any = None,
     rules = rules or DecisionRules()
     ev = evidence_table(instrument, relevance=relevance, reliability=reliability, efa=efa,
                         content_validity=content_validity, qual=qual,
-                        descriptives=descriptives, rules=rules)
+                        descriptives=descriptives, rules=rules,
+                        content_validity_aspects=content_validity_aspects)
     table = apply_expert_decisions(propose_decisions(ev, rules), decisions)
     return JointDisplay(table.reset_index(drop=True), rules)

@@ -326,7 +326,10 @@ def _parse_csv(text: str, sep: str, name: str,
     if not extra_ok:
         df, rows = _parse_slow(text, sep, name, error, header, header_row)
     else:
-        if not _ragged_free(text, sep, len(header), header_row):
+        # pandas can split the header differently from the csv module (a quote inside an
+        # unquoted cell): the scan decides then
+        if len(df.columns) != len(header) or not _ragged_free(text, sep, len(header),
+                                                              header_row):
             df, rows = _parse_slow(text, sep, name, error, header, header_row)
         else:
             df.columns = [h if h else f"Unnamed: {j}" for j, h in enumerate(header)]

@@ -52,6 +52,7 @@ td.num,th.num{text-align:right;font-variant-numeric:tabular-nums;white-space:now
 td.code,span.code{font-family:"DejaVu Sans Mono",Menlo,Consolas,monospace;font-size:.92em}
 td.quote{font-style:italic}
 table.joint td.quote{min-width:24em;font-size:12px}
+table.joint.dense td.quote{min-width:15em}
 table.joint td.quote p{margin:0 0 .35em}
 table.joint tr.group th{background:#fff;border-bottom:1px solid var(--ink);
  padding-top:.9em;font-size:12.5px;text-align:left}
@@ -265,6 +266,19 @@ def _summary(r: Any) -> str:
                            else "krippendorff_alpha"]
             sentences.append(f"{len(a.coders)} coders coded {a.n_segments:,} segments "
                              f"independently (pooled {stat} {fmt_value(v, 'f2')}).")
+    if r.content_validity is not None:
+        from instrval.integrate.decisions import i_cvi_threshold
+
+        cvs = r.content_validity.scale
+        t = r.content_validity.items
+        low = [str(i) for i, v, n in zip(t["item_id"], t["i_cvi"], t["n_experts"], strict=True)
+               if v < i_cvi_threshold(n, r.rules)]
+        sentences.append(
+            f"An expert panel of {cvs.get('n_experts')} gave S-CVI/Ave "
+            f"{fmt_value(cvs.get('s_cvi_ave'), 'f2')} and S-CVI/UA "
+            f"{fmt_value(cvs.get('s_cvi_ua'), 'f2')}; {len(low)} item(s) had an I-CVI below "
+            f"{r.rules.i_cvi_min:g}" + (f" ({_e(', '.join(low))})" if low else "")
+            + " (supporting evidence).")
     if r.reliability:
         alphas = ", ".join(f"{_e(cid)} {fmt_value(a.alpha, 'f2')}"
                            for cid, a in r.reliability.items())
@@ -346,7 +360,16 @@ def _methods(r: Any) -> str:
                         "test, as lavaan), and the COSMIN rating uses the WLSMV fit")
         txt[-1] += "."
     if r.content_validity is not None:
-        txt.append("An expert panel's ratings gave I-CVI, modified kappa, CVR and Aiken's V.")
+        cvs = r.content_validity.scale
+        aspects = list(getattr(r, "content_validity_aspects", None) or {})
+        txt.append(f"An expert panel of {cvs.get('n_experts')} rated the relevance"
+                   + "".join(f" and {_e(a)}" for a in aspects)
+                   + " of each item; it gave the item content validity index (I-CVI, "
+                   f"criterion {rules.i_cvi_min:g}), the modified kappa, Lawshe's content "
+                   "validity ratio (CVR) against its exact critical value and Aiken's V, and "
+                   f"the scale indices S-CVI/Ave (criterion {rules.s_cvi_ave_min:g}) and "
+                   "S-CVI/UA. The panel is supporting evidence: its flags (R14, R15) do not "
+                   "change a proposed decision.")
     if r.qual is not None:
         txt.append(
             "Qualitative strand: interview segments were coded deductively to items and "
@@ -733,18 +756,136 @@ def _cfa_loadings(r: Any) -> str:
                                     "load negatively")
 
 
+def panel_frame(r: Any) -> pd.DataFrame:
+    """The expert panel per item: the relevance indices, the flags R14/R15, and the I-CVI
+    and Aiken's V of every other rated aspect (``<aspect>_i_cvi``, ``<aspect>_aiken_v``)."""
+    from instrval.integrate.decisions import i_cvi_threshold
+
+    df = r.content_validity.items.copy()
+    df["i_cvi_min"] = [i_cvi_threshold(n, r.rules) for n in df["n_experts"]]
+    df["r14"] = df["i_cvi"] < df["i_cvi_min"]
+    df["r15"] = [not _isna(c) and v < c for v, c in zip(df["cvr"], df["cvr_critical"],
+                                                        strict=True)]
+    for aspect, res in (getattr(r, "content_validity_aspects", None) or {}).items():
+        other = res.items.set_index("item_id")
+        for col in ("i_cvi", "aiken_v"):
+            df[f"{aspect}_{col}"] = df["item_id"].map(other[col])
+    return df
+
+
 def _content_validity(r: Any) -> str:
     cv = r.content_validity
     s = cv.scale
-    body = [f"<p>S-CVI/Ave = {fmt_value(s.get('s_cvi_ave'), 'f3')}, S-CVI/UA = "
-            f"{fmt_value(s.get('s_cvi_ua'), 'f3')} ({_e(s.get('n_experts'))} experts).</p>"]
-    body.append(_table(cv.items, [("item_id", "item", "code"), ("n_experts", "experts", "int"),
-                                  ("i_cvi", "I-CVI", "f2"), ("modified_kappa", "kappa*", "f2"),
-                                  ("kappa_band", "band", "text"), ("cvr", "CVR", "f2"),
-                                  ("cvr_critical", "CVR critical", "f2"),
-                                  ("aiken_v", "Aiken V", "f2")],
-                        caption="Expert panel"))
+    rules = r.rules
+    opts = cv.options
+    aspects = dict(getattr(r, "content_validity_aspects", None) or {})
+    df = panel_frame(r)
+    n_exp = s.get("n_experts")
+    lo, hi = opts.get("scale_min", 1), opts.get("scale_max", 4)
+    rated = " and ".join(["relevance", *aspects])
+    n_unanimous = int((df["i_cvi"] == 1.0).sum())
+    ave = s.get("s_cvi_ave")
+    met = "" if _isna(ave) else (" (meets" if ave >= rules.s_cvi_ave_min else " (below") \
+        + f" the recommended {fmt_value(rules.s_cvi_ave_min, 'num')})"
+    crit = sorted({(int(n), c) for n, c in zip(df["n_experts"], df["ne_critical"], strict=True)
+                   if not _isna(c)})
+    crit_txt = "; ".join(f"{c} of {n} experts (CVR {fmt_value((c - n / 2) / (n / 2), 'f2')})"
+                         for n, c in crit)
+    body = [
+        f"<p>{_e(n_exp)} experts rated the {_e(rated)} of {_e(s.get('n_items'))} items on a "
+        f"{_e(lo)}–{_e(hi)} scale. An item counts as relevant to an expert when rated "
+        f"&ge; {_e(opts.get('relevant_min'))}. "
+        f"<b>S-CVI/Ave = {fmt_value(ave, 'f3')}</b>{_e(met)}; "
+        f"<b>S-CVI/UA = {fmt_value(s.get('s_cvi_ua'), 'f3')}</b> ({n_unanimous} of "
+        f"{len(df)} items judged relevant by every expert).</p>"]
+    for aspect, res in aspects.items():
+        body.append(f"<p>{_e(aspect.capitalize())}: S-CVI/Ave = "
+                    f"{fmt_value(res.scale.get('s_cvi_ave'), 'f3')}, S-CVI/UA = "
+                    f"{fmt_value(res.scale.get('s_cvi_ua'), 'f3')} (the same indices computed "
+                    f"on the {_e(aspect)} ratings; an expert counts the item as clear when "
+                    f"rating it &ge; {_e(res.options.get('relevant_min'))}).</p>")
+    level = 100 * (1 - 2 * (1 - _phi(opts.get("z", 1.96))))
+    df["kappa_text"] = [f"{fmt_value(k, 'f2')} {b}" if not _isna(k) else "\u2013"
+                        for k, b in zip(df["modified_kappa"], df["kappa_band"], strict=True)]
+    df["aiken_ci"] = [_ci(a, b, "f2") for a, b in zip(df["aiken_ci_low"], df["aiken_ci_high"],
+                                                      strict=True)]
+    df["flags"] = ["; ".join(f for f, on in (("R14", a), ("R15", b)) if on)
+                   for a, b in zip(df["r14"], df["r15"], strict=True)]
+    cols: list[Col] = [("item_id", "item", "code"), ("n_experts", "experts", "int"),
+                       ("n_relevant", "relevant", "int"), ("i_cvi", "I-CVI", "f2"),
+                       ("kappa_text", "kappa* (band)", "f"), ("cvr", "CVR", "f2"),
+                       ("cvr_critical", "CVR critical", "f2"),
+                       ("cvr_significant", "CVR \u2265 critical", "bool"),
+                       ("aiken_v", "Aiken's V", "f2"), ("aiken_ci", f"V {level:.0f}% CI", "f")]
+    for aspect in aspects:
+        cols += [(f"{aspect}_i_cvi", f"{aspect} I-CVI", "f2"),
+                 (f"{aspect}_aiken_v", f"{aspect} V", "f2")]
+    cols.append(("flags", "flags", "text"))
+
+    def cell(col: str, v: Any, rec: dict[str, Any]) -> str | None:
+        if col in ("kappa_text", "aiken_ci"):
+            return f'<td class="num">{_e(v)}</td>'
+        low = ((col == "i_cvi" and rec.get("r14")) or (col == "cvr" and rec.get("r15"))
+               or (col.endswith("_i_cvi") and not _isna(v) and v < rec.get("i_cvi_min")))
+        if low:
+            return f'<td class="num"><b>{_e(fmt_value(v, "f2"))}</b></td>'
+        return None
+
+    body.append(_table(
+        df, cols, cell=cell,
+        caption=(f"Expert panel: content validity per item (bold: below the criterion; "
+                 f"R14 = I-CVI below {fmt_value(rules.i_cvi_min, 'num')}"
+                 + (", 1.00 with \u2264 5 experts" if (df["i_cvi_min"] > rules.i_cvi_min).any()
+                    else "")
+                 + "; R15 = CVR below its critical value)"),
+        row_class=lambda rec: "conv-discordance" if rec.get("r14") or rec.get("r15") else ""))
+    notes = [
+        f"I-CVI = share of experts rating the item relevant (criterion &ge; "
+        f"{_e(fmt_value(rules.i_cvi_min, 'num'))} with six or more experts, 1.00 with five or "
+        "fewer; Lynn 1986, Polit &amp; Beck 2006). kappa* = I-CVI adjusted for chance "
+        "agreement (Polit, Beck &amp; Owen 2007: excellent &gt; .74, good .60\u2013.74, fair "
+        ".40\u2013.59, poor &lt; .40). CVR = (n<sub>e</sub> \u2212 N/2)/(N/2) (Lawshe 1975), "
+        "compared with its exact one-tailed binomial critical value at "
+        f"&alpha; = {_e(fmt_value(opts.get('alpha'), 'num'))} (Ayre &amp; Scally 2014)"
+        + (f": {_e(crit_txt)}" if crit_txt else "") + ". Aiken's V = \u03a3(r \u2212 "
+        f"{_e(lo)})/(N({_e(hi)} \u2212 {_e(lo)})) with the Penfield &amp; Giacobbi (2004) score "
+        f"interval ({level:.0f}%).",
+        "The panel is supporting evidence: R14 and R15 are listed in the joint display but "
+        "do not change a proposed decision (docs/decision-rules.md)."]
+    body.append("<p class=note>" + " ".join(notes) + "</p>")
+    body.append(_panel_comments(r))
     return "".join(body)
+
+
+def _phi(z: float) -> float:
+    """Standard normal distribution function (for the level of Aiken's interval)."""
+    return 0.5 * (1.0 + math.erf(float(z) / math.sqrt(2.0)))
+
+
+def _panel_comments(r: Any) -> str:
+    """The experts' comments, in the instrument's item order."""
+    p = r.panel
+    data = getattr(p, "data", None)
+    if not isinstance(data, pd.DataFrame):
+        return ""
+    text_cols = [c for c in data.columns if str(c).lower() in ("comment", "comments", "note",
+                                                                "notes")]
+    if not text_cols:
+        return ""
+    order = {it.id: i for i, it in enumerate(r.instrument.items)}
+    rows = []
+    for rec in data.to_dict(orient="records"):
+        for c in text_cols:
+            t = rec.get(c)
+            if not _isna(t) and str(t).strip():
+                rows.append((order.get(str(rec["item_id"]), len(order)), str(rec["item_id"]),
+                             str(rec["expert"]), str(t).strip()))
+    if not rows:
+        return ""
+    rows.sort(key=lambda x: (x[0], x[1]))
+    items = "".join(f'<li><span class="code">{_e(i)}</span> ({_e(e)}): {_e(t)}</li>'
+                    for _, i, e, t in rows)
+    return f"<h3>Experts' comments ({len(rows)})</h3><ul>{items}</ul>"
 
 
 def _agreement(a: Any) -> str:
@@ -872,11 +1013,19 @@ def _joint(r: Any) -> str:
             bits.append(f"loading {fmt_value(rec['loading'], 'f2')} ({_e(rec['loading_factor'])})")
         if not _isna(rec.get("cross_loading")):
             bits.append(f"cross {fmt_value(rec['cross_loading'], 'f2')}")
+        nb = "\u00a0"  # the panel's bits break only between label and comparison
         if not _isna(rec.get("i_cvi")):
-            bits.append(f"I-CVI {fmt_value(rec['i_cvi'], 'f2')}")
+            bits.append(f"I-CVI{nb}{fmt_value(rec['i_cvi'], 'f2')}")
         if not _isna(rec.get("cvr")):
-            bits.append(f"CVR {fmt_value(rec['cvr'], 'f2')}")
-        return "<br>".join(_e(b) for b in bits) or "\u2013"
+            crit = rec.get("cvr_critical")
+            below = not _isna(crit) and rec["cvr"] < crit
+            bits.append(f"CVR{nb}{fmt_value(rec['cvr'], 'f2')}" + (
+                f" <{nb}crit.{nb}{fmt_value(crit, 'f2')}" if below else ""))
+        html_bits = [_e(b) for b in bits]
+        if not _isna(rec.get("clarity_i_cvi")):
+            html_bits.append("clarity <span class=nowrap>I-CVI "
+                             f"{_e(fmt_value(rec['clarity_i_cvi'], 'f2'))}</span>")
+        return "<br>".join(html_bits) or "\u2013"
 
     def qualc(rec: dict[str, Any]) -> str:
         n = rec.get("qual_participants")
@@ -900,7 +1049,8 @@ def _joint(r: Any) -> str:
         + (["other quantitative"] if has_quant else []) \
         + (["qualitative", "quotes"] if has_qual else []) + ["convergence", "decision and rules"]
     ncol = len(heads)
-    rows = ['<table class="joint"><caption>Joint display (S/C/W/O: segments supporting, '
+    dense = has_quant and has_qual  # both evidence columns: narrower quotes
+    rows = [f'<table class="joint{" dense" if dense else ""}"><caption>Joint display (S/C/W/O: segments supporting, '
             "challenging, suggesting wording, other)</caption><thead><tr>"
             + "".join(f'<th{" class=num" if h.startswith("relevance") else ""}>{_e(h)}</th>'
                       for h in heads) + "</tr></thead><tbody>"]

@@ -7,7 +7,13 @@ from typing import Any
 
 import pandas as pd
 
-from instrval.report.html import _ci, cfa_fit_frame, fmt_value, scale_reliability_frame
+from instrval.report.html import (
+    _ci,
+    cfa_fit_frame,
+    fmt_value,
+    panel_frame,
+    scale_reliability_frame,
+)
 
 __all__ = ["render_markdown", "md_table"]
 
@@ -136,9 +142,34 @@ def render_markdown(result: Any) -> str:
         out += ["CFA (the constructs as correlated factors):", "",
                 md_table(cfa_fit_frame(r), cols)]
     if r.content_validity is not None:
-        out += ["## Expert panel", "", md_table(r.content_validity.items, [
-            ("item_id", "item", "code"), ("i_cvi", "I-CVI", "f2"), ("cvr", "CVR", "f2"),
-            ("aiken_v", "Aiken V", "f2")])]
+        cv = r.content_validity
+        sc = cv.scale
+        df = panel_frame(r)
+        df["kappa_text"] = [f"{fmt_value(k, 'f2')} {b}" if b else fmt_value(k, "f2")
+                            for k, b in zip(df["modified_kappa"], df["kappa_band"], strict=True)]
+        df["aiken_ci"] = [_ci(lo, hi, "f2") for lo, hi in zip(df["aiken_ci_low"],
+                                                              df["aiken_ci_high"], strict=True)]
+        df["flags"] = ["; ".join(f for f, on in (("R14", a), ("R15", b)) if on)
+                       for a, b in zip(df["r14"], df["r15"], strict=True)]
+        aspects = list(getattr(r, "content_validity_aspects", None) or {})
+        cols = [("item_id", "item", "code"), ("n_experts", "experts", "int"),
+                ("i_cvi", "I-CVI", "f2"), ("kappa_text", "kappa* (band)", "text"),
+                ("cvr", "CVR", "f2"), ("cvr_critical", "CVR critical", "f2"),
+                ("aiken_v", "Aiken V", "f2"), ("aiken_ci", "V 95% CI", "text")]
+        for a in aspects:
+            cols += [(f"{a}_i_cvi", f"{a} I-CVI", "f2"), (f"{a}_aiken_v", f"{a} V", "f2")]
+        cols.append(("flags", "flags", "text"))
+        lines = [f"{sc.get('n_experts')} experts; S-CVI/Ave = "
+                 f"{fmt_value(sc.get('s_cvi_ave'), 'f3')}, S-CVI/UA = "
+                 f"{fmt_value(sc.get('s_cvi_ua'), 'f3')}."]
+        for a, res in (getattr(r, "content_validity_aspects", None) or {}).items():
+            lines.append(f"{_cell(a.capitalize())}: S-CVI/Ave = "
+                         f"{fmt_value(res.scale.get('s_cvi_ave'), 'f3')}, S-CVI/UA = "
+                         f"{fmt_value(res.scale.get('s_cvi_ua'), 'f3')}.")
+        out += ["## Expert panel", "", " ".join(lines), "", md_table(df, cols),
+                f"R14: I-CVI below {r.rules.i_cvi_min:g} (1.00 with five or fewer experts); "
+                "R15: CVR below its critical value (Ayre & Scally 2014). Supporting evidence: "
+                "the panel does not change a proposed decision.", ""]
     if r.qual is not None:
         out += ["## Qualitative evidence", "", md_table(r.qual.items, [
             ("item_id", "item", "code"), ("participants", "participants", "int"),
@@ -179,8 +210,13 @@ def render_markdown(result: Any) -> str:
             "adds information), discordance (they disagree), silence (one strand has no "
             "evidence).", "",
             md_table(jd, [("item_id", "item", "code"), ("concept", "concept", "code"),
-                          ("relevance_ratio", "R", "pct"),
-                          ("representative", "representative", "bool"),
+                          ("relevance_ratio", "R", "pct")]
+                     + ([("i_cvi", "I-CVI", "f2"), ("cvr", "CVR", "f2")]
+                        if r.content_validity is not None else [])
+                     + ([("clarity_i_cvi", "clarity I-CVI", "f2")]
+                        if "clarity" in (getattr(r, "content_validity_aspects", None) or {})
+                        else [])
+                     + [("representative", "representative", "bool"),
                           ("quotes", "quotes", "text"),
                           ("convergence", "convergence", "text"),
                           ("proposed", "proposed", "text"), ("rules_fired", "rules", "code"),

@@ -82,9 +82,39 @@ def data_quality(result: Any) -> dict[str, Any]:
                          "problems": len(getattr(c, "problems", ()))}
     p = result.panel
     if p is not None and isinstance(getattr(p, "quarantine", None), pd.DataFrame):
-        out["panel"] = {"quarantined": int(len(p.quarantine)),
-                        "reasons": _reasons(p.quarantine)}
+        # the unit is one rating (long form: one row; wide form: one non-blank cell)
+        accepted = int(len(p.data)) if isinstance(getattr(p, "data", None), pd.DataFrame) \
+            else None
+        src = getattr(p, "source", None) or {}
+        read = src.get("ratings_read")
+        if read is None and accepted is not None:
+            read = accepted + int(len(p.quarantine))
+        out["panel"] = {"read": None if read is None else int(read), "accepted": accepted,
+                        "quarantined": int(len(p.quarantine)),
+                        "experts": len(p.experts) if hasattr(p, "experts") else None,
+                        "reasons": _reasons(p.quarantine),
+                        "problems": len(getattr(p, "problems", ()))}
     return out
+
+
+def _content_validity(result: Any) -> dict[str, Any] | None:
+    """``content_validity``: the panel's relevance indices (``items``, ``scale``,
+    ``options``, as ``ContentValidityResult.to_dict()``), the same for every other rated
+    aspect under ``aspects`` (e.g. ``clarity``), and ``panel`` (experts, aspects, scale,
+    layout)."""
+    cv = getattr(result, "content_validity", None)
+    if cv is None:
+        return None
+    d = jsonable(cv)
+    d["aspects"] = {a: jsonable(r) for a, r in
+                    (getattr(result, "content_validity_aspects", None) or {}).items()}
+    p = getattr(result, "panel", None)
+    if p is not None:
+        d["panel"] = {"experts": [str(e) for e in p.experts], "aspects": list(p.aspects),
+                      "scale_min": int(p.scale_min), "scale_max": int(p.scale_max),
+                      "layout": (p.source or {}).get("layout"),
+                      "ratings": int(len(p.data)), "quarantined": int(len(p.quarantine))}
+    return d
 
 
 def _omega(result: Any) -> dict[str, Any] | None:
@@ -149,7 +179,7 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
         "cfa": jsonable(result.cfa),
         "cfa_wlsmv": jsonable(getattr(result, "cfa_ordinal", None)),
         "omega": _omega(result),
-        "content_validity": jsonable(result.content_validity),
+        "content_validity": _content_validity(result),
         "qualitative": qual,
         "joint_display": jsonable(jd.items),
         "open_questions": [

@@ -24,7 +24,7 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 TABLE_ORDER = ("joint_display", "decisions", "open_questions", "relevance", "descriptives",
                "distribution", "reliability", "reliability_items", "efa_loadings",
                "parallel_analysis", "omega", "omega_groups", "cfa_fit", "cfa_loadings",
-               "content_validity", "qualitative_items", "quotes", "missing_concepts",
+               "content_validity", "content_validity_aspects", "qualitative_items", "quotes", "missing_concepts",
                "coder_agreement", "cosmin", "changelog", "diff", "rules",
                "rule_catalogue", "inputs", "quarantine")
 
@@ -119,6 +119,12 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
                                        for name, res in fits], ignore_index=True)
     if result.content_validity is not None:
         t["content_validity"] = result.content_validity.items.copy()
+        aspects = getattr(result, "content_validity_aspects", None) or {}
+        if aspects:
+            # the panel's other aspects (e.g. clarity), long: one row per aspect and item
+            t["content_validity_aspects"] = pd.concat(
+                [res.items.assign(aspect=a)[["aspect", *res.items.columns]]
+                 for a, res in aspects.items()], ignore_index=True)
     if result.qual is not None:
         t["qualitative_items"] = result.qual.items.copy()
         t["quotes"] = result.qual.quotes.copy()
