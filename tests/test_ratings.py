@@ -250,10 +250,10 @@ def test_not_a_number(tmp_path, iam):
 
 def test_out_of_range_multi_select(tmp_path, iam):
     ci = [1, 0, 2, 0, 0, 0, 0, 0, 0, 0]
-    check_one(tmp_path, iam, row("r9", "p9", ci=ci), "out_of_range", "ci_motivated", 2.0,
+    check_one(tmp_path, iam, row("r9", "p9", ci=ci), "out_of_range", "ci_motivated", "2",
               "2 is not an allowed code of ci_motivated (allowed: 0, 1)")
     ci = [1, 0, 0.5, 0, 0, 0, 0, 0, 0, 0]
-    check_one(tmp_path, iam, row("r9", "p9", ci=ci), "out_of_range", "ci_motivated", 0.5,
+    check_one(tmp_path, iam, row("r9", "p9", ci=ci), "out_of_range", "ci_motivated", "0.5",
               "0.5 is not an allowed code")
 
 
@@ -265,7 +265,7 @@ def test_out_of_range_likert(tmp_path, bfi):
     rd = read(write(tmp_path, "b.csv", csv_text([",".join(ok), ",".join(bad)],
                                                 header=header)), bfi)
     p = [p for p in rd.problems if p.reason == "out_of_range"][0]
-    assert (p.row, p.column, p.value) == (3, "A1", 7.0)
+    assert (p.row, p.column, p.value) == (3, "A1", "7")
     assert "allowed: 1, 2, 3, 4, 5, 6" in p.message
     assert rd.data["A1"].tolist() == [3]
 

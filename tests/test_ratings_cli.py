@@ -50,7 +50,7 @@ def test_check_text_quarantine_and_strict(tmp_path):
     r = run("ratings", "check", p, "--instrument", IAM, "--strict", "--json")
     assert r.exit_code == 1
     d = json.loads(r.output[: r.output.rindex("}") + 1])
-    assert d["problems"][0] == {"row": 4, "column": "ci_practice_improved", "value": 7.0,
+    assert d["problems"][0] == {"row": 4, "column": "ci_practice_improved", "value": "7",
                                 "reason": "out_of_range", "severity": "error",
                                 "message": "7 is not an allowed code of ci_practice_improved"
                                            " (allowed: 0, 1)"}

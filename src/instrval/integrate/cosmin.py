@@ -104,6 +104,7 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
     rel = items["relevant"].dropna()
     icvi = pd.to_numeric(items["i_cvi"], errors="coerce").dropna()
     if len(rel) or len(icvi):
+        panel_text = ""
         ok = pd.Series(True, index=items.index)
         parts = []
         n_judged = 0
@@ -125,10 +126,10 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
             n_judged = max(n_judged, len(icvi))
             scale = getattr(content_validity, "scale", None) or {}
             if scale.get("s_cvi_ave") is not None:
-                parts.append(f"S-CVI/Ave = {scale['s_cvi_ave']:.3f} (>= "
-                             f"{rules.s_cvi_ave_min:g} recommended), S-CVI/UA = "
-                             f"{scale.get('s_cvi_ua', float('nan')):.3f}, "
-                             f"{scale.get('n_experts')} experts")
+                panel_text = (f"; expert panel of {scale.get('n_experts')}: S-CVI/Ave = "
+                              f"{scale['s_cvi_ave']:.3f} (>= {rules.s_cvi_ave_min:g} "
+                              f"recommended), S-CVI/UA = "
+                              f"{scale.get('s_cvi_ua', float('nan')):.3f}")
         judged = items.index[items["relevant"].notna()
                              | pd.to_numeric(items["i_cvi"], errors="coerce").notna()]
         frac = float(ok.loc[judged].mean()) if len(judged) else float("nan")
@@ -140,7 +141,8 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
             values["relevance"]["s_cvi_ave"] = scale.get("s_cvi_ave")
             values["relevance"]["s_cvi_ua"] = scale.get("s_cvi_ua")
         rows.append({"property": "content validity", "aspect": "relevance", "rating": rating,
-                     "evidence": "; ".join(parts) + f" ({_pct(frac)} meet every criterion)",
+                     "evidence": "; ".join(parts) + f" ({_pct(frac)} meet every criterion)"
+                     + panel_text,
                      "criterion": f">= {_cut(share)} of items relevant"})
     else:
         rows.append(_indeterminate("content validity", "relevance",

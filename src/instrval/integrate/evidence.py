@@ -219,7 +219,8 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
                 "themes": None if theme is None else str(theme),
                 "quotes": f"\u201c{ex}\u201d" if ex else None,
             })
-    return pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS)).astype(object).where(
+    # dtype=object keeps counts as ints where other rows have none (missing concepts)
+    return pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS), dtype=object).where(
         lambda x: x.notna(), None) if rows else pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
 
 

@@ -384,9 +384,10 @@ def check_table(table: pd.DataFrame, instrument: Instrument, *,
             ok = np.isin(vals, np.asarray(allowed, dtype="float64"))
             bad = ~b & ~junk & ~ok
             if bad.any():
-                col.add(bad, "out_of_range", it.id, vals,
-                        lambda v, p, a=allowed, i=it.id:
-                        f"{_fmt(v)} is not an allowed code of {i} (allowed: {_allowed_text(a)})")
+                col.add(bad, "out_of_range", it.id, as_text(rawi),
+                        lambda v, p, a=allowed, i=it.id, x=vals:
+                        f"{_fmt(x[p])} is not an allowed code of {i} "
+                        f"(allowed: {_allowed_text(a)})")
             blanks[it.id] = b
             codes[it.id] = vals  # type: ignore[assignment]
 
