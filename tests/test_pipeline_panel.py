@@ -192,6 +192,8 @@ def test_panel_changes_no_proposal(run):
     a = result.joint.items.set_index(["row_type", "item_id", "concept"], drop=False)
     b = without.joint.items.set_index(["row_type", "item_id", "concept"], drop=False)
     assert list(a.index) == list(b.index)
+    # Convergence too: a supporting flag can turn confirmation into expansion, but the
+    # three flagged items are already discordant (R1) or an expansion (R7).
     for col in ("proposed", "decision", "decided_by", "open_question", "convergence"):
         assert a[col].tolist() == b[col].tolist(), col
 

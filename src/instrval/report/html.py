@@ -273,12 +273,14 @@ def _summary(r: Any) -> str:
         t = r.content_validity.items
         low = [str(i) for i, v, n in zip(t["item_id"], t["i_cvi"], t["n_experts"], strict=True)
                if v < i_cvi_threshold(n, r.rules)]
+        n_cvr = sum(1 for v, c in zip(t["cvr"], t["cvr_critical"], strict=True)
+                    if not _isna(c) and v < c)
         sentences.append(
-            f"An expert panel of {cvs.get('n_experts')} gave S-CVI/Ave "
+            f"An expert panel of {cvs.get('n_experts')} experts gave S-CVI/Ave "
             f"{fmt_value(cvs.get('s_cvi_ave'), 'f2')} and S-CVI/UA "
             f"{fmt_value(cvs.get('s_cvi_ua'), 'f2')}; {len(low)} item(s) had an I-CVI below "
             f"{r.rules.i_cvi_min:g}" + (f" ({_e(', '.join(low))})" if low else "")
-            + " (supporting evidence).")
+            + f" and {n_cvr} a CVR below its critical value (supporting evidence).")
     if r.reliability:
         alphas = ", ".join(f"{_e(cid)} {fmt_value(a.alpha, 'f2')}"
                            for cid, a in r.reliability.items())
@@ -362,7 +364,7 @@ def _methods(r: Any) -> str:
     if r.content_validity is not None:
         cvs = r.content_validity.scale
         aspects = list(getattr(r, "content_validity_aspects", None) or {})
-        txt.append(f"An expert panel of {cvs.get('n_experts')} rated the relevance"
+        txt.append(f"An expert panel of {cvs.get('n_experts')} experts rated the relevance"
                    + "".join(f" and {_e(a)}" for a in aspects)
                    + " of each item; it gave the item content validity index (I-CVI, "
                    f"criterion {rules.i_cvi_min:g}), the modified kappa, Lawshe's content "
