@@ -26,3 +26,16 @@ def test_import_does_not_load_the_statistics():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert out.stdout.strip() == "False"
+
+
+def test_to_jsonable_fallback_applies_to_unknown_objects_only():
+    from pathlib import Path
+
+    import numpy as np
+
+    from instrval._jsonable import to_jsonable
+
+    data = {"p": Path("a/b"), "n": None, "x": np.float64("nan"), "k": np.int64(3), "s": "t"}
+    assert to_jsonable(data, fallback=str) == {"p": "a/b", "n": None, "x": None, "k": 3,
+                                              "s": "t"}
+    assert to_jsonable(data)["p"] == Path("a/b")

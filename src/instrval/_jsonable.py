@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from types import SimpleNamespace
 from typing import Any
 
@@ -48,20 +48,21 @@ def jsonable_scalar(v: Any) -> Any:
     return _scalar(v, np, pd)
 
 
-def to_jsonable(obj: Any) -> Any:
+def to_jsonable(obj: Any, *, fallback: Callable[[Any], Any] | None = None) -> Any:
     """Convert results (DataFrames, numpy values, NaN) to plain JSON data.
 
     Objects with a ``to_dict()`` method (the result classes) are converted through it;
     DataFrames become lists of row records, Series and mappings dicts with text keys,
     lists, tuples, sets and arrays lists; scalars as :func:`jsonable_scalar` (NaN and
-    infinities become ``None``).
+    infinities become ``None``). Any other object is returned unchanged, or passed to
+    ``fallback`` (e.g. ``str``) when one is given.
 
     >>> import pandas as pd
     >>> to_jsonable(pd.DataFrame({"item_id": ["a"], "r": [float("nan")]}))
     [{'item_id': 'a', 'r': None}]
     """
     np, pd = _numpy_pandas()
-    return _convert(obj, np, pd)
+    return _convert(obj, np, pd, fallback)
 
 
 # ----------------------------------------------------------------------------- internals
@@ -100,15 +101,19 @@ def _scalar(v: Any, np: Any, pd: Any) -> Any:
     return v
 
 
-def _convert(obj: Any, np: Any, pd: Any) -> Any:
+def _convert(obj: Any, np: Any, pd: Any, fallback: Callable[[Any], Any] | None) -> Any:
     if hasattr(obj, "to_dict") and not isinstance(obj, (pd.DataFrame, pd.Series, Mapping)):
         obj = obj.to_dict()
     if isinstance(obj, pd.DataFrame):
-        return [_convert(r, np, pd) for r in obj.to_dict(orient="records")]
+        return [_convert(r, np, pd, fallback) for r in obj.to_dict(orient="records")]
     if isinstance(obj, (pd.Series, Mapping)):
-        return {str(k): _convert(v, np, pd) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set)):
-        return [_convert(v, np, pd) for v in obj]
+        return {str(k): _convert(v, np, pd, fallback) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple, set, frozenset)):
+        return [_convert(v, np, pd, fallback) for v in obj]
     if isinstance(obj, np.ndarray):
-        return [_convert(v, np, pd) for v in obj.tolist()]
-    return _scalar(obj, np, pd)
+        return [_convert(v, np, pd, fallback) for v in obj.tolist()]
+    out = _scalar(obj, np, pd)
+    if (fallback is not None and obj is not None and out is obj
+            and not isinstance(obj, (str, bool, int, float))):
+        return fallback(obj)
+    return out

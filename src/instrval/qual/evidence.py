@@ -45,9 +45,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import pandas as pd
 
+from instrval._jsonable import jsonable_scalar
 from instrval.errors import CodingError, Problem
 from instrval.model.coding import CodingData
 from instrval.model.instrument import Instrument
@@ -62,18 +62,6 @@ QUOTE_COLUMNS = ("item_id", "segment_id", "participant", "text", "category", "pi
 MISSING_COLUMNS = ("construct_id", "code", "theme", "participants", "segments",
                    "example_segment_id", "example_participant", "example_quote")
 THEME_COLUMNS = ("theme", "construct_id", "item_id", "codes", "participants", "segments")
-
-
-def _clean(v: Any) -> Any:
-    if v is None or v is pd.NA:
-        return None
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        return None if np.isnan(v) else float(v)
-    return v
 
 
 @dataclass(frozen=True)
@@ -123,12 +111,12 @@ class QualEvidence:
                 "participants": int(r.participants),
                 "supports": int(r.supports),
                 "challenges": int(r.challenges),
-                "representative": _clean(r.representative),
+                "representative": jsonable_scalar(r.representative),
                 "quotes": [{"segment_id": x.segment_id, "participant": x.participant,
                             "text": x.text, "category": x.category}
                            for x in q.itertuples(index=False)],
             })
-        missing = [{k: _clean(v) for k, v in rec.items()}
+        missing = [{k: jsonable_scalar(v) for k, v in rec.items()}
                    for rec in self.missing_concepts.to_dict(orient="records")]
         return {"items": items, "missing_concepts": missing}
 

@@ -9,13 +9,12 @@ byte-identical.
 from __future__ import annotations
 
 import json
-import math
 from collections import Counter
-from collections.abc import Mapping
 from typing import Any
 
-import numpy as np
 import pandas as pd
+
+from instrval._jsonable import to_jsonable
 
 __all__ = ["SCHEMA_VERSION", "jsonable", "results_dict", "dumps_results"]
 
@@ -24,33 +23,9 @@ SCHEMA_VERSION = "1.1"
 
 
 def jsonable(obj: Any) -> Any:
-    """Plain JSON data from results, DataFrames, numpy values (NaN -> None)."""
-    if obj is None or obj is pd.NA or obj is pd.NaT:
-        return None
-    if isinstance(obj, pd.DataFrame):
-        return [jsonable(r) for r in obj.to_dict(orient="records")]
-    if isinstance(obj, pd.Series):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, Mapping):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple, set, frozenset)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return [jsonable(v) for v in obj.tolist()]
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (int, np.integer)):
-        return int(obj)
-    if isinstance(obj, (float, np.floating)):
-        f = float(obj)
-        return None if math.isnan(f) or math.isinf(f) else f
-    if isinstance(obj, str):
-        return obj
-    if isinstance(obj, pd.Timestamp):
-        return obj.isoformat()
-    if hasattr(obj, "to_dict") and callable(obj.to_dict):
-        return jsonable(obj.to_dict())
-    return str(obj)
+    """Plain JSON data from results, DataFrames, numpy values (NaN -> None); any other
+    object (a path, say) as its text."""
+    return to_jsonable(obj, fallback=str)
 
 
 def _reasons(q: Any) -> dict[str, int]:

@@ -7,13 +7,14 @@ Text cells that a spreadsheet would run as a formula -- those starting with ``=`
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from instrval._jsonable import jsonable_scalar
 
 __all__ = ["neutralise", "neutralise_frame", "report_tables", "write_csv", "write_csv_tables",
            "write_xlsx", "TABLE_ORDER"]
@@ -165,18 +166,10 @@ def quarantine_table(result: Any) -> pd.DataFrame:
 
 
 def _cell(v: Any) -> Any:
-    if v is None or v is pd.NA or v is pd.NaT:
-        return None
-    if isinstance(v, (np.bool_, bool)):
-        return bool(v)
-    if isinstance(v, np.integer):
-        return int(v)
-    if isinstance(v, (float, np.floating)):
-        f = float(v)
-        return None if math.isnan(f) or math.isinf(f) else f
+    """A table cell as a plain value; lists and mappings as their text."""
     if isinstance(v, (list, tuple, dict)):
         return str(v)
-    return v
+    return jsonable_scalar(v)
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
