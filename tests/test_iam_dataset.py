@@ -1,8 +1,11 @@
-"""The synthetic IAM export: exact published counts, layout and reproducibility.
+"""The synthetic IAM export: exact published counts, layout, reproducibility and
+respondent heterogeneity.
 
 Expected values are the published figures (234,196 ratings, 5,596 respondents, use gate
 open in 45,394 ratings; ci_dissatisfied_harmful 11,382/234,196 = 4.86 %,
-use_decide_unsure 1,380/45,394 = 3.04 %), checked exactly (integer equality).
+use_decide_unsure 1,380/45,394 = 3.04 %), checked exactly (integer equality). The
+weighted draw is checked against inclusion probabilities worked by hand; the clustering
+against the design effect of the relevance ratio (delta method).
 """
 
 from __future__ import annotations
@@ -18,11 +21,14 @@ from instrval.datasets.iam import (
     IAM_GATES,
     IAM_TARGETS,
     N_RATINGS,
+    PROPENSITY_SD,
+    _pick,
     generate_iam_ratings,
     iam_targets,
     iter_iam_chunks,
 )
 from instrval.model.ratings import RatingData
+from instrval.stats.relevance import relevance_ratios
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -119,6 +125,65 @@ def test_chunks_keep_exact_totals():
     for item, (k, _n) in tg["items"].items():
         assert selected(df, item) == k, item
     assert df["rating_id"].is_unique
+    # every choice is made once for all ratings: the chunks are slices of the whole table
+    pd.testing.assert_frame_equal(df, generate_iam_ratings(10_000, 300, seed=9))
+
+
+def test_weighted_draw_inclusion_probabilities():
+    """Successive sampling proportional to w, worked by hand. Weights (1, 1, 2), k = 2:
+    P(3rd in sample) = P(first) + P(not first) P(second | not first)
+    = 2/4 + 2 * (1/4)(2/3) = 5/6, and P(1st) = P(2nd) = (2 - 5/6) / 2 = 7/12.
+    k = 1 of (1, 3): P(2nd) = 3/4. 6,000 seeded draws: binomial SE <= 0.0064, so the
+    tolerance 0.025 is about 4 SE."""
+    rng = np.random.default_rng(3)
+    w = np.array([1.0, 1.0, 2.0])
+    hits = np.zeros(3)
+    for _ in range(6000):
+        sel = _pick(rng, w, 2)
+        assert len(sel) == 2 and len(set(sel.tolist())) == 2
+        hits[sel] += 1
+    np.testing.assert_allclose(hits / 6000, [7 / 12, 7 / 12, 5 / 6], atol=0.025)
+    first = [int(_pick(rng, np.array([1.0, 3.0]), 1)[0]) for _ in range(6000)]
+    np.testing.assert_allclose(np.mean(first), 0.75, atol=0.025)
+    assert _pick(rng, w, 0).size == 0
+    assert _pick(rng, w, 3).tolist() == [0, 1, 2]
+
+
+def _deff(y, group) -> float:
+    """Delta-method design effect of a proportion clustered in groups (Cochran 1977,
+    section 6.4; the formula of instrval.stats.relevance): var = G/(G-1) sum (y_g - R m_g)^2
+    / N^2, deff = var / (R(1-R)/N)."""
+    t = pd.DataFrame({"y": y, "g": group}).groupby("g")["y"].agg(["sum", "count"])
+    n, g = int(t["count"].sum()), len(t)
+    r = t["sum"].sum() / n
+    var = g / (g - 1) * float(((t["sum"] - r * t["count"]) ** 2).sum()) / n**2
+    return var / (r * (1 - r) / n)
+
+
+def test_respondents_differ_design_effect(full, iam):
+    """Ratings of one respondent resemble each other: with a between-respondent SD of the
+    log-propensity of 0.25 the relevance ratio of most common items has a design effect
+    well above 1 (moderate: below 15), while every exact count still holds."""
+    assert PROPENSITY_SD == 0.25
+    res = relevance_ratios(RatingData(instrument=iam, data=full), cluster_method="delta")
+    it = res.items.set_index("item_id")
+    for item, (k, n) in IAM_TARGETS.items():
+        assert (it.loc[item, "selected"], it.loc[item, "presented"]) == (k, n), item
+    assert set(res.not_relevant) == {"ci_dissatisfied_harmful", "use_decide_unsure"}
+    common = it[it["ratio"] >= 0.15]
+    assert len(common) == 21
+    assert int((common["deff"] > 1.5).sum()) >= 0.75 * len(common)
+    ungated = common[common["construct_id"].isin(["cognitive_impact", "clinical_relevance"])]
+    assert (ungated["deff"] > 2).all()
+    assert (it["deff"] > 1).all() and (it["deff"] < 15).all()
+    # the cluster interval (Wilson at n / deff) is wider than Wilson
+    wide = (common["cluster_ci_high"] - common["cluster_ci_low"]) / (
+        common["ci_high"] - common["ci_low"])
+    assert (wide[common["deff"] > 1.5] > 1.2).all()
+    # the gates too: some respondents open them more often than others
+    assert _deff(full["use_gate"].eq("yes").astype(int), full["respondent_id"]) > 2
+    opened = full[full["use_gate"] == "yes"]
+    assert _deff(opened["benefit_gate"].eq("yes").astype(int), opened["respondent_id"]) > 1.5
 
 
 def test_committed_sample_matches_generator():

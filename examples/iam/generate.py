@@ -7,6 +7,8 @@ Run from the repository root:
                                                # the full REDCap export and Parquet
 
 Equivalent command: ``instrval ratings generate-iam --out examples/iam/data``.
+Exact published counts; respondents differ (a propensity per respondent and item, SD 0.25
+on the log scale), so the relevance ratios have design effects of about 1.5-10.
 """
 
 from __future__ import annotations

@@ -13,18 +13,55 @@ e-mailed clinical information by 5,596 physicians during 2012. This module gener
   benefit gate (``benefit_gate``) asked only then, and open in exactly 31,776 of them
   (70.0 %);
 * every item selected in an **exact** number of the ratings that presented it
-  (:data:`IAM_TARGETS`): selections are assigned by shuffling a vector with exactly *k*
-  ones, never by Bernoulli draws, so every relevance ratio is known exactly. Two items
-  reproduce the published non-relevant figures: ``ci_dissatisfied_harmful`` selected in
-  11,382 of 234,196 ratings (4.86 %) and ``use_decide_unsure`` in 1,380 of the 45,394
-  ratings with the use gate open (3.04 %). Every other item and clinical-relevance level
-  is at or above 15 %.
+  (:data:`IAM_TARGETS`), never by Bernoulli draws, so every relevance ratio is known
+  exactly. Two items reproduce the published non-relevant figures:
+  ``ci_dissatisfied_harmful`` selected in 11,382 of 234,196 ratings (4.86 %) and
+  ``use_decide_unsure`` in 1,380 of the 45,394 ratings with the use gate open (3.04 %).
+  Every other item and clinical-relevance level is at or above 15 %;
+* respondents who differ: ratings by one clinician resemble each other, so the relevance
+  ratios have a design effect above 1 (see below).
 
 With another ``n_ratings`` all counts are scaled by ``n_ratings / 234196`` and rounded
 (:func:`iam_targets`); the published figures hold exactly at the default size.
 
-The data are synthetic: items are selected independently of one another and of the
-respondent; only the marginal counts mirror the study.
+Respondent heterogeneity
+------------------------
+Every respondent ``g`` has, for each item, a propensity weight
+``w_g = exp(σ·z_g)``, ``z_g ~ N(0, 1)`` independent across respondents and items, with
+``σ =`` :data:`PROPENSITY_SD` ``= 0.25``. The item's exact count ``k`` is then drawn among
+the ratings that presented it (all ratings; for gated constructs those with the gate
+open) **without replacement, with probability proportional to the weight of the rating's
+respondent** (successive sampling), vectorised with exponential keys
+(Efraimidis & Spirakis 2006): ``key_r = E_r / w_g(r)``, ``E_r ~ Exp(1)``, the ``k``
+smallest keys are selected. R draws from the same distribution with
+``sample(seq_len(n), k, prob = w[respondent])``. The gate options and the
+clinical-relevance levels (exact counts of each option) are drawn the same way, one
+option after the other among the ratings left (``yes`` first, ``no`` next, ``possibly``
+takes the rest; ``cr_totally``, ``cr_partially``, then ``cr_not``), each option with its
+own propensity; the benefit gate among the ratings with the use gate open. The number of
+ratings per respondent, the dates and the specialties do not depend on the propensities
+(same draws as without them).
+
+Given the cut-off key ``τ⁻¹`` set by ``k``, a rating of respondent ``g`` is selected with
+probability ``1 − exp(−τ·w_g)``: a complementary log-log random-intercept model,
+``cloglog(π_g) = log τ + σ·z_g``, whose latent intraclass correlation is
+``σ² / (σ² + π²/6) = 0.037`` for ``σ = 0.25``. For an item selected in 60 % of ratings,
+respondents at ±2 SD select it in about 78 % and 43 % of their ratings. With the skewed
+rating counts (``Σ m_g² / Σ m_g ≈ 250``) this gives, at the default size and seed, design
+effects (delta method, :func:`instrval.stats.relevance.relevance_ratios`) of 2.9–9.8 for
+the common ungated items, 1.5–3.1 for the gated ones (fewer ratings per respondent pass
+the gate), 1.56 and 1.17 for the two non-relevant items, and 6.1 for the use gate.
+Items are independent of one another given the respondent (no common factor).
+
+Exactness and chunks: every random choice is made once for all ratings (:func:`_plan`);
+each item's selection is kept as a bit mask (``n/8`` bytes), and :func:`iter_iam_chunks`
+only slices it, so the counts are exact over all chunks together and the table does not
+depend on ``chunk_size``.
+
+Reference: Efraimidis PS, Spirakis PG (2006). Weighted random sampling with a reservoir.
+*Information Processing Letters* 97(5):181–185.
+
+The data are synthetic: only the marginal counts mirror the study.
 
 Writers: :func:`write_iam_csv` (canonical wide CSV, ``.gz`` allowed),
 :func:`write_iam_parquet` (streamed in chunks: 10 million ratings in bounded memory),
@@ -52,6 +89,7 @@ __all__ = [
     "N_RESPONDENTS",
     "N_USE_OPEN",
     "N_BENEFIT_OPEN",
+    "PROPENSITY_SD",
     "IAM_TARGETS",
     "IAM_GATES",
     "SPECIALTIES",
@@ -71,6 +109,11 @@ N_RESPONDENTS = 5_596
 N_USE_OPEN = 45_394
 #: Ratings with ``benefit_gate = yes`` (asked only when ``use_gate = yes``; 70.0 % of them).
 N_BENEFIT_OPEN = 31_776
+#: Between-respondent SD of the log-propensity: each respondent has, per item (and per
+#: gate option and clinical-relevance level), a weight ``exp(PROPENSITY_SD * z)``,
+#: ``z ~ N(0, 1)``, and the item's exact number of selections is drawn among the ratings
+#: presenting it with probability proportional to the weight of the rating's respondent.
+PROPENSITY_SD = 0.25
 
 #: Exact counts of each gate option at the published scale (``None``: not asked).
 IAM_GATES: dict[str, dict[str, int]] = {
@@ -168,23 +211,74 @@ def iam_targets(n_ratings: int = N_RATINGS) -> dict[str, Any]:
     return {"gates": {"use_gate": use, "benefit_gate": ben}, "items": items}
 
 
-def _exact(rng: np.random.Generator, n: int, k: int) -> np.ndarray:
-    """A random 0/1 vector of length ``n`` with exactly ``k`` ones."""
-    v = np.zeros(n, dtype=np.int8)
-    v[:k] = 1
-    rng.shuffle(v)
+def _pick(rng: np.random.Generator, w: np.ndarray, k: int) -> np.ndarray:
+    """Positions (sorted) of exactly ``k`` of the ``len(w)`` rows, drawn without
+    replacement with probability proportional to ``w`` (successive sampling).
+
+    Efraimidis & Spirakis (2006) exponential keys: ``key_i = E_i / w_i`` with
+    ``E_i ~ Exp(1)``; the ``k`` smallest keys are the sample (equivalently, Gumbel-top-k on
+    ``log w``). Vectorised: one exponential draw and one :func:`numpy.argpartition`.
+    """
+    n = len(w)
+    if k <= 0:
+        return np.empty(0, dtype=np.int64)
+    if k >= n:
+        return np.arange(n, dtype=np.int64)
+    keys = rng.standard_exponential(n) / w
+    return np.sort(np.argpartition(keys, k - 1)[:k])
+
+
+def _propensity(rng: np.random.Generator, n_resp: int) -> np.ndarray:
+    """One respondent random effect: weights ``exp(PROPENSITY_SD * z)``, ``z ~ N(0, 1)``."""
+    return np.exp(PROPENSITY_SD * rng.standard_normal(n_resp))
+
+
+def _select(rng: np.random.Generator, resp: np.ndarray, n_resp: int, k: int
+            ) -> np.ndarray:
+    """Positions of exactly ``k`` of the rows whose respondents are ``resp`` (codes
+    ``0..n_resp-1``), drawn with probability proportional to a fresh respondent propensity
+    (:func:`_propensity`, :func:`_pick`)."""
+    return _pick(rng, _propensity(rng, n_resp)[resp], k)
+
+
+def _levels(rng: np.random.Generator, resp: np.ndarray, n_resp: int,
+            counts: Mapping[str, int]) -> np.ndarray:
+    """Option codes 0..m-1 for the rows whose respondents are ``resp``, with exact counts.
+
+    Sequential: the rows of option 0 are drawn with :func:`_select` among all rows, those
+    of option 1 among the rows left, ...; the last option takes the rows left over. Each
+    option has its own respondent propensity.
+    """
+    n = len(resp)
+    v = np.full(n, len(counts) - 1, dtype=np.int8)
+    rest = np.arange(n)
+    for code, k in enumerate(list(counts.values())[:-1]):
+        sel = rest[_select(rng, resp[rest], n_resp, int(k))]
+        v[sel] = code
+        keep = np.ones(len(rest), dtype=bool)
+        keep[np.searchsorted(rest, sel)] = False
+        rest = rest[keep]
     return v
 
 
-def _labels(rng: np.random.Generator, counts: Mapping[str, int]) -> np.ndarray:
-    """A shuffled vector of option codes 0..m-1 with exact counts."""
-    v = np.repeat(np.arange(len(counts), dtype=np.int8), list(counts.values()))
-    rng.shuffle(v)
-    return v
+def _mask(n: int, pos: np.ndarray) -> np.ndarray:
+    """Bit-packed 0/1 vector of length ``n`` with ones at ``pos`` (n/8 bytes)."""
+    v = np.zeros(n, dtype=bool)
+    v[pos] = True
+    return np.packbits(v)
+
+
+def _bits(packed: np.ndarray, a: int, b: int) -> np.ndarray:
+    """Rows ``a:b`` of a bit-packed vector, as int8 0/1."""
+    lo = a // 8
+    bits = np.unpackbits(packed[lo:(b + 7) // 8])
+    return bits[a - 8 * lo:b - 8 * lo].astype(np.int8)
 
 
 def _plan(n: int, n_resp: int, seed: int) -> dict[str, Any]:
-    """Global per-rating arrays (small integer types): dates, respondents, gates, levels."""
+    """Every random choice, for all ratings at once: respondents, dates, specialties (as
+    before the propensities were added: same draws, same values), then the gates, the
+    clinical-relevance levels and each item's selections (bit masks over all ratings)."""
     if n < 1 or n_resp < 1 or n_resp > n:
         raise ValueError(f"need 1 <= n_respondents <= n_ratings, got {n_resp} and {n}")
     rng = np.random.default_rng(seed)
@@ -195,13 +289,23 @@ def _plan(n: int, n_resp: int, seed: int) -> dict[str, Any]:
     days = np.sort(rng.integers(0, 366, n).astype(np.int16))
     spec_p = np.array(list(SPECIALTIES.values()))
     spec = rng.choice(len(SPECIALTIES), size=n_resp, p=spec_p / spec_p.sum()).astype(np.int8)
-    use = _labels(rng, tg["gates"]["use_gate"])           # 0 yes, 1 no, 2 possibly
+    # respondent heterogeneity from here on: exact counts drawn with propensities
+    use = _levels(rng, resp, n_resp, tg["gates"]["use_gate"])  # 0 yes, 1 no, 2 possibly
     ben = np.full(n, -1, dtype=np.int8)
-    open_pos = np.flatnonzero(use == 0)
-    ben[open_pos] = _labels(rng, tg["gates"]["benefit_gate"])
-    cr = _labels(rng, {k: tg["items"][k][0] for k in _CR})
+    use_pos = np.flatnonzero(use == 0)
+    ben[use_pos] = _levels(rng, resp[use_pos], n_resp, tg["gates"]["benefit_gate"])
+    cr = _levels(rng, resp, n_resp, {k: tg["items"][k][0] for k in _CR})
+    ben_pos = np.flatnonzero(ben == 0)
+    masks: dict[str, np.ndarray] = {}
+    for k in (*_CI, *_USE, *_HB):
+        cnt = int(tg["items"][k][0])
+        if k.startswith("ci_"):                            # presented in every rating
+            masks[k] = _mask(n, _select(rng, resp, n_resp, cnt))
+        else:                                              # gated: presented when open
+            elig = use_pos if k.startswith("use_") else ben_pos
+            masks[k] = _mask(n, elig[_select(rng, resp[elig], n_resp, cnt)])
     return {"rng": rng, "targets": tg, "resp": resp, "days": days, "spec": spec, "use": use,
-            "ben": ben, "cr": cr, "per": per}
+            "ben": ben, "cr": cr, "per": per, "masks": masks}
 
 
 def iter_iam_chunks(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDENTS,
@@ -209,36 +313,26 @@ def iter_iam_chunks(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDEN
                     ) -> Iterator[pd.DataFrame]:
     """Generate the ratings chunk by chunk (canonical wide layout, rows in date order).
 
-    The exact counts hold over all chunks together: each item's *k* selections are split
-    across chunks by a multivariate hypergeometric draw over the chunks' numbers of
-    presenting ratings, then shuffled within each chunk.
+    Every random choice is made once for all ratings (:func:`_plan`: the gates and
+    clinical-relevance levels as small integer codes, each item's selections as a bit mask,
+    ``n/8`` bytes per item); a chunk only formats its slice. So the exact counts hold over
+    all chunks together, and the concatenated chunks are the same table for every
+    ``chunk_size`` (10 million ratings: about 30 MB of masks, plus one chunk).
     """
     n = int(n_ratings)
     plan = _plan(n, int(n_respondents), int(seed))
-    rng: np.random.Generator = plan["rng"]
     size = n if chunk_size is None else max(1, int(chunk_size))
     bounds = list(range(0, n, size)) + [n]
     spans = list(zip(bounds[:-1], bounds[1:], strict=True))
     use_open = plan["use"] == 0
-    ben_open = plan["ben"] == 0
-    denom = {
-        "all": np.array([b - a for a, b in spans], dtype=np.int64),
-        "use": np.array([int(use_open[a:b].sum()) for a, b in spans], dtype=np.int64),
-        "ben": np.array([int(ben_open[a:b].sum()) for a, b in spans], dtype=np.int64),
-    }
-    split: dict[str, np.ndarray] = {}
-    for k in (*_CI, *_USE, *_HB):
-        kind = "all" if k.startswith("ci_") else ("use" if k.startswith("use_") else "ben")
-        cnt = plan["targets"]["items"][k][0]
-        split[k] = rng.multivariate_hypergeometric(denom[kind], cnt) if len(spans) > 1 \
-            else np.array([cnt])
+    masks: dict[str, np.ndarray] = plan["masks"]
     wid_r = max(6, len(str(n)))
     wid_p = max(4, len(str(int(n_respondents))))
     specs = np.array(list(SPECIALTIES), dtype=object)
     crs = np.array(_CR, dtype=object)
     opts = np.array(_GATE_OPTIONS, dtype=object)
     start = np.datetime64("2012-01-01", "D")
-    for ci, (a, b) in enumerate(spans):
+    for a, b in spans:
         m = b - a
         idx = np.arange(a + 1, b + 1)
         r = plan["resp"][a:b]
@@ -250,14 +344,14 @@ def iter_iam_chunks(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDEN
             "specialty": pd.array(specs[plan["spec"][r]], dtype="string"),
         }
         for k in _CI:
-            cols[k] = pd.array(_exact(rng, m, int(split[k][ci])), dtype="Int64")
+            cols[k] = pd.array(_bits(masks[k], a, b), dtype="Int64")
         cols["clinical_relevance"] = pd.array(crs[plan["cr"][a:b]], dtype="string")
         uo = use_open[a:b]
         cols["use_gate"] = pd.array(opts[plan["use"][a:b]], dtype="string")
         upos = np.flatnonzero(uo)
         for k in _USE:
             v = np.full(m, np.nan)
-            v[upos] = _exact(rng, len(upos), int(split[k][ci]))
+            v[upos] = _bits(masks[k], a, b)[upos]
             cols[k] = pd.array(v, dtype="Int64")
         bcode = plan["ben"][a:b]
         bg = np.full(m, None, dtype=object)
@@ -266,7 +360,7 @@ def iter_iam_chunks(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDEN
         bpos = np.flatnonzero(bcode == 0)
         for k in _HB:
             v = np.full(m, np.nan)
-            v[bpos] = _exact(rng, len(bpos), int(split[k][ci]))
+            v[bpos] = _bits(masks[k], a, b)[bpos]
             cols[k] = pd.array(v, dtype="Int64")
         yield pd.DataFrame(cols, columns=list(COLUMNS))
 
@@ -287,7 +381,11 @@ def generate_iam_ratings(n_ratings: int = N_RATINGS, n_respondents: int = N_RESP
     DataFrame
         ``rating_id``, ``respondent_id``, ``date``, ``specialty``, then the IAM answer
         columns, exactly as :func:`instrval.io.ratings.read_ratings` returns them
-        (``Int64`` items, ``string`` levels and gate options).
+        (``Int64`` items, ``string`` levels and gate options). Every item's and gate
+        option's count is exact (:func:`iam_targets`); selections are drawn with
+        respondent propensities (module docstring: "Respondent heterogeneity"), so
+        ratings of one respondent are alike and the relevance ratios have a design
+        effect above 1.
 
     Examples
     --------
