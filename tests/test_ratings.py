@@ -16,7 +16,7 @@ import pytest
 
 import instrval
 from instrval.errors import DataQualityWarning, RatingsError
-from instrval.io.ratings import check_ratings, read_ratings
+from instrval.io.ratings import check_ratings, inspect_ratings, read_ratings
 
 ROOT = Path(__file__).resolve().parents[1]
 IAM_FILE = ROOT / "instruments" / "iam" / "iam-2011.yaml"
@@ -590,3 +590,14 @@ def test_iter_ratings_parquet_chunks(tmp_path, iam):
     tot = count_ratings(chunks, iam)
     assert tot.quarantined == 1 and tot.accepted == 4999
     assert chunks[4].quarantine["reason"].tolist() == ["duplicate_id"]
+
+
+def test_missing_markers_get_a_hint(tmp_path, iam):
+    """'NA' (R's write.csv default) is not read as blank, but the message says how to fix it."""
+    f = tmp_path / "na.csv"
+    f.write_text("rating_id,respondent_id,ci_learned_new\nr1,p1,NA\nr2,p2,abc\n")
+    rd = inspect_ratings(f, iam)
+    msgs = {p.value: p.message for p in rd.problems if p.reason == "not_a_number"}
+    assert "missing answers must be blank cells" in msgs["NA"]
+    assert 'na = ""' in msgs["NA"]
+    assert "blank cells" not in msgs["abc"]

@@ -196,6 +196,15 @@ def _fmt(v: Any) -> str:
     return str(v)
 
 
+#: Markers some tools write for a missing answer; instrval reads only blank cells as missing,
+#: so that a code is never guessed. The message says how to export blanks instead.
+_MISSING_HINT = dict.fromkeys(
+    ("NA", "N/A", "NAN", "NULL", "NONE", ".", "#N/A"),
+    "; missing answers must be blank cells (in R: write.csv(x, na = \"\"); in SPSS and "
+    "Stata exports, leave system-missing values empty)",
+)
+
+
 def _allowed_text(values: Sequence[Any]) -> str:
     return ", ".join(_fmt(v) for v in values)
 
@@ -380,7 +389,8 @@ def check_table(table: pd.DataFrame, instrument: Instrument, *,
             if junk.any():
                 col.add(junk, "not_a_number", it.id, as_text(rawi),
                         lambda v, p, a=allowed:
-                        f"{v!r} is not a number (allowed codes: {_allowed_text(a)})")
+                        f"{v!r} is not a number (allowed codes: {_allowed_text(a)})"
+                        + _MISSING_HINT.get(str(v).strip().upper(), ""))
             ok = np.isin(vals, np.asarray(allowed, dtype="float64"))
             bad = ~b & ~junk & ~ok
             if bad.any():
