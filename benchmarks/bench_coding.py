@@ -24,11 +24,11 @@ def bench(label: str, fn, runs: int = 7) -> None:
 def main() -> None:
     iam = read_instrument(ROOT / "instruments/iam/iam-2011.yaml")
     data = read_coding(EX / "segments.csv", instrument=iam, codebook=EX / "codebook.yaml")
-    bench("read_coding IAM example (285 rows, codebook)",
+    bench("read_coding IAM example (276 rows, codebook)",
           lambda: read_coding(EX / "segments.csv", instrument=iam,
                               codebook=EX / "codebook.yaml"))
     bench("item_evidence IAM example", lambda: item_evidence(data, iam))
-    bench("coder_agreement IAM example (50 double-coded segments, 31 codes)",
+    bench("coder_agreement IAM example (47 double-coded segments, 27 codes)",
           lambda: coder_agreement(data))
     rng = np.random.default_rng(1)
     a = rng.integers(1, 6, 10_000)

@@ -281,3 +281,15 @@ def test_iam_example_reads_clean():
     # texts that need HTML escaping are there, verbatim
     texts = " ".join(data.segments["text"])
     assert "<5 mg" in texts and "&" in texts and '"' in texts
+
+
+def test_iam_example_segments_regenerate_exactly():
+    """The committed IAM interview segments are what their script writes, byte for byte,
+    and no 6-word phrase recurs in more than two segments (the script checks both)."""
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "examples/iam/coding/make_segments.py", "--check"],
+                          cwd=root, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
