@@ -627,3 +627,22 @@ def test_property_read_table(tmp_path, text, enc):
         assert all(pr.row is None or pr.row in set(t.rows) for pr in exc.problems)
         return
     assert x.shape == (len(t.data), len(t.item_columns()))
+
+
+def test_nul_bytes_are_refused_clearly(tmp_path):
+    """A NUL byte means a binary or damaged file: refused with the file and line named
+    (Python 3.10's csv module would otherwise raise its own error)."""
+    from instrval.errors import RatingsError, StatisticsError
+    from instrval.io.instrument import read_instrument
+    from instrval.io.ratings import read_ratings
+    from instrval.io.tables import read_table
+
+    f = tmp_path / "nul.csv"
+    f.write_bytes(b'"a","b"\n1,2\n\x003,4\n')
+    with pytest.raises(StatisticsError, match=r"NUL byte on line 3"):
+        read_table(f)
+    g = tmp_path / "nul_ratings.csv"
+    g.write_bytes(b"rating_id,respondent_id,ci_learned_new\nr1,p1,1\n\x00r2,p2,0\n")
+    iam = read_instrument(ROOT / "instruments" / "iam" / "iam-2011.yaml")
+    with pytest.raises(RatingsError, match=r"NUL byte on line 3"):
+        read_ratings(g, iam)

@@ -119,6 +119,13 @@ def decode_text(raw: bytes, file: str | None) -> str:
             f"{name}: the file is UTF-16 text (Excel's 'Unicode text'); save it as "
             "'CSV UTF-8' instead",
             [Problem("encoding", "UTF-16 text; save it as CSV UTF-8", file=file)])
+    nul = raw.find(b"\x00")
+    if nul >= 0:  # text never holds NUL (and the csv module of Python 3.10 refuses it)
+        line = raw[:nul].count(b"\n") + 1
+        msg = (f"the file contains a NUL byte on line {line}: it is not a text export "
+               "(a binary or damaged file?)")
+        raise RatingsError(f"{name}:{line}: {msg}",
+                           [Problem("encoding", msg, file=file, line=line, row=line)])
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:

@@ -259,6 +259,11 @@ def _decode(raw: bytes, name: str, what: str, fail) -> tuple[str, str]:
         except UnicodeDecodeError:
             raise fail("encoding", "the file starts as UTF-16 text but is not valid "
                        "UTF-16") from None
+    nul = raw.find(b"\x00")
+    if nul >= 0:  # text never holds NUL; the csv module (Python 3.10) cannot parse it either
+        line = raw[:nul].count(b"\n") + 1
+        raise fail("not_text", f"the {what} contains a NUL byte on line {line}: it is not a "
+                   "text table; give a CSV, TSV or XLSX file", line=line)
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError as exc:
