@@ -45,6 +45,7 @@ from defusedxml.ElementTree import fromstring as _safe_fromstring
 
 from instrval._choices import CODING_FORMATS
 from instrval.errors import CodingError, Problem
+from instrval.io.files import read_input_bytes
 from instrval.io.yamlfile import load_document
 from instrval.model.coding import CATEGORIES, Codebook, CodebookEntry, CodingData
 from instrval.model.instrument import Instrument
@@ -101,18 +102,7 @@ def _norm(name: Any) -> str:
 
 
 def _read_bytes(path: Path, what: str) -> bytes:
-    try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise CodingError(f"{what} not found: {path}",
-                          [Problem("file_not_found", f"{what} not found",
-                                   file=str(path))]) from None
-    except IsADirectoryError:
-        raise CodingError(f"{what} is a directory, not a file: {path}",
-                          [Problem("not_a_file", "is a directory", file=str(path))]) from None
-    except OSError as exc:
-        raise CodingError(f"cannot read {what} {path}: {exc.strerror}",
-                          [Problem("unreadable", str(exc.strerror), file=str(path))]) from None
+    return read_input_bytes(path, error=CodingError, what=what)
 
 
 def _fail(file: str, reason: str, message: str, **kw: Any) -> CodingError:

@@ -38,6 +38,7 @@ from typing import Any
 import pandas as pd
 
 from instrval.errors import Problem, StudyError
+from instrval.io.files import read_input_bytes
 
 __all__ = ["DECISIONS", "DECISION_COLUMNS", "ExpertDecisions", "read_decisions",
            "decisions_from_frame"]
@@ -109,15 +110,7 @@ def read_decisions(path: str | os.PathLike[str], instrument: Any = None) -> Expe
     def fail(reason: str, message: str) -> StudyError:
         return StudyError(f"{name}: {message}", [Problem(reason, message, file=name)])
 
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise StudyError(f"expert decisions file not found: {name}",
-                         [Problem("file_not_found", "file not found", file=name)]) from None
-    except IsADirectoryError:
-        raise fail("not_a_file", "expert decisions file is a directory, not a file") from None
-    except OSError as exc:
-        raise fail("unreadable", f"cannot read expert decisions file: {exc.strerror}") from None
+    raw = read_input_bytes(p, error=StudyError, what="expert decisions file")
     if not raw.strip():
         raise fail("empty_file", "expert decisions file is empty")
     try:

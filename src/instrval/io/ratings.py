@@ -46,6 +46,7 @@ import pandas as pd
 
 from instrval._choices import RATING_FORMATS
 from instrval.errors import DataQualityWarning, Problem, RatingsError
+from instrval.io.files import read_input_bytes
 from instrval.io.mapping import ColumnMapping, apply_mapping, load_mapping, mapping_template
 from instrval.io.ratings_formats import (
     RawTable,
@@ -122,13 +123,7 @@ def detect_format(path: str | os.PathLike[str], *, dictionary: Any = None) -> st
     """Guess the format of an export: ``wide``, ``long``, ``redcap``, ``qualtrics`` or
     ``spss`` (from the file's extension, magic bytes and header)."""
     p = Path(path)
-    try:
-        with open(p, "rb") as fh:
-            head = fh.read(65536)
-    except FileNotFoundError:
-        raise RatingsError(f"rating export not found: {p}",
-                           [Problem("file_not_found", "the file does not exist",
-                                    file=str(p))]) from None
+    head = read_input_bytes(p, error=RatingsError, what="rating export", limit=65536)
     kind = _container(p, head)
     if kind == "spss":
         return "spss"

@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from instrval.errors import Problem, RatingsError
+from instrval.io.files import read_input_bytes
 
 __all__ = ["RawTable", "read_bytes", "decode_text", "sniff_delimiter", "parse_delimited",
            "frame_table", "EXTRA_CELLS"]
@@ -91,15 +92,7 @@ def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, str]:
     """Read a file (gunzipping ``.gz`` or gzip-magic content); return bytes and sha256."""
     p = Path(path)
     name = str(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise RatingsError(f"rating export not found: {name}",
-                           [Problem("file_not_found", "the file does not exist",
-                                    file=name)]) from None
-    except IsADirectoryError:
-        raise RatingsError(f"rating export is a directory, not a file: {name}",
-                           [Problem("unparseable", "is a directory", file=name)]) from None
+    raw = read_input_bytes(p, error=RatingsError, what="rating export")
     digest = hashlib.sha256(raw).hexdigest()
     if raw[:2] == b"\x1f\x8b":
         try:

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from instrval.errors import DataQualityWarning, InstrvalError, Problem, StatisticsError
+from instrval.io.files import read_input_bytes
 
 __all__ = ["Table", "read_table", "MISSING_TOKENS"]
 
@@ -205,14 +206,7 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
     def fail(reason: str, message: str, **kw: object) -> InstrvalError:
         return error(f"{name}: {message}", [Problem(reason, message, file=name, **kw)])
 
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise fail("file_not_found", f"{what} not found") from None
-    except IsADirectoryError:
-        raise fail("not_a_file", f"{what} is a directory, not a file") from None
-    except OSError as exc:
-        raise fail("unreadable", f"cannot read the {what}: {exc.strerror or exc}") from None
+    raw = read_input_bytes(p, error=error, what=what)
     if not raw:
         raise fail("empty_file", f"the {what} is empty (0 bytes)")
     suffix = p.suffix.lower()

@@ -22,6 +22,7 @@ from typing import Any
 import yaml
 
 from instrval.errors import InstrvalError, Problem
+from instrval.io.files import read_input_bytes
 
 __all__ = ["load_document", "loads_document", "dump_yaml", "dump_json", "Document"]
 
@@ -88,17 +89,7 @@ def load_document(path: str | Path, *, error: type[InstrvalError] = InstrvalErro
     """
     p = Path(path)
     name = str(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise error(f"{what} not found: {name}",
-                    [Problem("file_not_found", f"{what} not found", file=name)]) from None
-    except IsADirectoryError:
-        raise error(f"{what} is a directory, not a file: {name}",
-                    [Problem("not_a_file", "is a directory", file=name)]) from None
-    except OSError as exc:
-        raise error(f"cannot read {what} {name}: {exc.strerror}",
-                    [Problem("unreadable", str(exc.strerror), file=name)]) from None
+    raw = read_input_bytes(p, error=error, what=what)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
