@@ -636,10 +636,8 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
 def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
     """Keep BLAS on one thread: the matrices here are small (a few hundred rows) and threaded
     OpenBLAS slows down badly on a busy machine (as in :mod:`instrval.stats.relevance`)."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=1, user_api="blas")
 
 

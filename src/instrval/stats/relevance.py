@@ -301,12 +301,9 @@ def _delta(Y: np.ndarray, M: np.ndarray, x: np.ndarray, n: np.ndarray
 
 def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
     """Keep BLAS on one thread for the many small products of the bootstrap: threaded
-    OpenBLAS gains nothing at this size and slows down badly on a busy machine.
-    ``threadpoolctl`` comes with scikit-learn; without it this does nothing."""
-    try:
-        from threadpoolctl import threadpool_limits
-    except ImportError:  # pragma: no cover
-        return contextlib.nullcontext()
+    OpenBLAS gains nothing at this size and slows down badly on a busy machine."""
+    from threadpoolctl import threadpool_limits
+
     return threadpool_limits(limits=1, user_api="blas")
 
 
