@@ -36,9 +36,26 @@ def _read_data(path: str, columns: list[str] | None) -> pd.DataFrame:
     return df
 
 
-def _read_model(path: str) -> dict[str, list[str]]:
-    """Read a YAML/JSON model file ``{factor: [item, ...]}``, reporting every problem."""
+def _read_model(path: str) -> dict[str, list[str]] | str:
+    """Read a model file: lavaan syntax (a file whose text has ``=~``; returned as text) or
+    YAML/JSON ``{factor: [item, ...]}``, reporting every problem."""
+    from instrval.io.files import read_input_bytes
     from instrval.io.yamlfile import load_document
+    from instrval.stats.sem.syntax import looks_like_syntax
+
+    raw = read_input_bytes(path, error=StatisticsError, what="model file")
+    text = raw.decode("utf-8", errors="replace")
+    if "=~" in text and looks_like_syntax(text):
+        from dataclasses import replace
+
+        from instrval.stats.sem.partable import build_partable
+
+        try:
+            build_partable(text)
+        except StatisticsError as exc:
+            raise StatisticsError(f"{path}: {exc.args[0]}",
+                                  [replace(p, file=path) for p in exc.problems]) from None
+        return text
 
     doc = load_document(path, error=StatisticsError, what="model file")
     data = doc.data
@@ -90,17 +107,21 @@ def _cfa_json(res: Any) -> dict[str, Any]:
 @click.option("--instrument", "instrument_file", type=click.Path(dir_okay=False),
               help="Instrument file: each likert/binary construct is a factor of its items.")
 @click.option("--model", "model_file", type=click.Path(dir_okay=False),
-              help="YAML/JSON model file {factor: [items]}; overrides the instrument's "
-                   "constructs.")
+              help="Model file: lavaan syntax (=~, ~~, ~ 1, fixed values 1*x, start(.5)*x, "
+                   "labels; higher-order and bifactor models) or YAML/JSON "
+                   "{factor: [items]}; overrides the instrument's constructs.")
 @click.option("--std-lv", is_flag=True,
               help="Fix factor variances to 1 instead of the first loading (lavaan std.lv).")
+@click.option("--orthogonal", is_flag=True,
+              help="Uncorrelated factors (lavaan orthogonal=TRUE; e.g. a bifactor model); "
+                   "lavaan-syntax models only.")
 @click.option("--estimator", type=click.Choice(["ml", "wlsmv"]), default="ml",
               show_default=True,
               help="ml: maximum likelihood; wlsmv: ordered items (polychoric correlations, "
                    "DWLS, robust SEs, scaled-shifted chi-square), as lavaan ordered=TRUE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
-                estimator: str, as_json: bool) -> None:
+                orthogonal: bool, estimator: str, as_json: bool) -> None:
     """Confirmatory factor analysis (ML or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
@@ -112,6 +133,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
     Example:
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --json
       instrval cfa hs.csv --model model.yaml
+      instrval cfa hs.csv --model bifactor.lav --std-lv --orthogonal --json
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --estimator wlsmv
     """
     import pandas as pd
@@ -122,7 +144,12 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
         raise click.UsageError("give --instrument or --model (or both)")
     if model_file is not None:
         model: Any = _read_model(model_file)
-        items = [i for its in model.values() for i in its]
+        if isinstance(model, str):
+            from instrval.stats.sem.partable import build_partable
+
+            items = list(build_partable(model).ov)
+        else:
+            items = [i for its in model.values() for i in its]
     else:
         from instrval.io.instrument import read_instrument
         from instrval.stats.cfa import model_from_instrument
@@ -130,7 +157,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
         model = read_instrument(instrument_file)
         items = [i for its in model_from_instrument(model).values() for i in its]
     df = _read_data(data, items)
-    res = cfa(df, model, std_lv=std_lv, estimator=estimator)
+    res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal)
     if as_json:
         emit_json(_cfa_json(res))
         return

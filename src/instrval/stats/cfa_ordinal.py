@@ -76,18 +76,18 @@ from scipy.special import ndtr, ndtri
 
 from instrval._jsonable import to_jsonable
 from instrval.errors import ConvergenceWarning, StatisticsError
-from instrval.stats.cfa import (
-    CFAResult,
-    _first_loadings_positive,
-    _free_positions,
-    _improper,
-    _loading_pattern,
-    _model_data,
-    _param_row,
-    _parse_model,
-    _rmsea_ci,
-)
 from instrval.stats.polychoric import _cell_probabilities, _solve_pairs
+from instrval.stats.sem.common import (
+    CFAResult,
+    check_improper,
+    first_loadings_positive,
+    free_positions,
+    loading_pattern,
+    model_data,
+    param_row,
+    parse_factor_mapping,
+    rmsea_ci,
+)
 
 __all__ = ["OrdinalCFAResult", "cfa_ordinal"]
 
@@ -402,7 +402,7 @@ class _Model:
     std_lv: bool
 
     def __post_init__(self) -> None:
-        self.lam_idx, self.phi_idx = _free_positions(self.pattern, self.fixed_one, self.std_lv)
+        self.lam_idx, self.phi_idx = free_positions(self.pattern, self.fixed_one, self.std_lv)
 
     @property
     def q(self) -> int:
@@ -599,9 +599,9 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"cfa_ordinal needs a pandas DataFrame, got {type(data).__name__}")
-    spec = _parse_model(model)
+    spec = parse_factor_mapping(model)
     factors = list(spec)
-    items, x = _model_data(data, spec, "cfa_ordinal")
+    items, x = model_data(data, spec, "cfa_ordinal")
     if np.isinf(x).any():
         j = int(np.flatnonzero(np.isinf(x).any(axis=0))[0])
         raise StatisticsError(f"item {items[j]!r} has infinite values")
@@ -618,7 +618,7 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
                                   f"rows ({lev[0]:g}); an ordered item needs at least 2")
         codes[:, i] = inv
         ncat[i] = lev.size
-    pattern, fixed_one = _loading_pattern(spec, items, std_lv)
+    pattern, fixed_one = loading_pattern(spec, items, std_lv)
     mod = _Model(pattern, fixed_one, bool(std_lv))
     pstar = p * (p - 1) // 2
     q = mod.q
@@ -674,7 +674,7 @@ def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],
                       "estimates are not reliable", ConvergenceWarning, stacklevel=3)
     lam, phi = mod.unpack(theta)
     if mod.std_lv:
-        _first_loadings_positive(lam, phi, pattern)
+        first_loadings_positive(lam, phi, pattern)
         theta = mod.pack(lam, phi)
     implied = lam @ phi @ lam.T
     resvar = 1.0 - np.diag(implied)
@@ -769,9 +769,9 @@ def _rmsea(x2: float, df: float, n: float) -> float:
 def _fit_measures(chi2: float, df: float, chi2_s: float, base: float, base_df: float,
                   base_s: float, n: int) -> dict[str, float]:
     """``n`` is lavaan's ``lav_utils_get_ntotal``: N - 1 for (D)WLS."""
-    lo, hi = _rmsea_ci(chi2, df, n)
+    lo, hi = rmsea_ci(chi2, df, n)
     if math.isfinite(chi2_s):
-        lo_s, hi_s = _rmsea_ci(chi2_s, df, n)
+        lo_s, hi_s = rmsea_ci(chi2_s, df, n)
     else:
         lo_s = hi_s = math.nan
     return {
@@ -814,7 +814,7 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
             i = items.index(it)
             e = lam[i, f]
             free = ("lam", i, f) in se_of
-            rr = _param_row(fac, "=~", it, e, se_of.get(("lam", i, f), math.nan), e * fsd[f],
+            rr = param_row(fac, "=~", it, e, se_of.get(("lam", i, f), math.nan), e * fsd[f],
                       e * fsd[f], free)
             rows.append(rr)
             load_rows.append({"factor": fac, "item_id": it, "estimate": rr["estimate"],
@@ -825,22 +825,22 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
     for i, it in enumerate(items):
         for k in range(nth_i[i]):
             t = s12["tau"][i, k]
-            rr = _param_row(it, "|", f"t{k + 1}", t, se_th[th_start[i] + k], t, t, True)
+            rr = param_row(it, "|", f"t{k + 1}", t, se_th[th_start[i] + k], t, t, True)
             rows.append(rr)
             th_rows.append({"item_id": it, "threshold": f"t{k + 1}", "estimate": rr["estimate"],
                             "se": rr["se"], "z": rr["z"], "pvalue": rr["pvalue"]})
     res_rows = []
     for i, it in enumerate(items):
-        rows.append(_param_row(it, "~~", it, resvar[i], math.nan, resvar[i], resvar[i], False))
+        rows.append(param_row(it, "~~", it, resvar[i], math.nan, resvar[i], resvar[i], False))
         res_rows.append({"item_id": it, "estimate": float(resvar[i]), "se": math.nan,
                          "std_all": float(resvar[i])})
     for f in range(m):
         for g in range(f, m):
             free = ("phi", g, f) in se_of
             cor = phi[f, g] / (fsd[f] * fsd[g])
-            rows.append(_param_row(factors[f], "~~", factors[g], phi[f, g],
+            rows.append(param_row(factors[f], "~~", factors[g], phi[f, g],
                              se_of.get(("phi", g, f), math.nan), cor, cor, free))
-    bad = _improper(items, resvar, phi, stacklevel=4)
+    bad = check_improper(items, resvar, phi, stacklevel=4)
     il, jl = s12["il"], s12["jl"]
     names = [f"{it}|t{k + 1}" for i, it in enumerate(items) for k in range(nth_i[i])]
     names += [f"{items[a]}~~{items[b]}" for a, b in zip(il, jl, strict=True)]
