@@ -12,7 +12,7 @@ statistics (pure functions, DataFrames in, frozen results out)
     :func:`icc`, :func:`omega`, :func:`omega_one_factor`;
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
-    :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    :func:`velicer_map`, :func:`efa`, :func:`cfa`, :func:`measurement_invariance`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
 integrate and write
@@ -103,6 +103,8 @@ _LAZY: dict[str, str] = {
     "cfa": "instrval.stats.cfa",
     "OrdinalCFAResult": "instrval.stats.cfa_ordinal",
     "cfa_ordinal": "instrval.stats.cfa_ordinal",
+    "InvarianceResult": "instrval.stats.sem.invariance",
+    "measurement_invariance": "instrval.stats.sem.invariance",
     "ContentValidityResult": "instrval.stats.content_validity",
     "content_validity": "instrval.stats.content_validity",
     "CorrelationResult": "instrval.stats.correlation",
@@ -184,6 +186,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.polychoric import polychoric, tetrachoric
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
     from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
+    from instrval.stats.sem.invariance import InvarianceResult, measurement_invariance
 
 
 def __getattr__(name: str) -> Any:
@@ -266,6 +269,8 @@ __all__ = [
     "CFAResult",
     "cfa_ordinal",
     "OrdinalCFAResult",
+    "measurement_invariance",
+    "InvarianceResult",
     "item_evidence",
     "QualEvidence",
     "percent_agreement",

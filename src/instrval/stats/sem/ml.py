@@ -53,7 +53,7 @@ from instrval.stats.sem.common import single_threaded_blas
 from instrval.stats.sem.fitmeasures import ml_fit_measures
 from instrval.stats.sem.partable import ParTable
 
-__all__ = ["GroupData", "MLSolution", "group_data", "fit_ml"]
+__all__ = ["Engine", "GroupData", "MLSolution", "fit_ml", "group_data"]
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ class MLSolution:
         return int(self.fit["df"])
 
 
-class _Engine:
+class Engine:
     """Matrices, implied moments, gradient and information for a parameter table."""
 
     def __init__(self, pt: ParTable, data: Sequence[GroupData]):
@@ -242,7 +242,7 @@ class _Engine:
         return (hess + hess.T) / 2.0
 
 
-def _start(eng: _Engine) -> np.ndarray:
+def _start(eng: Engine) -> np.ndarray:
     """Starting values: each factor's first principal axis of its items' covariances
     (pooled over groups), half the item variances for residuals, the sample means."""
     pt = eng.pt
@@ -298,7 +298,7 @@ def _endogenous(pt: ParTable, f: str) -> bool:
     return any(f in inds for inds in pt.indicators.values())
 
 
-def _quasi_newton(eng: _Engine, theta: np.ndarray, f: float) -> tuple[np.ndarray, float]:
+def _quasi_newton(eng: Engine, theta: np.ndarray, f: float) -> tuple[np.ndarray, float]:
     """L-BFGS-B on F with the analytic gradient (points where Sigma is not positive definite
     count as a large value); returns the better of its end point and ``theta``."""
     def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
@@ -314,7 +314,7 @@ def _quasi_newton(eng: _Engine, theta: np.ndarray, f: float) -> tuple[np.ndarray
     return (res.x, fc) if math.isfinite(fc) and fc < f else (theta, f)
 
 
-def _minimise(eng: _Engine, theta: np.ndarray, max_iter: int = 500, gtol: float = 1e-10
+def _minimise(eng: Engine, theta: np.ndarray, max_iter: int = 500, gtol: float = 1e-10
               ) -> tuple[np.ndarray, float, int, bool]:
     f = eng.objective(theta)
     if not math.isfinite(f):
@@ -370,7 +370,7 @@ def _minimise(eng: _Engine, theta: np.ndarray, max_iter: int = 500, gtol: float 
 def fit_ml(pt: ParTable, data: Sequence[GroupData], *, start: np.ndarray | None = None,
            max_iter: int = 500, stacklevel: int = 2) -> MLSolution:
     """Fit the parameter table to the groups' sample statistics by ML (see the module)."""
-    eng = _Engine(pt, data)
+    eng = Engine(pt, data)
     p = eng.p
     nmom = eng.G * (p * (p + 1) // 2 + (p if pt.meanstructure else 0))
     df = nmom - eng.q
