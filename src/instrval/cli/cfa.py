@@ -115,14 +115,15 @@ def _cfa_json(res: Any) -> dict[str, Any]:
 @click.option("--orthogonal", is_flag=True,
               help="Uncorrelated factors (lavaan orthogonal=TRUE; e.g. a bifactor model); "
                    "lavaan-syntax models only.")
-@click.option("--estimator", type=click.Choice(["ml", "wlsmv"]), default="ml",
+@click.option("--estimator", type=click.Choice(["ml", "mlr", "wlsmv"]), default="ml",
               show_default=True,
-              help="ml: maximum likelihood; wlsmv: ordered items (polychoric correlations, "
+              help="ml: maximum likelihood; mlr: ML with robust (Huber-White) SEs and the "
+                   "Yuan-Bentler scaled chi-square; wlsmv: ordered items (polychoric correlations, "
                    "DWLS, robust SEs, scaled-shifted chi-square), as lavaan ordered=TRUE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
                 orthogonal: bool, estimator: str, as_json: bool) -> None:
-    """Confirmatory factor analysis (ML or WLSMV, as lavaan) of the items in DATA.
+    """Confirmatory factor analysis (ML, MLR or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
     missing answer to any model item are dropped (listwise). Prints the fit measures

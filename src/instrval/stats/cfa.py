@@ -56,11 +56,12 @@ from instrval.stats.sem.common import (
 )
 from instrval.stats.sem.fitmeasures import ml_fit_measures
 from instrval.stats.sem.ml import MLSolution, fit_ml, group_data
-from instrval.stats.sem.partable import build_partable
+from instrval.stats.sem.partable import build_partable, factor_syntax
+from instrval.stats.sem.robust import mlr
 
 __all__ = ["FACTOR_KINDS", "CFAResult", "cfa", "model_from_instrument"]
 
-ESTIMATORS = ("ml", "wlsmv")
+ESTIMATORS = ("ml", "mlr", "wlsmv")
 MISSING = ("listwise",)
 
 # --------------------------------------------------------------------------- the structure
@@ -267,8 +268,12 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         cross-loading), or an :class:`~instrval.model.instrument.Instrument`, each of whose
         likert/binary constructs becomes a factor of its items (:func:`model_from_instrument`).
         The first item of each factor is its marker (loading fixed to 1).
-    estimator : {"ml", "wlsmv"}
-        ``"ml"``: maximum likelihood (lavaan ``estimator="ML"``). ``"wlsmv"``: ordered
+    estimator : {"ml", "mlr", "wlsmv"}
+        ``"ml"``: maximum likelihood (lavaan ``estimator="ML"``). ``"mlr"``: ML estimates
+        with robust (Huber-White) standard errors and the Yuan-Bentler scaled chi-square
+        (lavaan ``estimator="MLR"``; ``fit`` gains ``chi2_scaled``, ``scaling_factor``,
+        ``cfi_scaled``, ``tli_scaled``, ``rmsea_scaled`` ...; see
+        :mod:`instrval.stats.sem.robust`). ``"wlsmv"``: ordered
         items (polychoric correlations, DWLS, robust standard errors, scaled-shifted
         chi-square), handed to :func:`instrval.stats.cfa_ordinal.cfa_ordinal`.
     missing : {"listwise"}
@@ -338,8 +343,10 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"cfa needs a pandas DataFrame, got {type(data).__name__}")
-    if isinstance(model, str):
-        return _cfa_syntax(data, model, std_lv=std_lv, orthogonal=orthogonal, missing=missing)
+    if isinstance(model, str) or est == "mlr":
+        syntax = model if isinstance(model, str) else factor_syntax(parse_factor_mapping(model))
+        return _cfa_syntax(data, syntax, std_lv=std_lv, orthogonal=orthogonal, missing=missing,
+                           estimator=est)
     if orthogonal:
         raise StatisticsError("orthogonal=True needs a model in lavaan syntax")
     spec = parse_factor_mapping(model)
@@ -466,18 +473,22 @@ def _repack(st: _Structure, lam: np.ndarray, phi: np.ndarray, th: np.ndarray) ->
 
 
 def _cfa_syntax(data: pd.DataFrame, syntax: str, *, std_lv: bool, orthogonal: bool,
-                missing: str) -> CFAResult:
-    """ML CFA of a model in lavaan syntax (the general engine of :mod:`instrval.stats.sem`)."""
+                missing: str, estimator: str = "ml") -> CFAResult:
+    """ML or MLR CFA of a model in lavaan syntax (the engine of :mod:`instrval.stats.sem`)."""
     pt = build_partable(syntax, std_lv=std_lv, orthogonal=orthogonal)
     items, x = model_data(data, {"model": list(pt.ov)}, "cfa")
     x = x[~np.isnan(x).any(axis=1)]
     gd = group_data(x, "1", items)
     sol = fit_ml(pt, [gd], stacklevel=3)
-    return cfa_result_from_solution(sol, missing=missing, std_lv=std_lv, stacklevel=3)
+    if estimator == "mlr":
+        sol = mlr(sol)
+    return cfa_result_from_solution(sol, missing=missing, std_lv=std_lv, stacklevel=3,
+                                    estimator=estimator)
 
 
 def cfa_result_from_solution(sol: MLSolution, *, missing: str = "listwise",
-                             std_lv: bool = False, stacklevel: int = 2) -> CFAResult:
+                             std_lv: bool = False, stacklevel: int = 2,
+                             estimator: str = "ml") -> CFAResult:
     """A :class:`CFAResult` of a one-group :class:`~instrval.stats.sem.ml.MLSolution`."""
     pt = sol.partable
     pe = sol.parameters
@@ -509,5 +520,5 @@ def cfa_result_from_solution(sol: MLSolution, *, missing: str = "listwise",
         implied_covariance=pd.DataFrame(sol.sigma[0], index=items, columns=items),
         sample_covariance=pd.DataFrame(sol.data[0].S, index=items, columns=items),
         model={f: list(v) for f, v in pt.indicators.items()}, n=int(sol.data[0].n),
-        estimator="ml", missing=missing, std_lv=bool(std_lv), converged=sol.converged,
+        estimator=estimator, missing=missing, std_lv=bool(std_lv), converged=sol.converged,
         iterations=sol.iterations, heywood=bool(bad), heywood_items=tuple(bad))

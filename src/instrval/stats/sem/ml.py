@@ -58,12 +58,14 @@ __all__ = ["Engine", "GroupData", "MLSolution", "fit_ml", "group_data"]
 
 @dataclass(frozen=True)
 class GroupData:
-    """One group's sample statistics: ``n``, covariances ``S`` (divisor n), ``means``."""
+    """One group's sample statistics: ``n``, covariances ``S`` (divisor n), ``means``, and
+    the complete rows ``x`` (for case-wise scores)."""
 
     name: str
     n: int
     S: np.ndarray
     means: np.ndarray
+    x: np.ndarray | None = None
 
 
 def group_data(x: np.ndarray, name: str, items: Sequence[str]) -> GroupData:
@@ -81,7 +83,7 @@ def group_data(x: np.ndarray, name: str, items: Sequence[str]) -> GroupData:
         raise StatisticsError(f"group {name}: the sample covariance matrix of the model's "
                               "items is singular (fewer complete rows than items, or a "
                               "linear dependence)")
-    return GroupData(name, int(n), S, m)
+    return GroupData(name, int(n), S, m, x)
 
 
 @dataclass(frozen=True)
@@ -226,6 +228,27 @@ class Engine:
                     hg += 2.0 * dm @ inv @ dm.T
                 h += self.w[g] * hg
         return grad, h
+
+    def casewise_scores(self, theta: np.ndarray, g: int) -> np.ndarray:
+        r"""Scores of each case's log-likelihood with respect to the free parameters of group
+        ``g`` (n x q): :math:`\dot\mu_k'\Sigma^{-1}r + \frac12(r'\Sigma^{-1}\dot\Sigma_k
+        \Sigma^{-1}r - \mathrm{tr}(\Sigma^{-1}\dot\Sigma_k))` with :math:`r = y - \mu`
+        (:math:`\mu = \bar y` without a mean structure)."""
+        d = self.data[g]
+        if d.x is None:
+            raise StatisticsError("case-wise scores need the data rows")
+        mats = self.matrices(theta, g)
+        sigma, mu, aux = self.implied(mats)
+        inv = np.linalg.inv(sigma)
+        ds, dm = self.derivatives(theta, g, mats, aux)
+        r = d.x - (mu if self.pt.meanstructure else d.means)
+        a = r @ inv
+        quad = np.einsum("ip,kpq,iq->ik", a, ds, a, optimize=True)
+        tr = np.einsum("pq,kqp->k", inv, ds)
+        sc = 0.5 * (quad - tr[None, :])
+        if self.pt.meanstructure:
+            sc += a @ dm.T
+        return sc
 
     def fd_hessian(self, theta: np.ndarray) -> np.ndarray | None:
         q = theta.size
