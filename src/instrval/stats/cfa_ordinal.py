@@ -284,8 +284,10 @@ def _stage12(codes: np.ndarray, ncat: np.ndarray, items: list[str]
     onehot[np.arange(n)[:, None], np.arange(p)[None, :], codes] = 1.0
     flat = onehot.reshape(n, p * kmax)
     tabs_all = (flat.T @ flat).reshape(p, kmax, p, kmax).transpose(0, 2, 1, 3)
-    freq = tabs_all[il, jl]                     # rows = item i (later), cols = item j
-    freq = _zero_cells(freq, ncat[il], ncat[jl], items, il, jl)
+    counts = tabs_all[il, jl]                   # rows = item i (later), cols = item j
+    # the zero-cell correction serves the polychoric estimates only; the scores (and so
+    # Gamma) are the cases' own, as in lavaan
+    freq = _zero_cells(counts, ncat[il], ncat[jl], items, il, jl)
     x = codes.astype(float)
     xc = x - x.mean(axis=0)
     sd = np.sqrt(np.sum(xc * xc, axis=0))
@@ -321,7 +323,7 @@ def _stage12(codes: np.ndarray, ncat: np.ndarray, items: list[str]
     if np.any(a22 <= 0):
         raise StatisticsError("cannot compute the weight matrix: a polychoric correlation "
                               "has no information (a pair of items with a degenerate table)")
-    a21 = _a21(freq, rho, tau[il], tau[jl], pi, s_rho, il, jl, th_start, nth_i, nth)
+    a21 = _a21(counts, rho, tau[il], tau[jl], pi, s_rho, il, jl, th_start, nth_i, nth)
     binv = np.zeros((nth + npair, nth + npair))
     binv[:nth, :nth] = a11_inv
     binv[nth:, nth:] = np.diag(1.0 / a22)
@@ -335,10 +337,12 @@ def _stage12(codes: np.ndarray, ncat: np.ndarray, items: list[str]
 
 def _zero_cells(freq: np.ndarray, nr: np.ndarray, nc: np.ndarray, items: list[str],
                 il: np.ndarray, jl: np.ndarray) -> np.ndarray:
-    """lavaan's ``zero.add = c(0.5, 0)``: only 2 x 2 tables are touched.
+    """lavaan's ``zero.add = c(0.5, 0)`` with ``zero.keep.margins = TRUE``: only 2 x 2 tables
+    are touched, and only for estimating the correlation.
 
     One empty cell: 0.5 is moved into it keeping the margins; two empty cells (a
-    correlation of +-1) are refused.
+    correlation of +-1) are refused.  The case-wise scores, and the cross-products
+    :math:`A_{21}` built from the cell counts, use the observed (unadjusted) counts.
     """
     freq = freq.copy()
     for t in np.flatnonzero((nr == 2) & (nc == 2)):
