@@ -120,9 +120,12 @@ def _cfa_json(res: Any) -> dict[str, Any]:
               help="ml: maximum likelihood; mlr: ML with robust (Huber-White) SEs and the "
                    "Yuan-Bentler scaled chi-square; wlsmv: ordered items (polychoric correlations, "
                    "DWLS, robust SEs, scaled-shifted chi-square), as lavaan ordered=TRUE.")
+@click.option("--mi", "mi", is_flag=True,
+              help="Also print modification indices (largest first) and standardized "
+                   "residuals (ML/MLR; lavaan modindices and residuals type standardized).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
-                orthogonal: bool, estimator: str, as_json: bool) -> None:
+                orthogonal: bool, estimator: str, mi: bool, as_json: bool) -> None:
     """Confirmatory factor analysis (ML, MLR or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
@@ -135,6 +138,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --json
       instrval cfa hs.csv --model model.yaml
       instrval cfa hs.csv --model bifactor.lav --std-lv --orthogonal --json
+      instrval cfa hs.csv --model hs.lav --mi
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --estimator wlsmv
     """
     import pandas as pd
@@ -158,9 +162,15 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
         model = read_instrument(instrument_file)
         items = [i for its in model_from_instrument(model).values() for i in its]
     df = _read_data(data, items)
-    res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal)
+    res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal, mi=mi)
     if as_json:
-        emit_json(_cfa_json(res))
+        out = _cfa_json(res)
+        if mi:
+            from instrval._jsonable import to_jsonable
+
+            out["modification_indices"] = to_jsonable(res.modification_indices)
+            out["standardized_residuals"] = to_jsonable(res.standardized_residuals)
+        emit_json(out)
         return
     fit_keys = [*FIT_KEYS, *(k for k in SCALED_FIT_KEYS if k in res.fit)]
     fit = pd.DataFrame([{"measure": k, "value": float(res.fit[k])} for k in fit_keys])
@@ -172,6 +182,14 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
     fc = res.factor_correlations.copy()
     fc.insert(0, "factor", fc.index.astype(str))
     echo_table(fc.reset_index(drop=True), title="Factor correlations")
+    if mi and res.modification_indices is not None and res.standardized_residuals is not None:
+        click.echo()
+        echo_table(res.modification_indices.head(15),
+                   title="Modification indices (largest 15)")
+        sr = res.standardized_residuals.dropna(subset=["z"])
+        sr = sr.reindex(sr["z"].abs().sort_values(ascending=False).index).head(15)
+        click.echo()
+        echo_table(sr, title="Standardized residuals (largest 15 in absolute value)")
 
 
 @main.command("correlations")

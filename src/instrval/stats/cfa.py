@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import math
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -54,6 +54,7 @@ from instrval.stats.sem.common import (
     param_row,
     parse_factor_mapping,
 )
+from instrval.stats.sem.diagnostics import modification_indices, standardized_residuals
 from instrval.stats.sem.fitmeasures import ml_fit_measures
 from instrval.stats.sem.ml import MLSolution, fit_ml, group_data
 from instrval.stats.sem.partable import build_partable, factor_syntax
@@ -253,7 +254,7 @@ def _fit(st: _Structure, S: np.ndarray, max_iter: int = 500, gtol: float = 1e-10
 
 # --------------------------------------------------------------------------- the function
 def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str = "listwise",
-        std_lv: bool = False, orthogonal: bool = False) -> CFAResult:
+        std_lv: bool = False, orthogonal: bool = False, mi: bool = False) -> CFAResult:
     r"""Confirmatory factor analysis by maximum likelihood, as ``lavaan::cfa`` (0.6.14).
 
     Parameters
@@ -284,6 +285,10 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
     orthogonal : bool
         Factors that are not indicators of another factor do not covary (lavaan
         ``orthogonal=TRUE``, e.g. for a bifactor model); syntax models only.
+    mi : bool
+        Also compute the modification indices and the standardized residuals
+        (``modification_indices``, ``standardized_residuals``; ML and MLR, as lavaan's
+        ``modindices(fit)`` and ``residuals(fit, type = "standardized")``).
 
     Returns
     -------
@@ -335,6 +340,8 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         raise StatisticsError(
             f"estimator={estimator!r} is not available; choose one of {ESTIMATORS}")
     if est == "wlsmv":
+        if mi:
+            raise StatisticsError("modification indices are available for ML and MLR only")
         if isinstance(model, str):
             raise StatisticsError("the WLSMV estimator takes a {factor: [items]} model or an "
                                   "instrument, not model syntax")
@@ -343,10 +350,10 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"cfa needs a pandas DataFrame, got {type(data).__name__}")
-    if isinstance(model, str) or est == "mlr":
+    if isinstance(model, str) or est == "mlr" or mi:
         syntax = model if isinstance(model, str) else factor_syntax(parse_factor_mapping(model))
         return _cfa_syntax(data, syntax, std_lv=std_lv, orthogonal=orthogonal, missing=missing,
-                           estimator=est)
+                           estimator=est, mi=mi)
     if orthogonal:
         raise StatisticsError("orthogonal=True needs a model in lavaan syntax")
     spec = parse_factor_mapping(model)
@@ -473,7 +480,7 @@ def _repack(st: _Structure, lam: np.ndarray, phi: np.ndarray, th: np.ndarray) ->
 
 
 def _cfa_syntax(data: pd.DataFrame, syntax: str, *, std_lv: bool, orthogonal: bool,
-                missing: str, estimator: str = "ml") -> CFAResult:
+                missing: str, estimator: str = "ml", mi: bool = False) -> CFAResult:
     """ML or MLR CFA of a model in lavaan syntax (the engine of :mod:`instrval.stats.sem`)."""
     pt = build_partable(syntax, std_lv=std_lv, orthogonal=orthogonal)
     items, x = model_data(data, {"model": list(pt.ov)}, "cfa")
@@ -482,8 +489,13 @@ def _cfa_syntax(data: pd.DataFrame, syntax: str, *, std_lv: bool, orthogonal: bo
     sol = fit_ml(pt, [gd], stacklevel=3)
     if estimator == "mlr":
         sol = mlr(sol)
-    return cfa_result_from_solution(sol, missing=missing, std_lv=std_lv, stacklevel=3,
-                                    estimator=estimator)
+    res = cfa_result_from_solution(sol, missing=missing, std_lv=std_lv, stacklevel=3,
+                                   estimator=estimator)
+    if mi:
+        res = replace(res, modification_indices=modification_indices(sol).drop(
+            columns="group"), standardized_residuals=standardized_residuals(sol).drop(
+            columns="group"))
+    return res
 
 
 def cfa_result_from_solution(sol: MLSolution, *, missing: str = "listwise",

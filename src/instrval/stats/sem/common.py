@@ -12,7 +12,7 @@ import contextlib
 import math
 import warnings
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -212,6 +212,10 @@ class CFAResult:
     heywood : bool
         True if a residual variance is negative (or zero) or :math:`\\Phi` is not positive
         definite (an improper solution); ``heywood_items`` names the items / ``"Phi"``.
+    modification_indices, standardized_residuals : DataFrame or None
+        With ``cfa(..., mi=True)``: see
+        :func:`instrval.stats.sem.diagnostics.modification_indices` and
+        :func:`~instrval.stats.sem.diagnostics.standardized_residuals`.
     """
 
     fit: dict[str, float]
@@ -231,6 +235,8 @@ class CFAResult:
     iterations: int
     heywood: bool
     heywood_items: tuple[str, ...]
+    modification_indices: pd.DataFrame | None = field(default=None, kw_only=True)
+    standardized_residuals: pd.DataFrame | None = field(default=None, kw_only=True)
 
     def to_frame(self) -> pd.DataFrame:
         """The loadings table (one row per factor-item pair)."""
@@ -255,6 +261,10 @@ class CFAResult:
             "iterations": int(self.iterations),
             "heywood": bool(self.heywood),
             "heywood_items": list(self.heywood_items),
+            **({"modification_indices": to_jsonable(self.modification_indices)}
+               if self.modification_indices is not None else {}),
+            **({"standardized_residuals": to_jsonable(self.standardized_residuals)}
+               if self.standardized_residuals is not None else {}),
         }
 
 
