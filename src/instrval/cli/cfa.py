@@ -120,18 +120,24 @@ def _cfa_json(res: Any) -> dict[str, Any]:
               help="ml: maximum likelihood; mlr: ML with robust (Huber-White) SEs and the "
                    "Yuan-Bentler scaled chi-square; wlsmv: ordered items (polychoric correlations, "
                    "DWLS, robust SEs, scaled-shifted chi-square), as lavaan ordered=TRUE.")
+@click.option("--missing", type=click.Choice(["listwise", "ml"]), default="listwise",
+              show_default=True,
+              help="listwise: drop rows with a missing answer; ml: full-information ML "
+                   "(FIML, lavaan missing = \"ml\"), every answered item counts.")
 @click.option("--mi", "mi", is_flag=True,
               help="Also print modification indices (largest first) and standardized "
                    "residuals (ML/MLR; lavaan modindices and residuals type standardized).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
-                orthogonal: bool, estimator: str, mi: bool, as_json: bool) -> None:
+                orthogonal: bool, estimator: str, missing: str, mi: bool, as_json: bool
+                ) -> None:
     """Confirmatory factor analysis (ML, MLR or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
-    missing answer to any model item are dropped (listwise). Prints the fit measures
-    (chi-square, CFI, TLI, RMSEA with its 90% CI, SRMR, AIC, BIC), the loadings with their
-    standard errors and standardized values, and the factor correlations.
+    missing answer to any model item are dropped (listwise) unless --missing ml (FIML).
+    Prints the fit measures (chi-square, CFI, TLI, RMSEA with its 90% CI, SRMR, AIC, BIC),
+    the loadings with their standard errors and standardized values, and the factor
+    correlations.
 
     \b
     Example:
@@ -139,6 +145,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
       instrval cfa hs.csv --model model.yaml
       instrval cfa hs.csv --model bifactor.lav --std-lv --orthogonal --json
       instrval cfa hs.csv --model hs.lav --mi
+      instrval cfa hs_missing.csv --model hs.lav --missing ml
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --estimator wlsmv
     """
     import pandas as pd
@@ -162,7 +169,8 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
         model = read_instrument(instrument_file)
         items = [i for its in model_from_instrument(model).values() for i in its]
     df = _read_data(data, items)
-    res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal, mi=mi)
+    res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal, mi=mi,
+              missing=missing)
     if as_json:
         out = _cfa_json(res)
         if mi:

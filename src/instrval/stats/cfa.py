@@ -56,14 +56,14 @@ from instrval.stats.sem.common import (
 )
 from instrval.stats.sem.diagnostics import modification_indices, standardized_residuals
 from instrval.stats.sem.fitmeasures import ml_fit_measures
-from instrval.stats.sem.ml import MLSolution, fit_ml, group_data
+from instrval.stats.sem.ml import MLSolution, fit_ml, group_data, group_data_missing
 from instrval.stats.sem.partable import build_partable, factor_syntax
 from instrval.stats.sem.robust import mlr
 
 __all__ = ["FACTOR_KINDS", "CFAResult", "cfa", "model_from_instrument"]
 
 ESTIMATORS = ("ml", "mlr", "wlsmv")
-MISSING = ("listwise",)
+MISSING = ("listwise", "ml")
 
 # --------------------------------------------------------------------------- the structure
 @dataclass
@@ -277,8 +277,12 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         :mod:`instrval.stats.sem.robust`). ``"wlsmv"``: ordered
         items (polychoric correlations, DWLS, robust standard errors, scaled-shifted
         chi-square), handed to :func:`instrval.stats.cfa_ordinal.cfa_ordinal`.
-    missing : {"listwise"}
-        Rows with a missing answer to any item of the model are dropped (lavaan's default).
+    missing : {"listwise", "ml"}
+        ``"listwise"``: rows with a missing answer to any item of the model are dropped
+        (lavaan's default).  ``"ml"``: full-information maximum likelihood, every row with
+        at least one answer contributes the likelihood of its observed items; the saturated
+        model is estimated by EM, standard errors come from the observed information
+        (lavaan ``missing = "ml"``; ML only).
     std_lv : bool
         Identify the factors by fixing their variances to 1 (all loadings free) instead of
         fixing the first loading (lavaan ``std.lv=TRUE``).
@@ -348,9 +352,12 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         return cfa_ordinal(data, model, std_lv=std_lv, missing=missing)
     if missing not in MISSING:
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
+    if missing == "ml" and (est != "ml" or mi):
+        raise StatisticsError("missing='ml' (FIML) is available with estimator='ml' and "
+                              "without modification indices")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"cfa needs a pandas DataFrame, got {type(data).__name__}")
-    if isinstance(model, str) or est == "mlr" or mi:
+    if isinstance(model, str) or est == "mlr" or mi or missing == "ml":
         syntax = model if isinstance(model, str) else factor_syntax(parse_factor_mapping(model))
         return _cfa_syntax(data, syntax, std_lv=std_lv, orthogonal=orthogonal, missing=missing,
                            estimator=est, mi=mi)
@@ -482,10 +489,14 @@ def _repack(st: _Structure, lam: np.ndarray, phi: np.ndarray, th: np.ndarray) ->
 def _cfa_syntax(data: pd.DataFrame, syntax: str, *, std_lv: bool, orthogonal: bool,
                 missing: str, estimator: str = "ml", mi: bool = False) -> CFAResult:
     """ML or MLR CFA of a model in lavaan syntax (the engine of :mod:`instrval.stats.sem`)."""
-    pt = build_partable(syntax, std_lv=std_lv, orthogonal=orthogonal)
+    fiml = missing == "ml"
+    pt = build_partable(syntax, std_lv=std_lv, orthogonal=orthogonal,
+                        meanstructure=True if fiml else None)
     items, x = model_data(data, {"model": list(pt.ov)}, "cfa")
-    x = x[~np.isnan(x).any(axis=1)]
-    gd = group_data(x, "1", items)
+    if fiml:
+        gd = group_data_missing(x, "1", items)
+    else:
+        gd = group_data(x[~np.isnan(x).any(axis=1)], "1", items)
     sol = fit_ml(pt, [gd], stacklevel=3)
     if estimator == "mlr":
         sol = mlr(sol)

@@ -69,10 +69,15 @@ def cfi_tli(chi2: float, df: float, base_chi2: float, base_df: float) -> tuple[f
 def ml_fit_measures(*, S: Sequence[np.ndarray], sigma: Sequence[np.ndarray],
                     n: Sequence[int], q: int, df: int,
                     M: Sequence[np.ndarray] | None = None,
-                    mu: Sequence[np.ndarray] | None = None) -> dict[str, float]:
-    """The fit measures (keys :data:`FIT_KEYS`) of an ML solution over the groups.
+                    mu: Sequence[np.ndarray] | None = None,
+                    missing: tuple[float, float, float] | None = None) -> dict[str, float]:
+    r"""The fit measures (keys :data:`FIT_KEYS`) of an ML solution over the groups.
 
     ``M``/``mu`` (sample and implied means) are given with a mean structure, else None.
+    With missing data (FIML) ``missing`` is ``(loglik, loglik_h1, loglik_baseline)``, the
+    case-wise log-likelihoods of the model, the saturated model (EM) and the independence
+    model; ``S``/``M`` are then the EM estimates, and :math:`\chi^2 = 2(\ell_1 - \ell_0)`,
+    :math:`\chi^2_0 = 2(\ell_1 - \ell_b)` (lavaan ``missing = "ml"``).
     """
     G = len(S)
     ntot = float(sum(n))
@@ -92,6 +97,10 @@ def ml_fit_measures(*, S: Sequence[np.ndarray], sigma: Sequence[np.ndarray],
         if d is not None:
             resid = np.concatenate([d / sd, resid])
         srmr += n[g] / ntot * math.sqrt(float(np.mean(resid ** 2)))
+    if missing is not None:
+        loglik, loglik_u, ll_base = missing
+        chi2 = 2.0 * (loglik_u - loglik)
+        base = 2.0 * (loglik_u - ll_base)
     base_df = G * p * (p - 1) / 2
     cfi, tli = cfi_tli(chi2, df, base, base_df)
     rmsea = math.sqrt(G) * math.sqrt(max(chi2 / ntot / df - 1.0 / ntot, 0.0)) if df > 0 else 0.0

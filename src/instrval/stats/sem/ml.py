@@ -53,19 +53,52 @@ from instrval.stats.sem.common import single_threaded_blas
 from instrval.stats.sem.fitmeasures import ml_fit_measures
 from instrval.stats.sem.partable import ParTable
 
-__all__ = ["Engine", "GroupData", "MLSolution", "fit_ml", "group_data"]
+__all__ = ["Engine", "GroupData", "MLSolution", "Pattern", "em_moments", "fit_ml", "group_data",
+           "group_data_missing"]
+
+
+@dataclass(frozen=True)
+class Pattern:
+    """The rows of a group that share a pattern of observed items: ``obs`` (item indices),
+    ``n``, their covariance ``S`` (divisor n) and ``means`` on those items."""
+
+    obs: np.ndarray
+    n: int
+    S: np.ndarray
+    means: np.ndarray
 
 
 @dataclass(frozen=True)
 class GroupData:
     """One group's sample statistics: ``n``, covariances ``S`` (divisor n), ``means``, and
-    the complete rows ``x`` (for case-wise scores)."""
+    the complete rows ``x`` (for case-wise scores).
+
+    With missing answers (FIML), ``patterns`` holds the missing-data patterns, ``S`` and
+    ``means`` are the EM estimates of the saturated model and ``loglik_h1`` its
+    log-likelihood.
+    """
 
     name: str
     n: int
     S: np.ndarray
     means: np.ndarray
     x: np.ndarray | None = None
+    patterns: tuple[Pattern, ...] | None = None
+    loglik_h1: float | None = None
+
+    def blocks(self) -> tuple[list[tuple[np.ndarray, float, np.ndarray, np.ndarray]], float]:
+        r"""``([(obs, weight, S_b, means_b), ...], c)``: the group's discrepancy is
+        :math:`F_g = \sum_b w_b[\log|\Sigma_{oo}| + \mathrm{tr}(\Sigma_{oo}^{-1}S_b) +
+        r_b'\Sigma_{oo}^{-1}r_b] + c`."""
+        p = self.S.shape[0]
+        if self.patterns is None:
+            return ([(np.arange(p), 1.0, self.S, self.means)],
+                    -float(np.linalg.slogdet(self.S)[1]) - p)
+        log2pi = math.log(2.0 * math.pi)
+        out = [(pt.obs, pt.n / self.n, pt.S, pt.means) for pt in self.patterns]
+        c = sum(w * obs.size * log2pi for obs, w, _, _ in out)
+        assert self.loglik_h1 is not None
+        return out, c + 2.0 * self.loglik_h1 / self.n
 
 
 def group_data(x: np.ndarray, name: str, items: Sequence[str]) -> GroupData:
@@ -84,6 +117,99 @@ def group_data(x: np.ndarray, name: str, items: Sequence[str]) -> GroupData:
                               "items is singular (fewer complete rows than items, or a "
                               "linear dependence)")
     return GroupData(name, int(n), S, m, x)
+
+
+def _patterns(x: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
+    """``[(observed item indices, rows)]`` for each missing-data pattern."""
+    obs = ~np.isnan(x)
+    keys, inverse = np.unique(obs, axis=0, return_inverse=True)
+    inverse = np.asarray(inverse).reshape(-1)
+    return [(np.flatnonzero(k), x[inverse == j][:, np.flatnonzero(k)])
+            for j, k in enumerate(keys)]
+
+
+def em_moments(x: np.ndarray, *, tol: float = 1e-11, max_iter: int = 10000
+               ) -> tuple[np.ndarray, np.ndarray, float, int]:
+    """ML means and covariances of incomplete multivariate-normal rows by EM
+    (Dempster, Laird & Rubin, 1977): ``(means, cov, loglik, iterations)``; rows with no
+    observed value must be removed first."""
+    n, p = x.shape
+    pats = _patterns(x)
+    mu = np.nanmean(x, axis=0)
+    sigma = np.diag(np.nanvar(x, axis=0))
+    it = 0
+    for it in range(1, max_iter + 1):  # noqa: B007
+        t1 = np.zeros(p)
+        t2 = np.zeros((p, p))
+        for obs, rows in pats:
+            mis = np.setdiff1d(np.arange(p), obs)
+            y = np.empty((rows.shape[0], p))
+            y[:, obs] = rows
+            if mis.size:
+                b = np.linalg.solve(sigma[np.ix_(obs, obs)], sigma[np.ix_(obs, mis)]).T
+                y[:, mis] = mu[mis] + (rows - mu[obs]) @ b.T
+                t2[np.ix_(mis, mis)] += rows.shape[0] * (
+                    sigma[np.ix_(mis, mis)] - b @ sigma[np.ix_(obs, mis)])
+            t1 += y.sum(axis=0)
+            t2 += y.T @ y
+        mu_new = t1 / n
+        sigma_new = t2 / n - np.outer(mu_new, mu_new)
+        change = max(float(np.max(np.abs(mu_new - mu))),
+                     float(np.max(np.abs(sigma_new - sigma))))
+        mu, sigma = mu_new, sigma_new
+        if change < tol:
+            break
+    return mu, sigma, _pattern_loglik(pats, mu, sigma), it
+
+
+def _pattern_loglik(pats: list[tuple[np.ndarray, np.ndarray]], mu: np.ndarray,
+                    sigma: np.ndarray) -> float:
+    ll = 0.0
+    for obs, rows in pats:
+        so = sigma[np.ix_(obs, obs)]
+        r = rows - mu[obs]
+        inv = np.linalg.inv(so)
+        ll += -0.5 * (rows.shape[0] * (obs.size * math.log(2.0 * math.pi)
+                                        + float(np.linalg.slogdet(so)[1]))
+                      + float(np.einsum("ij,jk,ik->", r, inv, r)))
+    return ll
+
+
+def group_data_missing(x: np.ndarray, name: str, items: Sequence[str]) -> GroupData:
+    """Sample statistics of rows with missing answers (NaN) for FIML: the patterns, the EM
+    estimates of the saturated model and its log-likelihood.  Rows with no answer at all
+    are dropped."""
+    x = x[~np.isnan(x).all(axis=1)]
+    n, p = x.shape
+    if n < 2:
+        raise StatisticsError(f"group {name}: only {n} row(s) with an answer")
+    nobs = (~np.isnan(x)).sum(axis=0)
+    few = [items[i] for i in range(p) if nobs[i] < 2]
+    if few:
+        raise StatisticsError(f"group {name}: items answered by fewer than 2 rows: "
+                              f"{', '.join(few)}")
+    means, S, ll, _ = em_moments(x)
+    if np.linalg.eigvalsh(S).min() <= 0:
+        raise StatisticsError(f"group {name}: the EM estimate of the covariance matrix is "
+                              "singular")
+    pats = []
+    for obs, rows in _patterns(x):
+        m = rows.mean(axis=0)
+        rc = rows - m
+        pats.append(Pattern(obs, int(rows.shape[0]), rc.T @ rc / rows.shape[0], m))
+    return GroupData(name, int(n), S, means, x, tuple(pats), float(ll))
+
+
+def baseline_loglik_missing(d: GroupData) -> float:
+    """Log-likelihood of the independence model (free means and variances) with missing
+    answers: each item's available-case mean and variance (divisor n_j)."""
+    assert d.x is not None
+    ll = 0.0
+    for j in range(d.x.shape[1]):
+        v = d.x[:, j][~np.isnan(d.x[:, j])]
+        var = float(np.mean((v - v.mean()) ** 2))
+        ll += -0.5 * v.size * (math.log(2.0 * math.pi) + math.log(var) + 1.0)
+    return ll
 
 
 @dataclass(frozen=True)
@@ -122,6 +248,7 @@ class Engine:
         self.q = pt.nfree
         self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(self.G)]
         self.w = np.array([d.n for d in data], float) / sum(d.n for d in data)
+        self._blocks = [d.blocks() for d in self.data]
 
     def matrices(self, theta: np.ndarray, g: int) -> dict[str, np.ndarray]:
         p, m = self.p, self.m
@@ -184,18 +311,22 @@ class Engine:
 
     def objective(self, theta: np.ndarray) -> float:
         f = 0.0
-        for g, d in enumerate(self.data):
+        for g in range(self.G):
             sigma, mu, _ = self.implied(self.matrices(theta, g))
-            try:
-                c = np.linalg.cholesky(sigma)
-            except np.linalg.LinAlgError:
-                return math.inf
-            inv = np.linalg.inv(sigma)
-            fg = 2.0 * float(np.sum(np.log(np.diag(c)))) + float(np.sum(d.S * inv)) \
-                - float(np.linalg.slogdet(d.S)[1]) - self.p
-            if self.pt.meanstructure:
-                r = d.means - mu
-                fg += float(r @ inv @ r)
+            blocks, const = self._blocks[g]
+            fg = const
+            for obs, wb, sb, mb in blocks:
+                so = sigma[np.ix_(obs, obs)]
+                try:
+                    c = np.linalg.cholesky(so)
+                except np.linalg.LinAlgError:
+                    return math.inf
+                inv = np.linalg.inv(so)
+                fb = 2.0 * float(np.sum(np.log(np.diag(c)))) + float(np.sum(sb * inv))
+                if self.pt.meanstructure:
+                    r = mb - mu[obs]
+                    fb += float(r @ inv @ r)
+                fg += wb * fb
             f += self.w[g] * fg
         return f
 
@@ -203,30 +334,34 @@ class Engine:
                  ) -> tuple[np.ndarray | None, np.ndarray | None]:
         grad = np.zeros(self.q)
         h = np.zeros((self.q, self.q)) if info else None
-        for g, d in enumerate(self.data):
+        for g, _d in enumerate(self.data):
             mats = self.matrices(theta, g)
             sigma, mu, aux = self.implied(mats)
-            try:
-                np.linalg.cholesky(sigma)
-            except np.linalg.LinAlgError:
-                return None, None
-            inv = np.linalg.inv(sigma)
-            ds, dm = self.derivatives(theta, g, mats, aux)
-            dev = d.S.copy()
-            r = d.means - mu
-            if self.pt.meanstructure:
-                dev = dev + np.outer(r, r)
-            wmat = inv @ (sigma - dev) @ inv
-            gg = np.einsum("ij,kij->k", wmat, ds)
-            if self.pt.meanstructure:
-                gg -= 2.0 * dm @ (inv @ r)
-            grad += self.w[g] * gg
-            if h is not None:
-                a = np.einsum("ij,kjl->kil", inv, ds)
-                hg = np.einsum("kij,lji->kl", a, a)
+            ds_all, dm_all = self.derivatives(theta, g, mats, aux)
+            blocks, _ = self._blocks[g]
+            for obs, wb, sb, mb in blocks:
+                full = obs.size == self.p
+                so = sigma if full else sigma[np.ix_(obs, obs)]
+                try:
+                    np.linalg.cholesky(so)
+                except np.linalg.LinAlgError:
+                    return None, None
+                inv = np.linalg.inv(so)
+                ds = ds_all if full else ds_all[:, obs][:, :, obs]
+                dm = dm_all if full else dm_all[:, obs]
+                r = mb - mu[obs]
+                dev = sb + np.outer(r, r) if self.pt.meanstructure else sb
+                wmat = inv @ (so - dev) @ inv
+                gg = np.einsum("ij,kij->k", wmat, ds)
                 if self.pt.meanstructure:
-                    hg += 2.0 * dm @ inv @ dm.T
-                h += self.w[g] * hg
+                    gg -= 2.0 * dm @ (inv @ r)
+                grad += self.w[g] * wb * gg
+                if h is not None:
+                    a = np.einsum("ij,kjl->kil", inv, ds)
+                    hg = np.einsum("kij,lji->kl", a, a)
+                    if self.pt.meanstructure:
+                        hg += 2.0 * dm @ inv @ dm.T
+                    h += self.w[g] * wb * hg
         return grad, h
 
     def casewise_scores(self, theta: np.ndarray, g: int) -> np.ndarray:
@@ -393,6 +528,8 @@ def _minimise(eng: Engine, theta: np.ndarray, max_iter: int = 500, gtol: float =
 def fit_ml(pt: ParTable, data: Sequence[GroupData], *, start: np.ndarray | None = None,
            max_iter: int = 500, stacklevel: int = 2) -> MLSolution:
     """Fit the parameter table to the groups' sample statistics by ML (see the module)."""
+    if any(d.patterns is not None for d in data) and not pt.meanstructure:
+        raise StatisticsError("FIML (missing data) needs a mean structure")
     eng = Engine(pt, data)
     p = eng.p
     nmom = eng.G * (p * (p + 1) // 2 + (p if pt.meanstructure else 0))
@@ -409,6 +546,12 @@ def fit_ml(pt: ParTable, data: Sequence[GroupData], *, start: np.ndarray | None 
     _, h = eng.gradient(theta, info=True)
     assert h is not None
     ntot = sum(d.n for d in data)
+    fiml = any(d.patterns is not None for d in data)
+    if fiml:  # lavaan's default for missing = "ml": the observed information (Hessian)
+        with single_threaded_blas():
+            hess = eng.fd_hessian(theta)
+        if hess is not None:
+            h = hess
     info = ntot / 2.0 * h
     try:
         if np.linalg.cond(info) > 1e14:
@@ -429,9 +572,14 @@ def fit_ml(pt: ParTable, data: Sequence[GroupData], *, start: np.ndarray | None 
         sigmas.append(sigma)
         mus.append(mu)
         auxs.append(aux)
+    missing = None
+    if fiml:
+        ll_h1 = sum(float(d.loglik_h1 or 0.0) for d in data)
+        ll = ll_h1 - ntot * eng.objective(theta) / 2.0
+        missing = (ll, ll_h1, sum(baseline_loglik_missing(d) for d in data))
     fit = ml_fit_measures(S=[d.S for d in data], sigma=sigmas, n=[d.n for d in data], q=eng.q,
                           df=df, M=[d.means for d in data] if pt.meanstructure else None,
-                          mu=mus if pt.meanstructure else None)
+                          mu=mus if pt.meanstructure else None, missing=missing)
     params = _parameter_frame(pt, theta, se, mats, sigmas, auxs)
     return MLSolution(pt, tuple(data), theta, se, acov, tuple(mats), tuple(sigmas), tuple(mus),
                       fit, params, bool(converged), int(iters), h)
