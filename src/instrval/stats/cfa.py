@@ -346,10 +346,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
     if est == "wlsmv":
         if mi:
             raise StatisticsError("modification indices are available for ML and MLR only")
-        if isinstance(model, str):
-            raise StatisticsError("the WLSMV estimator takes a {factor: [items]} model or an "
-                                  "instrument, not model syntax")
-        return cfa_ordinal(data, model, std_lv=std_lv, missing=missing)
+        return cfa_ordinal(data, model, std_lv=std_lv, missing=missing, orthogonal=orthogonal)
     if missing not in MISSING:
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
     if missing == "ml" and (est != "ml" or mi):

@@ -54,7 +54,7 @@ from instrval.stats.sem.fitmeasures import ml_fit_measures
 from instrval.stats.sem.partable import ParTable
 
 __all__ = ["Engine", "GroupData", "MLSolution", "Pattern", "em_moments", "fit_ml", "group_data",
-           "group_data_missing"]
+           "group_data_missing", "start_values"]
 
 
 @dataclass(frozen=True)
@@ -400,7 +400,7 @@ class Engine:
         return (hess + hess.T) / 2.0
 
 
-def _start(eng: Engine) -> np.ndarray:
+def start_values(eng: Engine) -> np.ndarray:
     """Starting values: each factor's first principal axis of its items' covariances
     (pooled over groups), half the item variances for residuals, the sample means."""
     pt = eng.pt
@@ -538,7 +538,7 @@ def fit_ml(pt: ParTable, data: Sequence[GroupData], *, start: np.ndarray | None 
         raise StatisticsError(f"the model is not identified: {eng.q} free parameters but "
                               f"only {nmom} sample moments")
     with single_threaded_blas():
-        theta0 = _start(eng) if start is None else np.asarray(start, float)
+        theta0 = start_values(eng) if start is None else np.asarray(start, float)
         theta, _f, iters, converged = _minimise(eng, theta0, max_iter=max_iter)
     if not converged:
         warnings.warn(f"the model did not converge after {iters} iterations; the estimates "

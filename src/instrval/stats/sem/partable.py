@@ -113,10 +113,14 @@ def parse_parameter_name(name: str) -> tuple[str, str, str]:
 def build_partable(model: str | Sequence[Statement], *, groups: Sequence[str] = ("1",),
                    std_lv: bool = False, orthogonal: bool = False,
                    meanstructure: bool | None = None, group_equal: Sequence[str] = (),
-                   group_partial: Sequence[str] = ()) -> ParTable:
-    """The parameter table of ``model`` (lavaan syntax or parsed statements).
+                   group_partial: Sequence[str] = (), ordered: bool = False) -> ParTable:
+    r"""The parameter table of ``model`` (lavaan syntax or parsed statements).
 
     ``meanstructure`` defaults to True with several groups or when the syntax has ``~ 1``.
+    ``ordered``: the items are ordered categories in the delta parameterization (WLSMV):
+    their residual variances are not parameters (fixed rows with value 0 in
+    :math:`\Theta`; the residual variance is :math:`1 -` the common variance) and there is no
+    mean structure.
     """
     stmts = parse_syntax(model) if isinstance(model, str) else list(model)
     groups = tuple(str(g) for g in groups)
@@ -164,6 +168,13 @@ def build_partable(model: str | Sequence[Statement], *, groups: Sequence[str] = 
             raise StatisticsError(f"factor {f} has no indicators")
     endo = {v for f in lv for v in indicators[f] if v in lv}
     exo = [f for f in lv if f not in endo]
+    if ordered:
+        means = [s for s in stmts if s.op == "~1"]
+        if means:
+            raise StatisticsError(f"model syntax, line {means[0].line}: intercepts are not "
+                                  "available for ordered items (the thresholds take their "
+                                  "place)")
+        meanstructure = False
     if meanstructure is None:
         meanstructure = G > 1 or any(s.op == "~1" for s in stmts)
     user = {(s.lhs, s.op, s.rhs): s for s in stmts}
@@ -186,7 +197,15 @@ def build_partable(model: str | Sequence[Statement], *, groups: Sequence[str] = 
                 specs.append((f, "=~", v, "lambda", oi[v], li[f], st, default_fix))
     seen_cov = set()
     for v in ov:
-        specs.append((v, "~~", v, "theta", oi[v], oi[v], user.get((v, "~~", v)), None))
+        if ordered and user.get((v, "~~", v)) is not None:
+            st = user[(v, "~~", v)]
+            raise StatisticsError(f"model syntax, line {st.line}: the residual variance of "
+                                  f"the ordered item {v} is not a parameter (delta "
+                                  "parameterization)",
+                                  [Problem("bad_model_syntax", "ordered residual variance",
+                                           line=st.line, value=f"{v} ~~ {v}")])
+        specs.append((v, "~~", v, "theta", oi[v], oi[v], user.get((v, "~~", v)),
+                      0.0 if ordered else None))
         seen_cov.add((v, v))
     for f in lv:
         specs.append((f, "~~", f, "psi", li[f], li[f], user.get((f, "~~", f)),
