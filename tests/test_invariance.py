@@ -245,3 +245,38 @@ def test_cli_invariance_table_and_errors(tmp_path):
                                     "--group", "nope"])
     assert out.exit_code != 0 and "group column 'nope'" in out.output
     assert "Traceback" not in out.output
+
+
+# ------------------------------------------------------------------ MLR and FIML
+def test_mlr_levels_match_lavaan(hs):
+    ref = FIX["hs_school_mlr"]
+    res = measurement_invariance(hs, FIX["hs_school"]["model"], group="school",
+                                 estimator="mlr")
+    lv = res.levels
+    assert res.estimator == "mlr"
+    for col, key in [("chi2", "chisq.scaled"), ("cfi", "cfi.scaled"), ("tli", "tli.scaled"),
+                     ("rmsea", "rmsea.scaled"), ("srmr", "srmr")]:
+        # the multi-group MLR scaling factors agree with lavaan's to about 1e-6
+        assert_allclose(lv[col], [ref["levels"][lev][key] for lev in LEVELS], rtol=1e-5,
+                        err_msg=col)
+    # Satorra-Bentler (2001) scaled differences, lavTestLRT's default for MLR
+    assert_allclose(lv["delta_chi2"][1:], ref["lrt"]["chisq_diff"][1:], rtol=2e-5)
+    assert_allclose(lv["delta_pvalue"][1:], ref["lrt"]["p"][1:], rtol=1e-4)
+
+
+def test_fiml_levels_match_lavaan():
+    ref = FIX["hs_school_fiml"]
+    hsm = pd.read_csv(HERE / "fixtures" / "hs_missing.csv")
+    res = measurement_invariance(hsm, FIX["hs_school"]["model"], group="school",
+                                 missing="ml")
+    assert sum(res.groups.values()) == 301
+    lv = res.levels
+    for col, key in [("chi2", "chisq"), ("df", "df"), ("cfi", "cfi"), ("tli", "tli"),
+                     ("rmsea", "rmsea")]:
+        assert_allclose(lv[col], [ref["levels"][lev][key] for lev in LEVELS], rtol=1e-6,
+                        err_msg=col)
+    assert_allclose(lv["srmr"], [ref["levels"][lev]["srmr"] for lev in LEVELS], rtol=1e-5)
+    assert_allclose(lv["delta_chi2"][1:], ref["lrt"]["chisq_diff"][1:], rtol=1e-6)
+    with pytest.raises(StatisticsError, match="FIML"):
+        measurement_invariance(hsm, FIX["hs_school"]["model"], group="school",
+                               missing="ml", estimator="mlr")

@@ -18,14 +18,18 @@ from instrval.cli._base import echo_table, emit_json, main
                    "instrument's constructs.")
 @click.option("--group", "group", required=True,
               help="The column holding the groups (the first group met is the reference).")
-@click.option("--estimator", type=click.Choice(["ml"]), default="ml", show_default=True,
-              help="ml: maximum likelihood, levels as lavaan's group.equal.")
+@click.option("--estimator", type=click.Choice(["ml", "mlr"]), default="ml",
+              show_default=True,
+              help="ml: maximum likelihood; mlr: robust ML (scaled chi-square, CFI, TLI, "
+                   "RMSEA; Satorra-Bentler scaled differences).")
+@click.option("--missing", type=click.Choice(["listwise", "ml"]), default="listwise",
+              show_default=True, help="ml: full-information ML for missing answers (FIML).")
 @click.option("--free", "free", multiple=True,
               help="A parameter left free across groups (lavaan group.partial), e.g. "
                    "\"x3~1\" or \"visual=~x2\"; repeat for several.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def invariance_command(data: str, instrument_file: str | None, model_file: str | None,
-                       group: str, estimator: str, free: tuple[str, ...],
+                       group: str, estimator: str, missing: str, free: tuple[str, ...],
                        as_json: bool) -> None:
     """Measurement invariance of a factor model across the groups in column GROUP of DATA.
 
@@ -63,7 +67,7 @@ def invariance_command(data: str, instrument_file: str | None, model_file: str |
         items = [i for its in model_from_instrument(model).values() for i in its]
     df = _read_data(data, items)
     res = measurement_invariance(df, model, group=group, estimator=estimator,
-                                 group_partial=free)
+                                 missing=missing, group_partial=free)
     if as_json:
         emit_json(res.to_dict())
         return

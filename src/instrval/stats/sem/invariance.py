@@ -65,7 +65,14 @@ from scipy import stats
 from instrval._jsonable import to_jsonable
 from instrval.errors import Problem, StatisticsError
 from instrval.stats.sem.common import model_data, parse_factor_mapping, single_threaded_blas
-from instrval.stats.sem.ml import Engine, GroupData, MLSolution, fit_ml, group_data
+from instrval.stats.sem.ml import (
+    Engine,
+    GroupData,
+    MLSolution,
+    fit_ml,
+    group_data,
+    group_data_missing,
+)
 from instrval.stats.sem.partable import (
     ParTable,
     build_partable,
@@ -73,6 +80,7 @@ from instrval.stats.sem.partable import (
     parameter_name,
     parse_parameter_name,
 )
+from instrval.stats.sem.robust import mlr
 from instrval.stats.sem.syntax import looks_like_syntax
 
 __all__ = ["DEFAULT_CRITERIA", "LEVELS", "InvarianceResult", "measurement_invariance",
@@ -95,7 +103,8 @@ DEFAULT_CRITERIA: Mapping[str, float] = MappingProxyType({
     "delta_cfi_min": -0.010,
     "delta_rmsea_max": 0.015,
 })
-ESTIMATORS = ("ml",)
+ESTIMATORS = ("ml", "mlr")
+MISSING = ("listwise", "ml")
 LEVEL_COLUMNS = ("level", "chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "delta_chi2",
                  "delta_df", "delta_pvalue", "delta_cfi", "delta_rmsea", "holds")
 
@@ -166,7 +175,7 @@ def _label(v: Any) -> str:
     return str(v).strip()
 
 
-def _split_groups(data: pd.DataFrame, group: str, items: list[str]
+def _split_groups(data: pd.DataFrame, group: str, items: list[str], missing: str = "listwise"
                   ) -> tuple[list[GroupData], int]:
     if group not in data.columns:
         raise StatisticsError(f"the group column {group!r} is not in the data "
@@ -175,18 +184,23 @@ def _split_groups(data: pd.DataFrame, group: str, items: list[str]
     labels = data[group]
     keep = (labels.notna() & (labels.astype(str).str.strip() != "")).to_numpy()
     _, x = model_data(data, {"model": items}, "measurement_invariance")
-    complete = keep & ~np.isnan(x).any(axis=1)
+    if missing == "ml":
+        complete = keep & ~np.isnan(x).all(axis=1)
+    else:
+        complete = keep & ~np.isnan(x).any(axis=1)
     lab = labels.map(_label).to_numpy()
     order = list(dict.fromkeys(lab[complete]))
     if len(order) < 2:
         raise StatisticsError(f"the group column {group!r} has {len(order)} group(s) with "
                               "complete rows; invariance needs at least 2")
-    out = [group_data(x[complete & (lab == g)], g, items) for g in order]
+    make = group_data_missing if missing == "ml" else group_data
+    out = [make(x[complete & (lab == g)], g, items) for g in order]
     return out, int((~complete).sum())
 
 
 def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
-                           estimator: str = "ml", group_partial: Sequence[str] = (),
+                           estimator: str = "ml", missing: str = "listwise",
+                           group_partial: Sequence[str] = (),
                            criteria: Mapping[str, float] | None = None,
                            levels: Sequence[str] = tuple(LEVELS)) -> InvarianceResult:
     r"""Configural, metric, scalar and strict invariance of a factor model across groups.
@@ -200,8 +214,17 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
         lavaan syntax, ``{factor: [items]}`` or an instrument (its likert/binary constructs).
     group : str
         The column holding the groups (the first group met is the reference group).
-    estimator : {"ml"}
-        Maximum likelihood (lavaan ``estimator = "ML"``).
+    estimator : {"ml", "mlr"}
+        ``"ml"``: maximum likelihood (lavaan ``estimator = "ML"``).  ``"mlr"``: robust ML
+        (lavaan ``estimator = "MLR"``): the levels report the Yuan-Bentler scaled
+        :math:`\chi^2` and the scaled CFI, TLI and RMSEA, and ``delta_chi2`` is the scaled
+        difference of Satorra & Bentler (2001), lavaan ``lavTestLRT``'s default for MLR:
+        :math:`\Delta T = (T_k - T_{k-1})/c_d` with
+        :math:`c_d = (df_k c_k - df_{k-1}c_{k-1})/(df_k - df_{k-1})` (unscaled :math:`T`,
+        scaling factors :math:`c`).
+    missing : {"listwise", "ml"}
+        ``"ml"``: full-information ML (lavaan ``missing = "ml"``), every row with a group and
+        at least one answer is used (ML only).
     group_partial : sequence of str
         Parameters left free of the equality constraints (``"x3~1"``, ``"visual=~x2"``,
         ``"x1~~x1"``), lavaan's ``group.partial``.
@@ -239,6 +262,10 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
     if est not in ESTIMATORS:
         raise StatisticsError(f"estimator={estimator!r} is not available for invariance; "
                               f"choose one of {ESTIMATORS}")
+    if missing not in MISSING:
+        raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
+    if missing == "ml" and est != "ml":
+        raise StatisticsError("missing='ml' (FIML) is available with estimator='ml'")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"measurement_invariance needs a pandas DataFrame, got "
                               f"{type(data).__name__}")
@@ -254,7 +281,7 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
     partial = tuple(parameter_name(*parse_parameter_name(p)) for p in group_partial)
     syntax = _model_syntax(model)
     base = build_partable(syntax)
-    gdata, _dropped = _split_groups(data, group, list(base.ov))
+    gdata, _dropped = _split_groups(data, group, list(base.ov), missing)
     names = tuple(g.name for g in gdata)
     known = {r.name for r in base.rows} | {f"{v}~1" for v in base.ov}
     unknown = [p for p in partial if p not in known]
@@ -267,24 +294,34 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
         pt = build_partable(syntax, groups=names, group_equal=LEVELS[lev],
                             group_partial=partial, meanstructure=True)
         fits[lev] = fit_ml(pt, gdata, stacklevel=2)
+        if est == "mlr":
+            fits[lev] = mlr(fits[lev])
     rows = []
     prev: dict[str, Any] | None = None
+    sfx = "_scaled" if est == "mlr" else ""
     for lev in levels:
         f = fits[lev].fit
-        row: dict[str, Any] = {"level": lev, **{k: f[k] for k in
-                                               ("chi2", "df", "pvalue", "cfi", "tli",
-                                                "rmsea", "srmr")}}
+        row: dict[str, Any] = {"level": lev, "chi2": f["chi2" + sfx], "df": f["df"],
+                               "pvalue": f["pvalue" + sfx], "cfi": f["cfi" + sfx],
+                               "tli": f["tli" + sfx], "rmsea": f["rmsea" + sfx],
+                               "srmr": f["srmr"]}
         if prev is None:
             row.update(delta_chi2=math.nan, delta_df=math.nan, delta_pvalue=math.nan,
                        delta_cfi=math.nan, delta_rmsea=math.nan)
-            row["holds"] = bool(f["cfi"] >= crit["configural_cfi_min"]
-                                and f["rmsea"] <= crit["configural_rmsea_max"])
+            row["holds"] = bool(row["cfi"] >= crit["configural_cfi_min"]
+                                and row["rmsea"] <= crit["configural_rmsea_max"])
         else:
-            dchi = f["chi2"] - prev["chi2"]
-            ddf = f["df"] - prev["df"]
+            fp = fits[prev["level"]].fit
+            ddf = f["df"] - fp["df"]
+            dchi = f["chi2"] - fp["chi2"]
+            if est == "mlr":    # Satorra & Bentler (2001)
+                cd = (f["df"] * f["scaling_factor"] - fp["df"] * fp["scaling_factor"]) / ddf
+                dchi = dchi / cd if cd > 0 else math.nan
             row.update(delta_chi2=dchi, delta_df=ddf,
-                       delta_pvalue=float(stats.chi2.sf(dchi, ddf)) if ddf > 0 else math.nan,
-                       delta_cfi=f["cfi"] - prev["cfi"], delta_rmsea=f["rmsea"] - prev["rmsea"])
+                       delta_pvalue=float(stats.chi2.sf(dchi, ddf))
+                       if ddf > 0 and math.isfinite(dchi) else math.nan,
+                       delta_cfi=row["cfi"] - prev["cfi"],
+                       delta_rmsea=row["rmsea"] - prev["rmsea"])
             row["holds"] = bool(prev["holds"] and row["delta_cfi"] >= crit["delta_cfi_min"]
                                 and row["delta_rmsea"] <= crit["delta_rmsea_max"])
         rows.append(row)
