@@ -19,7 +19,7 @@ SCALED_FIT_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "t
                    "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
 
 
-def _read_data(path: str, columns: list[str] | None) -> pd.DataFrame:
+def read_item_data(path: str, columns: list[str] | None) -> pd.DataFrame:
     """Read item data (CSV, TSV/TXT or XLSX; see :func:`instrval.io.tables.read_table`).
 
     ``columns`` that are in the file are checked and returned as numbers (every cell a
@@ -36,7 +36,7 @@ def _read_data(path: str, columns: list[str] | None) -> pd.DataFrame:
     return df
 
 
-def _read_model(path: str) -> dict[str, list[str]] | str:
+def read_model_file(path: str) -> dict[str, list[str]] | str:
     """Read a model file: lavaan syntax (a file whose text has ``=~``; returned as text) or
     YAML/JSON ``{factor: [item, ...]}``, reporting every problem."""
     from instrval.io.files import read_input_bytes
@@ -78,6 +78,29 @@ def _read_model(path: str) -> dict[str, list[str]] | str:
     if problems:
         raise StatisticsError.from_problems(problems, path)
     return model
+
+
+def load_model_and_data(data: str, instrument_file: str | None, model_file: str | None
+                        ) -> tuple[Any, pd.DataFrame]:
+    """The model (``--model`` file, else the instrument's constructs) and the data file's
+    columns it needs, as numbers (the shared start of ``cfa`` and ``invariance``)."""
+    if instrument_file is None and model_file is None:
+        raise click.UsageError("give --instrument or --model (or both)")
+    if model_file is not None:
+        model: Any = read_model_file(model_file)
+        if isinstance(model, str):
+            from instrval.stats.sem.partable import build_partable
+
+            items = list(build_partable(model).ov)
+        else:
+            items = [i for its in model.values() for i in its]
+    else:
+        from instrval.io.instrument import read_instrument
+        from instrval.stats.cfa import model_from_instrument
+
+        model = read_instrument(instrument_file)
+        items = [i for its in model_from_instrument(model).values() for i in its]
+    return model, read_item_data(data, items)
 
 
 def _cfa_json(res: Any) -> dict[str, Any]:
@@ -152,23 +175,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
 
     from instrval.stats.cfa import cfa
 
-    if instrument_file is None and model_file is None:
-        raise click.UsageError("give --instrument or --model (or both)")
-    if model_file is not None:
-        model: Any = _read_model(model_file)
-        if isinstance(model, str):
-            from instrval.stats.sem.partable import build_partable
-
-            items = list(build_partable(model).ov)
-        else:
-            items = [i for its in model.values() for i in its]
-    else:
-        from instrval.io.instrument import read_instrument
-        from instrval.stats.cfa import model_from_instrument
-
-        model = read_instrument(instrument_file)
-        items = [i for its in model_from_instrument(model).values() for i in its]
-    df = _read_data(data, items)
+    model, df = load_model_and_data(data, instrument_file, model_file)
     res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal, mi=mi,
               missing=missing)
     if as_json:

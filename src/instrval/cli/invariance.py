@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import click
 
 from instrval.cli._base import echo_table, emit_json, main
@@ -46,26 +44,10 @@ def invariance_command(data: str, instrument_file: str | None, model_file: str |
       instrval invariance tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml \\
           --group gender --free "A1~1" --json
     """
-    from instrval.cli.cfa import _read_data, _read_model
+    from instrval.cli.cfa import load_model_and_data
     from instrval.stats.sem.invariance import measurement_invariance
 
-    if instrument_file is None and model_file is None:
-        raise click.UsageError("give --instrument or --model (or both)")
-    if model_file is not None:
-        model: Any = _read_model(model_file)
-        if isinstance(model, str):
-            from instrval.stats.sem.partable import build_partable
-
-            items = list(build_partable(model).ov)
-        else:
-            items = [i for its in model.values() for i in its]
-    else:
-        from instrval.io.instrument import read_instrument
-        from instrval.stats.cfa import model_from_instrument
-
-        model = read_instrument(instrument_file)
-        items = [i for its in model_from_instrument(model).values() for i in its]
-    df = _read_data(data, items)
+    model, df = load_model_and_data(data, instrument_file, model_file)
     res = measurement_invariance(df, model, group=group, estimator=estimator,
                                  missing=missing, group_partial=free)
     if as_json:
