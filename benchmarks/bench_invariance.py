@@ -1,4 +1,5 @@
-"""Timings for multi-group measurement invariance (vs R lavaan in the same run).
+"""Timings for multi-group measurement invariance and CFA models in lavaan syntax (vs R
+lavaan in the same run).
 
 Workload: 10 items on 2 correlated factors, 2 groups of 2,000 respondents (4,000 in all;
 seeded simulation, group 2 with two shifted intercepts and one weaker loading), the four
@@ -6,6 +7,9 @@ levels configural / metric / scalar / strict.  instrval's ``measurement_invarian
 runs the score test of every equality constraint; the R side does the same work:
 four ``cfa(group.equal = ...)`` fits, ``lavTestLRT`` and ``lavTestScore`` on the three
 constrained models.
+
+Also: the Holzinger-Swineford bifactor model (ML), bfi five factors with MLR, and the
+three-factor model by FIML on tests/fixtures/hs_missing.csv.
 
 Run from the repository root:  python benchmarks/bench_invariance.py [--no-r]
 Prints medians of several runs (milliseconds).
@@ -20,9 +24,21 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from _harness import median_ms, run_r
+from _harness import ROOT, median_ms, read_data, run_r
 
+from instrval.stats.cfa import cfa
 from instrval.stats.sem.invariance import measurement_invariance
+
+BIFACTOR = """g =~ x1 + x2 + x3 + x4 + x5 + x6 + x7 + x8 + x9
+visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9"""
+HS3 = """visual =~ x1 + x2 + x3
+textual =~ x4 + x5 + x6
+speed =~ x7 + x8 + x9"""
+BFI5 = "\n".join(f"{f} =~ " + " + ".join(f"{c}{i}" for i in range(1, 6))
+                 for f, c in zip(["agree", "consc", "extra", "neuro", "open"], "ACENO",
+                                 strict=True))
 
 MODEL = """f1 =~ y1 + y2 + y3 + y4 + y5
 f2 =~ y6 + y7 + y8 + y9 + y10"""
@@ -62,6 +78,16 @@ run <- function() {{
 }}
 t <- median(replicate(5, system.time(run())[["elapsed"]])) * 1000
 cat(sprintf("R lavaan 4 levels + LRT + score tests  %9.1f ms\n", t))
+hs <- read.csv("tests/data/HolzingerSwineford1939.csv")
+bfi <- read.csv("tests/data/bfi.csv", row.names = 1)
+hsm <- read.csv("tests/fixtures/hs_missing.csv")
+med <- function(expr, k = 5) median(replicate(k, system.time(eval(expr))[["elapsed"]])) * 1000
+cat(sprintf("R lavaan bifactor HS (ML)              %9.1f ms\n",
+            med(quote(cfa("{bifactor}", data = hs, std.lv = TRUE, orthogonal = TRUE)))))
+cat(sprintf("R lavaan bfi 5 factors (MLR)           %9.1f ms\n",
+            med(quote(cfa("{bfi5}", data = bfi, estimator = "MLR")), 3)))
+cat(sprintf("R lavaan HS 3 factors FIML (10%% NA)    %9.1f ms\n",
+            med(quote(cfa("{hs3}", data = hsm, missing = "ml")))))
 """
 
 
@@ -72,12 +98,23 @@ def main() -> None:
     print(res.levels[["level", "chi2", "df", "cfi", "rmsea", "holds"]].to_string(index=False))
     t = median_ms(lambda: measurement_invariance(data, MODEL, group="group"), repeats=5)
     print(f"{'instrval measurement_invariance':39s} {t:9.1f} ms")
+    hs = read_data("HolzingerSwineford1939.csv")
+    bfi = read_data("bfi.csv", index_col=0)
+    hsm = pd.read_csv(ROOT / "tests" / "fixtures" / "hs_missing.csv")
+    rows = [
+        ("instrval bifactor HS (ML)", lambda: cfa(hs, BIFACTOR, std_lv=True, orthogonal=True)),
+        ("instrval bfi 5 factors (MLR)", lambda: cfa(bfi, BFI5, estimator="mlr")),
+        ("instrval HS 3 factors FIML (10% NA)", lambda: cfa(hsm, HS3, missing="ml")),
+    ]
+    for name, fn in rows:
+        print(f"{name:39s} {median_ms(fn, repeats=5):9.1f} ms")
     if "--no-r" in sys.argv:
         return
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "inv.csv"
         data.to_csv(path, index=False)
-        out = run_r(R_CODE.format(path=path, model=MODEL))
+        out = run_r(R_CODE.format(path=path, model=MODEL, bifactor=BIFACTOR, bfi5=BFI5,
+                                  hs3=HS3))
     if out is not None:
         print(out.stdout.rstrip() or out.stderr.rstrip())
 
