@@ -5,9 +5,9 @@ Each submodule adds the commands of one capability to :data:`main`.
 
 from instrval.cli import (  # noqa: F401  (imported for the commands they register)
     cfa,
-    dif,
     coding,
     content_validity,
+    dif,
     factor,
     instrument,
     publish,

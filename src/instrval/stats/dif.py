@@ -522,7 +522,7 @@ def dif(
             raise StatisticsError("reverse keys need the scale range: give scale_range="
                                   "(min, max) or an instrument")
         try:
-            x = data[cols].to_numpy(dtype=float, na_value=np.nan)
+            x = np.array(data[cols].to_numpy(dtype=float, na_value=np.nan), copy=True)
         except (TypeError, ValueError) as exc:
             raise StatisticsError(f"{cid!r}: item responses must be numbers ({exc})") from None
         if rng is not None:
