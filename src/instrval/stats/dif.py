@@ -566,7 +566,7 @@ def dif(
                 f"{ref if n_r == 0 else foc!r} ({int(use.sum())} complete rows)")
         k = len(cols)
         anchor = np.ones(k, dtype=bool)
-        flagged_prev: frozenset[int] | None = None
+        flagged_prev: frozenset[int] = frozenset()  # the items left out of the anchors
         passes = 0
         while True:
             passes += 1
