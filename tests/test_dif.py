@@ -410,3 +410,23 @@ def test_no_warning_on_clean_data(bfi):
     assert res.flagged == ()
     assert set(res.iterations.values()) == {1}
     assert all(len(a) == 5 for a in res.anchors.values())
+
+
+def test_binary_construct_from_instrument(sim):
+    from instrval.model.instrument import Instrument
+
+    items = [f"q{j:02d}" for j in range(1, 11)]
+    inst = Instrument.from_dict({
+        "format_version": "1.0", "id": "test", "version": "1", "title": "Test",
+        "constructs": [{"id": "skill", "label": "Skill", "kind": "binary",
+                        "items": [{"id": i, "label": i} for i in items]}]})
+    res = dif(sim, instrument=inst, group="group", levels=("ref", "foc"), method="mh")
+    case = next(c for c in MH if not c["purify"])
+    assert list(res.items["construct"].unique()) == ["skill"]
+    assert_allclose(res.items["mh_chi2"], [case["results"][i]["mh_chi2"] for i in items],
+                    rtol=TOL_MH)
+    bad = sim.copy()
+    bad.loc[5, "q04"] = 2
+    with pytest.raises(StatisticsError, match="row index 5, column 'q04': value 2 is outside "
+                                              "the scale 0-1"):
+        dif(bad, instrument=inst, group="group", levels=("ref", "foc"), method="mh")
