@@ -306,8 +306,11 @@ def test_separation_warns():
     df = pd.DataFrame({f"i{j}": rng.integers(0, 2, 300) for j in range(3)})
     df["sep"] = g  # answered 1 exactly by the focal group
     df["g"] = g
-    with pytest.warns(ConvergenceWarning, match="'sep'"):
-        dif(df, group="g", items=["i0", "i1", "i2", "sep"])
+    with pytest.warns(ConvergenceWarning, match="'sep'.*separation"):
+        res = dif(df, group="g", items=["i0", "i1", "i2", "sep"])
+    row = res.items.set_index("item_id").loc["sep"]
+    assert not row["converged"] and "separation" in row["reason"]
+    assert res.items.set_index("item_id").loc["i0", "converged"]
 
 
 def test_bad_input(bfi, sim):

@@ -35,6 +35,10 @@ class CumLogitFit:
     loglik: float
     converged: bool
     n_iter: int
+    #: Fitted cumulative probabilities numerically 0 or 1 (|zeta_k - eta| > 36): complete
+    #: or quasi-complete separation, the estimates run off to infinity (glm's warning
+    #: "fitted probabilities numerically 0 or 1 occurred").
+    boundary: bool = False
 
 
 def null_loglik(y: np.ndarray, n_cat: int) -> float:
@@ -83,19 +87,20 @@ def _derivatives(theta: np.ndarray, y: np.ndarray, x: np.ndarray, n_cat: int,
     a = zfull[y + 1] - eta
     b = zfull[y] - eta
     logp = _log_prob(a, b)
-    prob = np.exp(logp)
-    fa_cdf, fb_cdf = expit(a), expit(b)
-    fa = fa_cdf * (1.0 - fa_cdf)  # logistic density (0 at +-inf)
-    fb = fb_cdf * (1.0 - fb_cdf)
-    dfa = fa * (1.0 - 2.0 * fa_cdf)
-    dfb = fb * (1.0 - 2.0 * fb_cdf)
-    ga = fa / prob
-    gb = -fb / prob
-    haa = w * (dfa / prob - ga * ga)
-    hbb = w * (-dfb / prob - gb * gb)
-    hab = w * (-ga * gb)  # = fa fb / prob^2
+    # f(a) / P and f(b) / P through logs (f = F (1 - F), the logistic density), so that a
+    # probability too small for a float cannot turn them into 0 / 0.
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ga = np.exp(log_expit(a) + log_expit(-a) - logp)
+        gbp = np.exp(log_expit(b) + log_expit(-b) - logp)
+    ga[~np.isfinite(a)] = 0.0
+    gbp[~np.isfinite(b)] = 0.0
+    ca = 1.0 - 2.0 * expit(a)  # f'(x) / f(x)
+    cb = 1.0 - 2.0 * expit(b)
+    haa = w * (ga * ca - ga * ga)
+    hbb = w * (-gbp * cb - gbp * gbp)
+    hab = w * ga * gbp  # = f(a) f(b) / P^2
     ga = w * ga
-    gb = w * gb
+    gb = -w * gbp
     # d a / d theta = (e_y for zeta_y if y < K-1, -x); d b / d theta = (e_{y-1} if y > 0, -x)
     u = np.zeros((n, q + p))
     v = np.zeros((n, q + p))
@@ -171,5 +176,8 @@ def fit_cumlogit(y: np.ndarray, x: np.ndarray, *, weights: np.ndarray | None = N
             break
         theta = cand
     ll = _loglik(theta, y, x, n_cat, w)
+    eta = x @ theta[q:] if p else np.zeros(y.size)
+    lin = theta[:q][None, :] - eta[:, None]
+    boundary = bool(np.any(np.abs(lin) > 36.0))
     return CumLogitFit(zeta=theta[:q].copy(), beta=theta[q:].copy(), loglik=ll,
-                       converged=converged, n_iter=it)
+                       converged=converged, n_iter=it, boundary=boundary)

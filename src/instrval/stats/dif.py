@@ -325,7 +325,7 @@ def _ordinal_item(y_raw: np.ndarray, total: np.ndarray, grp: np.ndarray, alpha: 
     row["mcfadden_change_13"] = mf["3"] - mf["1"]
     row["beta_group"] = float(f2.beta[1])
     row["beta_interaction"] = float(f3.beta[2])
-    row["converged"] = bool(f1.converged and f2.converged and f3.converged)
+    row["converged"] = all(f.converged and not f.boundary for f in (f1, f2, f3))
     sig = row["p_13"] < alpha
     r2 = row["r2_change_13"]
     cls = "A" if (not sig or r2 < r2_bounds[0]) else ("C" if r2 >= r2_bounds[1] else "B")
@@ -342,7 +342,8 @@ def _ordinal_item(y_raw: np.ndarray, total: np.ndarray, grp: np.ndarray, alpha: 
     else:
         row["reason"] = f"no DIF, class A: {test} (p >= {alpha:g})"
     if not row["converged"]:
-        row["reason"] += "; a model did not converge (separation?)"
+        row["reason"] += ("; a model did not converge or has fitted probabilities of 0 or 1 "
+                          "(separation): its estimates are unreliable")
     coefs = []
     for m, fit in ((1, f1), (2, f2), (3, f3)):
         names = [f"zeta_{j + 1}" for j in range(k - 1)] + ["total", "group",
@@ -598,8 +599,9 @@ def dif(
                           ConvergenceWarning, stacklevel=2)
         for r in rows:
             if method == "ordinal" and not r.get("converged", True) and r["n_categories"] > 1:
-                warnings.warn(f"item {r['item_id']!r}: a DIF model did not converge "
-                              "(complete separation?)", ConvergenceWarning, stacklevel=2)
+                warnings.warn(f"item {r['item_id']!r}: a DIF model did not converge or has "
+                              "fitted probabilities of 0 or 1 (separation)",
+                              ConvergenceWarning, stacklevel=2)
             if r.get("n_categories", 2) < 2:
                 warnings.warn(f"item {r['item_id']!r} has a single response category; "
                               "not tested", DataQualityWarning, stacklevel=2)
