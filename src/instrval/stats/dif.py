@@ -80,7 +80,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy.special import chdtrc, ndtri
 
 from instrval._jsonable import float_or_none
 from instrval.errors import ConvergenceWarning, DataQualityWarning, StatisticsError
@@ -240,7 +240,7 @@ def _scales(data: pd.DataFrame, instrument: Any, construct: str | None,
 
 def _group_levels(g: pd.Series, group: str, levels: tuple[Any, Any] | None
                   ) -> tuple[str, str]:
-    observed = g.dropna().map(_label).unique().tolist()
+    observed = list(dict.fromkeys(_label(v) for v in pd.unique(g.dropna())))
 
     def order(v: str) -> tuple[int, float | str]:
         try:
@@ -314,7 +314,7 @@ def _ordinal_item(y_raw: np.ndarray, total: np.ndarray, grp: np.ndarray, alpha: 
         c = max(chi[key], 0.0)
         row[f"chi2_{key}"] = c
         row[f"df_{key}"] = dfs[key]
-        row[f"p_{key}"] = float(_st.chi2.sf(c, dfs[key]))
+        row[f"p_{key}"] = float(chdtrc(dfs[key], c))
     row.update(loglik_0=l0, loglik_1=l1, loglik_2=l2, loglik_3=l3)
     nk = {m: _nagelkerke(l0, lm, n) for m, lm in (("1", l1), ("2", l2), ("3", l3))}
     mf = {m: (1.0 - lm / l0) if l0 < 0 else np.nan for m, lm in (("1", l1), ("2", l2),
@@ -380,10 +380,10 @@ def _mh_item(y: np.ndarray, total: np.ndarray, grp: np.ndarray, alpha: float,
             np.sum((a + d) * a * d / n**2) / (2 * sd_**2)
             + np.sum(((a + d) * b * c + (b + c) * a * d) / n**2) / (2 * sd_ * so)
             + np.sum((b + c) * b * c / n**2) / (2 * so**2)))
-        z = _st.norm.ppf(0.975)
+        z = ndtri(0.975)
         ci = (orr * np.exp(-z * se_log), orr * np.exp(z * se_log))
         dmh = -2.35 * np.log(orr)
-    p = float(_st.chi2.sf(chi2, 1)) if np.isfinite(chi2) else np.nan
+    p = float(chdtrc(1, chi2)) if np.isfinite(chi2) else np.nan
     se_d = 2.35 * se_log
     row.update(mh_chi2=chi2, p=p, or_mh=orr, ci_low=ci[0], ci_high=ci[1], delta_mh=dmh,
                se_delta=se_d)
@@ -397,7 +397,7 @@ def _mh_item(y: np.ndarray, total: np.ndarray, grp: np.ndarray, alpha: float,
     sig = p < alpha
     if not sig or ad < delta_bounds[0]:
         cls = "A"
-    elif ad >= delta_bounds[1] and se_d > 0 and (ad - 1.0) / se_d > _st.norm.ppf(1 - alpha):
+    elif ad >= delta_bounds[1] and se_d > 0 and (ad - 1.0) / se_d > ndtri(1 - alpha):
         cls = "C"
     else:
         cls = "B"
@@ -498,7 +498,8 @@ def dif(
         raise StatisticsError(f"max_iter must be at least 1, got {max_iter}")
     scales = _scales(data, instrument, construct, items, reverse, scale_range, group)
     ref, foc = _group_levels(data[group], group, levels)
-    glab = data[group].map(lambda v: None if pd.isna(v) else _label(v))
+    labels = {v: _label(v) for v in pd.unique(data[group].dropna())}
+    glab = data[group].map(labels)
 
     all_rows: list[dict[str, Any]] = []
     all_coefs: list[dict[str, Any]] = []
