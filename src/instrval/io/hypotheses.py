@@ -185,3 +185,37 @@ def hypotheses_from_mapping(data: Any, *, file: str | None = None,
     if problems:
         raise HypothesesError.from_problems(problems, file or "hypotheses")
     return out
+
+
+def read_scored_table(path: str | os.PathLike[str], *, instrument: Any = None,
+                      numeric: Any = (), where: Mapping[str, Any] | None = None,
+                      error: type[InstrvalError] | None = None) -> Any:
+    """Read a CSV/TSV/XLSX table for scoring and hypotheses: the instrument's item columns
+    (those present) and the ``numeric`` columns are checked as numbers (every bad cell is
+    reported with file, row and column); ``where`` keeps the rows whose columns equal the
+    value given (or one of a list of values), compared as text.
+
+    Returns a DataFrame (the other columns as read).
+    """
+    from instrval.errors import StatisticsError
+    from instrval.io.tables import read_table
+
+    table = read_table(path, error=error or StatisticsError)
+    df = table.data.copy()
+    cols: list[str] = []
+    if instrument is not None:
+        cols += [i for i in instrument.item_ids if i in df.columns]
+    for c in numeric or ():
+        if c is not None and c not in cols:
+            cols.append(c)
+    if cols:
+        df[cols] = table.numeric(cols)
+    if where:
+        table.require(list(where))
+        keep = None
+        for col, val in where.items():
+            vals = [str(v) for v in (val if isinstance(val, (list, tuple)) else [val])]
+            m = df[col].astype(str).isin(vals) & df[col].notna()
+            keep = m if keep is None else keep & m
+        df = df[keep]
+    return df

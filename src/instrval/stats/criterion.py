@@ -66,7 +66,7 @@ def _binary(values: Any, positive: Any, what: str) -> np.ndarray:
     v = pd.Series(values)
     if positive is None:
         levels = sorted(v.dropna().unique().tolist(), key=str)
-        if set(levels) <= {0, 1, True, False} and len(levels) == 2:
+        if set(levels) <= {0, 1} and len(levels) == 2:
             positive = 1
         else:
             raise StatisticsError(f"{what} has values {levels[:6]!r}; say which is positive "

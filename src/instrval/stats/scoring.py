@@ -260,7 +260,7 @@ def score_items(data: pd.DataFrame, *, instrument: Any = None,
         X = np.where(np.isnan(X), fill[None, :], X)
     col = {it: j for j, it in enumerate(items)}
     K = np.zeros((len(items), len(parsed)))
-    for s, (name, v) in enumerate(parsed.items()):
+    for s, v in enumerate(parsed.values()):
         for it, sign in v:
             K[col[it], s] = sign
     C = pd.DataFrame(X).cov().to_numpy()  # pairwise complete
@@ -283,10 +283,8 @@ def score_items(data: pd.DataFrame, *, instrument: Any = None,
             need = _min_count(min_items, k)
             m = np.where(answered[:, s] >= max(need, 1), m, np.nan)
         scores[:, s] = m * k if method == "sum" else m
-    if impute == "none":
-        cov_scales = K.T @ C @ K
-    else:
-        cov_scales = np.atleast_2d(np.cov((X @ K).T, ddof=1))
+    cov_scales = (K.T @ C @ K if impute == "none"
+                  else np.atleast_2d(np.cov((X @ K).T, ddof=1)))
     v = np.diag(cov_scales)
     kk = np.abs(K).sum(axis=0)
     sum_var = np.diag(C) @ np.abs(K)
