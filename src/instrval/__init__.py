@@ -9,7 +9,9 @@ statistics (pure functions, DataFrames in, frozen results out)
     relevance: :func:`relevance_ratios`;
     content validity: :func:`content_validity`;
     reliability: :func:`cronbach_alpha`, :func:`kr20`, :func:`alpha_for_construct`,
-    :func:`icc`, :func:`omega`, :func:`omega_one_factor`;
+    :func:`icc`, :func:`score_items`, :func:`factor_scores`, :func:`retest`,
+    :func:`evaluate_hypotheses`, :func:`criterion_validity`, :func:`auc_delong`,
+    :func:`responsiveness`, :func:`omega`, :func:`omega_one_factor`;
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
     :func:`velicer_map`, :func:`efa`, :func:`cfa`;
@@ -116,6 +118,22 @@ _LAZY: dict[str, str] = {
     "efa": "instrval.stats.efa",
     "ICCResult": "instrval.stats.icc",
     "icc": "instrval.stats.icc",
+    "ScoreResult": "instrval.stats.scoring",
+    "score_items": "instrval.stats.scoring",
+    "FactorScoresResult": "instrval.stats.scoring",
+    "factor_scores": "instrval.stats.scoring",
+    "RetestResult": "instrval.stats.measurement_error",
+    "retest": "instrval.stats.measurement_error",
+    "Hypothesis": "instrval.model.hypotheses",
+    "read_hypotheses": "instrval.io.hypotheses",
+    "HypothesesResult": "instrval.stats.hypotheses",
+    "evaluate_hypotheses": "instrval.stats.hypotheses",
+    "AUCResult": "instrval.stats.criterion",
+    "auc_delong": "instrval.stats.criterion",
+    "CriterionResult": "instrval.stats.criterion",
+    "criterion_validity": "instrval.stats.criterion",
+    "ResponsivenessResult": "instrval.stats.criterion",
+    "responsiveness": "instrval.stats.criterion",
     "binomial_interval": "instrval.stats.intervals",
     "wilson_interval": "instrval.stats.intervals",
     "OmegaResult": "instrval.stats.omega",
@@ -179,6 +197,19 @@ if TYPE_CHECKING:  # pragma: no cover
     )
     from instrval.stats.efa import EFAResult, efa
     from instrval.stats.icc import ICCResult, icc
+    from instrval.io.hypotheses import read_hypotheses
+    from instrval.model.hypotheses import Hypothesis
+    from instrval.stats.criterion import (
+        AUCResult,
+        CriterionResult,
+        ResponsivenessResult,
+        auc_delong,
+        criterion_validity,
+        responsiveness,
+    )
+    from instrval.stats.hypotheses import HypothesesResult, evaluate_hypotheses
+    from instrval.stats.measurement_error import RetestResult, retest
+    from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
     from instrval.stats.intervals import binomial_interval, wilson_interval
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
@@ -248,6 +279,22 @@ __all__ = [
     "AlphaResult",
     "icc",
     "ICCResult",
+    "score_items",
+    "ScoreResult",
+    "factor_scores",
+    "FactorScoresResult",
+    "retest",
+    "RetestResult",
+    "Hypothesis",
+    "read_hypotheses",
+    "evaluate_hypotheses",
+    "HypothesesResult",
+    "auc_delong",
+    "AUCResult",
+    "criterion_validity",
+    "CriterionResult",
+    "responsiveness",
+    "ResponsivenessResult",
     "omega",
     "omega_one_factor",
     "OmegaResult",

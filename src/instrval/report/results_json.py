@@ -19,7 +19,7 @@ from instrval._jsonable import to_jsonable
 __all__ = ["SCHEMA_VERSION", "jsonable", "results_dict", "dumps_results"]
 
 #: Version of the results.json layout.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 def jsonable(obj: Any) -> Any:
