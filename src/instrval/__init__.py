@@ -158,6 +158,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
     from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
+    from instrval.io.hypotheses import read_hypotheses
     from instrval.io.instrument import (
         check_instrument_file,
         dumps_instrument,
@@ -171,6 +172,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.io.schema import instrument_schema
     from instrval.io.study import Study, read_study
     from instrval.model.coding import Codebook, CodingData
+    from instrval.model.hypotheses import Hypothesis
     from instrval.model.instrument import Construct, Gate, Instrument, Item, Scale
     from instrval.model.ratings import RatingData
     from instrval.model.rules import DecisionRules
@@ -187,6 +189,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.cfa_ordinal import OrdinalCFAResult, cfa_ordinal
     from instrval.stats.content_validity import ContentValidityResult, content_validity
     from instrval.stats.correlation import CorrelationResult, correlation_matrix
+    from instrval.stats.criterion import (
+        AUCResult,
+        CriterionResult,
+        ResponsivenessResult,
+        auc_delong,
+        criterion_validity,
+        responsiveness,
+    )
     from instrval.stats.descriptives import item_descriptives
     from instrval.stats.dimensionality import (
         bartlett,
@@ -196,25 +206,15 @@ if TYPE_CHECKING:  # pragma: no cover
         velicer_map,
     )
     from instrval.stats.efa import EFAResult, efa
-    from instrval.stats.icc import ICCResult, icc
-    from instrval.io.hypotheses import read_hypotheses
-    from instrval.model.hypotheses import Hypothesis
-    from instrval.stats.criterion import (
-        AUCResult,
-        CriterionResult,
-        ResponsivenessResult,
-        auc_delong,
-        criterion_validity,
-        responsiveness,
-    )
     from instrval.stats.hypotheses import HypothesesResult, evaluate_hypotheses
-    from instrval.stats.measurement_error import RetestResult, retest
-    from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
+    from instrval.stats.icc import ICCResult, icc
     from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.measurement_error import RetestResult, retest
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
     from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
+    from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
 
 
 def __getattr__(name: str) -> Any:
