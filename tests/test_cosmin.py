@@ -211,3 +211,27 @@ def test_cli_commands(cli_json, run_cli):
     bad = run_cli("hypotheses", EX / "data" / "stai-baseline.csv", "--instrument", INST,
                   "--hypotheses", EX / "study.yaml")
     assert bad.exit_code != 0 and "unknown key" in bad.output
+
+
+def test_cli_score_with_factor_scores(cli_json, tmp_path):
+    """Factor scores from the command line are those of the API (checked against psych
+    in test_scoring)."""
+    from instrval.io.hypotheses import read_scored_table
+    from instrval.stats.efa import efa
+    from instrval.stats.scoring import factor_scores
+
+    bfi = ROOT / "examples" / "bfi" / "bfi.csv"
+    inst_file = ROOT / "instruments" / "bfi" / "bfi-1.0.yaml"
+    out = tmp_path / "scores.csv"
+    d = cli_json("score", bfi, "--instrument", inst_file, "--factors", "5",
+                 "--factor-method", "bartlett", "-o", out, "--json")
+    assert d["factor_scores"]["method"] == "bartlett" and len(d["scales"]) == 5
+    written = pd.read_csv(out)
+    inst = read_instrument(inst_file)
+    df = read_scored_table(bfi, instrument=inst)
+    items = list(inst.item_ids)
+    fs = factor_scores(df[items], efa(df[items], n_factors=5), method="bartlett")
+    got = written[[f"factor_{c}" for c in fs.scores.columns]].to_numpy()
+    assert abs(got - fs.scores.to_numpy()).max() < 1e-6  # CSV round trip
+    assert list(written.columns[-10:-5]) == ["agreeableness", "conscientiousness",
+                                             "extraversion", "neuroticism", "openness"]

@@ -60,11 +60,18 @@ def _scored(inst: Any, df: Any, method: str, impute: str, min_items: float) -> A
 @main.command("score")
 @click.argument("data", type=click.Path(dir_okay=False))
 @_scoring_options
+@click.option("--factors", type=click.IntRange(min=1), default=None,
+              help="Also estimate factor scores from an EFA with this many factors "
+                   "(minres, oblimin) of the instrument's Likert items.")
+@click.option("--factor-method", type=click.Choice(["regression", "bartlett"]),
+              default="regression", show_default=True,
+              help="Factor score method (psych::factor.scores Thurstone or Bartlett).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
-              help="Write the data with one score column per scale added (CSV).")
+              help="Write the data with one score column per scale (and factor) added (CSV).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def score_cmd(data: str, instrument_file: str, method: str, impute: str, min_items: float,
-              output: str | None, as_json: bool) -> None:
+              factors: int | None, factor_method: str, output: str | None,
+              as_json: bool) -> None:
     """Scale scores (sum or mean of the keyed items) with alpha, lambda 6 and the
     correlations between scales.
 
@@ -77,9 +84,22 @@ def score_cmd(data: str, instrument_file: str, method: str, impute: str, min_ite
     Example:
       instrval score bfi.csv --instrument instruments/bfi/bfi-1.0.yaml
       instrval score bfi.csv --instrument bfi-1.0.yaml --method sum -o scores.csv --json
+      instrval score bfi.csv --instrument bfi-1.0.yaml --factors 5 --factor-method bartlett
     """
     inst, df = _read(data, instrument_file)
     res, out = _scored(inst, df, method, impute, min_items)
+    fs = None
+    if factors is not None:
+        from instrval.stats.efa import efa
+        from instrval.stats.scoring import factor_scores
+
+        likert = [i.id for c in inst.constructs if c.kind == "likert" for i in c.items
+                  if i.id in df.columns]
+        sol = efa(df[likert], n_factors=factors, method="minres",
+                  rotation="oblimin" if factors > 1 else "none")
+        fs = factor_scores(df[likert], sol, method=factor_method)
+        for c in fs.scores.columns:
+            out[f"factor_{c}"] = fs.scores[c]
     if output is not None:
         from instrval.io.atomic import atomic_write_text
 
@@ -87,6 +107,8 @@ def score_cmd(data: str, instrument_file: str, method: str, impute: str, min_ite
     if as_json:
         d = res.to_dict()
         d["n"] = int(len(df))
+        if fs is not None:
+            d["factor_scores"] = fs.to_dict()
         if output is not None:
             d["output"] = output
         emit_json(d)
@@ -94,6 +116,9 @@ def score_cmd(data: str, instrument_file: str, method: str, impute: str, min_ite
     echo_table(res.scales, title=f"Scale scores ({Path(data).name}): {res.rule}")
     click.echo()
     echo_table(res.correlations.reset_index(names="scale"), title="Correlations between scales")
+    if fs is not None:
+        click.echo()
+        echo_table(fs.weights, title=f"Factor score weights ({fs.method})")
 
 
 @main.command("retest")

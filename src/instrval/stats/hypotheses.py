@@ -132,15 +132,14 @@ def _column(data: pd.DataFrame, col: str | None, h: Hypothesis, what: str) -> pd
 
 
 def _is(col: pd.Series, value: Any) -> pd.Series:
-    """Rows of ``col`` equal to ``value``: numerically when both are numbers (so that 1
+    """Rows of ``col`` equal to ``value``: numerically for a numeric column (so that 1
     matches 1.0), as text otherwise."""
-    num = pd.to_numeric(col, errors="coerce")
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        v = None
-    if v is not None and num.notna().sum() == col.notna().sum():
-        return (num == v).fillna(False).astype(bool)
+    if pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col):
+        try:
+            v = float(value)
+        except (TypeError, ValueError):
+            return pd.Series(False, index=col.index)
+        return (col == v).fillna(False).astype(bool)
     return (col.astype(str) == str(value)) & col.notna()
 
 
