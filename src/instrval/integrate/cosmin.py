@@ -400,7 +400,7 @@ def _retest_rows(rt: Any, values: dict[str, dict[str, Any]], rules: Any
     src = getattr(rt, "mic_source", None)
     if verdicts and len(verdicts) == len(t):
         rating = "sufficient" if all(verdicts) else "insufficient"
-        evidence = "; ".join(me_parts) + (f" (MIC: {src})" if src else "")
+        evidence = "; ".join(me_parts) + (f"; MIC: {src}" if src else "")
     else:
         rating = "indeterminate"
         evidence = "; ".join(me_parts) + " (no MIC defined)"
