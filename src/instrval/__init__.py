@@ -220,8 +220,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.polychoric import polychoric, tetrachoric
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
     from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
-    from instrval.stats.sem.invariance import InvarianceResult, measurement_invariance
     from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
+    from instrval.stats.sem.invariance import InvarianceResult, measurement_invariance
 
 
 def __getattr__(name: str) -> Any:
