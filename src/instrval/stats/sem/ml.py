@@ -249,6 +249,7 @@ class Engine:
         self.rows_by_group = [[r for r in pt.rows if r.group == g] for g in range(self.G)]
         self.w = np.array([d.n for d in data], float) / sum(d.n for d in data)
         self._blocks = [d.blocks() for d in self.data]
+        self._ix = [[np.ix_(b[0], b[0]) for b in blocks] for blocks, _ in self._blocks]
 
     def matrices(self, theta: np.ndarray, g: int) -> dict[str, np.ndarray]:
         p, m = self.p, self.m
@@ -315,8 +316,8 @@ class Engine:
             sigma, mu, _ = self.implied(self.matrices(theta, g))
             blocks, const = self._blocks[g]
             fg = const
-            for obs, wb, sb, mb in blocks:
-                so = sigma[np.ix_(obs, obs)]
+            for (obs, wb, sb, mb), ix in zip(blocks, self._ix[g], strict=True):
+                so = sigma[ix]
                 try:
                     c = np.linalg.cholesky(so)
                 except np.linalg.LinAlgError:
@@ -339,14 +340,15 @@ class Engine:
             sigma, mu, aux = self.implied(mats)
             ds_all, dm_all = self.derivatives(theta, g, mats, aux)
             blocks, _ = self._blocks[g]
-            for obs, wb, sb, mb in blocks:
+            for (obs, wb, sb, mb), ix in zip(blocks, self._ix[g], strict=True):
                 full = obs.size == self.p
-                so = sigma if full else sigma[np.ix_(obs, obs)]
+                so = sigma if full else sigma[ix]
                 try:
-                    np.linalg.cholesky(so)
+                    chol = np.linalg.cholesky(so)
                 except np.linalg.LinAlgError:
                     return None, None
-                inv = np.linalg.inv(so)
+                ci = np.linalg.inv(chol)
+                inv = ci.T @ ci
                 ds = ds_all if full else ds_all[:, obs][:, :, obs]
                 dm = dm_all if full else dm_all[:, obs]
                 r = mb - mu[obs]
