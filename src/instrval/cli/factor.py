@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._base import echo_table, emit_json, main, p_text
 from instrval.errors import StatisticsError
 
 if TYPE_CHECKING:
@@ -87,8 +87,10 @@ def _data_options(f):
 @click.option("--rotation", type=click.Choice(
     ["oblimin", "none", "varimax", "promax", "quartimin", "geomin"]), default="oblimin",
     show_default=True)
-@click.option("--corr", type=click.Choice(["pearson", "polychoric"]), default="pearson",
-              show_default=True)
+@click.option("--corr", type=click.Choice(["pearson", "polychoric", "tetrachoric"]),
+              default="pearson", show_default=True,
+              help="Correlations analysed: Pearson, polychoric (ordinal items) or tetrachoric "
+              "(0/1 items).")
 def efa_command(data, instrument, items, missing, as_json, n_factors, method, rotation, corr):
     """Exploratory factor analysis (as R psych::fa).
 
@@ -108,14 +110,15 @@ def efa_command(data, instrument, items, missing, as_json, n_factors, method, ro
         emit_json(res.to_dict())
         return
     echo_table(res.to_frame(), digits=3,
-               title=f"{method} / {rotation}, {n_factors} factors, n = {res.n_obs:.0f}")
+               title=f"{method} / {rotation}, {n_factors} factor{'s' if n_factors != 1 else ''}"
+               f" on {res.corr} correlations, n = {res.n_obs:.0f}")
     if res.rotation not in ("none", "varimax"):
         phi = res.phi.copy()
         phi.insert(0, "factor", phi.index)
         echo_table(phi, digits=3, title="Factor correlations")
     echo_table(res.variance, digits=3, title="Variance accounted for")
     f = res.fit
-    click.echo(f"chi2 = {f.chi2:.2f}, df = {f.df:.0f}, p = {f.pvalue:.3g}, "
+    click.echo(f"chi2 = {f.chi2:.2f}, df = {f.df:.0f}, {p_text(f.pvalue)}, "
                f"RMSEA = {f.rmsea:.4f}, TLI = {f.tli:.4f}, BIC = {f.bic:.2f}")
 
 
@@ -157,7 +160,7 @@ def factors_command(data, instrument, items, missing, as_json, iterations, seed,
                    "parallel": pa.to_dict(), "map": mp.to_dict(), "suggested": suggested})
         return
     click.echo(f"KMO = {k.msa:.4f}")
-    click.echo(f"Bartlett chi2 = {b.chi2:.2f}, df = {b.df:.0f}, p = {b.pvalue:.3g}")
+    click.echo(f"Bartlett chi2 = {b.chi2:.2f}, df = {b.df:.0f}, {p_text(b.pvalue)}")
     echo_table(pa.table, digits=3, title=f"Parallel analysis ({iterations} simulations)")
     echo_table(mp.table, digits=5, title="Velicer's MAP")
     click.echo(f"Suggested: {pa.nfact} factors and {pa.ncomp} components (parallel "
