@@ -206,4 +206,4 @@ def test_cli_efa_tetrachoric_names_correlations_and_p(run_cli):
     assert r.exit_code == 0, r.output
     assert "on tetrachoric correlations" in r.output
     assert "p < .001" in r.output and "p = 0," not in r.output
-    assert "1 factor," in r.output
+    assert "1 factor on" in r.output
