@@ -106,8 +106,8 @@ def test_rules_and_convergence_without_experts(inst):
         "e": ("expansion", "keep", "keep",
               "R2-relevant-and-representative;R7-wording-suggestions", False),
         "l1": ("silence", "keep", "keep",
-               "R6-no-decisive-evidence;R10-alpha-if-deleted-gain;R11-item-total-r-low", False),
-        "l2": ("silence", "keep", "keep", "R6-no-decisive-evidence", False),
+               "R22-psychometrics-only;R10-alpha-if-deleted-gain;R11-item-total-r-low", False),
+        "l2": ("silence", "keep", "keep", "R22-psychometrics-only", False),
         "mc_new": ("silence", "add", "none", "R8-missing-concept", True),
         "mc_rare": ("silence", "none", "none", "R9-missing-concept-below-threshold", False),
     }

@@ -217,18 +217,24 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             ratings = _read_ratings(study, instrument)
 
         step(2)
-        descriptives = None
+        descriptives = totals = None
         if ratings is not None and study.analyses.descriptives != "off":
             from instrval.stats.descriptives import item_descriptives
 
             descriptives = item_descriptives(ratings, floor_ceiling_max=rules.floor_ceiling_max)
             analyses["descriptives"] = "run"
+            if any(c.kind in ("likert", "binary") for c in instrument.constructs):
+                from instrval.stats.descriptives import scale_totals
+
+                totals = scale_totals(ratings.data, instrument,
+                                      floor_ceiling_max=rules.floor_ceiling_max)
         else:
             analyses["descriptives"] = "off" if ratings is not None else "no ratings"
 
         step(3)
         relevance = None
-        choice_kinds = {"multi_select", "single_choice", "binary"}
+        # relevance ratios belong to endorsement constructs; binary constructs are scales
+        choice_kinds = {"multi_select", "single_choice"}
         has_choice = any(c.kind in choice_kinds for c in instrument.constructs)
         if ratings is None:
             analyses["relevance"] = "no ratings"
@@ -267,25 +273,37 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         step(5)
         efa_res = parallel = cfa_res = cfa_ord = omega_res = None
         omega_scales: dict[str, Any] = {}
+        # The scale items analysed: the Likert constructs (Pearson EFA, ML and WLSMV CFA,
+        # omega) or, without Likert constructs, the binary ones (tetrachoric EFA, WLSMV CFA)
         likert = [c for c in instrument.constructs if c.kind == "likert"]
-        likert_items = [it.id for c in likert for it in c.items]
+        binary = [c for c in instrument.constructs if c.kind == "binary"]
+        fa_constructs = likert or binary
+        fa_items = [it.id for c in fa_constructs for it in c.items]
+        min_k, min_n = rules.min_scale_items, rules.min_factor_n
+        enough = ratings is not None and len(ratings.data) >= min_n
+        if likert and binary:
+            notes.append("factor analyses cover the Likert constructs; the binary constructs "
+                         f"({', '.join(c.id for c in binary)}) are analysed only for "
+                         "reliability and item statistics")
         if ratings is None:
             analyses["efa"] = analyses["cfa"] = "no ratings"
         else:
             efa_opt = study.analyses.efa
             if efa_opt == "off":
                 analyses["efa"] = "off"
-            elif len(likert_items) < 3 or len(ratings.data) < 50:
-                analyses["efa"] = "not applicable (needs >= 3 Likert items and >= 50 ratings)"
+            elif len(fa_items) < min_k or not enough:
+                analyses["efa"] = (f"not applicable (needs >= {min_k} Likert or binary items "
+                                   f"and >= {min_n} ratings)")
             else:
                 from instrval.stats.dimensionality import parallel_analysis
                 from instrval.stats.efa import efa
 
-                X = ratings.item_frame(likert_items)
-                k = efa_opt if isinstance(efa_opt, int) else len(likert)
+                X = ratings.item_frame(fa_items)
+                k = efa_opt if isinstance(efa_opt, int) else len(fa_constructs)
+                corr = "pearson" if likert else "tetrachoric"
                 try:
                     efa_res = efa(X, n_factors=k, method="minres", rotation="oblimin"
-                                  if k > 1 else "none")
+                                  if k > 1 else "none", corr=corr)
                     analyses["efa"] = "run"
                 except StatisticsError as exc:
                     notes.append(f"EFA not computed: {exc}")
@@ -297,21 +315,27 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     notes.append(f"parallel analysis not computed: {exc}")
             if study.analyses.cfa == "off":
                 analyses["cfa"] = "off"
-            elif not likert or len(ratings.data) < 50:
-                analyses["cfa"] = "not applicable (needs Likert constructs and >= 50 ratings)"
+            elif not fa_constructs or not enough:
+                analyses["cfa"] = (f"not applicable (needs Likert or binary constructs and "
+                                   f">= {min_n} ratings)")
             else:
                 from instrval.stats.cfa import cfa
 
-                X = ratings.item_frame(likert_items)
-                try:
-                    cfa_res = cfa(X, instrument)
-                    analyses["cfa"] = "run"
-                except StatisticsError as exc:
-                    notes.append(f"CFA not computed: {exc}")
-                    analyses["cfa"] = "failed"
-                if _ordinal(instrument, likert):
+                X = ratings.item_frame(fa_items)
+                model = ({c.id: list(c.item_ids) for c in fa_constructs}
+                         if likert and binary else instrument)
+                if likert:
                     try:
-                        cfa_ord = cfa(X, instrument, estimator="wlsmv")
+                        cfa_res = cfa(X, model)
+                        analyses["cfa"] = "run"
+                    except StatisticsError as exc:
+                        notes.append(f"CFA not computed: {exc}")
+                        analyses["cfa"] = "failed"
+                else:
+                    analyses["cfa"] = "not applicable (binary items: WLSMV only)"
+                if not likert or _ordinal(instrument, likert):
+                    try:
+                        cfa_ord = cfa(X, model, estimator="wlsmv")
                         analyses["cfa_wlsmv"] = "run"
                     except StatisticsError as exc:
                         notes.append(f"ordinal (WLSMV) CFA not computed: {exc}")
@@ -319,15 +343,15 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                 else:
                     analyses["cfa_wlsmv"] = ("not applicable (needs Likert items with at most "
                                              f"{MAX_ORDINAL_CATEGORIES} categories)")
-            if (study.analyses.reliability == "off" or len(likert_items) < 3
-                    or len(ratings.data) < 50):
+            if (study.analyses.reliability == "off" or not likert
+                    or len(fa_items) < min_k or not enough):
                 analyses["omega"] = ("off" if study.analyses.reliability == "off" else
-                                     "not applicable (needs >= 3 Likert items and >= 50 "
-                                     "ratings)")
+                                     f"not applicable (needs >= {min_k} Likert items and >= "
+                                     f"{min_n} ratings)")
             else:
                 from instrval.stats.omega import omega, omega_one_factor
 
-                X = ratings.item_frame(likert_items).astype(float)
+                X = ratings.item_frame(fa_items).astype(float)
                 efa_opt = study.analyses.efa
                 k = efa_opt if isinstance(efa_opt, int) else len(likert)
                 try:
@@ -337,7 +361,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     notes.append(f"omega not computed: {exc}")
                     analyses["omega"] = "failed"
                 for c in likert:
-                    if len(c.items) < 3:
+                    if len(c.items) < min_k:
                         continue
                     try:
                         omega_scales[c.id] = omega_one_factor(X[list(c.item_ids)])
@@ -404,7 +428,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         joint = joint_display(instrument, relevance=relevance, reliability=reliability,
                               efa=efa_res, content_validity=cv, qual=qual,
                               descriptives=descriptives, decisions=decisions, rules=rules,
-                              content_validity_aspects=cv_aspects)
+                              content_validity_aspects=cv_aspects, totals=totals)
         cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
                                 cfa_ordinal=cfa_ord, content_validity=cv, rules=rules,
                                 content_validity_aspects=cv_aspects)
