@@ -215,6 +215,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     study = study.replace(ratings=type(spec)(
                         **{**spec.__dict__, "file": path}))
             ratings = _read_ratings(study, instrument)
+            _require_item_values(ratings, study)
 
         step(2)
         descriptives = totals = None
@@ -281,6 +282,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         fa_items = [it.id for c in fa_constructs for it in c.items]
         min_k, min_n = rules.min_scale_items, rules.min_factor_n
         enough = ratings is not None and len(ratings.data) >= min_n
+        kinds_text = "Likert or binary" if binary else "Likert"
         if likert and binary:
             notes.append("factor analyses cover the Likert constructs; the binary constructs "
                          f"({', '.join(c.id for c in binary)}) are analysed only for "
@@ -292,7 +294,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             if efa_opt == "off":
                 analyses["efa"] = "off"
             elif len(fa_items) < min_k or not enough:
-                analyses["efa"] = (f"not applicable (needs >= {min_k} Likert or binary items "
+                analyses["efa"] = (f"not applicable (needs >= {min_k} {kinds_text} items "
                                    f"and >= {min_n} ratings)")
             else:
                 from instrval.stats.dimensionality import parallel_analysis
@@ -316,7 +318,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             if study.analyses.cfa == "off":
                 analyses["cfa"] = "off"
             elif not fa_constructs or not enough:
-                analyses["cfa"] = (f"not applicable (needs Likert or binary constructs and "
+                analyses["cfa"] = (f"not applicable (needs {kinds_text} constructs and "
                                    f">= {min_n} ratings)")
             else:
                 from instrval.stats.cfa import cfa
@@ -455,9 +457,11 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             diff = instrument_diff(instrument, revised)
         except ImportError:  # pragma: no cover - the diff module ships with instrval
             pass
+    rel = _relative_paths(study)
     warn_msgs = tuple(dict.fromkeys(
-        f"{w.category.__name__}: {w.message}" for w in caught
+        rel(f"{w.category.__name__}: {w.message}") for w in caught
         if issubclass(w.category, InstrvalWarning)))
+    notes = [rel(n) for n in notes]
     for w in caught:  # pass the others on
         if not issubclass(w.category, InstrvalWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -485,6 +489,44 @@ def _ordinal(instrument: Any, constructs: list[Any]) -> bool:
             if not 2 <= n <= MAX_ORDINAL_CATEGORIES:
                 return False
     return bool(constructs)
+
+
+def _relative_paths(study: Study) -> Callable[[str], str]:
+    """A function writing the input files' absolute paths in a text as the study shows them
+    (relative to the study file), so that reports do not depend on the folder they run in."""
+    pairs: list[tuple[str, str]] = []
+    for path in study.input_files().values():
+        p = Path(path)
+        shown = study.display_path(p) or str(p)
+        for form in {str(p), str(p.resolve()), p.as_posix(), p.resolve().as_posix()}:
+            if form != shown:
+                pairs.append((form, shown))
+    base = str(study.base_dir.resolve())
+    pairs.sort(key=lambda fs: -len(fs[0]))
+
+    def rel(text: str) -> str:
+        for form, shown in pairs:
+            text = text.replace(form, shown)
+        return text.replace(base + "/", "").replace(base + "\\", "")
+    return rel
+
+
+def _require_item_values(ratings: Any, study: Study) -> None:
+    """Refuse an export in which no construct was presented (no item column matched, or
+    every item is blank): nothing quantitative could be analysed, and a revised instrument
+    would rest on no evidence."""
+    from instrval.errors import RatingsError
+
+    presented = ratings.summary().get("presented", {})
+    if ratings.n_accepted and any(int(v) for v in presented.values()):
+        return
+    where = study.display_path(Path(study.ratings.file))
+    expected = ", ".join(ratings.instrument.item_ids[:5])
+    raise RatingsError(
+        f"nothing usable in {where}: no rating presents any construct of "
+        f"{ratings.instrument.label} (no column holds a value for an item such as "
+        f"{expected}); map the export's columns to the item ids with a mapping file "
+        "(ratings.mapping; see instrval ratings map-template)")
 
 
 def _read_ratings(study: Study, instrument: Any) -> Any:

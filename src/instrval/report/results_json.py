@@ -106,6 +106,16 @@ def _omega(result: Any) -> dict[str, Any] | None:
     return d
 
 
+def _relative_summary(result: Any, summary: Any) -> Any:
+    """The coding summary with its file shown relative to the study file."""
+    d = jsonable(summary)
+    if isinstance(d, dict) and d.get("file"):
+        from pathlib import Path
+
+        d["file"] = result.study.display_path(Path(d["file"]))
+    return d
+
+
 def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     """The content of results.json (see docs/report.md)."""
     from instrval.integrate.decisions import RULE_CATALOGUE
@@ -115,7 +125,8 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     qual = None
     if result.qual is not None:
         qual = {
-            "summary": jsonable(result.coding.summary()) if result.coding is not None else None,
+            "summary": (_relative_summary(result, result.coding.summary())
+                        if result.coding is not None else None),
             "items": jsonable(result.qual.items),
             "quotes": jsonable(result.qual.quotes),
             "missing_concepts": jsonable(result.qual.missing_concepts),
