@@ -355,7 +355,7 @@ def _scale_decision(row: dict[str, Any], rep: bool | None, problems: list[str], 
                                                      (None if lo is None else abs(lo),
                                                       rules.loading_min))]
         known = [v is not None for v in (r_drop, lo)]
-        not_measuring = any(known) and all(lw for lw, k in zip(low, known) if k)
+        not_measuring = any(known) and all(lw for lw, k in zip(low, known, strict=True) if k)
         p = "remove" if not_measuring else "revise"
         reason = (f"{flagged} and not representative: both strands find a problem; "
                   + ("the item does not measure its construct (r.drop and own-factor "
