@@ -207,3 +207,16 @@ def test_cli_efa_tetrachoric_names_correlations_and_p(run_cli):
     assert "on tetrachoric correlations" in r.output
     assert "p < .001" in r.output and "p = 0," not in r.output
     assert "1 factor on" in r.output
+
+
+def test_kmo_and_bartlett_on_tetrachoric_correlations_match_psych():
+    """KMO(tetrachoric(ability)$rho) and cortest.bartlett(rho, n = 1525), as the report
+    computes them on the correlations its EFA analysed."""
+    from instrval.stats.dimensionality import bartlett, kmo
+
+    ab = pd.read_csv(Path(__file__).parent / "data" / "ability.csv")
+    res = efa(ab, n_factors=4, corr="tetrachoric")
+    assert_allclose(kmo(res.correlation).msa, TET["kmo"], atol=1e-4)
+    b = bartlett(res.correlation, n=TET["n"])
+    assert_allclose(b.chi2, TET["bartlett"]["chisq"], rtol=1e-3)
+    assert b.df == TET["bartlett"]["df"]

@@ -273,3 +273,49 @@ def test_report_is_the_same_from_another_folder(tmp_path, monkeypatch):
     d = json.loads((outs[0] / "results.json").read_text())
     assert d["qualitative"]["summary"]["file"] == "coding/segments.csv"
     assert any(w.startswith("DataQualityWarning: tai.csv") for w in d["warnings"])
+
+
+# ------------------------------------------------------------------ the report
+def test_heatmap_label_column_fits_the_longest_label():
+    import re
+
+    from instrval.report.svg import loadings_heatmap
+
+    long = "lack_self_confidence_about_everything"
+    lo = pd.DataFrame({"item_id": ["a", long], "MR1": [0.5, 0.6]})
+    out = loadings_heatmap(lo, factors=["MR1"])
+    label_x = float(re.search(r'<text x="([\d.]+)"[^>]*text-anchor="end"', out).group(1))
+    # the right-aligned label ends at label_x; at >= 6 px a character it must start >= 0
+    assert label_x - 6.0 * len(long) >= 0
+    first_cell = float(re.search(r'<rect x="([\d.]+)"', out).group(1))
+    assert first_cell > label_x
+
+
+def test_report_sections_for_scale_instruments(icar, stai):
+    from instrval.report.html import render_html
+    from instrval.report.markdown import render_markdown
+
+    h = render_html(icar)
+    for text in ("Kaiser-Meyer-Olkin", "Bartlett", "communality", "Variance explained",
+                 "Factor correlations", "CFA loadings: unstandardised estimate with its "
+                 "standard error", "CFA factor correlations (WLSMV)", "difficulty p",
+                 "KR-20", "Floor and ceiling effects of the scale totals",
+                 "psychometric evidence"):
+        assert text in h, text
+    assert_allclose(icar.kmo.msa, 0.9237, atol=5e-4)
+    for result in (icar, stai):
+        for doc in (render_html(result), render_markdown(result)):
+            assert "docs/" not in doc
+            assert "p = 0," not in doc and "p = 0.000" not in doc
+    hs = render_html(stai)
+    assert "probably should be reverse-keyed" in hs and "decisive" in hs
+
+
+def test_results_json_carries_scales_and_sampling_adequacy(icar):
+    from instrval.report.results_json import results_dict
+
+    d = results_dict(icar)
+    assert {s["construct_id"] for s in d["scales"]} == {
+        "verbal_reasoning", "letter_series", "matrix_reasoning", "rotation"}
+    assert d["sampling_adequacy"]["kmo"]["msa"] == pytest.approx(icar.kmo.msa)
+    assert d["summary"]["psychometric"] == {"sound": 11, "problem": 5}

@@ -76,6 +76,8 @@ class ValidationResult:
     relevance: Any = None
     reliability: Mapping[str, Any] = field(default_factory=dict)
     efa: Any = None
+    kmo: Any = None
+    bartlett: Any = None
     parallel: Any = None
     cfa: Any = None
     cfa_ordinal: Any = None
@@ -272,7 +274,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             analyses["reliability"] = "run" if reliability else "failed"
 
         step(5)
-        efa_res = parallel = cfa_res = cfa_ord = omega_res = None
+        efa_res = parallel = cfa_res = cfa_ord = omega_res = kmo_res = bartlett_res = None
         omega_scales: dict[str, Any] = {}
         # The scale items analysed: the Likert constructs (Pearson EFA, ML and WLSMV CFA,
         # omega) or, without Likert constructs, the binary ones (tetrachoric EFA, WLSMV CFA)
@@ -310,6 +312,16 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                 except StatisticsError as exc:
                     notes.append(f"EFA not computed: {exc}")
                     analyses["efa"] = "failed"
+                if efa_res is not None:
+                    from instrval.stats.dimensionality import bartlett, kmo
+
+                    # on the correlations the EFA analysed (tetrachoric for binary items)
+                    R = efa_res.correlation
+                    try:
+                        kmo_res = kmo(R)
+                        bartlett_res = bartlett(R, n=efa_res.n_obs)
+                    except StatisticsError as exc:
+                        notes.append(f"KMO and Bartlett's test not computed: {exc}")
                 try:
                     parallel = parallel_analysis(X, n_iter=study.analyses.parallel_iter,
                                                  seed=seed)
@@ -469,7 +481,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         study=study, instrument=instrument, revised=revised, joint=joint, cosmin=cosmin,
         timestamp=timestamp, inputs=inputs, software=software_versions(), ratings=ratings,
         descriptives=descriptives, relevance=relevance, reliability=reliability,
-        efa=efa_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
+        efa=efa_res, kmo=kmo_res, bartlett=bartlett_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
         omega_scales=omega_scales, panel=panel, content_validity=cv,
         content_validity_aspects=cv_aspects,
         coding=coding, qual=qual, agreement=agreement, agreement_summary=agreement_sum,

@@ -178,6 +178,12 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
         "notes": list(result.notes),
         "warnings": list(result.warnings),
     }
+    scales = getattr(jd, "scales", None)
+    if scales is not None and not scales.empty:
+        d["scales"] = jsonable(scales)
+    if getattr(result, "kmo", None) is not None and getattr(result, "bartlett", None) is not None:
+        d["sampling_adequacy"] = {"kmo": jsonable(result.kmo),
+                                  "bartlett": jsonable(result.bartlett)}
     return d
 
 
