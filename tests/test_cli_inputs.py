@@ -89,3 +89,8 @@ def test_omega_default_is_the_number_of_constructs(run_cli):
     b = json.loads(run_cli("omega", bfi, "--instrument", inst, "--factors", "5",
                            "--json").stdout)
     assert a == b
+
+
+def test_one_construct_in_the_singular(run_cli):
+    r = run_cli("instrument", "check", INST)
+    assert r.exit_code == 0 and "1 construct," in r.output and "1 constructs" not in r.output

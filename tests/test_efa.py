@@ -220,3 +220,20 @@ def test_kmo_and_bartlett_on_tetrachoric_correlations_match_psych():
     b = bartlett(res.correlation, n=TET["n"])
     assert_allclose(b.chi2, TET["bartlett"]["chisq"], rtol=1e-3)
     assert b.df == TET["bartlett"]["df"]
+
+
+def test_smoothing_is_warned_once_and_recorded():
+    """A polychoric matrix that is not positive definite is smoothed once: one
+    SmoothingWarning (from the correlations), and the EFA result records it."""
+    from instrval.errors import SmoothingWarning
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.integers(1, 5, size=(25, 10)).astype(float),
+                     columns=[f"i{j}" for j in range(10)])
+    x = x.mask(rng.random(x.shape) < 0.3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = efa(x, n_factors=2, corr="polychoric")
+    smooth = [w for w in caught if issubclass(w.category, SmoothingWarning)]
+    assert len(smooth) == 1
+    assert any("smoothed" in m for m in res.warnings)

@@ -544,8 +544,8 @@ def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str 
         warnings.warn(msg, cls, stacklevel=3)
 
     if prep.smoothed:
-        warn("the correlation matrix was not positive definite and was smoothed",
-             SmoothingWarning)
+        # correlation_matrix() has warned once already: record it, do not warn twice
+        messages.append("the correlation matrix was not positive definite and was smoothed")
     else:
         _, smoothed = cor_smooth(R, warn=False)
         if smoothed:
