@@ -473,7 +473,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
     warn_msgs = tuple(dict.fromkeys(
         rel(f"{w.category.__name__}: {w.message}") for w in caught
         if issubclass(w.category, InstrvalWarning)))
-    notes = [rel(n) for n in notes]
+    notes = [rel(n[:1].upper() + n[1:]) for n in notes]  # each note is a sentence
     for w in caught:  # pass the others on
         if not issubclass(w.category, InstrvalWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

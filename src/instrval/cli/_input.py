@@ -13,7 +13,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import numpy as np
 
 from instrval._choices import RATING_FORMATS
 
@@ -54,6 +53,8 @@ def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
     named by item id, become the table. Anything else is read with
     :func:`instrval.io.tables.read_table`.
     """
+    import numpy as np
+
     from instrval.io.tables import Table, read_table
 
     export = (fmt is not None or mapping is not None or dictionary is not None

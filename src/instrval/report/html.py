@@ -420,7 +420,8 @@ def _methods(r: Any) -> str:
                             f'<td class="num"><b>{_e(fmt_value(v, "num"))}</b></td>'
                             if col == "value" and rec.get("changed") else None)))
     if r.notes:
-        parts.append("<p class=note>Notes: " + "; ".join(_e(n) for n in r.notes) + "</p>")
+        parts.append("<p class=note>Notes: " + " ".join(_e(n.rstrip(".") + ".") for n in r.notes)
+                     + "</p>")
     if r.warnings:
         parts.append("<p class=note>Warnings: " + "; ".join(_e(w) for w in r.warnings)
                      + "</p>")
