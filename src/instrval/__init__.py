@@ -59,6 +59,7 @@ _LAZY: dict[str, str] = {
     "Study": "instrval.io.study",
     "read_decisions": "instrval.io.decisions",
     "item_descriptives": "instrval.stats.descriptives",
+    "scale_totals": "instrval.stats.descriptives",
     "joint_display": "instrval.integrate.evidence",
     "JointDisplay": "instrval.integrate.evidence",
     "cosmin_summary": "instrval.integrate.cosmin",
@@ -197,7 +198,7 @@ if TYPE_CHECKING:  # pragma: no cover
         criterion_validity,
         responsiveness,
     )
-    from instrval.stats.descriptives import item_descriptives
+    from instrval.stats.descriptives import item_descriptives, scale_totals
     from instrval.stats.dimensionality import (
         bartlett,
         eigenvalues,
@@ -321,6 +322,7 @@ __all__ = [
     "krippendorff_alpha",
     "coder_agreement",
     "item_descriptives",
+    "scale_totals",
     # integration
     "joint_display",
     "JointDisplay",
