@@ -319,3 +319,24 @@ def test_results_json_carries_scales_and_sampling_adequacy(icar):
         "verbal_reasoning", "letter_series", "matrix_reasoning", "rotation"}
     assert d["sampling_adequacy"]["kmo"]["msa"] == pytest.approx(icar.kmo.msa)
     assert d["summary"]["psychometric"] == {"sound": 11, "problem": 5}
+
+
+def test_notes_are_sentences_and_mixed_scales_say_what_was_factor_analysed(tmp_path):
+    stai = pd.read_csv(STAI / "tai.csv").head(120)[["rating_id", "respondent_id", "nervous",
+                                                      "worry", "tension"]]
+    ab = pd.read_csv(ICAR / "ability.csv").head(120)[["rotate_3", "rotate_4", "rotate_6"]]
+    pd.concat([stai, ab], axis=1).dropna().to_csv(tmp_path / "mixed.csv", index=False)
+    (tmp_path / "mixed.yaml").write_text(
+        'format_version: "1.0"\nid: mixed\nversion: "1.0"\ntitle: Mixed\n'
+        "scales: {f4: {min: 1, max: 4}}\nconstructs:\n"
+        "  - {id: anx, label: Anxiety, kind: likert, scale: f4, items: [{id: nervous, label: N},"
+        " {id: worry, label: W}, {id: tension, label: T}]}\n"
+        "  - {id: rot, label: Rotation, kind: binary, items: [{id: rotate_3, label: R3},"
+        " {id: rotate_4, label: R4}, {id: rotate_6, label: R6}]}\n")
+    (tmp_path / "study.yaml").write_text(
+        'format_version: "1.0"\ntitle: t\ninstrument: mixed.yaml\nratings: mixed.csv\n'
+        'timestamp: "2024-01-01T00:00:00+00:00"\nanalyses: {parallel_iter: 5}\n')
+    res = run_validation(read_study(tmp_path / "study.yaml"), quiet=True)
+    assert res.notes and all(n[0].isupper() for n in res.notes)
+    assert any(n.startswith("Factor analyses cover the Likert constructs") for n in res.notes)
+    assert res.efa is not None and res.efa.corr == "pearson"
