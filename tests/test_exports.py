@@ -17,6 +17,7 @@ from instrval.io.exports.fhir import to_fhir_questionnaire, write_fhir
 from instrval.io.exports.redcap import (
     REDCAP_COLUMNS,
     import_redcap_dictionary,
+    read_redcap_instrument,
     redcap_dictionary,
     redcap_dictionary_csv,
     redcap_field_map,
@@ -347,32 +348,46 @@ def test_bad_dictionaries_give_clear_errors(tmp_path):
             logic, annot
         return r
 
-    # unknown field type, malformed choices: all reported, each with row and column
+    # unknown field type, malformed choices: all reported, each with row and column;
+    # strict refuses the file, the default skips the fields and refuses only because
+    # nothing is left to import (still listing every problem)
     p = _dict_file(tmp_path, cols, [row("record_id", "text"), row("a", "checkboxes", choices="1, A"),
                                     row("b", "radio", choices="1 A | 2 B"),
                                     row("c", "checkbox", choices="1, A | 1, B")])
+    cc = "Choices, Calculations, OR Slider Labels"
+    expected = [("unknown_field_type", 3, "Field Type"),
+                ("malformed_choices", 4, cc), ("malformed_choices", 4, cc),  # '1 A', '2 B'
+                ("malformed_choices", 5, cc)]
     with pytest.raises(ExportError) as ei:
+        import_redcap_dictionary(p, id="x", version="1", strict=True)
+    probs = [(q.reason, q.row, q.column) for q in ei.value.problems]
+    assert probs == expected
+    assert str(ei.value).startswith(f"4 problems in {p}")
+    assert "unknown field type 'checkboxes'" in str(ei.value)
+    with pytest.raises(ExportError, match="nothing to import") as ei:
         import_redcap_dictionary(p, id="x", version="1")
     probs = [(q.reason, q.row, q.column) for q in ei.value.problems]
-    assert probs == [("unknown_field_type", 3, "Field Type"),
-                     ("malformed_choices", 4, "Choices, Calculations, OR Slider Labels"),
-                     ("malformed_choices", 5, "Choices, Calculations, OR Slider Labels")]
-    assert str(ei.value).startswith(f"3 problems in {p}")
-    assert "unknown field type 'checkboxes'" in str(ei.value)
-    # branching logic that is not a gate
+    assert probs[0] == ("no_choice_fields", None, None) and probs[1:] == expected
+    # branching logic that is not a gate: refused when strict, a note otherwise
     p = _dict_file(tmp_path, cols, [row("g", "radio", choices="1, y | 2, n"),
                                     row("a", "checkbox", choices="1, A | 2, B",
                                         logic="[g] > 1")])
-    with pytest.raises(ExportError, match="branching logic must be") as ei:
-        import_redcap_dictionary(p, id="x", version="1")
+    with pytest.raises(ExportError, match="is not an instrval gate") as ei:
+        import_redcap_dictionary(p, id="x", version="1", strict=True)
     assert ei.value.problems[0].column == "Branching Logic (Show field only if...)"
-    # non-integer choice codes for an instrval construct
+    assert ei.value.problems[0].reason == "branching_not_gate"
+    res = read_redcap_instrument(p, id="x", version="1")
+    assert res.instrument.construct_ids == ("g", "a")
+    assert res.instrument.construct("a").gate is None
+    assert [(n.reason, n.row) for n in res.notes] == [("branching_not_gate", 3)]
+    # text choice codes are kept as text codes (format 1.1)
     p = _dict_file(tmp_path, cols, [row("a", "checkbox", choices="x, A | y, B")])
-    with pytest.raises(ExportError, match="choice code 'x' is not a whole number"):
-        import_redcap_dictionary(p, id="x", version="1")
-    # a dictionary that gives no valid instrument (no construct)
+    inst = read_redcap_instrument(p, id="x", version="1").instrument
+    assert [it.code for it in inst.construct("a").items] == ["x", "y"]
+    assert inst.format_version == "1.1"
+    # a dictionary that gives no construct
     p = _dict_file(tmp_path, cols, [row("record_id", "text")])
-    with pytest.raises(ExportError, match="does not give a valid instrument"):
+    with pytest.raises(ExportError, match="nothing to import"):
         import_redcap_dictionary(p, id="x", version="1")
     with pytest.raises(ExportError, match="not found"):
         import_redcap_dictionary(tmp_path / "nope.csv", id="x", version="1")

@@ -158,11 +158,11 @@ def schema_cmd(out: str | None) -> None:
 
     Point your editor at it to validate and complete instrument files, e.g. in VS Code
     (YAML extension) put on the first line of a file:
-    "# yaml-language-server: $schema=instrument-1.0.schema.json".
+    "# yaml-language-server: $schema=instrument-1.1.schema.json".
 
     \b
     Example:
-      instrval instrument schema --out instrument-1.0.schema.json
+      instrval instrument schema --out instrument-1.1.schema.json
     """
     from instrval.io.atomic import atomic_write_text
     from instrval.io.schema import schema_text

@@ -263,9 +263,9 @@ def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str
         m = _CHECKBOX.match(low)
         if m and m.group("field") in multi:
             c = multi[m.group("field")]
-            code = int(m.group("code"))
+            code = m.group("code").lower()
             for it in c.items:
-                if c.item_code(it.id) == code and take(n, it.id):
+                if str(c.item_code(it.id)).lower() == code and take(n, it.id):
                     break
             else:
                 unmatched.append(n)
@@ -360,7 +360,7 @@ def mapping_template(names: Sequence[str], instrument: Instrument, fmt: str,
     for _c, t in columns.items():
         if t in {g.id for g in instrument.gates}:
             g = instrument.gate(t)
-            codes[t] = {i: o for i, o in enumerate(g.options, start=1)}
+            codes[t] = {g.option_code(o): o for o in g.options}
         elif t in {x.id for x in instrument.constructs if x.kind == "single_choice"}:
             x = instrument.construct(t)
             codes[t] = {x.item_code(i): i for i in x.item_ids}

@@ -31,7 +31,6 @@ Formats (``format=``; detected from the file when ``None``), described with exam
 
 from __future__ import annotations
 
-import csv
 import io
 import os
 import re
@@ -197,52 +196,11 @@ def _parse_text(text: str, name: str | None, fmt: str) -> RawTable:
 # ===================================================================== REDCap
 def read_redcap_dictionary(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """Read a REDCap data dictionary (CSV) into ``{field: {"form", "type", "label",
-    "choices": {code: label}}}`` (field names lower-cased)."""
-    raw, _ = read_bytes(path)
-    text = decode_text(raw, str(path))
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
-        raise RatingsError(f"{path}: the data dictionary is empty",
-                           [Problem("empty_file", "empty data dictionary", file=str(path))])
-    head = [h.strip().lower() for h in rows[0]]
+    "choices": {code: label}}}`` (field names lower-cased), with
+    :func:`instrval.io.redcap_dictionary.parse_redcap_dictionary`."""
+    from instrval.io.redcap_dictionary import parse_redcap_dictionary
 
-    def idx(*cands: str) -> int | None:
-        for c in cands:
-            for j, h in enumerate(head):
-                if h.startswith(c):
-                    return j
-        return None
-
-    jf = idx("variable / field name", "field_name")
-    jt = idx("field type", "field_type")
-    jc = idx("choices, calculations", "select_choices_or_calculations")
-    jform = idx("form name", "form_name")
-    jl = idx("field label", "field_label")
-    if jf is None or jt is None:
-        raise RatingsError(
-            f"{path}: not a REDCap data dictionary (no 'Variable / Field Name' and "
-            "'Field Type' columns)",
-            [Problem("unparseable", "not a REDCap data dictionary", file=str(path), row=1)])
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows[1:]:
-        if len(r) <= max(jf, jt) or not r[jf].strip():
-            continue
-        choices: dict[str, str] = {}
-        if jc is not None and jc < len(r) and r[jt].strip() in ("checkbox", "radio",
-                                                               "dropdown"):
-            for part in r[jc].split("|"):
-                if "," in part:
-                    code, label = part.split(",", 1)
-                    choices[code.strip()] = label.strip()
-        if r[jt].strip() == "yesno":
-            choices = {"1": "Yes", "0": "No"}
-        out[r[jf].strip().lower()] = {
-            "form": r[jform].strip() if jform is not None and jform < len(r) else None,
-            "type": r[jt].strip(),
-            "label": r[jl].strip() if jl is not None and jl < len(r) else None,
-            "choices": choices,
-        }
-    return out
+    return parse_redcap_dictionary(path, error=RatingsError).as_mapping()
 
 
 def _redcap_prepare(raw: RawTable, instrument: Instrument,

@@ -1,10 +1,10 @@
 """The JSON Schema of the instrument file format, for editors and other tools.
 
 :func:`instrument_schema` returns the schema (JSON Schema draft 2020-12) as plain data; the
-same schema ships as ``instrval/io/schema/instrument-1.0.schema.json`` and is printed by
+same schema ships as ``instrval/io/schema/instrument-1.1.schema.json`` and is printed by
 ``instrval instrument schema [--out FILE]``. Editors that understand JSON Schema (VS Code
 with the YAML extension, JetBrains IDEs) use it to validate and complete instrument files,
-e.g. with a first line ``# yaml-language-server: $schema=instrument-1.0.schema.json``.
+e.g. with a first line ``# yaml-language-server: $schema=instrument-1.1.schema.json``.
 
 The schema states everything that can be said about one value at a time: the keys allowed
 (``additionalProperties: false``, so a typo is an error), the required keys, types, id
@@ -70,7 +70,7 @@ def instrument_schema() -> dict[str, Any]:
     -------
     dict
         Plain JSON data; ``json.dumps`` it to save it. The same content is shipped as
-        ``instrval/io/schema/instrument-1.0.schema.json``.
+        ``instrval/io/schema/instrument-1.1.schema.json``.
 
     Examples
     --------
@@ -89,10 +89,12 @@ def instrument_schema() -> dict[str, Any]:
                       "label."),
         "reverse": {"type": "boolean", "default": False,
                     "description": "Reverse-keyed (likert items only)."},
-        "code": {"type": "integer", "minimum": 0,
-                 "description": "The number survey platforms store for this box or level "
-                                "(REDCap's choice code); default: 1-based position in the "
-                                "construct. Unique within the construct."},
+        "code": {"oneOf": [{"type": "integer", "minimum": 0},
+                           {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"}],
+                 "description": "What survey platforms store for this box or level "
+                                "(REDCap's choice code): a whole number >= 0, or (format "
+                                "1.1) text such as 'a' or 'NA'; default: 1-based position "
+                                "in the construct. Unique within the construct."},
     }, "One item: a check box, a level of a single-choice question, or a rated statement.")
     gate = _obj("gate", {
         "id": ident,
@@ -108,6 +110,12 @@ def instrument_schema() -> dict[str, Any]:
                       {"type": "array", "minItems": 1, "uniqueItems": True,
                        "items": {"type": "string", "minLength": 1}}],
         },
+        "codes": {"type": "array", "minItems": 2,
+                  "items": {"oneOf": [{"type": "integer", "minimum": 0},
+                                      {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"}]},
+                  "description": "Format 1.1: the stored code of each option, in the order "
+                                 "of 'options' (a REDCap yesno field stores 1 and 0); "
+                                 "default: 1-based positions."},
     }, "A screening question: the construct is presented only when the gate is open.")
     construct = _obj("construct", {
         "id": ident,

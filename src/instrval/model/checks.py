@@ -9,7 +9,8 @@ Reason codes: ``not_mapping``, ``missing_key``, ``unknown_key``, ``wrong_type``,
 ``empty_value``, ``invalid_id``, ``duplicate_id``, ``invalid_value``,
 ``unsupported_format_version``, ``unknown_scale``, ``scale_not_allowed``,
 ``scale_range``, ``empty_construct``, ``too_few_levels``, ``reverse_not_likert``,
-``duplicate_code``, ``gate_options``, ``gate_open_when``, ``unknown_item``.
+``duplicate_code``, ``gate_options``, ``gate_open_when``, ``unknown_item``,
+``needs_format_1_1`` (text codes or gate codes in a format 1.0 file).
 """
 
 from __future__ import annotations
@@ -42,7 +43,7 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     "changelog": ("version", "item", "action", "reason", "evidence"),
     "scale": ("min", "max", "labels"),
     "construct": ("id", "label", "question", "description", "kind", "scale", "gate", "items"),
-    "gate": ("id", "question", "options", "open_when"),
+    "gate": ("id", "question", "options", "open_when", "codes"),
     "item": ("id", "label", "text", "reverse", "code"),
 }
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
@@ -169,6 +170,9 @@ def _check(ck: _Checker, data: Any) -> None:
     if not ck.mapping(data, "", "instrument"):
         return
     fv = data.get("format_version")
+    # text codes and gate codes arrived with format 1.1
+    ck.text_codes = isinstance(fv, str) and bool(re.match(r"^\d+\.\d+$", fv)) and \
+        tuple(int(x) for x in fv.split(".")) >= (1, 1)  # type: ignore[attr-defined]
     if fv is not None:
         if not isinstance(fv, str):
             ck.add("format_version", "wrong_type",
@@ -338,6 +342,23 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
                     if set(ows) == opt_set:
                         ck.add(f"{gkey}.open_when", "gate_open_when",
                                "every option opens the gate, so it screens nothing", ow)
+            gcodes = gate.get("codes")
+            if gcodes is not None:
+                if not getattr(ck, "text_codes", False):
+                    ck.add(f"{gkey}.codes", "needs_format_1_1",
+                           "gate 'codes' need format_version \"1.1\"", gcodes)
+                elif not isinstance(gcodes, list) or (opt_set and len(gcodes) != len(opts)):
+                    ck.add(f"{gkey}.codes", "wrong_type",
+                           "'codes' must list one stored code per option, in order", gcodes)
+                else:
+                    gseen: set[str] = set()
+                    for k, gc in enumerate(gcodes):
+                        norm = _check_code(ck, gc, f"{gkey}.codes[{k}]")
+                        if norm is not None and norm in gseen:
+                            ck.add(f"{gkey}.codes[{k}]", "duplicate_code",
+                                   f"code {gc!r} is given to two options", gc)
+                        elif norm is not None:
+                            gseen.add(norm)
         items = c.get("items")
         if items is None:
             continue
@@ -351,7 +372,7 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
         elif kind == "single_choice" and len(items) < 2:
             ck.add(f"{ckey}.items", "too_few_levels",
                    "a single_choice construct needs at least two levels (items)", len(items))
-        codes: dict[int, int] = {}
+        codes: dict[str, int] = {}
         for ii, it in enumerate(items):
             ikey = f"{ckey}.items[{ii}]"
             if not ck.mapping(it, ikey, "item"):
@@ -373,14 +394,14 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
                            rev)
             code = it.get("code")
             if code is not None:
-                if isinstance(code, bool) or not isinstance(code, int) or code < 0:
-                    ck.add(f"{ikey}.code", "wrong_type",
-                           f"'code' must be a whole number >= 0, got {code!r}", code)
-                elif code in codes:
+                norm = _check_code(ck, code, f"{ikey}.code")
+                if norm is None:
+                    pass
+                elif norm in codes:
                     ck.add(f"{ikey}.code", "duplicate_code",
-                           f"code {code} is already used by items[{codes[code]}]", code)
+                           f"code {code} is already used by items[{codes[norm]}]", code)
                 else:
-                    codes[code] = ii
+                    codes[norm] = ii
     return item_ids
 
 
@@ -432,6 +453,31 @@ def _check_plain(ck: _Checker, obj: Any, key: str) -> None:
         ck.add(key, "wrong_type",
                f"{key!r} must hold text, numbers, true/false, lists or mappings, got "
                f"{_tname(obj)} (quote dates, e.g. \"2024-01-31\")", obj)
+
+
+_TEXT_CODE = re.compile(r"^[A-Za-z0-9_.-]+$")
+
+
+def _check_code(ck: _Checker, code: Any, key: str) -> str | None:
+    """Check a stored code; return its comparison key (lower-cased text) or None."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        if code >= 0:
+            return str(code)
+    elif isinstance(code, str) and getattr(ck, "text_codes", False):
+        if _TEXT_CODE.match(code):
+            return code.lower()
+        ck.add(key, "wrong_type",
+               f"a text code must be letters, digits, '_', '-' or '.', got {code!r}", code)
+        return None
+    elif isinstance(code, str) and _TEXT_CODE.match(code):
+        ck.add(key, "needs_format_1_1",
+               f"text code {code!r} needs format_version \"1.1\" (format 1.0 takes whole "
+               "numbers >= 0)", code)
+        return None
+    ck.add(key, "wrong_type",
+           f"'code' must be a whole number >= 0 or (format 1.1) text such as 'a', got "
+           f"{code!r}", code)
+    return None
 
 
 def _newer(fv: str) -> bool:

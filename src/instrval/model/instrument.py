@@ -27,8 +27,12 @@ __all__ = [
     "Instrument",
 ]
 
-#: The instrument file format this version of instrval writes (and the newest it reads).
-FORMAT_VERSION = "1.0"
+#: The newest instrument file format this version of instrval reads and writes. Format
+#: 1.1 adds text codes (``code: a``) on items and ``codes`` on gates; a file that uses
+#: neither is written as 1.0 (see :meth:`Instrument.required_format_version`), so 1.0
+#: files read and write exactly as before.
+FORMAT_VERSION = "1.1"
+
 
 #: Construct kinds. ``multi_select``: check all that apply, each item a 0/1 box;
 #: ``single_choice``: the items are mutually exclusive levels of one question;
@@ -61,32 +65,42 @@ class Scale:
 class Item:
     """One item: a check box, a level of a single-choice question, or a rated statement.
 
-    ``code`` is the number survey platforms store for a level or box (REDCap's choice
-    code); when a file gives none, the 1-based position within the construct is used.
+    ``code`` is what survey platforms store for a level or box (REDCap's choice code): a
+    whole number, or text such as ``a`` or ``NA`` (format 1.1); when a file gives none,
+    the 1-based position within the construct is used.
     """
 
     id: str
     label: str
     text: str | None = None
     reverse: bool = False
-    code: int | None = None
+    code: int | str | None = None
 
 
 @dataclass(frozen=True)
 class Gate:
     """A screening question: the construct's items are presented only when it is open.
 
-    ``open_when`` lists the options that open the gate (e.g. ``("yes",)``).
+    ``open_when`` lists the options that open the gate (e.g. ``("yes",)``). ``codes``
+    (format 1.1) are the stored codes of the options, in the same order (a REDCap
+    ``yesno`` field stores ``1`` for yes and ``0`` for no); without them option ``k`` is
+    stored as ``k`` (1-based).
     """
 
     id: str
     question: str
     options: tuple[str, ...]
     open_when: tuple[str, ...]
+    codes: tuple[int | str, ...] | None = None
 
     def is_open(self, answer: object) -> bool:
         """Return True when ``answer`` (an option id) opens the gate."""
         return answer in self.open_when
+
+    def option_code(self, option: str) -> int | str:
+        """The stored code of an option (its ``codes`` entry, else its 1-based position)."""
+        pos = self.options.index(option)
+        return self.codes[pos] if self.codes is not None else pos + 1
 
 
 @dataclass(frozen=True)
@@ -106,7 +120,7 @@ class Construct:
     def item_ids(self) -> tuple[str, ...]:
         return tuple(i.id for i in self.items)
 
-    def item_code(self, item_id: str) -> int:
+    def item_code(self, item_id: str) -> int | str:
         """The stored code of an item (its ``code``, else its 1-based position)."""
         for pos, it in enumerate(self.items, start=1):
             if it.id == item_id:
@@ -259,6 +273,14 @@ class Instrument:
             "gates": len(self.gates),
         }
 
+    def required_format_version(self) -> str:
+        """The oldest file format that can hold this instrument: ``"1.1"`` when an item
+        has a text code or a gate has ``codes``, else ``"1.0"``."""
+        if any(isinstance(it.code, str) for it in self.items) or any(
+                g.codes is not None for g in self.gates):
+            return "1.1"
+        return "1.0"
+
     def replace(self, **changes: Any) -> Instrument:
         """Return a copy with some fields changed (instruments are immutable)."""
         return replace(self, **changes)
@@ -353,6 +375,8 @@ def _construct_to_dict(c: Construct) -> dict[str, Any]:
             "options": list(g.options),
             "open_when": g.open_when[0] if len(g.open_when) == 1 else list(g.open_when),
         }
+        if g.codes is not None:
+            d["gate"]["codes"] = list(g.codes)
     items = []
     for it in c.items:
         di: dict[str, Any] = {"id": it.id, "label": it.label}
@@ -365,6 +389,11 @@ def _construct_to_dict(c: Construct) -> dict[str, Any]:
         items.append(di)
     d["items"] = items
     return d
+
+
+def _code(value: Any) -> int | str:
+    """A stored code as checked: whole numbers stay numbers, anything else is text."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else str(value)
 
 
 def _build(data: Mapping[str, Any]) -> Instrument:
@@ -389,6 +418,7 @@ def _build(data: Mapping[str, Any]) -> Instrument:
                 question=str(g["question"]),
                 options=tuple(str(o) for o in g["options"]),
                 open_when=(str(ow),) if isinstance(ow, str) else tuple(str(o) for o in ow),
+                codes=None if g.get("codes") is None else tuple(_code(k) for k in g["codes"]),
             )
         items = tuple(
             Item(
@@ -396,7 +426,7 @@ def _build(data: Mapping[str, Any]) -> Instrument:
                 label=str(i["label"]),
                 text=None if i.get("text") is None else str(i["text"]),
                 reverse=bool(i.get("reverse", False)),
-                code=None if i.get("code") is None else int(i["code"]),
+                code=None if i.get("code") is None else _code(i["code"]),
             )
             for i in c["items"]
         )
