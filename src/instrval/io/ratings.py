@@ -31,6 +31,7 @@ Formats (``format=``; detected from the file when ``None``), described with exam
 
 from __future__ import annotations
 
+import csv
 import io
 import os
 import re
@@ -113,6 +114,8 @@ def _text_format(text: str, dictionary: Any) -> str:
     if ("responseid" in names or "startdate" in names) and len(lines) > 2 and \
             "importid" in lines[2].lower():
         return "qualtrics"
+    if _qualtrics_legacy(lines):
+        return "qualtrics"
     if names >= _LONG_COLUMNS:
         return "long"
     return "wide"
@@ -187,9 +190,44 @@ def _unreadable(name: str, what: str, noun: str, exc: Exception) -> RatingsError
                         [Problem("unparseable", f"not a readable {noun}: {exc}", file=name)])
 
 
+def _qualtrics_legacy(lines: list[str]) -> bool:
+    """A legacy Qualtrics export: two header rows, the second giving ``ResponseID`` and the
+    question texts (no third ``ImportId`` row); the first row names the columns either as
+    ``ResponseID, ResponseSet, ...`` or ``V1, V2, ...``."""
+    if len(lines) < 2:
+        return False
+    first = {c.strip().strip('"').lower() for c in re.split(r"[,;\t]", lines[0])}
+    second = lines[1].lower()
+    return ("responseset" in first or {"v1", "v2"} <= first) and "responseid" in second \
+        and (len(lines) < 3 or "importid" not in lines[2].lower())
+
+
+def _qualtrics_labels(text: str) -> tuple[list[str], list[str], int]:
+    """Column names, the question-text row and the number of header rows of a Qualtrics
+    export (3 since 2017, 2 for legacy exports; legacy ``V1..`` names are replaced by the
+    second row's ``ResponseID``, ``StartDate``...)."""
+    rows = []
+    for k, rec in enumerate(csv.reader(io.StringIO(text, newline=""))):
+        rows.append(rec)
+        if k >= 2:
+            break
+    names = rows[0] if rows else []
+    labels = rows[1] if len(rows) > 1 else []
+    legacy = _qualtrics_legacy([",".join(r) for r in rows])
+    if legacy and {"v1", "v2"} <= {n.strip().lower() for n in names}:
+        names = [lab if re.fullmatch(r"V\d+", n.strip()) and lab.strip() else n
+                 for n, lab in zip(names, labels + [""] * len(names), strict=False)]
+    return names, labels, 2 if legacy else 3
+
+
 def _parse_text(text: str, name: str | None, fmt: str) -> RawTable:
     if fmt == "qualtrics":
-        return parse_delimited(text, file=name, fmt=fmt, header_rows=3, str_columns=_str_col)
+        names, _, header_rows = _qualtrics_labels(text[:1 << 20])
+        raw = parse_delimited(text, file=name, fmt=fmt, header_rows=header_rows,
+                              str_columns=_str_col)
+        if header_rows == 2 and len(names) == len(raw.frame.columns):
+            raw.frame.columns = names  # legacy V1.. names
+        return raw
     return parse_delimited(text, file=name, fmt=fmt, str_columns=_str_col)
 
 
@@ -389,7 +427,7 @@ def _qualtrics_ids(raw: RawTable) -> list[Problem]:
     cols = {c.lower(): c for c in df.columns}
     if "respondent_id" in cols:
         return []
-    ext = cols.get("externalreference")
+    ext = cols.get("externalreference") or cols.get("externaldatareference")
     if ext is not None and (~blank_mask(df[ext])).any():
         return []
     rid = cols.get("responseid")
@@ -937,4 +975,9 @@ def ratings_mapping_template(path: str | os.PathLike[str], instrument: Instrumen
         head = fh.read(8)
     container = "spss" if fmt == "spss" else _container(p, head)
     raw, _ = _read_raw(p, fmt, container)
-    return mapping_template([str(c) for c in raw.frame.columns], instrument, fmt)
+    labels = None
+    if fmt == "qualtrics" and container == "text":  # the question-text row
+        names, texts, _ = _qualtrics_labels(decode_text(read_bytes(p)[0], str(p))[:1 << 20])
+        labels = {str(c): t for c, t in zip(raw.frame.columns, texts, strict=False)}
+    return mapping_template([str(c) for c in raw.frame.columns], instrument, fmt,
+                            sample=raw.frame, labels=labels)
