@@ -697,10 +697,9 @@ def _text_overlap(a: str, b: str) -> bool:
     if a in b or b in a:
         return True
     n = min(len(a), len(b))
-    for k in range(n, _MIN_TEXT_OVERLAP - 1, -1):  # a suffix of one is a prefix of the other
-        if a.endswith(b[:k]) or b.endswith(a[:k]):
-            return True
-    return False
+    # a suffix of one is a prefix of the other
+    return any(a.endswith(b[:k]) or b.endswith(a[:k])
+               for k in range(n, _MIN_TEXT_OVERLAP - 1, -1))
 
 
 def qualcoder_segments(docs: list[str], texts: list[str],
