@@ -205,13 +205,23 @@ def test_redcap_bfi_likert_fields():
     a2 = next(r for r in rows if r["Variable / Field Name"] == "a2")
     assert "@INSTRVAL-REVERSE" not in a2["Field Annotation"]
     assert a1["Matrix Group Name"] == "agreeableness"
-    assert len(rows) == 1 + 25
+    # the construct question is shown to respondents as a descriptive field
+    q = next(r for r in rows if r["Variable / Field Name"] == "agreeableness_question")
+    assert q["Field Type"] == "descriptive"
+    assert q["Field Label"] == bfi.construct("agreeableness").question
+    assert q["Section Header"] == bfi.construct("agreeableness").label
+    assert len(rows) == 1 + 25 + sum(1 for c in bfi.constructs if c.question)
 
 
 def test_redcap_edge_coding_branching_and_formula_safety(edge):
     rows = {r["Variable / Field Name"]: r for r in redcap_dictionary(edge)}
     assert list(rows) == ["record_id", "screen", "any_gate", "effects", "mood_gate",
-                          "record_id_2", "m2", "urgent", "later"]
+                          "mood_question", "record_id_2", "m2", "flags_question", "urgent",
+                          "later"]
+    # the likert construct's question, shown under the same gate as its items
+    assert rows["mood_question"]["Field Type"] == "descriptive"
+    assert rows["mood_question"]["Branching Logic (Show field only if...)"] == \
+        "[mood_gate] = '1'"
     assert rows["screen"]["Choices, Calculations, OR Slider Labels"] == \
         "5, -rarely | 0, often ¦ very"
     assert rows["effects"]["Branching Logic (Show field only if...)"] == \
@@ -222,7 +232,7 @@ def test_redcap_edge_coding_branching_and_formula_safety(edge):
         "0, Never | 1, 1 | 2, 2 | 3, Always"
     assert rows["m2"]["Field Label"] == "I felt happy"
     assert rows["urgent"]["Field Type"] == "yesno"
-    assert rows["urgent"]["Section Header"] == "Flags"
+    assert rows["flags_question"]["Section Header"] == "Flags"
     # labels that begin with = + - @ are quoted for spreadsheets
     assert rows["screen"]["Field Label"] == "How often?"
     edge2 = edge.replace(constructs=(edge.constructs[0].__class__(
@@ -471,3 +481,20 @@ def test_export_instrument_dispatch(edge, tmp_path):
         assert p.exists() and p.stat().st_size > 0
     with pytest.raises(ExportError, match="unknown export format 'spss'"):
         export_instrument(edge, "spss", tmp_path / "x.sav")
+
+
+def test_fhir_likert_options_carry_ordinal_values():
+    from instrval.io.exports.fhir import ORDINAL_VALUE
+
+    bfi = read_instrument(ROOT / "instruments" / "bfi" / "bfi-1.0.yaml")
+    q = to_fhir_questionnaire(bfi)
+    items = {i["linkId"]: i for g in q["item"] for i in g.get("item", [])}
+    sc = bfi.scale_of(bfi.construct_of("A1"))
+
+    def ordinals(link):
+        return [[e["valueDecimal"] for e in o["extension"] if e["url"] == ORDINAL_VALUE][0]
+                for o in items[link]["answerOption"]]
+
+    assert bfi.item("A2").reverse is False and bfi.item("A1").reverse is True
+    assert ordinals("A2") == list(sc.values)  # the score is the stored value
+    assert ordinals("A1") == [sc.min + sc.max - v for v in sc.values]  # reversed

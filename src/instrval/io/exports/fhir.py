@@ -23,7 +23,10 @@ single_choice          one ``choice`` item (``repeats: false``), one ``answerOpt
                        level, coded like multi_select
 likert item            a ``choice`` item (``linkId`` = item id, ``text`` = item text or
                        label) with one ``answerOption`` coding per scale value (``code`` =
-                       the value as text, ``display`` = its label, else the value)
+                       the value as text, ``display`` = its label, else the value) and
+                       the ``ordinalValue`` extension (the score: the value, reversed as
+                       ``min + max - value`` for a reverse-keyed item), so that SDC tools
+                       can score the answers
 binary item            a ``boolean`` item (``linkId`` = item id)
 gate                   a ``choice`` item just before the construct's group (``linkId`` =
                        gate id, one ``answerOption`` per option); the group gets
@@ -49,12 +52,15 @@ from typing import Any
 from instrval.io.atomic import atomic_write_text
 from instrval.model.instrument import Construct, Gate, Instrument
 
-__all__ = ["to_fhir_questionnaire", "write_fhir", "FHIR_STATUS", "DEFAULT_BASE_URL"]
+__all__ = ["to_fhir_questionnaire", "write_fhir", "FHIR_STATUS", "DEFAULT_BASE_URL",
+           "ORDINAL_VALUE"]
 
 #: instrval status -> FHIR PublicationStatus.
 FHIR_STATUS = {"draft": "draft", "validated": "active", "retired": "retired"}
 #: Canonical base used when no ``base_url`` is given: ``urn:instrval:questionnaire:<id>``.
 DEFAULT_BASE_URL = "urn:instrval:questionnaire"
+#: The FHIR R4 extension giving an answer option its score (SDC scoring).
+ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 
 
 def _canonical(base_url: str | None, inst_id: str) -> str:
@@ -103,8 +109,11 @@ def _construct_item(inst: Instrument, c: Construct) -> dict[str, Any]:
             if sc is None:  # pragma: no cover - guaranteed by the checks
                 raise ValueError(f"construct {c.id} has no scale")
             system = f"urn:instrval:{inst.id}:{sc.id}"
-            options = [_coding(system, str(v), sc.labels.get(v, str(v))) for v in sc.values]
             for it in c.items:
+                options = [{**_coding(system, str(v), sc.labels.get(v, str(v))),
+                            "extension": [{"url": ORDINAL_VALUE, "valueDecimal":
+                                           sc.min + sc.max - v if it.reverse else v}]}
+                           for v in sc.values]
                 children.append({"linkId": it.id, "text": it.text or it.label,
                                  "type": "choice", "answerOption": options})
         else:  # binary

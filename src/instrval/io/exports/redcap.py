@@ -23,6 +23,8 @@ binary item     a ``yesno`` field named by the item id (REDCap stores 1 = yes, 0
 Field labels are the construct question (else its label) for checkbox/radio construct
 fields, the gate question for gates, and the item text (else label) for item fields. The
 construct label is the Section Header of the construct's first field (its gate, when gated).
+The question of a likert or binary construct is shown to respondents as a ``descriptive``
+field ``<construct>_question`` just before its items (tagged ``@INSTRVAL-DESCRIPTIVE``).
 
 The ``Field Annotation`` column keeps what REDCap has no column for, as instrval tags, so
 that :func:`import_redcap_dictionary` restores the instrument: ``@INSTRVAL-ID=<id>`` (the
@@ -150,6 +152,8 @@ def _field_names(inst: Instrument) -> dict[str, str]:
         if c.kind in ("multi_select", "single_choice"):
             claim(c.id)
         else:
+            if c.question:
+                claim(f"{c.id}_question")
             for it in c.items:
                 claim(it.id)
     return names
@@ -274,6 +278,11 @@ def redcap_dictionary(instrument: Instrument) -> list[dict[str, str]]:
                                  texts=texts or None, labels=labels or None)})
             continue
         sc = inst.scale_of(c)
+        if c.question:  # shown to respondents above the items
+            row(**{_NAME: names[f"{c.id}_question"], _SECTION: section, _TYPE: "descriptive",
+                   _LABEL: _safe_label(c.question), _BRANCH: logic,
+                   _ANNOT: _tags(descriptive=True, construct=c.id)})
+            section = ""
         for pos, it in enumerate(c.items):
             cells = {_NAME: names[it.id], _SECTION: section if pos == 0 else "",
                      _LABEL: _safe_label(it.text or it.label), _BRANCH: logic}
@@ -458,12 +467,14 @@ def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: st
     # ---- fields that can be imported
     usable: list[dict[str, Any]] = []
     skipped: dict[str, list[str]] = {}
+    carried = ""  # a section header on a skipped field heads the next imported field
     for f in d.fields:
         tags = _parse_tags(f.annotation)
         if not f.is_choice:
             if f.name.lower() != "record_id" and f.row != 2 and not (
                     f.type == "descriptive" and "descriptive" in tags):
                 skipped.setdefault(f.type, []).append(f.name)
+            carried = _unsafe(f.section) or carried
             continue
         if f.choices is None:
             continue  # the parser noted why
@@ -472,9 +483,10 @@ def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: st
                  f"({f.choices_text!r}): imported as a binary item (REDCap stores its code "
                  "when it is chosen, blank otherwise)", ccol, f.choices_text)
         usable.append({"f": f, "name": f.name, "type": f.type, "label": _unsafe(f.label),
-                       "section": _unsafe(f.section), "matrix": f.matrix,
+                       "section": _unsafe(f.section) or carried, "matrix": f.matrix,
                        "choices": [(c, _unsafe(lab)) for c, lab in f.choices],
                        "logic": f.branching, "tags": tags})
+        carried = ""
     for ftype, names in skipped.items():
         shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
         notes.append(Problem("skipped_field", f"{len(names)} {ftype} field(s) hold no "
