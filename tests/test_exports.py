@@ -276,14 +276,19 @@ def _equivalent(a: Instrument, b: Instrument) -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_redcap_round_trip_shipped(path, tmp_path):
-    inst = read_instrument(path)
-    p = write_redcap(inst, tmp_path / "dict.csv")
-    back = import_redcap_dictionary(p, id=inst.id, version=inst.version, title=inst.title)
-    _equivalent(inst, back)
-    # nothing lost that a data dictionary can hold: constructs and scales are equal
-    assert back.constructs == inst.constructs
-    assert back.scales == inst.scales
-    assert back.status == "draft"
+    full = read_instrument(path)
+    p = write_redcap(full, tmp_path / "dict.csv")
+    for lang in full.languages or (None,):  # one dictionary per language
+        inst = (full if lang is None else full.in_language(lang)).without_translations()
+        src = p if lang in (None, full.languages[0]) else \
+            tmp_path / f"dict-{lang}.csv"
+        back = import_redcap_dictionary(src, id=inst.id, version=inst.version,
+                                        title=inst.title)
+        _equivalent(inst, back)
+        # nothing lost that a data dictionary can hold: constructs and scales are equal
+        assert back.constructs == inst.constructs
+        assert back.scales == inst.scales
+        assert back.status == "draft"
 
 
 def test_redcap_round_trip_edge(edge, tmp_path):

@@ -125,25 +125,40 @@ def show_cmd(file: str, as_json: bool) -> None:
 
 @instrument.command("diff")
 @click.argument("old", type=click.Path(dir_okay=False))
-@click.argument("new", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False), required=False)
+@click.option("--language", default=None,
+              help="Compare wording across languages: OLD's default language with this "
+                   "language (of NEW when given, else of OLD); untranslated texts listed.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: old, new, counts, changes (change, item_id, construct_id, "
                    "field, old, new).")
-def diff_cmd(old: str, new: str, as_json: bool) -> None:
+def diff_cmd(old: str, new: str | None, language: str | None, as_json: bool) -> None:
     """Show what changed from OLD to NEW, as a Markdown changelog.
 
     Lists items added, removed, reworded and moved, gates and constructs added, removed
-    or changed, scale and metadata changes.
+    or changed, scale and metadata changes. With --language, compares the wording of a
+    translated instrument in two languages.
 
     \b
     Example:
       instrval instrument diff iam-2011.yaml iam-2012.yaml
       instrval instrument diff iam-2011.yaml iam-2012.yaml --json
+      instrval instrument diff iam-2011-en-fr.yaml --language fr
     """
-    from instrval.integrate.diff import instrument_diff
+    from instrval.errors import InstrumentError
+    from instrval.integrate.diff import instrument_diff, language_diff
     from instrval.io.instrument import read_instrument
 
-    d = instrument_diff(read_instrument(old), read_instrument(new))
+    if language is not None:
+        a = read_instrument(old)
+        try:
+            d = language_diff(a, language, other=read_instrument(new) if new else None)
+        except KeyError as exc:
+            raise InstrumentError(str(exc.args[0])) from None
+    elif new is None:
+        raise click.UsageError("give NEW, or --language to compare languages of OLD")
+    else:
+        d = instrument_diff(read_instrument(old), read_instrument(new))
     if as_json:
         emit_json(d.to_dict())
     else:

@@ -24,7 +24,13 @@ from importlib import resources
 from typing import Any
 
 from instrval.model.checks import ALLOWED_KEYS, REQUIRED_KEYS
-from instrval.model.instrument import CHANGE_ACTIONS, FORMAT_VERSION, KINDS, STATUSES
+from instrval.model.instrument import (
+    ADAPTATION_STEPS,
+    CHANGE_ACTIONS,
+    FORMAT_VERSION,
+    KINDS,
+    STATUSES,
+)
 
 __all__ = ["instrument_schema", "schema_text", "SCHEMA_ID", "SCHEMA_FILE"]
 
@@ -39,6 +45,19 @@ _INSTRUMENT_ID = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 
 def _text(description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "description": description, **extra}
+
+
+_LANG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
+def _ttext(description: str, **extra: Any) -> dict[str, Any]:
+    """A text that may be translated (format 1.1): plain, or {language: text}."""
+    plain = {"type": "string", **extra}
+    return {"description": description + " Format 1.1: or one text per language, e.g. "
+            "{en: ..., fr: ...}, including the instrument's default language.",
+            "oneOf": [plain, {"type": "object", "minProperties": 1,
+                              "propertyNames": {"pattern": _LANG},
+                              "additionalProperties": plain}]}
 
 
 def _version(description: str) -> dict[str, Any]:
@@ -84,8 +103,8 @@ def instrument_schema() -> dict[str, Any]:
                             "data columns) and must be unique in the file."}
     item = _obj("item", {
         "id": ident,
-        "label": _text("Short label shown in tables and reports.", minLength=1, pattern=r"\S"),
-        "text": _text("The full wording shown to respondents, when it differs from the "
+        "label": _ttext("Short label shown in tables and reports.", minLength=1, pattern=r"\S"),
+        "text": _ttext("The full wording shown to respondents, when it differs from the "
                       "label."),
         "reverse": {"type": "boolean", "default": False,
                     "description": "Reverse-keyed (likert items only)."},
@@ -98,7 +117,7 @@ def instrument_schema() -> dict[str, Any]:
     }, "One item: a check box, a level of a single-choice question, or a rated statement.")
     gate = _obj("gate", {
         "id": ident,
-        "question": _text("The screening question.", minLength=1, pattern=r"\S"),
+        "question": _ttext("The screening question.", minLength=1, pattern=r"\S"),
         "options": {"type": "array", "minItems": 2, "uniqueItems": True,
                     "items": {"type": "string", "minLength": 1, "pattern": r"\S"},
                     "description": "The answer options (ids), e.g. [\"yes\", \"no\"]. "
@@ -119,9 +138,9 @@ def instrument_schema() -> dict[str, Any]:
     }, "A screening question: the construct is presented only when the gate is open.")
     construct = _obj("construct", {
         "id": ident,
-        "label": _text("The construct's name.", minLength=1, pattern=r"\S"),
-        "question": _text("The question respondents see (e.g. 'check all that apply')."),
-        "description": _text("What the construct measures."),
+        "label": _ttext("The construct's name.", minLength=1, pattern=r"\S"),
+        "question": _ttext("The question respondents see (e.g. 'check all that apply')."),
+        "description": _ttext("What the construct measures."),
         "kind": {"enum": list(KINDS),
                  "description": "multi_select: check all that apply (each item a 0/1 box); "
                                 "single_choice: the items are exclusive levels of one "
@@ -148,7 +167,7 @@ def instrument_schema() -> dict[str, Any]:
         "max": {"type": "integer", "description": "Highest code (greater than min)."},
         "labels": {"type": "object", "description": "Code -> label, e.g. {1: Disagree}.",
                    "propertyNames": {"pattern": r"^-?[0-9]+$"},
-                   "additionalProperties": {"type": "string"}},
+                   "additionalProperties": _ttext("The label of a code.")},
     }, "A response scale of whole numbers from min to max.")
     source = _obj("source", {
         "citation": _text("How to cite the instrument."),
@@ -164,6 +183,12 @@ def instrument_schema() -> dict[str, Any]:
         "version": _version("The version that made the change."),
         "item": {"type": "string", "description": "The item concerned, if any."},
         "action": {"enum": list(CHANGE_ACTIONS), "description": "What was done."},
+        "step": {"enum": list(ADAPTATION_STEPS),
+                 "description": "For 'adapted' entries (format 1.1): the step of the "
+                                "translation and cultural adaptation (ISPOR principles)."},
+        "language": _text("For 'adapted' entries: the target language."),
+        "by": _text("Who did it (translators, reviewers)."),
+        "date": _text("When (ISO 8601 date, in quotes)."),
         "reason": _text("Why."),
         "evidence": _text("The evidence behind the change (e.g. report section)."),
     }, "One changelog entry.")
@@ -176,11 +201,11 @@ def instrument_schema() -> dict[str, Any]:
                "description": "Instrument id: a letter, then letters, digits, '_', '-' or "
                               "'.'."},
         "version": _version("This version's label, e.g. \"2011\" or \"1.2.0\"."),
-        "title": _text("The instrument's title.", minLength=1, pattern=r"\S"),
+        "title": _ttext("The instrument's title.", minLength=1, pattern=r"\S"),
         "status": {"enum": list(STATUSES), "default": "draft",
                    "description": "Life-cycle status of this version."},
-        "description": _text("What the instrument is for."),
-        "language": _text("Language of the wording (e.g. en, fr-CA)."),
+        "description": _ttext("What the instrument is for."),
+        "language": _text("Language of the wording (e.g. en, fr-CA); with translated texts, the default language."),
         "source": source,
         "license": _text("Licence or copyright statement of the wording."),
         "derived_from": derived,

@@ -35,6 +35,11 @@ gate                   a ``choice`` item just before the construct's group (``li
                        options open the gate
 =====================  ================================================================
 
+A translated instrument (format 1.1) keeps its default language in ``text``, ``title`` and
+``display`` and gives every other language with the FHIR ``translation`` extension
+(``http://hl7.org/fhir/StructureDefinition/translation``, sub-extensions ``lang`` and
+``content``) on the primitive's ``_text``, ``_title`` or ``_display`` element.
+
 Codings carry ``system`` = ``urn:instrval:<instrument id>:<construct, gate or scale id>``,
 so answers can be traced back to instrval ids. Not exported (FHIR R4 Questionnaire has no
 field for them): ``source``, reverse keying (an ``extension`` could carry it; none is
@@ -53,12 +58,14 @@ from instrval.io.atomic import atomic_write_text
 from instrval.model.instrument import Construct, Gate, Instrument
 
 __all__ = ["to_fhir_questionnaire", "write_fhir", "FHIR_STATUS", "DEFAULT_BASE_URL",
-           "ORDINAL_VALUE"]
+           "ORDINAL_VALUE", "TRANSLATION"]
 
 #: instrval status -> FHIR PublicationStatus.
 FHIR_STATUS = {"draft": "draft", "validated": "active", "retired": "retired"}
 #: Canonical base used when no ``base_url`` is given: ``urn:instrval:questionnaire:<id>``.
 DEFAULT_BASE_URL = "urn:instrval:questionnaire"
+#: The FHIR extension holding a translation of a string.
+TRANSLATION = "http://hl7.org/fhir/StructureDefinition/translation"
 #: The FHIR R4 extension giving an answer option its score (SDC scoring).
 ORDINAL_VALUE = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
 
@@ -191,7 +198,38 @@ def to_fhir_questionnaire(instrument: Instrument, *, base_url: str | None = None
             items.append(_gate_item(inst, c.gate))
         items.append(_construct_item(inst, c))
     q["item"] = items
+    if len(inst.languages) > 1:
+        _add_translations(q, inst)
     return q
+
+
+def _add_translations(q: dict[str, Any], inst: Instrument) -> None:
+    """Add the translation extension to every text of ``q`` that has a translation, by
+    walking the resource of each language in parallel (the same structure)."""
+    others = {lang: to_fhir_questionnaire(inst.in_language(lang).without_translations())
+              for lang in inst.languages[1:]}
+
+    def ext(node: dict[str, Any], key: str, texts: dict[str, Any]) -> None:
+        tr = [{"url": TRANSLATION, "extension": [{"url": "lang", "valueCode": lang},
+                                                 {"url": "content", "valueString": t}]}
+              for lang, t in texts.items() if isinstance(t, str) and t != node[key]]
+        if tr:
+            node[f"_{key}"] = {"extension": tr}
+
+    def walk(node: Any, alts: dict[str, Any]) -> None:
+        if isinstance(node, dict):
+            for key in ("title", "text", "display", "description"):
+                if isinstance(node.get(key), str):
+                    ext(node, key, {lang: a.get(key) for lang, a in alts.items()})
+            for k, v in list(node.items()):
+                if isinstance(v, (dict, list)) and not k.startswith("_") and k != "extension":
+                    walk(v, {lang: a.get(k) for lang, a in alts.items()})
+        elif isinstance(node, list):
+            for j, v in enumerate(node):
+                walk(v, {lang: a[j] for lang, a in alts.items()
+                         if isinstance(a, list) and j < len(a)})
+
+    walk(q, others)
 
 
 def write_fhir(instrument: Instrument, path: str | os.PathLike[str], *,

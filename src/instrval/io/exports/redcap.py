@@ -85,6 +85,7 @@ __all__ = [
     "redcap_dictionary_csv",
     "write_redcap",
     "redcap_field_map",
+    "redcap_translation_paths",
     "import_redcap_dictionary",
     "read_redcap_instrument",
     "RedcapImport",
@@ -313,8 +314,26 @@ def redcap_dictionary_csv(instrument: Instrument) -> str:
 
 
 def write_redcap(instrument: Instrument, path: str | os.PathLike[str]) -> Path:
-    """Write the REDCap data dictionary CSV (UTF-8, atomically)."""
-    return atomic_write_text(path, redcap_dictionary_csv(instrument))
+    """Write the REDCap data dictionary CSV (UTF-8, atomically).
+
+    A translated instrument gets one dictionary per language (REDCap holds one language
+    per project, or per form with its Multi-Language Management): ``path`` in the default
+    language and ``<stem>-<language><suffix>`` beside it for each other language (see
+    :func:`redcap_translation_paths`). Field names and codes are the same in all of them,
+    so data collected in any language merge.
+    """
+    out = atomic_write_text(path, redcap_dictionary_csv(instrument))
+    for lang, p in redcap_translation_paths(instrument, path).items():
+        atomic_write_text(p, redcap_dictionary_csv(instrument.in_language(lang)))
+    return out
+
+
+def redcap_translation_paths(instrument: Instrument, path: str | os.PathLike[str]
+                             ) -> dict[str, Path]:
+    """Where :func:`write_redcap` writes the dictionaries of the other languages."""
+    p = Path(path)
+    return {lang: p.with_name(f"{p.stem}-{lang}{p.suffix}")
+            for lang in instrument.languages[1:]}
 
 
 # ============================================================================ import

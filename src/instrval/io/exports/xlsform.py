@@ -24,6 +24,11 @@ Sheets (https://xlsform.org):
 * ``settings`` (``form_title``, ``form_id``, ``version``): the instrument title, id and
   version.
 
+A translated instrument (format 1.1) gets one ``label::<Language> (<code>)`` column per
+language on the survey and choices sheets (e.g. ``label::French (fr)``), the settings
+``default_language`` naming the instrument's default language, and no plain ``label``
+column, as XLSForm's multi-language forms are written.
+
 Derived names (groups, notes, list names) that would clash with an instrval id get a
 suffix ``_2``, ``_3``... Cells that begin with ``=``, ``+``, ``-`` or ``@`` are stored as
 text with Excel's quote-prefix attribute, so no spreadsheet runs them as formulas and the
@@ -41,9 +46,20 @@ from instrval.io.atomic import atomic_write_bytes
 from instrval.model.instrument import Instrument
 
 __all__ = ["xlsform_sheets", "write_xlsform", "SURVEY_COLUMNS", "CHOICES_COLUMNS",
-           "SETTINGS_COLUMNS"]
+           "SETTINGS_COLUMNS", "LANGUAGE_NAMES", "language_column"]
 
 SURVEY_COLUMNS = ("type", "name", "label", "hint", "relevant")
+#: Names of languages for XLSForm's ``label::<Name> (<code>)`` columns.
+LANGUAGE_NAMES = {"en": "English", "fr": "French", "es": "Spanish", "de": "German",
+                  "pt": "Portuguese", "it": "Italian", "nl": "Dutch", "ar": "Arabic",
+                  "zh": "Chinese", "ja": "Japanese", "ru": "Russian", "sw": "Swahili",
+                  "hi": "Hindi", "pl": "Polish", "tr": "Turkish", "ko": "Korean"}
+
+
+def language_column(lang: str) -> str:
+    """``label::French (fr)`` for ``fr`` (XLSForm's language column naming)."""
+    name = LANGUAGE_NAMES.get(lang.split("-")[0].lower(), lang)
+    return f"label::{name} ({lang})"
 CHOICES_COLUMNS = ("list_name", "name", "label")
 SETTINGS_COLUMNS = ("form_title", "form_id", "version")
 _FORMULA_START = ("=", "+", "-", "@")
@@ -111,6 +127,18 @@ def xlsform_sheets(instrument: Instrument) -> dict[str, list[dict[str, Any]]]:
                     q(f"select_one {yes_no}", it.id, it.text or it.label)
         survey.append({"type": "end_group"})
     settings = [{"form_title": inst.title, "form_id": inst.id, "version": inst.version}]
+    langs = inst.languages
+    if len(langs) > 1:  # one label column per language, the same rows in each language
+        per_lang = {lang: xlsform_sheets(inst.in_language(lang).without_translations())
+                    for lang in langs}
+        for sheet in ("survey", "choices"):
+            for k, row in enumerate(survey if sheet == "survey" else choices):
+                label = row.pop("label", None)
+                for lang in langs:
+                    other = per_lang[lang][sheet][k].get("label", label)
+                    if other is not None:
+                        row[language_column(lang)] = other
+        settings[0]["default_language"] = language_column(langs[0])[len("label::"):]
     return {"survey": survey, "choices": choices, "settings": settings}
 
 
@@ -128,8 +156,16 @@ def write_xlsform(instrument: Instrument, path: str | os.PathLike[str]) -> Path:
     sheets = xlsform_sheets(instrument)
     wb = Workbook()
     wb.remove(wb.active)
-    for title, cols in (("survey", SURVEY_COLUMNS), ("choices", CHOICES_COLUMNS),
-                        ("settings", SETTINGS_COLUMNS)):
+    langs = instrument.languages
+    if len(langs) > 1:
+        lcols = tuple(language_column(lang) for lang in langs)
+        layout = (("survey", ("type", "name", *lcols, "hint", "relevant")),
+                  ("choices", ("list_name", "name", *lcols)),
+                  ("settings", (*SETTINGS_COLUMNS, "default_language")))
+    else:
+        layout = (("survey", SURVEY_COLUMNS), ("choices", CHOICES_COLUMNS),
+                  ("settings", SETTINGS_COLUMNS))
+    for title, cols in layout:
         ws = wb.create_sheet(title)
         ws.append(list(cols))
         for r, row in enumerate(sheets[title], start=2):
