@@ -310,8 +310,7 @@ class Instrument:
     # ------------------------------------------------------------ translations
     def _translated(self) -> Iterator[Any]:
         yield self
-        for sc in self.scales.values():
-            yield sc
+        yield from self.scales.values()
         for c in self.constructs:
             yield c
             if c.gate is not None:
