@@ -223,31 +223,63 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
 
 
 @instrument.command("import")
-@click.argument("dictionary", type=click.Path(dir_okay=False))
-@click.option("--from", "source", required=True, type=click.Choice(["redcap"]),
-              help="The format of DICTIONARY (redcap: a REDCap data dictionary CSV).")
-@click.option("--id", "inst_id", required=True, help="Id of the instrument to build.")
-@click.option("--version", "version", required=True, help="Its version label.")
-@click.option("--title", default=None, help="Its title (default: the REDCap form name).")
+@click.argument("source_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True,
+              type=click.Choice(["redcap", "xlsform", "fhir"]),
+              help="The format of FILE: redcap (a data dictionary CSV), xlsform (an ODK / "
+                   "KoboToolbox .xlsx form) or fhir (a FHIR R4 Questionnaire JSON).")
+@click.option("--id", "inst_id", default=None,
+              help="Id of the instrument to build (required for redcap; default for "
+                   "xlsform: form_id, for fhir: the resource name).")
+@click.option("--version", "version", default=None,
+              help="Its version label (required for redcap; default: the form's).")
+@click.option("--title", default=None, help="Its title (default: the form's title).")
+@click.option("--strict", is_flag=True,
+              help="redcap: refuse fields that cannot be imported instead of noting them.")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the instrument file here (.yaml or .json); default: print YAML.")
-def import_cmd(dictionary: str, source: str, inst_id: str, version: str,
-               title: str | None, out: str | None) -> None:
-    """Build an instrument file from a REDCap data dictionary.
+def import_cmd(source_file: str, source: str, inst_id: str | None, version: str | None,
+               title: str | None, strict: bool, out: str | None) -> None:
+    """Build an instrument file from a REDCap data dictionary, an XLSForm or a FHIR
+    Questionnaire.
 
-    Instrument metadata (description, source, licence...) is not in a data dictionary:
-    add it to the file written.
+    What can be imported is imported: fields without choices are skipped, codes that
+    are not whole numbers are kept as text codes, branching logic that is not a gate is
+    dropped; every such note is printed (to standard error). Metadata a form does not
+    hold (source, licence...) is added to the file written.
 
     \b
     Example:
       instrval instrument import iam.csv --from redcap --id iam --version 2011 --out iam.yaml
+      instrval instrument import form.xlsx --from xlsform --out form.yaml
+      instrval instrument import phq9.json --from fhir --out phq9.yaml
     """
-    from instrval.io.exports.redcap import import_redcap_dictionary
+    from instrval.errors import ExportError
     from instrval.io.instrument import dumps_instrument, write_instrument
 
-    inst = import_redcap_dictionary(dictionary, id=inst_id, version=version, title=title)
+    if source == "redcap":
+        from instrval.io.exports.redcap import read_redcap_instrument
+
+        if not inst_id or not version:
+            raise ExportError("--from redcap needs --id and --version (a data dictionary "
+                              "names neither)")
+        res = read_redcap_instrument(source_file, id=inst_id, version=version, title=title,
+                                     strict=strict)
+    elif source == "xlsform":
+        from instrval.io.exports.xlsform import read_xlsform_instrument
+
+        res = read_xlsform_instrument(source_file, id=inst_id, version=version, title=title)
+    else:
+        from instrval.io.exports.fhir import read_fhir_instrument
+
+        res = read_fhir_instrument(source_file, id=inst_id, version=version, title=title)
+    for n in res.notes:
+        where = f"row {n.row}: " if n.row else ""
+        click.echo(f"note: {where}{n.message}", err=True)
+    inst = res.instrument
     if out:
         write_instrument(inst, Path(out))
-        click.echo(f"wrote {out} ({inst.label}: {inst.counts()['items']} items)")
+        click.echo(f"wrote {out} ({inst.label}: {inst.counts()['items']} items, "
+                   f"{len(res.notes)} note(s))")
     else:
         click.echo(dumps_instrument(inst), nl=False)

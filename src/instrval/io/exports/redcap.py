@@ -88,6 +88,7 @@ __all__ = [
     "redcap_translation_paths",
     "import_redcap_dictionary",
     "read_redcap_instrument",
+    "FormImport",
     "RedcapImport",
 ]
 
@@ -384,8 +385,8 @@ def _id_part(code: str) -> str:
 
 
 @dataclass(frozen=True)
-class RedcapImport:
-    """What :func:`read_redcap_instrument` built, and the notes on what it left out.
+class FormImport:
+    """What an import (REDCap, XLSForm, FHIR) built, and the notes on what it left out.
 
     ``notes`` are warnings (``Problem`` records with file, row, column and value): fields
     skipped because they hold no choices, choice labels that were blank, branching logic
@@ -399,6 +400,10 @@ class RedcapImport:
         return {"instrument": self.instrument.label,
                 "counts": self.instrument.counts(),
                 "notes": [p.to_dict() for p in self.notes]}
+
+
+#: The result of :func:`read_redcap_instrument` (the same type for every import).
+RedcapImport = FormImport
 
 
 def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: str,
@@ -419,7 +424,7 @@ def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: 
 
 
 def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: str,
-                           title: str | None = None, strict: bool = False) -> RedcapImport:
+                           title: str | None = None, strict: bool = False) -> FormImport:
     """Read a REDCap data dictionary (CSV) into an instrument, importing what can be.
 
     Dictionaries written by :func:`write_redcap` come back equivalent: the same
@@ -462,7 +467,7 @@ def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: st
 
     Returns
     -------
-    RedcapImport
+    FormImport
         ``instrument`` and ``notes``.
 
     Raises
@@ -767,4 +772,4 @@ def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: st
     except InstrumentError as exc:
         raise ExportError(f"{name}: the data dictionary does not give a valid instrument "
                           f"({exc.summary})", [*exc.problems, *notes]) from None
-    return RedcapImport(instrument=inst, notes=tuple(notes))
+    return FormImport(instrument=inst, notes=tuple(notes))
