@@ -121,4 +121,4 @@ def test_cli_import_xlsform_and_fhir(tmp_path):
     assert r.exit_code == 0, r.output
     assert "format_version" in r.stdout
     r = CliRunner().invoke(main, ["instrument", "import", "x.csv", "--from", "redcap"])
-    assert r.exit_code != 0 and "--id and --version" in r.output
+    assert r.exit_code != 0 and "needs id and version" in r.output

@@ -254,25 +254,11 @@ def import_cmd(source_file: str, source: str, inst_id: str | None, version: str 
       instrval instrument import form.xlsx --from xlsform --out form.yaml
       instrval instrument import phq9.json --from fhir --out phq9.yaml
     """
-    from instrval.errors import ExportError
+    from instrval.io.exports import import_instrument
     from instrval.io.instrument import dumps_instrument, write_instrument
 
-    if source == "redcap":
-        from instrval.io.exports.redcap import read_redcap_instrument
-
-        if not inst_id or not version:
-            raise ExportError("--from redcap needs --id and --version (a data dictionary "
-                              "names neither)")
-        res = read_redcap_instrument(source_file, id=inst_id, version=version, title=title,
-                                     strict=strict)
-    elif source == "xlsform":
-        from instrval.io.exports.xlsform import read_xlsform_instrument
-
-        res = read_xlsform_instrument(source_file, id=inst_id, version=version, title=title)
-    else:
-        from instrval.io.exports.fhir import read_fhir_instrument
-
-        res = read_fhir_instrument(source_file, id=inst_id, version=version, title=title)
+    res = import_instrument(source_file, source, id=inst_id, version=version, title=title,
+                            strict=strict)
     for n in res.notes:
         where = f"row {n.row}: " if n.row else ""
         click.echo(f"note: {where}{n.message}", err=True)
