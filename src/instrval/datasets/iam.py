@@ -74,6 +74,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -464,6 +465,11 @@ def redcap_dictionary(instrument: Instrument, *, form: str = "iam_rating",
 
     rows = instrument_fields(instrument)
     gates = {v["field"]: k for k, v in redcap_field_map(instrument)["gates"].items()}
+    fields = {r["Variable / Field Name"] for r in rows}
+    # logic that names a field the instrument does not have (a revised instrument without
+    # that gate) is left out
+    gate_logic = {g: lg for g, lg in (gate_logic or {}).items()
+                  if all(f.lower() in fields for f in re.findall(r"\[([^\]()]+)", lg))}
 
     def add(name: str, frm: str, label: str, validation: str = "") -> dict[str, str]:
         return {**dict.fromkeys(REDCAP_COLUMNS, ""), "Variable / Field Name": name.lower(),
@@ -552,7 +558,7 @@ def write_iam_redcap(df: pd.DataFrame, instrument: Instrument,
     """Write ratings as a REDCap record export and its data dictionary (CSV)."""
     dd = redcap_dictionary(instrument, record_fields={"specialty": "Specialty"},
                            rating_fields={"rating_id": "Rating ID", "date": "Date of rating"},
-                           gate_logic=IAM_GATE_LOGIC if instrument.id == "iam" else None)
+                           gate_logic=IAM_GATE_LOGIC)
     buf = io.StringIO()
     dd.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     p2 = atomic_write_bytes(dictionary_path, buf.getvalue().encode("utf-8"))
