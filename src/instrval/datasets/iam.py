@@ -515,7 +515,7 @@ def redcap_export(df: pd.DataFrame, instrument: Instrument, *, form: str = "iam_
     for c in instrument.constructs:
         if c.gate is not None:
             g = c.gate
-            code = {o: str(i) for i, o in enumerate(g.options, start=1)}
+            code = {o: str(g.option_code(o)) for o in g.options}
             out[g.id.lower()] = d[g.id].map(code).fillna("").to_numpy(dtype=object)
         if c.kind == "multi_select":
             for it in c.items:

@@ -60,6 +60,8 @@ SYSTEM_COLUMNS = frozenset({
 })
 
 _CHECKBOX = re.compile(r"^(?P<field>.+?)_{1,3}(?P<code>-?\d+)$")
+#: REDCap's column of a check box with a text code (``smoking___na``).
+_CHECKBOX_TEXT = re.compile(r"^(?P<field>.+?)___(?P<code>[a-z0-9_.-]+)$")
 
 
 @dataclass(frozen=True)
@@ -278,7 +280,7 @@ def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str, *,
         if n in columns or n in ignored:
             continue
         low = lower[n]
-        m = _CHECKBOX.match(low)
+        m = _CHECKBOX.match(low) or _CHECKBOX_TEXT.match(low)
         if m and m.group("field") in multi:
             c = multi[m.group("field")]
             code = m.group("code").lower()

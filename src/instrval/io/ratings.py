@@ -312,8 +312,8 @@ def _check_dictionary(instrument: Instrument, ddict: Mapping[str, Mapping[str, A
     for c in instrument.constructs:
         fields: list[tuple[str, set[str]]] = []
         if c.gate is not None:
-            fields.append((c.gate.id.lower(), {str(i) for i in range(1, len(c.gate.options)
-                                                                     + 1)}))
+            fields.append((c.gate.id.lower(), {str(c.gate.option_code(o))
+                                               for o in c.gate.options}))
         if c.kind in ("multi_select", "single_choice"):
             fields.append((c.id.lower(), {str(c.item_code(i)) for i in c.item_ids}))
         for fname, codes in fields:

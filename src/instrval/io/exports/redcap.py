@@ -199,7 +199,7 @@ def redcap_field_map(instrument: Instrument) -> dict[str, Any]:
     for c in inst.constructs:
         if c.gate is not None:
             g = c.gate
-            codes = {o: k for k, o in enumerate(g.options, start=1)}
+            codes = {o: g.option_code(o) for o in g.options}
             out["gates"][g.id] = {"field": names[g.id], "type": "radio", "construct": c.id,
                                   "codes": codes, "open_codes": [codes[o] for o in g.open_when]}
         choice = c.kind in ("multi_select", "single_choice")
@@ -258,14 +258,14 @@ def redcap_dictionary(instrument: Instrument) -> list[dict[str, str]]:
         logic = ""
         if c.gate is not None:
             g = c.gate
-            choices = " | ".join(f"{k}, {_choice_label(o)}" for k, o in enumerate(g.options, 1))
+            choices = " | ".join(f"{g.option_code(o)}, {_choice_label(o)}" for o in g.options)
             altered = [o for o in g.options if _choice_label(o) != o]
             row(**{_NAME: names[g.id], _SECTION: section, _TYPE: "radio",
                    _LABEL: _safe_label(g.question), _CHOICES: choices,
                    _ANNOT: _tags(id=g.id, gate=c.id,
                                  options=list(g.options) if altered else None)})
             section = ""
-            logic = " or ".join(f"[{names[g.id]}] = '{g.options.index(o) + 1}'"
+            logic = " or ".join(f"[{names[g.id]}] = '{g.option_code(o)}'"
                                 for o in g.open_when)
         if c.kind in ("multi_select", "single_choice"):
             choices = " | ".join(f"{c.item_code(it.id)}, {_choice_label(it.label)}"
