@@ -118,3 +118,35 @@ def test_one_parser_for_ratings_and_import(tmp_path):
     from instrval.io.ratings import read_redcap_dictionary
 
     assert read_redcap_dictionary(p) == d.as_mapping()
+
+
+def test_real_failure_modes_from_the_corpus():
+    lab = CORPUS / "NDCLab-instruments"
+    # uppercase, unquoted logic: "[psqi_i10_sub1_s1_r1_e1] = 1 OR [...] = 2 OR [...] = 3"
+    psqi = read_redcap_instrument(lab / "psqi_s1_r1_e1.csv", id="psqi", version="1")
+    (gated,) = [c for c in psqi.instrument.constructs if c.gate is not None]
+    assert gated.gate.id == "psqi_i10_sub1_s1_r1_e1" and len(gated.gate.open_when) == 3
+    # blank choice labels "0, Poor | 1,  | 2,  | ... | 10, Very good": a 0..10 scale
+    covid = read_redcap_instrument(lab / "covid_b_s1_r1_e1.csv", id="c", version="1")
+    c = covid.instrument.constructs[0]
+    sc = covid.instrument.scale_of(c)
+    assert (c.kind, sc.min, sc.max) == ("likert", 0, 10)
+    assert sc.labels == {0: "Poor", 5: "Okay", 10: "Very good"}
+    blanks = [n for n in covid.notes if n.reason == "blank_choice_label"]
+    assert blanks and all(n.row and n.column and n.file for n in blanks)
+    # logic on a skipped field ("other, specify": "[demo_c_ethnic_s1_r1_e1(8)] = '1'" on
+    # a text field) is irrelevant; a gate that is itself gated (a yes/no field opening
+    # a radio that opens another) keeps its gate role and loses its own logic, noted
+    demo = read_redcap_instrument(lab / "demo_c_s1_r1_e1.csv", id="d", version="1")
+    nested = [n for n in demo.notes if n.reason == "branching_not_gate"]
+    assert [n.value for n in nested] == ["[demo_c_eng_s1_r1_e1]='1'"]
+    assert "cannot be nested" in nested[0].message
+    assert not any("othethnic" in n.message and n.reason == "branching_not_gate"
+                   for n in demo.notes)
+    api = read_redcap_instrument(CORPUS / "redcapAPI/TestRedcapAPI_DataDictionary.csv",
+                                 id="api", version="1")
+    (note,) = [n for n in api.notes if n.reason == "branching_not_gate"
+               and "three_prereq_andor" in n.message]
+    assert note.value == "([prereq_radio] = '2' and [prereq_yesno] = '0') or " \
+        "[prereq_checkbox(2)] = '1'"
+    assert note.column == "Branching Logic (Show field only if...)" and note.row
