@@ -122,3 +122,25 @@ def test_cli_import_xlsform_and_fhir(tmp_path):
     assert "format_version" in r.stdout
     r = CliRunner().invoke(main, ["instrument", "import", "x.csv", "--from", "redcap"])
     assert r.exit_code != 0 and "needs id and version" in r.output
+
+
+def test_hostile_forms_are_refused_cleanly(tmp_path):
+    deep = tmp_path / "deep.json"
+    deep.write_text('{"resourceType": "Questionnaire", "item": ' + "[" * 100000 +
+                    "]" * 100000 + "}")
+    with pytest.raises(ExportError, match="nested too deeply"):
+        read_fhir_instrument(deep)
+    items = "{}"
+    for _ in range(5000):
+        items = '{"linkId": "g", "type": "group", "item": [' + items + "]}"
+    nested = tmp_path / "nested.json"
+    nested.write_text('{"resourceType": "Questionnaire", "item": [' + items + "]}")
+    with pytest.raises(ExportError, match="nested too deeply"):
+        read_fhir_instrument(nested)
+    import zipfile
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("../evil.xml", "x")
+    with pytest.raises(ExportError, match="not a readable .xlsx"):
+        read_xlsform_instrument(bomb)

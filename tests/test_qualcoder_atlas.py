@@ -166,3 +166,13 @@ def test_atlas_ti_code_groups_and_users(tmp_path):
     assert book.entries["checks the guideline"].construct_id == "clinical_relevance"
     assert book.entries["misread option"].category == "challenges"
     assert cd.source["code_groups"] == 2
+
+
+def test_text_overlap_rule():
+    from instrval.io.coding import _text_overlap
+
+    a = "I was not sure what the second option meant."
+    b = "the second option meant. It reads like the first."  # 24 characters shared
+    assert _text_overlap(a, b) and _text_overlap(b, a)
+    assert _text_overlap(a, a[5:20])  # one inside the other
+    assert not _text_overlap("four five six seven", "five six seven eight")  # < 20

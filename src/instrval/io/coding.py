@@ -691,15 +691,28 @@ _MIN_TEXT_OVERLAP = 20
 
 
 def _text_overlap(a: str, b: str) -> bool:
-    a, b = " ".join(a.split()), " ".join(b.split())
+    """Do two coded texts (whitespace normalised) share a passage: equal, one inside the
+    other, or the end of one the start of the other over at least
+    :data:`_MIN_TEXT_OVERLAP` characters? Linear in the texts' length."""
     if not a or not b:
         return False
     if a in b or b in a:
         return True
-    n = min(len(a), len(b))
-    # a suffix of one is a prefix of the other
-    return any(a.endswith(b[:k]) or b.endswith(a[:k])
-               for k in range(n, _MIN_TEXT_OVERLAP - 1, -1))
+    k = _MIN_TEXT_OVERLAP
+    if len(a) < k or len(b) < k:
+        return False
+    for x, y in ((a, b), (b, a)):  # a suffix of x is a prefix of y
+        start = x.find(y[:k])
+        while start >= 0:
+            if y.startswith(x[start:]):
+                return True
+            start = x.find(y[:k], start + 1)
+    return False
+
+
+#: Distinct coded texts per file compared pairwise in a report without positions; above
+#: this, only equal texts are one segment.
+_MAX_TEXT_COMPARE = 5000
 
 
 def qualcoder_segments(docs: list[str], texts: list[str],
@@ -737,10 +750,19 @@ def qualcoder_segments(docs: list[str], texts: list[str],
             else:
                 rep, end = i, b
         rest = [i for i in idx if pos[i] is None]
-        for x, i in enumerate(rest):
-            for j in rest[:x]:
-                if _text_overlap(texts[i], texts[j]):
-                    union(i, j)
+        first: dict[str, int] = {}  # equal texts first (a dictionary, not pairs)
+        for i in rest:
+            t = " ".join(texts[i].split())
+            if t in first:
+                union(first[t], i)
+            else:
+                first[t] = i
+        distinct = list(first.items())
+        if len(distinct) <= _MAX_TEXT_COMPARE:
+            for x, (ti, i) in enumerate(distinct):
+                for tj, j in distinct[:x]:
+                    if _text_overlap(ti, tj):
+                        union(i, j)
     clusters: dict[int, list[int]] = {}
     for i in range(n):
         clusters.setdefault(find(i), []).append(i)

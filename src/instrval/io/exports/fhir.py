@@ -308,6 +308,9 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
     raw = read_input_bytes(path, error=ExportError, what="FHIR Questionnaire")
     try:
         q = json.loads(raw.decode("utf-8-sig"))
+    except RecursionError:
+        raise ExportError(f"{name}: the JSON is nested too deeply to read",
+                          [Problem("too_deep", "JSON nested too deeply", file=name)]) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ExportError(f"{name}: not JSON: {exc}",
                           [Problem("unreadable", str(exc), file=name)]) from None
@@ -381,7 +384,11 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
             if it.get("item"):
                 walk(it["item"], it if it.get("type") == "group" else parent)
 
-    walk(q.get("item", []), None)
+    try:
+        walk(q.get("item", []), None)
+    except RecursionError:
+        raise ExportError(f"{name}: the items are nested too deeply",
+                          [Problem("too_deep", "items nested too deeply", file=name)]) from None
     pos_of = {it.get("linkId"): k for k, (it, _) in enumerate(flat)}
 
     def gate_cond(node: dict[str, Any], k: int) -> tuple[str, list[str]] | None | str:

@@ -281,8 +281,16 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
     from instrval.io.files import read_input_bytes
     from instrval.model.instrument import FORMAT_VERSION
 
+    from instrval.errors import CodingError
+    from instrval.io.coding import _open_zip
+
     name = str(path)
     data = read_input_bytes(path, error=ExportError, what="XLSForm")
+    try:  # the archive checks of the coding readers: member count, sizes, ratio, names
+        _open_zip(data, name).close()
+    except CodingError as exc:
+        raise ExportError(f"{name}: not a readable .xlsx workbook: {exc.summary}",
+                          exc.problems) from None
     try:
         wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged files
