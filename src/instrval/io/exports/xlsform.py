@@ -276,13 +276,11 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
     """
     from openpyxl import load_workbook
 
-    from instrval.errors import ExportError, InstrumentError, Problem
+    from instrval.errors import CodingError, ExportError, InstrumentError, Problem
+    from instrval.io.coding import _open_zip
     from instrval.io.exports.redcap import FormImport
     from instrval.io.files import read_input_bytes
     from instrval.model.instrument import FORMAT_VERSION
-
-    from instrval.errors import CodingError
-    from instrval.io.coding import _open_zip
 
     name = str(path)
     data = read_input_bytes(path, error=ExportError, what="XLSForm")
