@@ -75,7 +75,9 @@ _LAZY: dict[str, str] = {
     "read_coding": "instrval.io.coding",
     "export_instrument": "instrval.io.exports",
     "import_redcap_dictionary": "instrval.io.exports",
+    "import_instrument": "instrval.io.exports",
     "redcap_field_map": "instrval.io.exports",
+    "language_diff": "instrval.integrate.diff",
     "check_instrument_file": "instrval.io.instrument",
     "dumps_instrument": "instrval.io.instrument",
     "loads_instrument": "instrval.io.instrument",
@@ -156,12 +158,17 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from instrval.datasets.iam import generate_iam_ratings
     from instrval.integrate.cosmin import cosmin_summary
-    from instrval.integrate.diff import InstrumentDiff, instrument_diff
+    from instrval.integrate.diff import InstrumentDiff, instrument_diff, language_diff
     from instrval.integrate.evidence import JointDisplay, joint_display
     from instrval.integrate.revision import revise_instrument
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
-    from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
+    from instrval.io.exports import (
+        export_instrument,
+        import_instrument,
+        import_redcap_dictionary,
+        redcap_field_map,
+    )
     from instrval.io.hypotheses import read_hypotheses
     from instrval.io.instrument import (
         check_instrument_file,
@@ -267,6 +274,8 @@ __all__ = [
     "instrument_schema",
     "export_instrument",
     "import_redcap_dictionary",
+    "import_instrument",
+    "language_diff",
     "redcap_field_map",
     "publish",
     "Registry",
