@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._input import export_options
 from instrval.errors import Problem, StatisticsError
 
 if TYPE_CHECKING:
@@ -19,15 +20,18 @@ SCALED_FIT_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "t
                    "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
 
 
-def read_item_data(path: str, columns: list[str] | None) -> pd.DataFrame:
+def read_item_data(path: str, columns: list[str] | None, *, instrument: Any = None,
+                   fmt: str | None = None, mapping: str | None = None,
+                   dictionary: str | None = None) -> pd.DataFrame:
     """Read item data (CSV, TSV/TXT or XLSX; see :func:`instrval.io.tables.read_table`).
 
     ``columns`` that are in the file are checked and returned as numbers (every cell a
     number or blank); with ``None``, the columns holding numbers are returned.
     """
-    from instrval.io.tables import read_table
+    from instrval.cli._input import open_table
 
-    table = read_table(path)
+    table = open_table(path, instrument=instrument, fmt=fmt, mapping=mapping,
+                       dictionary=dictionary)
     if columns is None:
         return table.numeric(table.item_columns())
     df = table.data.copy()
@@ -80,8 +84,9 @@ def read_model_file(path: str) -> dict[str, list[str]] | str:
     return model
 
 
-def load_model_and_data(data: str, instrument_file: str | None, model_file: str | None
-                        ) -> tuple[Any, pd.DataFrame]:
+def load_model_and_data(data: str, instrument_file: str | None, model_file: str | None, *,
+                        fmt: str | None = None, mapping: str | None = None,
+                        dictionary: str | None = None) -> tuple[Any, pd.DataFrame]:
     """The model (``--model`` file, else the instrument's constructs) and the data file's
     columns it needs, as numbers (the shared start of ``cfa`` and ``invariance``)."""
     if instrument_file is None and model_file is None:
@@ -100,7 +105,8 @@ def load_model_and_data(data: str, instrument_file: str | None, model_file: str 
 
         model = read_instrument(instrument_file)
         items = [i for its in model_from_instrument(model).values() for i in its]
-    return model, read_item_data(data, items)
+    return model, read_item_data(data, items, instrument=instrument_file, fmt=fmt,
+                                 mapping=mapping, dictionary=dictionary)
 
 
 def _cfa_json(res: Any) -> dict[str, Any]:
@@ -151,9 +157,10 @@ def _cfa_json(res: Any) -> dict[str, Any]:
               help="Also print modification indices (largest first) and standardized "
                    "residuals (ML/MLR; lavaan modindices and residuals type standardized).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@export_options
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
-                orthogonal: bool, estimator: str, missing: str, mi: bool, as_json: bool
-                ) -> None:
+                orthogonal: bool, estimator: str, missing: str, mi: bool, as_json: bool,
+                fmt: str | None, mapping: str | None, dictionary: str | None) -> None:
     """Confirmatory factor analysis (ML, MLR or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
@@ -175,7 +182,8 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
 
     from instrval.stats.cfa import cfa
 
-    model, df = load_model_and_data(data, instrument_file, model_file)
+    model, df = load_model_and_data(data, instrument_file, model_file, fmt=fmt,
+                                    mapping=mapping, dictionary=dictionary)
     res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal, mi=mi,
               missing=missing)
     if as_json:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._input import export_options
 
 
 @main.command("invariance")
@@ -26,9 +27,11 @@ from instrval.cli._base import echo_table, emit_json, main
               help="A parameter left free across groups (lavaan group.partial), e.g. "
                    "\"x3~1\" or \"visual=~x2\"; repeat for several.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@export_options
 def invariance_command(data: str, instrument_file: str | None, model_file: str | None,
                        group: str, estimator: str, missing: str, free: tuple[str, ...],
-                       as_json: bool) -> None:
+                       as_json: bool, fmt: str | None, mapping: str | None,
+                       dictionary: str | None) -> None:
     """Measurement invariance of a factor model across the groups in column GROUP of DATA.
 
     Fits the configural, metric (equal loadings), scalar (+ equal intercepts) and strict
@@ -47,7 +50,8 @@ def invariance_command(data: str, instrument_file: str | None, model_file: str |
     from instrval.cli.cfa import load_model_and_data
     from instrval.stats.sem.invariance import measurement_invariance
 
-    model, df = load_model_and_data(data, instrument_file, model_file)
+    model, df = load_model_and_data(data, instrument_file, model_file, fmt=fmt,
+                                    mapping=mapping, dictionary=dictionary)
     res = measurement_invariance(df, model, group=group, estimator=estimator,
                                  missing=missing, group_partial=free)
     if as_json:
