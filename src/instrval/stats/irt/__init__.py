@@ -240,10 +240,11 @@ def _prepare(data: pd.DataFrame, items: list[str] | None, model: str, lowest: fl
     x = x - low
     m = np.nanmax(x, axis=0).astype(int)
     for i, c in enumerate(cols):
-        if m[i] == 0:
-            raise StatisticsError(f"item {c!r} has one answer only ({show_value(low)}); "
-                                  "it carries no information")
         seen = set(np.unique(x[~np.isnan(x[:, i]), i]).astype(int))
+        if len(seen) < 2:
+            only = ", ".join(show_value(v + low) for v in seen) or "none"
+            raise StatisticsError(f"item {c!r} has one answer only ({only}); it carries no "
+                                  "information")
         absent = [h for h in range(m[i] + 1) if h not in seen]
         if absent:
             raise StatisticsError(
