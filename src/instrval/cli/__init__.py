@@ -9,6 +9,7 @@ from instrval.cli import (  # noqa: F401  (imported for the commands they regist
     content_validity,
     factor,
     instrument,
+    irt,
     publish,
     ratings,
     relevance,
