@@ -195,7 +195,7 @@ def test_grm_item_information_is_fisher_information(small_fit: tuple[np.ndarray,
     a, b = params(res)
     info = res.information[res.information["item_id"] == "q2"]
     h = 1e-5
-    for t, val in zip(info["theta"].to_numpy()[::10], info["information"].to_numpy()[::10]):
+    for t, val in zip(info["theta"].to_numpy()[::10], info["information"].to_numpy()[::10], strict=True):
         p = cat_probs(a[1], b[1], t)
         dp = (cat_probs(a[1], b[1], t + h) - cat_probs(a[1], b[1], t - h)) / (2 * h)
         assert_allclose(val, np.sum(dp ** 2 / p), rtol=1e-6)
@@ -224,7 +224,7 @@ def test_s_x2_matches_enumeration_without_pooling() -> None:
     total = x.sum(axis=1)
     patterns = np.array(list(itertools.product([0, 1], repeat=5)))
     pat_prob = np.array([sum(wq * person_lik(p.astype(float), a, b, t)
-                             for t, wq in zip(nodes, w)) for p in patterns])
+                             for t, wq in zip(nodes, w, strict=True)) for p in patterns])
     for i in range(5):
         chi = 0.0
         groups = 0

@@ -12,7 +12,7 @@ statistics (pure functions, DataFrames in, frozen results out)
     :func:`icc`, :func:`omega`, :func:`omega_one_factor`;
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
-    :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    :func:`velicer_map`, :func:`efa`, :func:`cfa`; item response theory: :func:`irt`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
 integrate and write
@@ -116,6 +116,8 @@ _LAZY: dict[str, str] = {
     "efa": "instrval.stats.efa",
     "ICCResult": "instrval.stats.icc",
     "icc": "instrval.stats.icc",
+    "IRTResult": "instrval.stats.irt",
+    "irt": "instrval.stats.irt",
     "binomial_interval": "instrval.stats.intervals",
     "wilson_interval": "instrval.stats.intervals",
     "OmegaResult": "instrval.stats.omega",
@@ -180,6 +182,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.efa import EFAResult, efa
     from instrval.stats.icc import ICCResult, icc
     from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.irt import IRTResult, irt
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
@@ -248,6 +251,8 @@ __all__ = [
     "AlphaResult",
     "icc",
     "ICCResult",
+    "irt",
+    "IRTResult",
     "omega",
     "omega_one_factor",
     "OmegaResult",

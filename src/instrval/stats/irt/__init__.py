@@ -16,6 +16,7 @@ The public entry point is :func:`irt`; the result is an :class:`IRTResult`.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,7 +25,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
-from instrval.errors import StatisticsError
+from instrval.errors import ConvergenceWarning, StatisticsError
 from instrval.stats._common import show_value
 
 __all__ = ["IRTResult", "LRTest", "irt", "IRT_MODELS"]
@@ -415,6 +416,7 @@ def _fit_rasch(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], grid: 
             th_rows.append({"item_id": cid, "threshold": h + 1, "value": tau[offsets[i] + h],
                             "se": tau_se[offsets[i] + h]})
     items = pd.DataFrame(rows)
+    items["df"] = items["df"].astype("Int64")
     lo, hi = fit_range
     items["misfit"] = ~(items["infit"].between(lo, hi) & items["outfit"].between(lo, hi))
     rule = (f"infit or outfit mean square outside [{lo:g}, {hi:g}] (Wright & Linacre 1994; "
@@ -472,6 +474,7 @@ def _fit_marginal(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], gri
             th_rows.append({"item_id": cid, "threshold": k + 1, "value": b[k], "se": b_se[k]})
         info[:, i] = item_information(a, d, grid)
     items = pd.DataFrame(rows)
+    items["df"] = items["df"].astype("Int64")
     items["misfit"] = items["p_adjusted"] < alpha
     rule = (f"S-X2 p < {alpha:g} after Benjamini-Hochberg adjustment over the items "
             "(Orlando & Thissen 2000; Reeve et al. 2007)")
@@ -582,6 +585,9 @@ def irt(data: pd.DataFrame, *, model: str = "rasch", items: list[str] | None = N
         out = _fit_marginal(x, m, model, cols, grid, misfit_alpha, quadrature_points,
                             min_expected)
         estimation = "MML"
+    if not out["converged"]:
+        warnings.warn(f"the {model} model did not converge in {out['iterations']} iterations; "
+                      "the estimates are unreliable", ConvergenceWarning, stacklevel=2)
     info = out["info"]
     information = pd.DataFrame({
         "theta": np.repeat(grid, len(cols)),

@@ -199,7 +199,8 @@ def fit_cml(x: np.ndarray, m: np.ndarray, model: str, *, max_iter: int = 100,
     ll, g, info = evaluate(eta, True)
     converged = False
     it = 0
-    for it in range(1, max_iter + 1):
+    while it < max_iter:
+        it += 1
         step = np.linalg.solve(info, g)
         t = 1.0
         while True:

@@ -208,7 +208,8 @@ def fit_mml(x: np.ndarray, m: np.ndarray, *, n_nodes: int = 61, max_em: int = 50
     par = _start(x, m)
     ll_old = -np.inf
     cycles = 0
-    for cycles in range(1, max_em + 1):
+    while cycles < max_em:
+        cycles += 1
         ll, post = prob.estep(par)
         r = post.T @ prob.y
 
