@@ -578,13 +578,17 @@ def irt(data: pd.DataFrame, *, model: str = "rasch", items: list[str] | None = N
     x, m, cols, index, dropped, low = _prepare(data, items, model, lowest)
     grid = np.round(np.arange(-4.0, 4.0001, 0.1), 10) if theta_grid is None else \
         np.asarray(theta_grid, float)
-    if model in _RASCH_FAMILY:
-        out = _fit_rasch(x, m, model, cols, grid, misfit_range, lr_test)
-        estimation = "CML"
-    else:
-        out = _fit_marginal(x, m, model, cols, grid, misfit_alpha, quadrature_points,
-                            min_expected)
-        estimation = "MML"
+    from threadpoolctl import threadpool_limits
+
+    # small matrices: threaded BLAS only adds overhead (and slows down on a busy machine)
+    with threadpool_limits(limits=1, user_api="blas"):
+        if model in _RASCH_FAMILY:
+            out = _fit_rasch(x, m, model, cols, grid, misfit_range, lr_test)
+            estimation = "CML"
+        else:
+            out = _fit_marginal(x, m, model, cols, grid, misfit_alpha, quadrature_points,
+                                min_expected)
+            estimation = "MML"
     if not out["converged"]:
         warnings.warn(f"the {model} model did not converge in {out['iterations']} iterations; "
                       "the estimates are unreliable", ConvergenceWarning, stacklevel=2)

@@ -127,20 +127,18 @@ def _group_terms(x: np.ndarray, m: np.ndarray, beta: np.ndarray, offsets: np.nda
     for i in range(k):
         oi = offsets[i]
         cov[oi:oi + m[i], oi:oi + m[i]] += np.diag(expected[oi:oi + m[i]])
-        mid = np.array([1.0])
+        left = pre[i]                       # product of the items before i, then i+1..j-1
+        hi = np.arange(1, m[i] + 1)[:, None]
         for j in range(i + 1, k):
-            g_ij = np.convolve(np.convolve(pre[i], mid), suf[j])
-            # s[t] = sum_r w_r gamma^{ij}_{r - t}
-            s = np.array([np.dot(w[t:t + len(g_ij)], g_ij[: r_max + 1 - t])
-                          for t in range(m[i] + m[j] + 1)])
-            hi = np.arange(1, m[i] + 1)[:, None]
+            g_ij = np.convolve(left, suf[j])   # gamma without items i and j
+            # s[t] = sum_r w_r gamma^{ij}_{r - t}, t = 0..m_i + m_j
+            s = np.correlate(w, g_ij, mode="valid")
             lj = np.arange(1, m[j] + 1)[None, :]
-            block = (eps[oi:oi + m[i], None] * eps[offsets[j]:offsets[j] + m[j]][None, :]
-                     * s[hi + lj])
             oj = offsets[j]
+            block = eps[oi:oi + m[i], None] * eps[oj:oj + m[j]][None, :] * s[hi + lj]
             cov[oi:oi + m[i], oj:oj + m[j]] += block
             cov[oj:oj + m[j], oi:oi + m[i]] += block.T
-            mid = np.convolve(mid, polys[j])
+            left = np.convolve(left, polys[j])
     return loglik, expected, cov
 
 

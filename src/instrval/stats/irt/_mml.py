@@ -103,7 +103,12 @@ class _Problem:
             xi = x[:, i]
             ok = ~np.isnan(xi)
             y[np.flatnonzero(ok), self.cat_off[i] + xi[ok].astype(int)] = 1.0
-        self.y = y
+        # persons with the same answers share their likelihood: work on distinct patterns
+        yu, inverse, counts = np.unique(y, axis=0, return_inverse=True, return_counts=True)
+        self.y = yu
+        self.inverse = np.asarray(inverse).ravel()
+        self.counts = counts.astype(float)
+        self.yw = yu * self.counts[:, None]
         self.n_par = n_cat
 
     def unpack(self, par: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
@@ -126,7 +131,7 @@ class _Problem:
         post = np.exp(ll_vq - mx)
         tot = post.sum(axis=1, keepdims=True)
         post /= tot
-        return float(np.sum(np.log(tot) + mx)), post
+        return float(self.counts @ (np.log(tot[:, 0]) + mx[:, 0])), post
 
     def complete(self, par: np.ndarray, r: np.ndarray) -> tuple[float, np.ndarray]:
         """Expected complete-data log-likelihood and its gradient (packed parameters)."""
@@ -150,7 +155,7 @@ class _Problem:
 
     def marginal_grad(self, par: np.ndarray) -> tuple[float, np.ndarray]:
         ll, post = self.estep(par)
-        _, g = self.complete(par, post.T @ self.y)
+        _, g = self.complete(par, post.T @ self.yw)
         return ll, g
 
 
@@ -211,7 +216,7 @@ def fit_mml(x: np.ndarray, m: np.ndarray, *, n_nodes: int = 61, max_em: int = 50
     while cycles < max_em:
         cycles += 1
         ll, post = prob.estep(par)
-        r = post.T @ prob.y
+        r = post.T @ prob.yw
 
         par = _mstep(par, r, prob)
         if abs(ll - ll_old) < em_tol * (1 + abs(ll)):
@@ -226,10 +231,12 @@ def fit_mml(x: np.ndarray, m: np.ndarray, *, n_nodes: int = 61, max_em: int = 50
             h[:, j] = (prob.marginal_grad(p + e)[1] - prob.marginal_grad(p - e)[1]) / (2 * e[j])
         return 0.5 * (h + h.T)
 
-    # Newton-Raphson polish; the Hessian is refreshed only after a step was taken
+    # Newton-Raphson polish with the Hessian at the end of EM; it is recomputed for the
+    # standard errors only when the polish moved the estimates by more than 1e-4
     steps = 0
     ll, g = prob.marginal_grad(par)
     h = hessian(par)
+    at_h = par.copy()
     converged = bool(np.max(np.abs(g)) < newton_tol)
     while not converged and steps < max_newton:
         step = np.linalg.solve(h, -g)
@@ -243,7 +250,7 @@ def fit_mml(x: np.ndarray, m: np.ndarray, *, n_nodes: int = 61, max_em: int = 50
         par, ll, g = cand, ll_c, g_c
         steps += 1
         converged = bool(np.max(np.abs(g)) < newton_tol)
-    if steps:
+    if np.max(np.abs(par - at_h)) > 1e-4:
         h = hessian(par)
     cov = np.linalg.inv(-h)
     ll, post = prob.estep(par)
@@ -251,4 +258,4 @@ def fit_mml(x: np.ndarray, m: np.ndarray, *, n_nodes: int = 61, max_em: int = 50
     return MMLFit(a=a, d=[di.copy() for di in d], cov=cov, loglik=ll, em_cycles=cycles,
                   newton_steps=steps, converged=bool(converged),
                   max_gradient=float(np.max(np.abs(g))), nodes=nodes, weights=weights,
-                  posterior=post)
+                  posterior=post[prob.inverse])
