@@ -90,6 +90,8 @@ def test_andersen_lr_test_matches_erm(fits: dict[str, IRTResult], name: str) -> 
     assert lr.df == ref["df"]
     assert_allclose(lr.p, ref["p"], atol=1e-6)
     assert_allclose([lr.loglik_low, lr.loglik_high], ref["loglik_groups"], atol=TOL)
+    # items without every category in both groups are left out, as eRm
+    assert list(lr.excluded_items) == ref["excluded"]
 
 
 def test_rsm_parameterisation_is_item_plus_category() -> None:

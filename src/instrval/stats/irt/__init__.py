@@ -342,7 +342,8 @@ def _median_split(x: np.ndarray) -> np.ndarray:
     return high
 
 
-def _lr_test(x: np.ndarray, m: np.ndarray, model: str, cols: list[str]) -> LRTest:
+def _lr_test(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], full_loglik: float
+             ) -> LRTest:
     from instrval.stats.irt._cml import fit_cml
 
     high = _median_split(x)
@@ -363,11 +364,12 @@ def _lr_test(x: np.ndarray, m: np.ndarray, model: str, cols: list[str]) -> LRTes
                               "in both score groups")
     xs = x[:, keep_a]
     ms = m[keep_a]
-    full = fit_cml(xs, ms, model)
+    # the whole-sample fit is refitted only when items had to be left out
+    full = full_loglik if keep_a.all() else fit_cml(xs, ms, model).loglik
     low_fit = fit_cml(xs[~high], ms, model)
     high_fit = fit_cml(xs[high], ms, model)
-    npar = full.eta.size
-    lr = 2.0 * (low_fit.loglik + high_fit.loglik - full.loglik)
+    npar = low_fit.eta.size
+    lr = 2.0 * (low_fit.loglik + high_fit.loglik - full)
     df = 2 * npar - npar
     return LRTest(lr=lr, df=df, p=float(_st.chi2.sf(lr, df)), loglik_low=low_fit.loglik,
                   loglik_high=high_fit.loglik, n_low=int((~high).sum()),
@@ -430,7 +432,7 @@ def _fit_rasch(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], grid: 
     return {"fit": fit, "items": items, "thresholds": pd.DataFrame(th_rows), "info": vg,
             "theta": theta, "se": se, "extreme": extreme, "rule": rule,
             "reliability": (ssd - mse) / ssd,
-            "lr": _lr_test(x, m, model, cols) if lr_test else None,
+            "lr": _lr_test(x, m, model, cols, fit.loglik) if lr_test else None,
             "npar": fit.eta.size, "loglik": fit.loglik, "converged": fit.converged,
             "iterations": fit.iterations, "n_informative": fit.n_used}
 
