@@ -170,3 +170,12 @@ def test_bad_input_is_one_clear_error(frame: pd.DataFrame, model: str, message: 
 def test_unknown_item_column_is_named() -> None:
     with pytest.raises(StatisticsError, match="'zz'"):
         irt(pd.DataFrame({"a": [0, 1], "b": [1, 0]}), items=["a", "zz"])
+
+
+def test_docstring_examples_run() -> None:
+    import doctest
+
+    import instrval.stats.irt as mod
+
+    failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
+    assert tried > 0 and failures == 0
