@@ -167,6 +167,15 @@ def test_bad_input_is_one_clear_error(frame: pd.DataFrame, model: str, message: 
         irt(frame, model=model)
 
 
+def test_category_only_in_extreme_scores_is_refused() -> None:
+    rng = np.random.default_rng(1)
+    x = (rng.uniform(size=(200, 5)) < 0.5).astype(int)
+    x[:, 4] = (x[:, :4].sum(axis=1) == 4).astype(int)   # right only with all others right
+    with pytest.raises(StatisticsError, match="item 'e': answer 1 is given only by persons "
+                                              "with an extreme raw score"):
+        irt(pd.DataFrame(x, columns=list("abcde")), model="rasch")
+
+
 def test_unknown_item_column_is_named() -> None:
     with pytest.raises(StatisticsError, match="'zz'"):
         irt(pd.DataFrame({"a": [0, 1], "b": [1, 0]}), items=["a", "zz"])

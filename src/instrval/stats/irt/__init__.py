@@ -347,10 +347,14 @@ def _lr_test(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], full_log
     from instrval.stats.irt._cml import fit_cml
 
     high = _median_split(x)
+    raw = np.nansum(x, axis=1)
+    inner = (raw > 0) & (raw < (~np.isnan(x) * m[None, :]).sum(axis=1))
     keep = []
     for i in range(len(m)):
         ok = True
-        for grp in (~high, high):
+        # every category among the informative persons of each group (eRm asks for every
+        # category in each group; a category seen only at an extreme score has no estimate)
+        for grp in (~high & inner, high & inner):
             xi = x[grp, i]
             seen = set(np.unique(xi[~np.isnan(xi)]).astype(int))
             if any(h not in seen for h in range(m[i] + 1)):
@@ -377,11 +381,32 @@ def _lr_test(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], full_log
                   excluded_items=tuple(c for c, k in zip(cols, keep_a, strict=True) if not k))
 
 
+def _check_informative(x: np.ndarray, m: np.ndarray, cols: list[str], lowest: float) -> None:
+    """Every category of every item must be chosen by someone with a non-extreme raw score:
+    otherwise the conditional likelihood has no maximum (the parameter runs off to
+    infinity)."""
+    answered = ~np.isnan(x)
+    raw = np.nansum(x, axis=1)
+    max_raw = (answered * m[None, :]).sum(axis=1)
+    inner = (raw > 0) & (raw < max_raw)
+    for i, c in enumerate(cols):
+        xi = x[inner, i]
+        seen = set(np.unique(xi[~np.isnan(xi)]).astype(int))
+        absent = [h for h in range(m[i] + 1) if h not in seen]
+        if absent:
+            raise StatisticsError(
+                f"item {c!r}: answer {show_value(absent[0] + lowest)} is given only by persons "
+                "with an extreme raw score (all lowest or all highest answers), who carry no "
+                "information in conditional ML; its parameter cannot be estimated")
+
+
 def _fit_rasch(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], grid: np.ndarray,
-               fit_range: tuple[float, float], lr_test: bool) -> dict[str, Any]:
+               fit_range: tuple[float, float], lr_test: bool, lowest: float
+               ) -> dict[str, Any]:
     from instrval.stats.irt._cml import category_moments, fit_cml
     from instrval.stats.irt._fit import rasch_itemfit
 
+    _check_informative(x, m, cols, lowest)
     fit = fit_cml(x, m, model)
     beta = fit.beta
     se_beta = np.sqrt(np.diag(fit.cov_beta))
@@ -585,7 +610,7 @@ def irt(data: pd.DataFrame, *, model: str = "rasch", items: list[str] | None = N
     # small matrices: threaded BLAS only adds overhead (and slows down on a busy machine)
     with threadpool_limits(limits=1, user_api="blas"):
         if model in _RASCH_FAMILY:
-            out = _fit_rasch(x, m, model, cols, grid, misfit_range, lr_test)
+            out = _fit_rasch(x, m, model, cols, grid, misfit_range, lr_test, low)
             estimation = "CML"
         else:
             out = _fit_marginal(x, m, model, cols, grid, misfit_alpha, quadrature_points,
