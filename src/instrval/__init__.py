@@ -60,6 +60,7 @@ _LAZY: dict[str, str] = {
     "Study": "instrval.io.study",
     "read_decisions": "instrval.io.decisions",
     "item_descriptives": "instrval.stats.descriptives",
+    "scale_totals": "instrval.stats.descriptives",
     "joint_display": "instrval.integrate.evidence",
     "JointDisplay": "instrval.integrate.evidence",
     "cosmin_summary": "instrval.integrate.cosmin",
@@ -74,7 +75,9 @@ _LAZY: dict[str, str] = {
     "read_coding": "instrval.io.coding",
     "export_instrument": "instrval.io.exports",
     "import_redcap_dictionary": "instrval.io.exports",
+    "import_instrument": "instrval.io.exports",
     "redcap_field_map": "instrval.io.exports",
+    "language_diff": "instrval.integrate.diff",
     "check_instrument_file": "instrval.io.instrument",
     "dumps_instrument": "instrval.io.instrument",
     "loads_instrument": "instrval.io.instrument",
@@ -157,12 +160,17 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from instrval.datasets.iam import generate_iam_ratings
     from instrval.integrate.cosmin import cosmin_summary
-    from instrval.integrate.diff import InstrumentDiff, instrument_diff
+    from instrval.integrate.diff import InstrumentDiff, instrument_diff, language_diff
     from instrval.integrate.evidence import JointDisplay, joint_display
     from instrval.integrate.revision import revise_instrument
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
-    from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
+    from instrval.io.exports import (
+        export_instrument,
+        import_instrument,
+        import_redcap_dictionary,
+        redcap_field_map,
+    )
     from instrval.io.hypotheses import read_hypotheses
     from instrval.io.instrument import (
         check_instrument_file,
@@ -202,7 +210,7 @@ if TYPE_CHECKING:  # pragma: no cover
         criterion_validity,
         responsiveness,
     )
-    from instrval.stats.descriptives import item_descriptives
+    from instrval.stats.descriptives import item_descriptives, scale_totals
     from instrval.stats.dif import DIFResult, dif
     from instrval.stats.dimensionality import (
         bartlett,
@@ -269,6 +277,8 @@ __all__ = [
     "instrument_schema",
     "export_instrument",
     "import_redcap_dictionary",
+    "import_instrument",
+    "language_diff",
     "redcap_field_map",
     "publish",
     "Registry",
@@ -332,6 +342,7 @@ __all__ = [
     "krippendorff_alpha",
     "coder_agreement",
     "item_descriptives",
+    "scale_totals",
     # integration
     "joint_display",
     "JointDisplay",
