@@ -15,6 +15,7 @@ statistics (pure functions, DataFrames in, frozen results out)
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
     :func:`velicer_map`, :func:`efa`, :func:`cfa`, :func:`measurement_invariance`;
+    item response theory: :func:`irt`;
     fairness: :func:`dif`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
@@ -126,6 +127,8 @@ _LAZY: dict[str, str] = {
     "efa": "instrval.stats.efa",
     "ICCResult": "instrval.stats.icc",
     "icc": "instrval.stats.icc",
+    "IRTResult": "instrval.stats.irt",
+    "irt": "instrval.stats.irt",
     "ScoreResult": "instrval.stats.scoring",
     "score_items": "instrval.stats.scoring",
     "FactorScoresResult": "instrval.stats.scoring",
@@ -223,6 +226,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.hypotheses import HypothesesResult, evaluate_hypotheses
     from instrval.stats.icc import ICCResult, icc
     from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.irt import IRTResult, irt
     from instrval.stats.measurement_error import RetestResult, retest
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
@@ -296,6 +300,8 @@ __all__ = [
     "AlphaResult",
     "icc",
     "ICCResult",
+    "irt",
+    "IRTResult",
     "score_items",
     "ScoreResult",
     "factor_scores",

@@ -12,6 +12,7 @@ from instrval.cli import (  # noqa: F401  (imported for the commands they regist
     factor,
     instrument,
     invariance,
+    irt,
     publish,
     ratings,
     relevance,
