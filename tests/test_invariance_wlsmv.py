@@ -1,11 +1,13 @@
-"""Measurement invariance of ordered items (WLSMV) against R lavaan 0.6.14.
+"""Measurement invariance of ordered items (WLSMV) against R lavaan 0.6.14 and semTools.
 
 Reference values: tests/fixtures/invariance_wlsmv.json, written by
 tests/fixtures/r/invariance_wlsmv.R: bfi by gender, agreeableness and conscientiousness
 (10 items), as Likert answers 1-6 and as binary items (4-6 against 1-3); the configural model
 and lavaan's ``group.equal = c("loadings", "thresholds")`` (delta parameterization), their
 fit measures, parameter estimates and SEs, and ``lavTestLRT``'s default difference test
-(``satorra.2000``, scaled and shifted).
+(``satorra.2000``, scaled and shifted); and the Wu & Estabrook (2016) sequence as semTools
+0.5.6 ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016")`` writes it
+(configural; equal thresholds; + equal loadings).
 
 Tolerances: fit measures rtol 1e-6; the difference test rtol 1e-5; estimates and SEs
 rtol 1e-4 with atol 1e-4.  In the binary scalar model lavaan's ``nlminb`` stops where the
@@ -206,3 +208,77 @@ def test_cli_invariance_wlsmv_json(tmp_path):
     # the JSON carries 6 decimals
     assert_allclose(js["levels"][1]["delta_chi2"], FIX["binary"]["lrt"]["chisq_diff"][1],
                     atol=2e-6)
+
+
+# --------------------------------------------------------------------------- Wu & Estabrook
+WE_LEVELS = ["configural", "thresholds", "metric"]
+
+
+@pytest.fixture(scope="module", params=["likert", "binary"])
+def we_case(request):
+    kind = request.param
+    res = measurement_invariance(_bfi(kind), FIX["model"], group="gender", estimator="wlsmv",
+                                 identification="wu.estabrook")
+    return kind, res
+
+
+def test_wu_estabrook_fit_and_lrt_match_semtools(we_case):
+    kind, res = we_case
+    ref = FIX[kind + "_we"]
+    assert list(res.levels["level"]) == WE_LEVELS
+    for lev in WE_LEVELS:
+        fit = res.fits[lev].fit
+        for ours, theirs in FIT_MAP.items():
+            assert_allclose(fit[ours], ref["levels"][lev][theirs], rtol=1e-6,
+                            atol=1e-12 if ours.startswith("pvalue") else 0,
+                            err_msg=f"{kind} {lev} {ours}")
+    lrt = ref["lrt"]
+    for k in (1, 2):
+        row = res.levels.iloc[k]
+        assert row.delta_df == lrt["df_diff"][k]
+        if lrt["df_diff"][k] == 0:     # binary items: equal thresholds change nothing
+            assert abs(row.delta_chi2) < 1e-6 and math.isnan(row.delta_pvalue)
+        else:
+            assert_allclose(row.delta_chi2, lrt["chisq_diff"][k], rtol=1e-5)
+            assert_allclose(row.delta_pvalue, lrt["p"][k], rtol=1e-5)
+
+
+def test_wu_estabrook_estimates_and_ses_match_semtools(we_case):
+    kind, res = we_case
+    for lev in WE_LEVELS:
+        ref = pd.DataFrame(FIX[kind + "_we"]["params"][lev])
+        ref["rhs"] = ref["rhs"].fillna("")
+        m = ref.merge(res.fits[lev].parameters, on=["lhs", "op", "rhs", "group"], how="left",
+                      suffixes=("_r", ""))
+        assert not m["est"].isna().any(), (kind, lev)
+        assert_allclose(m["est"], m["est_r"], rtol=1e-4, atol=1e-4, err_msg=f"{kind} {lev}")
+        se_r = pd.to_numeric(m["se_r"])
+        free = se_r > 0
+        assert_allclose(m.loc[free, "se"], se_r[free], rtol=1e-4, atol=1e-4)
+        assert m.loc[~free, "se"].isna().all()
+
+
+def test_wu_estabrook_identification(we_case):
+    kind, res = we_case
+    p = res.fits["thresholds"].parameters
+    g2 = p[p.group == 2]
+    nu = g2[(g2.op == "~1") & g2.lhs.isin(ITEMS)]
+    assert nu["free"].all()
+    # scaling factors free for items with 3+ categories only
+    free_delta = g2[g2.op == "~*~"]["free"]
+    if kind == "likert":
+        assert free_delta.all()
+    else:
+        assert not free_delta.any()
+    var = res.fits["metric"].parameters
+    var = var[(var.op == "~~") & (var.lhs == var.rhs) & var.lhs.isin(["agree", "consc"])]
+    assert list(var["free"]) == [False, False, True, True]
+
+
+def test_identification_errors():
+    with pytest.raises(StatisticsError, match="ordered items"):
+        measurement_invariance(_bfi("likert"), FIX["model"], group="gender",
+                               identification="wu.estabrook")
+    with pytest.raises(StatisticsError, match="not available"):
+        measurement_invariance(_bfi("likert"), FIX["model"], group="gender",
+                               estimator="wlsmv", identification="theta")

@@ -23,6 +23,11 @@ from instrval.cli._input import export_options
                    "RMSEA; Satorra-Bentler scaled differences); wlsmv: ordered (Likert or "
                    "binary) items, levels configural and scalar (equal loadings and "
                    "thresholds), Satorra (2000) scaled and shifted differences.")
+@click.option("--identification", type=click.Choice(["lavaan", "wu.estabrook"]),
+              default="lavaan", show_default=True,
+              help="With --estimator wlsmv: lavaan's defaults (configural, scalar) or the "
+                   "Wu & Estabrook (2016) sequence (configural, thresholds, metric) as "
+                   "semTools measEq.syntax writes it.")
 @click.option("--missing", type=click.Choice(["listwise", "ml"]), default="listwise",
               show_default=True, help="ml: full-information ML for missing answers (FIML).")
 @click.option("--free", "free", multiple=True,
@@ -31,7 +36,8 @@ from instrval.cli._input import export_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @export_options
 def invariance_command(data: str, instrument_file: str | None, model_file: str | None,
-                       group: str, estimator: str, missing: str, free: tuple[str, ...],
+                       group: str, estimator: str, identification: str, missing: str,
+                       free: tuple[str, ...],
                        as_json: bool, fmt: str | None, mapping: str | None,
                        dictionary: str | None) -> None:
     """Measurement invariance of a factor model across the groups in column GROUP of DATA.
@@ -59,7 +65,8 @@ def invariance_command(data: str, instrument_file: str | None, model_file: str |
     model, df = load_model_and_data(data, instrument_file, model_file, fmt=fmt,
                                     mapping=mapping, dictionary=dictionary)
     res = measurement_invariance(df, model, group=group, estimator=estimator,
-                                 missing=missing, group_partial=free)
+                                 missing=missing, group_partial=free,
+                                 identification=identification)
     if as_json:
         emit_json(res.to_dict())
         return

@@ -108,6 +108,14 @@ WLSMV_LEVELS: Mapping[str, tuple[str, ...]] = MappingProxyType({
     "configural": (),
     "scalar": ("loadings", "thresholds"),
 })
+#: The Wu & Estabrook (2016) sequence (semTools ``measEq.syntax(ID.fac = "std.lv",
+#: ID.cat = "Wu.Estabrook.2016")``).
+WU_ESTABROOK_LEVELS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+})
+IDENTIFICATIONS = ("lavaan", "wu.estabrook")
 ESTIMATORS = ("ml", "mlr", "wlsmv")
 MISSING = ("listwise", "ml")
 LEVEL_COLUMNS = ("level", "chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "delta_chi2",
@@ -208,7 +216,8 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
                            estimator: str = "ml", missing: str = "listwise",
                            group_partial: Sequence[str] = (),
                            criteria: Mapping[str, float] | None = None,
-                           levels: Sequence[str] = tuple(LEVELS)) -> InvarianceResult:
+                           levels: Sequence[str] = tuple(LEVELS),
+                           identification: str = "lavaan") -> InvarianceResult:
     r"""Configural, metric, scalar and strict invariance of a factor model across groups.
 
     Parameters
@@ -246,7 +255,17 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
         Overrides of :data:`DEFAULT_CRITERIA` (``configural_cfi_min``,
         ``configural_rmsea_max``, ``delta_cfi_min``, ``delta_rmsea_max``).
     levels : sequence of str
-        A prefix of ``("configural", "metric", "scalar", "strict")``.
+        A prefix of ``("configural", "metric", "scalar", "strict")`` (WLSMV: of
+        ``("configural", "scalar")``, or with Wu & Estabrook's identification of
+        ``("configural", "thresholds", "metric")``).
+    identification : {"lavaan", "wu.estabrook"}
+        For ``estimator="wlsmv"``: ``"lavaan"`` (lavaan's defaults, the levels above) or
+        ``"wu.estabrook"``: the sequence of Wu & Estabrook (2016) as semTools
+        ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016",
+        parameterization = "delta")`` writes it: ``configural``; ``thresholds`` (equal
+        thresholds; the intercepts of the latent responses and the scaling factors of items
+        with three or more categories free beyond the first group); ``metric`` (+ equal
+        loadings, factor variances free beyond the first group).
 
     Returns
     -------
@@ -281,15 +300,22 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"measurement_invariance needs a pandas DataFrame, got "
                               f"{type(data).__name__}")
+    if identification not in IDENTIFICATIONS:
+        raise StatisticsError(f"identification={identification!r} is not available; choose "
+                              f"one of {IDENTIFICATIONS}")
+    if identification != "lavaan" and est != "wlsmv":
+        raise StatisticsError("identification='wu.estabrook' is for ordered items "
+                              "(estimator='wlsmv')")
     if est == "wlsmv":
         if missing != "listwise":
             raise StatisticsError("estimator='wlsmv' uses complete rows (missing='listwise')")
         if group_partial:
             raise StatisticsError("group_partial is not available with estimator='wlsmv'")
+        table = WLSMV_LEVELS if identification == "lavaan" else WU_ESTABROOK_LEVELS
         if tuple(levels) == tuple(LEVELS):
-            levels = tuple(WLSMV_LEVELS)
+            levels = tuple(table)
         return _invariance_wlsmv(data, model, group=group, criteria=criteria,
-                                 levels=tuple(levels))
+                                 levels=tuple(levels), identification=identification)
     if missing == "ml" and est != "ml":
         raise StatisticsError("missing='ml' (FIML) is available with estimator='ml'")
     levels = tuple(levels)
@@ -385,14 +411,15 @@ def _level_frame(fits: Mapping[str, Any], levels: Sequence[str], sfx: str,
 
 
 def _invariance_wlsmv(data: pd.DataFrame, model: Any, *, group: str,
-                      criteria: Mapping[str, float] | None, levels: tuple[str, ...]
-                      ) -> InvarianceResult:
+                      criteria: Mapping[str, float] | None, levels: tuple[str, ...],
+                      identification: str) -> InvarianceResult:
     """:func:`measurement_invariance` with ``estimator="wlsmv"`` (ordered items)."""
     from instrval.stats.sem.wlsmv import fit_wlsmv, ordinal_groups, wlsmv_difference
 
-    if not levels or levels != tuple(WLSMV_LEVELS)[:len(levels)]:
+    table = WLSMV_LEVELS if identification == "lavaan" else WU_ESTABROOK_LEVELS
+    if not levels or levels != tuple(table)[:len(levels)]:
         raise StatisticsError(f"with estimator='wlsmv' levels must be a prefix of "
-                              f"{tuple(WLSMV_LEVELS)}, got {levels}")
+                              f"{tuple(table)}, got {levels}")
     crit = _criteria(criteria)
     syntax = _model_syntax(model)
     base = build_partable(syntax, ordered=True)
@@ -414,8 +441,8 @@ def _invariance_wlsmv(data: pd.DataFrame, model: Any, *, group: str,
         raise StatisticsError(f"the group column {group!r} has {len(order)} group(s) with "
                               "complete rows; invariance needs at least 2")
     groups = ordinal_groups(x[complete], lab[complete], order, items)
-    fits = {lev: fit_wlsmv(syntax, groups, equal=WLSMV_LEVELS[lev], stacklevel=3)
-            for lev in levels}
+    fits = {lev: fit_wlsmv(syntax, groups, equal=table[lev], identification=identification,
+                           stacklevel=3) for lev in levels}
     diffs = {}
 
     def difference(cur: str, prv: str) -> float:

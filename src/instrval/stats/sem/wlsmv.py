@@ -70,7 +70,7 @@ from __future__ import annotations
 import math
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -172,8 +172,8 @@ class _Model:
     """Free parameters: the parameter table's, then thresholds, scaling factors, means."""
 
     def __init__(self, pt: ParTable, groups: Sequence[OrdinalGroup], *, equal_thresholds: bool,
-                 free_delta: Sequence[bool], free_alpha: Sequence[bool],
-                 th_equal_mask: np.ndarray | None = None, fix_th: dict | None = None):
+                 free_delta: Sequence[Any], free_alpha: Sequence[bool],
+                 free_nu: Sequence[bool] | None = None):
         self.pt = pt
         self.groups = list(groups)
         self.G = len(groups)
@@ -187,27 +187,25 @@ class _Model:
         self.il, self.jl = s0["il"], s0["jl"]
         k = pt.nfree
         # thresholds: index per group (-1: fixed to fix_th value)
-        self.th_idx = np.full((self.G, self.nth), -1, dtype=int)
-        self.th_fixed = np.zeros((self.G, self.nth))
-        mask = (np.ones(self.nth, bool) if th_equal_mask is None else th_equal_mask) \
-            if equal_thresholds else np.zeros(self.nth, bool)
-        shared: dict[int, int] = {}
+        self.th_idx = np.zeros((self.G, self.nth), dtype=int)
         for g in range(self.G):
-            for t in range(self.nth):
-                if fix_th is not None and (g, t) in fix_th:
-                    self.th_fixed[g, t] = fix_th[(g, t)]
-                    continue
-                if mask[t] and t in shared:
-                    self.th_idx[g, t] = shared[t]
-                    continue
-                self.th_idx[g, t] = k
-                if mask[t]:
-                    shared[t] = k
-                k += 1
+            if equal_thresholds and g > 0:
+                self.th_idx[g] = self.th_idx[0]
+            else:
+                self.th_idx[g] = np.arange(k, k + self.nth)
+                k += self.nth
+        # scaling factors: free_delta[g] is a bool (every item) or a bool per item
         self.delta_idx = np.full((self.G, self.p), -1, dtype=int)
         for g in range(self.G):
-            if free_delta[g]:
-                self.delta_idx[g] = np.arange(k, k + self.p)
+            fd = np.broadcast_to(np.asarray(free_delta[g], dtype=bool), (self.p,))
+            nd = int(fd.sum())
+            self.delta_idx[g, fd] = np.arange(k, k + nd)
+            k += nd
+        # intercepts of the latent responses (0 unless freed)
+        self.nu_idx = np.full((self.G, self.p), -1, dtype=int)
+        for g in range(self.G):
+            if free_nu is not None and free_nu[g]:
+                self.nu_idx[g] = np.arange(k, k + self.p)
                 k += self.p
         self.alpha_idx = np.full((self.G, self.m), -1, dtype=int)
         for g in range(self.G):
@@ -219,13 +217,13 @@ class _Model:
     def parts(self, theta: np.ndarray, g: int) -> dict[str, np.ndarray]:
         mats = self.eng.matrices(theta[:self.pt.nfree], g)
         sigma, _, aux = self.eng.implied(mats)
-        tau = np.where(self.th_idx[g] >= 0, theta[np.maximum(self.th_idx[g], 0)],
-                       self.th_fixed[g])
+        tau = theta[self.th_idx[g]]
         delta = np.where(self.delta_idx[g] >= 0, theta[np.maximum(self.delta_idx[g], 0)], 1.0)
         alpha = np.where(self.alpha_idx[g] >= 0, theta[np.maximum(self.alpha_idx[g], 0)], 0.0)
-        mu = aux["L"] @ alpha
+        nu = np.where(self.nu_idx[g] >= 0, theta[np.maximum(self.nu_idx[g], 0)], 0.0)
+        mu = nu + aux["L"] @ alpha
         return {"mats": mats, "sigma": sigma, "aux": aux, "tau": tau, "delta": delta,
-                "alpha": alpha, "mu": mu}
+                "alpha": alpha, "nu": nu, "mu": mu}
 
     def implied(self, theta: np.ndarray, g: int) -> np.ndarray:
         pr = self.parts(theta, g)
@@ -255,14 +253,20 @@ class _Model:
             jg[:self.nth, :nfree] = -(d[ti][:, None] * dm[:, ti].T)
             jg[self.nth:, :nfree] = (d[il] * d[jl])[:, None] * ds[:, il, jl].T
             rows = np.arange(self.nth)
-            ok = self.th_idx[g] >= 0
-            jg[rows[ok], self.th_idx[g][ok]] += d[ti][ok]
-            if (self.delta_idx[g] >= 0).any():
-                didx = self.delta_idx[g]
-                jg[rows, didx[ti]] += pr["tau"] - pr["mu"][ti]
+            jg[rows, self.th_idx[g]] += d[ti]
+            didx = self.delta_idx[g]
+            if (didx >= 0).any():
+                okt = didx[ti] >= 0
+                jg[rows[okt], didx[ti][okt]] += (pr["tau"] - pr["mu"][ti])[okt]
                 pr_rows = self.nth + np.arange(il.size)
-                jg[pr_rows, didx[il]] += d[jl] * sig[il, jl]
-                jg[pr_rows, didx[jl]] += d[il] * sig[il, jl]
+                oki = didx[il] >= 0
+                jg[pr_rows[oki], didx[il][oki]] += (d[jl] * sig[il, jl])[oki]
+                okj = didx[jl] >= 0
+                jg[pr_rows[okj], didx[jl][okj]] += (d[il] * sig[il, jl])[okj]
+            nidx = self.nu_idx[g]
+            if (nidx >= 0).any():
+                okt = nidx[ti] >= 0
+                jg[rows[okt], nidx[ti][okt]] += -d[ti][okt]
             if (self.alpha_idx[g] >= 0).any():
                 lf = aux["L"]
                 for f in range(self.m):
@@ -285,33 +289,65 @@ class _Model:
 
 # --------------------------------------------------------------------------- fitting
 def fit_wlsmv(syntax: str, groups: Sequence[OrdinalGroup], *, equal: Sequence[str] = (),
-              identification: str = "lavaan", std_lv: bool = False,
-              stacklevel: int = 2) -> WLSMVSolution:
+              identification: str = "lavaan", stacklevel: int = 2) -> WLSMVSolution:
     """Fit a multi-group WLSMV model; ``equal`` a subset of ``("loadings", "thresholds")``.
 
     ``identification="lavaan"``: lavaan's defaults (marker loadings; with equal thresholds
     the latent means and scaling factors of every group but the first are free).
+    ``identification="wu.estabrook"``: semTools ``measEq.syntax(ID.fac = "std.lv",
+    ID.cat = "Wu.Estabrook.2016", parameterization = "delta")``: factor variances 1 and
+    latent means 0; with equal thresholds the intercepts of the latent responses and the
+    scaling factors of items with three or more categories are free beyond the first group;
+    with equal loadings too, the factor variances are free beyond the first group.
     """
+    if identification not in IDENTIFICATIONS:
+        raise StatisticsError(f"identification={identification!r}; choose one of "
+                              f"{IDENTIFICATIONS}")
     groups = list(groups)
     G = len(groups)
     names = [g.name for g in groups]
     eq_pt = tuple(e for e in equal if e == "loadings")
     eq_th = "thresholds" in equal
-    pt = build_partable(syntax, groups=names, group_equal=eq_pt, ordered=True, std_lv=std_lv)
-    free_rest = [g > 0 and eq_th for g in range(G)]
-    mod = _Model(pt, groups, equal_thresholds=eq_th, free_delta=free_rest,
-                 free_alpha=free_rest)
+    if identification == "lavaan":
+        pt = build_partable(syntax, groups=names, group_equal=eq_pt, ordered=True)
+        free_rest = [g > 0 and eq_th for g in range(G)]
+        mod = _Model(pt, groups, equal_thresholds=eq_th, free_delta=free_rest,
+                     free_alpha=free_rest)
+    else:
+        pt = build_partable(syntax, groups=names, group_equal=eq_pt, ordered=True,
+                            std_lv=True)
+        if eq_pt:
+            pt = _free_lv_variances(pt)
+        multi = groups[0].s12["nth_i"] >= 2
+        mod = _Model(pt, groups, equal_thresholds=eq_th,
+                     free_delta=[multi if (g > 0 and eq_th) else False for g in range(G)],
+                     free_alpha=[False] * G, free_nu=[g > 0 and eq_th for g in range(G)])
     with single_threaded_blas():
         return _solve(mod, stacklevel=stacklevel + 1)
+
+
+def _free_lv_variances(pt: ParTable) -> ParTable:
+    """The factor variances (fixed to 1 by ``std_lv``) made free beyond the first group."""
+    k = pt.nfree
+    rows = []
+    for r in pt.rows:
+        if r.mat == "psi" and r.lhs == r.rhs and r.group > 0 and not r.free \
+                and not _is_endogenous(pt, r.lhs):
+            k += 1
+            r = replace(r, free=k, value=math.nan)
+        rows.append(r)
+    return replace(pt, rows=tuple(rows), nfree=k)
+
+
+def _is_endogenous(pt: ParTable, f: str) -> bool:
+    return any(f in inds for inds in pt.indicators.values())
 
 
 def _start(mod: _Model) -> np.ndarray:
     theta = np.zeros(mod.q)
     theta[:mod.pt.nfree] = ml_start(mod.eng)
     for g in range(mod.G - 1, -1, -1):
-        idx = mod.th_idx[g]
-        ok = idx >= 0
-        theta[idx[ok]] = mod.groups[g].s12["th"][ok]
+        theta[mod.th_idx[g]] = mod.groups[g].s12["th"]
     for g in range(mod.G):
         ok = mod.delta_idx[g] >= 0
         theta[mod.delta_idx[g][ok]] = 1.0
@@ -474,14 +510,16 @@ def _parameter_frame(mod: _Model, theta: np.ndarray, se: np.ndarray) -> pd.DataF
             for k in range(mod.nth_i[i]):
                 idx = mod.th_idx[g, t]
                 rows.append((it, "|", f"t{k + 1}", g + 1, float(pr["tau"][t]),
-                             float(se[idx]) if idx >= 0 else math.nan, idx >= 0))
+                             float(se[idx]), True))
                 t += 1
         for i, it in enumerate(items):
             idx = mod.delta_idx[g, i]
             rows.append((it, "~*~", it, g + 1, float(pr["delta"][i]),
                          float(se[idx]) if idx >= 0 else math.nan, idx >= 0))
-        for it in items:      # intercepts of the latent responses: 0 (delta parameterization)
-            rows.append((it, "~1", "", g + 1, 0.0, math.nan, False))
+        for i, it in enumerate(items):      # intercepts of the latent responses
+            idx = mod.nu_idx[g, i]
+            rows.append((it, "~1", "", g + 1, float(pr["nu"][i]),
+                         float(se[idx]) if idx >= 0 else math.nan, idx >= 0))
         for f, fac in enumerate(pt.lv):
             idx = mod.alpha_idx[g, f]
             rows.append((fac, "~1", "", g + 1, float(pr["alpha"][f]),
