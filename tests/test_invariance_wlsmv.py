@@ -208,6 +208,17 @@ def test_cli_invariance_wlsmv_json(tmp_path):
     # the JSON carries 6 decimals
     assert_allclose(js["levels"][1]["delta_chi2"], FIX["binary"]["lrt"]["chisq_diff"][1],
                     atol=2e-6)
+    out = CliRunner().invoke(main, ["invariance", str(data), "--model", str(model),
+                                    "--group", "gender", "--estimator", "wlsmv",
+                                    "--identification", "wu.estabrook", "--json"])
+    assert out.exit_code == 0, out.output
+    js = json.loads(out.output)
+    assert [lv["level"] for lv in js["levels"]] == ["configural", "thresholds", "metric"]
+    assert_allclose(js["levels"][2]["delta_chi2"], FIX["binary_we"]["lrt"]["chisq_diff"][2],
+                    atol=2e-6)
+    out = CliRunner().invoke(main, ["invariance", str(data), "--model", str(model),
+                                    "--group", "gender", "--identification", "wu.estabrook"])
+    assert out.exit_code != 0 and "ordered items" in out.output
 
 
 # --------------------------------------------------------------------------- Wu & Estabrook
