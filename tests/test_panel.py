@@ -135,7 +135,7 @@ def test_missing_columns(tmp_path):
 def test_unreadable_files(tmp_path):
     with pytest.raises(PanelError) as exc:
         read_panel(tmp_path / "nope.csv")
-    assert exc.value.problems[0].reason == "unreadable"
+    assert exc.value.problems[0].reason == "file_not_found"
     assert "nope.csv" in str(exc.value)
     bad = tmp_path / "broken.xlsx"
     bad.write_bytes(b"this is not a zip file")

@@ -46,6 +46,7 @@ from defusedxml.ElementTree import fromstring as _safe_fromstring
 from instrval._choices import CODING_FORMATS
 from instrval.errors import CodingError, Problem
 from instrval.io.files import read_input_bytes
+from instrval.io.tables import read_sheet
 from instrval.io.yamlfile import load_document
 from instrval.model.coding import CATEGORIES, Codebook, CodebookEntry, CodingData
 from instrval.model.instrument import Instrument
@@ -211,9 +212,13 @@ def _table_from_bytes(data: bytes, path: Path, file: str) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm"):
             zf = _open_zip(data, file)
             zf.close()
-            df = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl",
-                               keep_default_na=False)
+            df = read_sheet(data, file=file, error=CodingError, what="coding table",
+                            dtype=str, keep_default_na=False)
         else:
+            if data.startswith(b"SQLite format 3"):
+                raise _fail(file, "not_text", "the file is an SQLite database (a QualCoder "
+                            "project?), not a table; export the codings as REFI-QDA (.qdpx) "
+                            "or CSV")
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
@@ -224,7 +229,16 @@ def _table_from_bytes(data: bytes, path: Path, file: str) -> pd.DataFrame:
                 raise _fail(file, "empty_file", "the file is empty")
             sep = "\t" if suffix == ".tsv" else None
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                             engine="python")
+                             engine="python", header=None)
+            header = [str(h).strip() for h in df.iloc[0]] if len(df) else []
+            twice = sorted({h for h in header if h and header.count(h) > 1})
+            if twice:
+                raise CodingError.from_problems(
+                    [Problem("duplicate_column", f"column {h!r} appears more than once in "
+                             "the header; the second would be silently ignored", file=file,
+                             row=1, column=h, value=h) for h in twice], file)
+            df = df.iloc[1:].reset_index(drop=True)
+            df.columns = header
     except CodingError:
         raise
     except (ValueError, pd.errors.ParserError, KeyError, OSError, csv.Error) as exc:

@@ -39,6 +39,7 @@ import pandas as pd
 
 from instrval.errors import Problem, StudyError
 from instrval.io.files import read_input_bytes
+from instrval.io.tables import read_sheet
 
 __all__ = ["DECISIONS", "DECISION_COLUMNS", "ExpertDecisions", "read_decisions",
            "decisions_from_frame"]
@@ -115,7 +116,8 @@ def read_decisions(path: str | os.PathLike[str], instrument: Any = None) -> Expe
         raise fail("empty_file", "expert decisions file is empty")
     try:
         if p.suffix.lower() in (".xlsx", ".xlsm"):
-            df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
+            df = read_sheet(raw, file=name, error=StudyError, what="expert decisions file",
+                            dtype=str, keep_default_na=False)
         else:
             try:
                 text = raw.decode("utf-8-sig")

@@ -26,6 +26,8 @@ Reason codes: ``unreadable``, ``empty_file``, ``missing_column``, ``blank_expert
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import os
 from collections.abc import Mapping
@@ -36,6 +38,8 @@ from typing import Any
 import pandas as pd
 
 from instrval.errors import PanelError, Problem
+from instrval.io.files import inflate_gzip, read_input_bytes
+from instrval.io.tables import read_sheet
 
 __all__ = ["PanelData", "read_panel", "REASONS"]
 
@@ -103,25 +107,32 @@ class PanelData:
 def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
     name = str(path)
     suffix = path.suffix.lower()
-    if not path.exists():
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt", ""):
         raise PanelError(
             f"cannot read panel file {name}",
-            [Problem("unreadable", "the file does not exist", file=name)],
+            [Problem("unreadable", f"unsupported file type {suffix!r}; use .csv or .xlsx",
+                     file=name, value=suffix)],
         )
+    data = read_input_bytes(path, error=PanelError, what="panel file")
     try:
         if suffix in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=object, header=0)
+            raw = read_sheet(data, file=name, error=PanelError, what="panel file")
             fmt = "xlsx"
-        elif suffix in (".csv", ".txt", ""):
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+        else:
+            if data[:2] == b"\x1f\x8b":
+                data = inflate_gzip(data, file=name, error=PanelError, what="panel file")
+            text = data.decode("utf-8-sig")
+            header = next(csv.reader(io.StringIO(text)), [])
+            names = [h.strip() for h in header]
+            twice = sorted({h for h in names if h and names.count(h) > 1})
+            if twice:
+                raise PanelError.from_problems(
+                    [Problem("duplicate_column", f"column {h!r} appears more than once in the "
+                             "header; the second would be silently ignored", file=name, row=1,
+                             column=h, value=h) for h in twice], name)
+            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                               skip_blank_lines=False)
             fmt = "csv"
-        else:
-            raise PanelError(
-                f"cannot read panel file {name}",
-                [Problem("unreadable", f"unsupported file type {suffix!r}; use .csv or .xlsx",
-                         file=name, value=suffix)],
-            )
     except pd.errors.EmptyDataError:
         raise PanelError(
             f"panel file {name} is empty",
@@ -129,16 +140,17 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
         ) from None
     except PanelError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PanelError(
+            f"{name}:{line}: the panel file is not UTF-8 text; save it as CSV UTF-8",
+            [Problem("encoding", f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                     f"{line})", file=name, line=line)]) from None
+    except (ValueError, OSError, csv.Error, pd.errors.ParserError) as exc:
         raise PanelError(
             f"cannot read panel file {name}",
             [Problem("unreadable", f"the file cannot be parsed as {suffix or 'CSV'}: {exc}",
                      file=name)],
-        ) from None
-    except Exception as exc:  # openpyxl/zipfile raise assorted errors on corrupt files
-        raise PanelError(
-            f"cannot read panel file {name}",
-            [Problem("unreadable", f"the file cannot be parsed: {exc}", file=name)],
         ) from None
     return raw, fmt
 

@@ -46,7 +46,7 @@ import pandas as pd
 
 from instrval._choices import RATING_FORMATS
 from instrval.errors import DataQualityWarning, Problem, RatingsError
-from instrval.io.files import read_input_bytes
+from instrval.io.files import check_input_file, check_parquet, read_input_bytes
 from instrval.io.mapping import ColumnMapping, apply_mapping, load_mapping, mapping_template
 from instrval.io.ratings_formats import (
     RawTable,
@@ -55,6 +55,7 @@ from instrval.io.ratings_formats import (
     parse_delimited,
     read_bytes,
 )
+from instrval.io.tables import read_sheet
 from instrval.model.instrument import Instrument
 from instrval.model.ratings import ID_COLUMNS, QUARANTINE_COLUMNS, RatingData
 from instrval.validate.ratings import as_text, blank_mask, check_table, gate_codes
@@ -153,10 +154,16 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
     if container in ("excel", "parquet"):
         what, detail = ("Excel", "xlsx") if container == "excel" else ("Parquet", "parquet")
         raw_bytes, digest = read_bytes(path)
+        if container == "parquet":
+            check_parquet(io.BytesIO(raw_bytes), file=name, error=RatingsError,
+                          what="rating export", whole=True)
         try:
             buf = io.BytesIO(raw_bytes)
-            df = (pd.read_excel(buf, sheet_name=0, dtype=object) if container == "excel"
+            df = (read_sheet(raw_bytes, file=name, error=RatingsError, what="rating export",
+                             duplicates="keep") if container == "excel"
                   else pd.read_parquet(buf))
+        except RatingsError:
+            raise
         except Exception as exc:  # openpyxl and pyarrow raise many kinds on damaged files
             raise _unreadable(name, what, f"{what} file", exc) from None
         return frame_table(df, file=name, fmt=fmt, details={"container": detail}), digest
@@ -690,8 +697,7 @@ def inspect_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     cmap = _resolve_mapping(mapping, instrument)
     ddict = read_redcap_dictionary(dictionary) if dictionary is not None else None
     fmt = format or detect_format(p, dictionary=dictionary)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    head = read_input_bytes(p, error=RatingsError, what="rating export", limit=8)
     container = _container(p, head)
     if fmt in ("redcap", "qualtrics") and container != "text":
         raise RatingsError(f"{p}: {fmt} exports are CSV files",
@@ -835,8 +841,7 @@ def iter_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     """
     _check_format(format)
     p = Path(path)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    head = read_input_bytes(p, error=RatingsError, what="rating export", limit=8)
     if _container(p, head) != "parquet":
         yield inspect_ratings(p, instrument, format=format, mapping=mapping,
                               progress=progress)
@@ -844,11 +849,14 @@ def iter_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     import pyarrow.parquet as pq
 
     cmap = _resolve_mapping(mapping, instrument)
+    size = check_input_file(p, error=RatingsError, what="rating export", max_bytes=0)
     try:
         pf = pq.ParquetFile(p)
     except Exception as exc:  # pyarrow.ArrowInvalid, OSError
         raise RatingsError(f"{p}: cannot read the Parquet file: {exc}",
                            [Problem("unparseable", str(exc), file=str(p))]) from None
+    check_parquet(pf.metadata, file=str(p), error=RatingsError, what="rating export",
+                  whole=False, file_bytes=size)
     total = pf.metadata.num_rows
     offset = 0
     seen: list[np.ndarray] = []
@@ -975,8 +983,7 @@ def ratings_mapping_template(path: str | os.PathLike[str], instrument: Instrumen
     _check_format(format)
     p = Path(path)
     fmt = format or detect_format(p)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    head = read_input_bytes(p, error=RatingsError, what="rating export", limit=8)
     container = "spss" if fmt == "spss" else _container(p, head)
     raw, _ = _read_raw(p, fmt, container)
     return mapping_template([str(c) for c in raw.frame.columns], instrument, fmt)
