@@ -141,7 +141,7 @@ def test_unreadable_files(tmp_path):
     bad.write_bytes(b"this is not a zip file")
     with pytest.raises(PanelError) as exc:
         read_panel(bad)
-    assert exc.value.problems[0].reason == "unreadable"
+    assert exc.value.problems[0].reason == "not_xlsx"
     with pytest.raises(PanelError, match="unsupported file type '.sav'"):
         read_panel(_write(tmp_path, "x", "a.sav"))
 

@@ -92,7 +92,7 @@ class Limits:
         Largest ratio of estimated in-memory bytes to file bytes of a Parquet file
         (default 10,000: only absurd inflation is refused).
     max_yaml_nodes : int
-        Most nodes of a YAML/JSON document once aliases are expanded (default 1,000,000).
+        Most nodes of a YAML/JSON document once aliases are expanded (default 200,000).
     max_nesting : int
         Deepest nesting of a YAML/JSON document (default 100).
     """
@@ -106,7 +106,7 @@ class Limits:
     max_cell_bytes: int = 16 * MiB
     max_memory_bytes: int = 8 * GiB
     max_parquet_ratio: float = 10_000.0
-    max_yaml_nodes: int = 1_000_000
+    max_yaml_nodes: int = 200_000
     max_nesting: int = 100
 
 
