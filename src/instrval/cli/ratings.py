@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
 from typing import Any
@@ -72,9 +71,9 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
       instrval ratings check examples/iam/data/iam-sample.csv \\
           --instrument instruments/iam/iam-2011.yaml --quarantine bad-rows.csv
     """
-    from instrval.io.atomic import atomic_write_bytes
     from instrval.io.instrument import read_instrument
     from instrval.io.ratings import inspect_ratings
+    from instrval.report.tables import write_csv
 
     inst = read_instrument(instrument_file)
     with warnings.catch_warnings():
@@ -83,9 +82,8 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
                              dictionary=dictionary)
     rep = _report(rd)
     if quarantine_path is not None:
-        buf = io.StringIO()
-        rd.quarantine.to_csv(buf, index=False, lineterminator="\n")
-        atomic_write_bytes(quarantine_path, buf.getvalue().encode("utf-8"))
+        # neutralised as the report's tables are: the quarantine holds the export's cells
+        write_csv(rd.quarantine, quarantine_path)
     if as_json:
         emit_json(rep)
     else:
