@@ -20,7 +20,7 @@ holds (in the wide form the unit is one non-blank cell). :class:`~instrval.error
 is raised only when the file cannot be parsed or nothing usable remains.
 
 Reason codes: ``unreadable``, ``empty_file``, ``missing_column``, ``blank_expert``,
-``blank_item``, ``unknown_item``, ``missing_value``, ``non_numeric``, ``out_of_range``,
+``blank_item``, ``unknown_item``, ``missing_value``, ``not_a_number``, ``out_of_range``,
 ``duplicate_rating``.
 """
 
@@ -51,7 +51,7 @@ REASONS = (
     "blank_item",
     "unknown_item",
     "missing_value",
-    "non_numeric",
+    "not_a_number",
     "out_of_range",
     "duplicate_rating",
 )
@@ -177,7 +177,7 @@ def _code(v: Any, lo: int, hi: int) -> tuple[int | None, str | None, str | None]
     if _blank(v):
         return None, "missing_value", "no rating given"
     if isinstance(v, bool):
-        return None, "non_numeric", f"rating {v!r} is not a number"
+        return None, "not_a_number", f"rating {v!r} is not a number"
     if isinstance(v, (int, float)):
         num = float(v)
     else:
@@ -185,7 +185,7 @@ def _code(v: Any, lo: int, hi: int) -> tuple[int | None, str | None, str | None]
         try:
             num = float(s)
         except ValueError:
-            return None, "non_numeric", f"rating {s!r} is not a number; use {lo} to {hi}"
+            return None, "not_a_number", f"rating {s!r} is not a number; use {lo} to {hi}"
     if not (math.isfinite(num) and num.is_integer() and lo <= num <= hi):
         shown = int(num) if math.isfinite(num) and num.is_integer() else num
         return None, "out_of_range", f"rating {shown!r} is outside the scale; use a whole number from {lo} to {hi}"

@@ -60,6 +60,8 @@ _MAGIC = {
     b"\xd0\xcf\x11\xe0": "an old binary Excel/Office file (.xls): save it as .xlsx or CSV",
     b"SQLite format": "an SQLite database",
 }
+#: Largest magnitude a cell may hold: squares and sums of larger numbers overflow.
+_MAX_MAGNITUDE = 1e150
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -132,7 +134,8 @@ class Table:
         InstrvalError
             An item named twice (``duplicate_item``), or listing every absent column
             (``unknown_column``), every cell that is not a
-            number (``non_numeric``: file, row, column, value) and every column blank in
+            number (``not_a_number``: file, row, column, value), every infinite or huge
+            number (``out_of_range``) and every column blank in
             every row (``blank_column``).
         """
         cols = list(self.data.columns) if columns is None else list(columns)
@@ -155,8 +158,14 @@ class Table:
                 for pos in np.flatnonzero((num.isna() & ~blank).to_numpy()):
                     value = s.iloc[pos]
                     problems.append(Problem(
-                        "non_numeric", f"{value!r} is not a number", file=self.file,
+                        "not_a_number", f"{value!r} is not a number", file=self.file,
                         row=int(self.rows[pos]), column=str(c), value=value))
+            arr = num.to_numpy(dtype=float)
+            for pos in np.flatnonzero(~np.isnan(arr) & ~(np.abs(arr) < _MAX_MAGNITUDE)):
+                problems.append(Problem(
+                    "out_of_range", f"{s.iloc[pos]!r} is infinite or too large to compute "
+                    f"with (beyond {_MAX_MAGNITUDE:g})", file=self.file,
+                    row=int(self.rows[pos]), column=str(c), value=s.iloc[pos]))
             if len(num) and num.isna().all() and not any(p.column == str(c) for p in problems):
                 problems.append(Problem(
                     "blank_column",
