@@ -166,8 +166,9 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
 @click.option("--out", "out_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the files into.")
-@click.option("--n-ratings", default=234_196, show_default=True, help="Number of ratings.")
-@click.option("--n-respondents", default=None, type=int,
+@click.option("--n-ratings", default=234_196, show_default=True,
+              type=click.IntRange(1, 100_000_000), help="Number of ratings (1 to 100 million).")
+@click.option("--n-respondents", default=None, type=click.IntRange(1, 100_000_000),
               help="Number of respondents (default: 5596, scaled with --n-ratings).")
 @click.option("--seed", default=2012, show_default=True, help="Random seed.")
 @click.option("--format", "fmts", type=click.Choice(["csv", "csv.gz", "redcap", "parquet"]),

@@ -104,6 +104,12 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
         changes["rules"] = DecisionRules.from_mapping(
             {**study.rules.to_dict(), "relevance_min": threshold}, key="--threshold")
     if version_label is not None:
+        from instrval.model.checks import VERSION_PATTERN
+
+        if not VERSION_PATTERN.match(version_label):
+            raise StudyError(f"--version-label {version_label!r} is not a safe version label: "
+                             "use letters, digits and . _ + - only, starting with a letter or "
+                             "digit, at most 64 characters (it names the revised file)")
         changes["revision_version"] = version_label
     if timestamp is not None:
         try:

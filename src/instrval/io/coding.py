@@ -322,6 +322,7 @@ def read_codebook(path: str | Path, *, instrument: Instrument | None = None) -> 
                     "code -> {category, item_id, construct_id, ...} or a list)", key="codes")
     codes = data["codes"]
     records = []
+    shape: list[Problem] = []  # every malformed entry, not only the first
     if isinstance(codes, Mapping):
         for code, spec in codes.items():
             if spec is None:
@@ -329,21 +330,29 @@ def read_codebook(path: str | Path, *, instrument: Instrument | None = None) -> 
             if isinstance(spec, str):
                 spec = {"category": spec}
             if not isinstance(spec, Mapping):
-                raise _fail(file, "wrong_type", f"code {code!r} must map to a mapping, got "
-                            f"{type(spec).__name__}", key=f"codes.{code}",
-                            line=doc.lines.get(f"codes.{code}"))
+                shape.append(Problem("wrong_type", f"code {code!r} must map to a mapping, "
+                                     f"got {type(spec).__name__}", file=file,
+                                     key=f"codes.{code}", line=doc.lines.get(f"codes.{code}")))
+                continue
             records.append({**spec, "code": code, "_line": doc.lines.get(f"codes.{code}"),
                             "_key": f"codes.{code}"})
     elif isinstance(codes, list):
         for i, spec in enumerate(codes):
             if not isinstance(spec, Mapping):
-                raise _fail(file, "wrong_type", f"codes[{i}] must be a mapping",
-                            key=f"codes[{i}]", line=doc.lines.get(f"codes[{i}]"))
+                shape.append(Problem("wrong_type", f"codes[{i}] must be a mapping", file=file,
+                                     key=f"codes[{i}]", line=doc.lines.get(f"codes[{i}]")))
+                continue
             records.append({**spec, "_line": doc.lines.get(f"codes[{i}]"),
                             "_key": f"codes[{i}]"})
     else:
         raise _fail(file, "wrong_type", "'codes' must be a mapping or a list", key="codes",
                     line=doc.lines.get("codes"))
+    if shape:
+        try:
+            _finish_codebook(records, file, instrument, "line")
+        except CodingError as exc:  # the well-formed entries' problems too
+            shape.extend(exc.problems)
+        raise CodingError.from_problems(shape, file)
     inst_label = data.get("instrument")
     return _finish_codebook(records, file, instrument, "line",
                             instrument_label=None if inst_label is None else str(inst_label))

@@ -285,6 +285,7 @@ def _redcap_prepare(raw: RawTable, instrument: Instrument,
             record_cols = [c for c in value_cols if filled[c].any()]
             if record_cols:
                 b = base.assign(_key=as_text(base[rec]))[["_key", *record_cols]]
+                problems.extend(_conflicting_record_rows(b, raw, np.flatnonzero(~is_rep)))
                 b = b.drop_duplicates("_key", keep="first").set_index("_key")
                 for c in record_cols:
                     fill = recid.map(b[c])
@@ -315,6 +316,33 @@ def _redcap_prepare(raw: RawTable, instrument: Instrument,
     if ddict:
         problems.extend(_check_dictionary(instrument, ddict, raw.file))
     return problems
+
+
+def _conflicting_record_rows(b: pd.DataFrame, raw: RawTable,
+                             pos: np.ndarray) -> list[Problem]:
+    """A problem for every record-level field that two record-level rows of the same
+    record fill with different values (only the first would be used)."""
+    out: list[Problem] = []
+    dup = b["_key"].duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return out
+    sub = b.loc[dup]
+    rows = raw.rows[pos[dup]]
+    for c in sub.columns[1:]:
+        first: dict[str, tuple[str, int]] = {}
+        for key, v, row in zip(sub["_key"], sub[c], rows, strict=True):
+            if v is None or (isinstance(v, float) and v != v) or not str(v).strip():
+                continue
+            text = str(v).strip()
+            if key not in first:
+                first[key] = (text, int(row))
+            elif first[key][0] != text:
+                out.append(Problem(
+                    "conflicting_record_row",
+                    f"record {key!r} has a second record-level row that gives {c!r} as "
+                    f"{text!r}, but row {first[key][1]} gives {first[key][0]!r}; keep one",
+                    file=raw.file, row=int(row), column=str(c), value=text))
+    return out
 
 
 def _check_dictionary(instrument: Instrument, ddict: Mapping[str, Mapping[str, Any]],

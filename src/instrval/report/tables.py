@@ -299,7 +299,7 @@ def _fixed_zip_times(data: bytes, when: Any) -> bytes:
     import re
     import zipfile
 
-    stamp = (max(1980, when.year), when.month, when.day, when.hour, when.minute, when.second)
+    stamp = (min(max(1980, when.year), 2107), when.month, when.day, when.hour, when.minute, when.second)
     iso = when.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, \
