@@ -114,9 +114,9 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
     if timestamp is not None:
         try:
             changes["timestamp"] = normalise_timestamp(timestamp)
-        except ValueError:
-            raise StudyError(f"--timestamp must be ISO 8601 (2014-06-30T12:00:00Z), got "
-                             f"{timestamp!r}") from None
+        except ValueError as exc:
+            raise StudyError(f"--timestamp must be ISO 8601 (2014-06-30T12:00:00Z) between "
+                             f"1980 and 2107, got {timestamp!r} ({exc})") from None
     if out_dir is not None:
         changes["output"] = here(out_dir)
     if changes:

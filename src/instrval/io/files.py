@@ -96,7 +96,7 @@ def read_input_bytes(path: str | os.PathLike[str], *, error: type[InstrvalError]
     """
     lim = limits or _limits()
     name = str(path)
-    fd = _open_regular(path, error=error, what=what, lim=lim)
+    fd = _open_regular(path, error=error, what=what, lim=lim, check_size=limit is None)
     try:
         want = limit if limit is not None else lim.max_file_bytes + 1
         chunks: list[bytes] = []
@@ -140,7 +140,7 @@ def check_input_file(path: str | os.PathLike[str], *, error: type[InstrvalError]
     ``max_bytes`` (default :attr:`Limits.max_file_bytes`; ``0`` for no size limit) caps
     the size."""
     lim = limits or _limits()
-    fd = _open_regular(path, error=error, what=what, lim=lim)
+    fd = _open_regular(path, error=error, what=what, lim=lim, check_size=False)
     try:
         size = os.fstat(fd).st_size
     finally:
@@ -152,7 +152,7 @@ def check_input_file(path: str | os.PathLike[str], *, error: type[InstrvalError]
 
 
 def _open_regular(path: str | os.PathLike[str], *, error: type[InstrvalError], what: str,
-                  lim: Limits) -> int:
+                  lim: Limits, check_size: bool = True) -> int:
     """Open ``path`` for reading without blocking (a FIFO with no writer cannot hang) and
     return the descriptor once it is known to be a regular file of acceptable size."""
     name = str(path)
@@ -179,7 +179,7 @@ def _open_regular(path: str | os.PathLike[str], *, error: type[InstrvalError], w
                     "a device" if stat.S_ISCHR(st.st_mode) or stat.S_ISBLK(st.st_mode) else
                     "a socket" if stat.S_ISSOCK(st.st_mode) else "not a regular file")
             raise _not_regular(error, name, what, kind)
-        if st.st_size > lim.max_file_bytes:
+        if check_size and st.st_size > lim.max_file_bytes:
             raise _too_large(error, name, what, lim)
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
