@@ -140,9 +140,9 @@ def read_decisions(path: str | os.PathLike[str], instrument: Any = None) -> Expe
     except pd.errors.EmptyDataError:
         raise fail("empty_file", "expert decisions file has no header row") from None
     except pd.errors.ParserError as exc:
-        raise fail("malformed", f"expert decisions file is not a valid table: {exc}") from None
+        raise fail("unreadable", f"expert decisions file is not a valid table: {exc}") from None
     except (zipfile.BadZipFile, csv.Error, ValueError, KeyError, OSError) as exc:
-        raise fail("malformed", "expert decisions file is not a readable spreadsheet "
+        raise fail("unreadable", "expert decisions file is not a readable spreadsheet "
                                 f"({type(exc).__name__}: {exc})") from None
     out = decisions_from_frame(df, instrument=instrument, file=name)
     return ExpertDecisions(out.table, {"file": name,

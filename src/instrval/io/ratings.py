@@ -174,7 +174,7 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
         except ImportError:  # pragma: no cover - depends on the environment
             raise RatingsError("reading SPSS files needs pyreadstat: pip install "
                                "'instrval[spss]'",
-                               [Problem("unparseable", "pyreadstat is not installed",
+                               [Problem("unreadable", "pyreadstat is not installed",
                                         file=name)]) from None
         try:
             df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
@@ -192,7 +192,7 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
 def _unreadable(name: str, what: str, noun: str, exc: Exception) -> RatingsError:
     """The error for a binary export (``what``: Excel, Parquet, SPSS) its library refused."""
     return RatingsError(f"{name}: cannot read the {what} file: {exc}",
-                        [Problem("unparseable", f"not a readable {noun}: {exc}", file=name)])
+                        [Problem("unreadable", f"not a readable {noun}: {exc}", file=name)])
 
 
 def _parse_text(text: str, name: str | None, fmt: str) -> RawTable:
@@ -229,7 +229,7 @@ def read_redcap_dictionary(path: str | os.PathLike[str]) -> dict[str, dict[str, 
         raise RatingsError(
             f"{path}: not a REDCap data dictionary (no 'Variable / Field Name' and "
             "'Field Type' columns)",
-            [Problem("unparseable", "not a REDCap data dictionary", file=str(path), row=1)])
+            [Problem("unreadable", "not a REDCap data dictionary", file=str(path), row=1)])
     out: dict[str, dict[str, Any]] = {}
     for r in rows[1:]:
         if len(r) <= max(jf, jt) or not r[jf].strip():
@@ -707,7 +707,7 @@ def _resolve_mapping(mapping: Any, instrument: Instrument) -> ColumnMapping | No
 def _check_format(fmt: str | None) -> None:
     if fmt is not None and fmt not in FORMATS:
         raise RatingsError(f"unknown rating format {fmt!r} (allowed: {', '.join(FORMATS)})",
-                           [Problem("unparseable", f"unknown format {fmt!r}", value=fmt)])
+                           [Problem("unreadable", f"unknown format {fmt!r}", value=fmt)])
 
 
 def inspect_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
@@ -729,12 +729,12 @@ def inspect_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     container = _container(p, head)
     if fmt in ("redcap", "qualtrics") and container != "text":
         raise RatingsError(f"{p}: {fmt} exports are CSV files",
-                           [Problem("unparseable", f"{fmt} exports are CSV files", file=str(p))])
+                           [Problem("unreadable", f"{fmt} exports are CSV files", file=str(p))])
     if fmt == "spss":
         container = "spss"
     elif container == "spss":
         raise RatingsError(f"{p}: an SPSS file read as {fmt!r}; use format='spss'",
-                           [Problem("unparseable", "SPSS file", file=str(p))])
+                           [Problem("unreadable", "SPSS file", file=str(p))])
     raw, digest = _read_raw(p, fmt, container)
     if container != "text" and fmt == "wide" and format is None and \
             {c.lower() for c in raw.frame.columns} >= _LONG_COLUMNS:
@@ -882,7 +882,7 @@ def iter_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
         pf = pq.ParquetFile(p)
     except Exception as exc:  # pyarrow.ArrowInvalid, OSError
         raise RatingsError(f"{p}: cannot read the Parquet file: {exc}",
-                           [Problem("unparseable", str(exc), file=str(p))]) from None
+                           [Problem("unreadable", str(exc), file=str(p))]) from None
     check_parquet(pf.metadata, file=str(p), error=RatingsError, what="rating export",
                   whole=False, file_bytes=size)
     total = pf.metadata.num_rows

@@ -272,10 +272,10 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
                                 quoting=csv.QUOTE_NONE, index_col=False)
         except (pd.errors.ParserError, ValueError) as exc:  # pragma: no cover - safety net
             raise RatingsError(f"{name}: cannot parse the file: {exc}",
-                               [Problem("unparseable", str(exc), file=file)]) from None
+                               [Problem("unreadable", str(exc), file=file)]) from None
         if len(frame) != len(good_idx):  # pragma: no cover - safety net
             raise RatingsError(f"{name}: cannot parse the file consistently",
-                               [Problem("unparseable", "record count mismatch", file=file)])
+                               [Problem("unreadable", "record count mismatch", file=file)])
     else:
         frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in names})
     rows = good_idx.astype(np.int64) + 1
@@ -311,7 +311,7 @@ def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
                    f"{last + 1} and {line}; an unterminated quote?); raise "
                    "INSTRVAL_MAX_CELL_BYTES if it is real")
         raise RatingsError(f"{name}:{line}: cannot parse the file: {msg}",
-                           [Problem("unparseable", msg, file=file, row=len(records) + 1,
+                           [Problem("unreadable", msg, file=file, row=len(records) + 1,
                                     line=line)]) from None
     while records and not records[-1]:
         records.pop()
