@@ -186,12 +186,12 @@ def _pearson(data: pd.DataFrame, *, missing: str, smooth: bool) -> CorrelationRe
     x = item_array(data, "correlation_matrix")
     items = [str(c) for c in data.columns]
     x = _listwise(x, missing)
-    r, npair = _pearson_pairwise(x)
     huge = [items[i] for i in range(len(items))
             if not (np.abs(x[:, i][~np.isnan(x[:, i])]) < 1e150).all()]
     if huge:
         raise StatisticsError("items with infinite or too large values (beyond 1e150) have no "
                               "computable correlations: " + ", ".join(huge))
+    r, npair = _pearson_pairwise(x)
     sd_bad = [items[i] for i in range(len(items)) if not np.nanstd(x[:, i]) > 0]
     if sd_bad:
         raise StatisticsError("items without variance have no correlations: " + ", ".join(sd_bad))
