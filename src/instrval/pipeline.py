@@ -79,6 +79,8 @@ class ValidationResult:
     relevance: Any = None
     reliability: Mapping[str, Any] = field(default_factory=dict)
     efa: Any = None
+    kmo: Any = None
+    bartlett: Any = None
     parallel: Any = None
     cfa: Any = None
     cfa_ordinal: Any = None
@@ -96,6 +98,12 @@ class ValidationResult:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     analyses: Mapping[str, str] = field(default_factory=dict)
+    scores: Any = None
+    retest: Any = None
+    hypotheses: Any = None
+    criterion: tuple[Any, ...] = ()
+    responsiveness: Any = None
+    invariance: Any = None
 
     @property
     def rules(self) -> Any:
@@ -218,20 +226,27 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     study = study.replace(ratings=type(spec)(
                         **{**spec.__dict__, "file": path}))
             ratings = _read_ratings(study, instrument)
+            _require_item_values(ratings, study)
 
         step(2)
-        descriptives = None
+        descriptives = totals = None
         if ratings is not None and study.analyses.descriptives != "off":
             from instrval.stats.descriptives import item_descriptives
 
             descriptives = item_descriptives(ratings, floor_ceiling_max=rules.floor_ceiling_max)
             analyses["descriptives"] = "run"
+            if any(c.kind in ("likert", "binary") for c in instrument.constructs):
+                from instrval.stats.descriptives import scale_totals
+
+                totals = scale_totals(ratings.data, instrument,
+                                      floor_ceiling_max=rules.floor_ceiling_max)
         else:
             analyses["descriptives"] = "off" if ratings is not None else "no ratings"
 
         step(3)
         relevance = None
-        choice_kinds = {"multi_select", "single_choice", "binary"}
+        # relevance ratios belong to endorsement constructs; binary constructs are scales
+        choice_kinds = {"multi_select", "single_choice"}
         has_choice = any(c.kind in choice_kinds for c in instrument.constructs)
         if ratings is None:
             analyses["relevance"] = "no ratings"
@@ -268,31 +283,54 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             analyses["reliability"] = "run" if reliability else "failed"
 
         step(5)
-        efa_res = parallel = cfa_res = cfa_ord = omega_res = None
+        efa_res = parallel = cfa_res = cfa_ord = omega_res = kmo_res = bartlett_res = None
         omega_scales: dict[str, Any] = {}
+        # The scale items analysed: the Likert constructs (Pearson EFA, ML and WLSMV CFA,
+        # omega) or, without Likert constructs, the binary ones (tetrachoric EFA, WLSMV CFA)
         likert = [c for c in instrument.constructs if c.kind == "likert"]
-        likert_items = [it.id for c in likert for it in c.items]
+        binary = [c for c in instrument.constructs if c.kind == "binary"]
+        fa_constructs = likert or binary
+        fa_items = [it.id for c in fa_constructs for it in c.items]
+        min_k, min_n = rules.min_scale_items, rules.min_factor_n
+        enough = ratings is not None and len(ratings.data) >= min_n
+        kinds_text = "Likert or binary" if binary else "Likert"
+        if likert and binary:
+            notes.append("factor analyses cover the Likert constructs; the binary constructs "
+                         f"({', '.join(c.id for c in binary)}) are analysed only for "
+                         "reliability and item statistics")
         if ratings is None:
             analyses["efa"] = analyses["cfa"] = "no ratings"
         else:
             efa_opt = study.analyses.efa
             if efa_opt == "off":
                 analyses["efa"] = "off"
-            elif len(likert_items) < 3 or len(ratings.data) < 50:
-                analyses["efa"] = "not applicable (needs >= 3 Likert items and >= 50 ratings)"
+            elif len(fa_items) < min_k or not enough:
+                analyses["efa"] = (f"not applicable (needs >= {min_k} {kinds_text} items "
+                                   f"and >= {min_n} ratings)")
             else:
                 from instrval.stats.dimensionality import parallel_analysis
                 from instrval.stats.efa import efa
 
-                X = ratings.item_frame(likert_items)
-                k = efa_opt if isinstance(efa_opt, int) else len(likert)
+                X = ratings.item_frame(fa_items)
+                k = efa_opt if isinstance(efa_opt, int) else len(fa_constructs)
+                corr = "pearson" if likert else "tetrachoric"
                 try:
                     efa_res = efa(X, n_factors=k, method="minres", rotation="oblimin"
-                                  if k > 1 else "none")
+                                  if k > 1 else "none", corr=corr)
                     analyses["efa"] = "run"
                 except StatisticsError as exc:
                     notes.append(f"EFA not computed: {exc}")
                     analyses["efa"] = "failed"
+                if efa_res is not None:
+                    from instrval.stats.dimensionality import bartlett, kmo
+
+                    # on the correlations the EFA analysed (tetrachoric for binary items)
+                    R = efa_res.correlation
+                    try:
+                        kmo_res = kmo(R)
+                        bartlett_res = bartlett(R, n=efa_res.n_obs)
+                    except StatisticsError as exc:
+                        notes.append(f"KMO and Bartlett's test not computed: {exc}")
                 try:
                     parallel = parallel_analysis(X, n_iter=study.analyses.parallel_iter,
                                                  seed=seed)
@@ -300,21 +338,27 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     notes.append(f"parallel analysis not computed: {exc}")
             if study.analyses.cfa == "off":
                 analyses["cfa"] = "off"
-            elif not likert or len(ratings.data) < 50:
-                analyses["cfa"] = "not applicable (needs Likert constructs and >= 50 ratings)"
+            elif not fa_constructs or not enough:
+                analyses["cfa"] = (f"not applicable (needs {kinds_text} constructs and "
+                                   f">= {min_n} ratings)")
             else:
                 from instrval.stats.cfa import cfa
 
-                X = ratings.item_frame(likert_items)
-                try:
-                    cfa_res = cfa(X, instrument)
-                    analyses["cfa"] = "run"
-                except StatisticsError as exc:
-                    notes.append(f"CFA not computed: {exc}")
-                    analyses["cfa"] = "failed"
-                if _ordinal(instrument, likert):
+                X = ratings.item_frame(fa_items)
+                model = ({c.id: list(c.item_ids) for c in fa_constructs}
+                         if likert and binary else instrument)
+                if likert:
                     try:
-                        cfa_ord = cfa(X, instrument, estimator="wlsmv")
+                        cfa_res = cfa(X, model)
+                        analyses["cfa"] = "run"
+                    except StatisticsError as exc:
+                        notes.append(f"CFA not computed: {exc}")
+                        analyses["cfa"] = "failed"
+                else:
+                    analyses["cfa"] = "not applicable (binary items: WLSMV only)"
+                if not likert or _ordinal(instrument, likert):
+                    try:
+                        cfa_ord = cfa(X, model, estimator="wlsmv")
                         analyses["cfa_wlsmv"] = "run"
                     except StatisticsError as exc:
                         notes.append(f"ordinal (WLSMV) CFA not computed: {exc}")
@@ -322,15 +366,15 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                 else:
                     analyses["cfa_wlsmv"] = ("not applicable (needs Likert items with at most "
                                              f"{MAX_ORDINAL_CATEGORIES} categories)")
-            if (study.analyses.reliability == "off" or len(likert_items) < 3
-                    or len(ratings.data) < 50):
+            if (study.analyses.reliability == "off" or not likert
+                    or len(fa_items) < min_k or not enough):
                 analyses["omega"] = ("off" if study.analyses.reliability == "off" else
-                                     "not applicable (needs >= 3 Likert items and >= 50 "
-                                     "ratings)")
+                                     f"not applicable (needs >= {min_k} Likert items and >= "
+                                     f"{min_n} ratings)")
             else:
                 from instrval.stats.omega import omega, omega_one_factor
 
-                X = ratings.item_frame(likert_items).astype(float)
+                X = ratings.item_frame(fa_items).astype(float)
                 efa_opt = study.analyses.efa
                 k = efa_opt if isinstance(efa_opt, int) else len(likert)
                 try:
@@ -340,7 +384,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     notes.append(f"omega not computed: {exc}")
                     analyses["omega"] = "failed"
                 for c in likert:
-                    if len(c.items) < 3:
+                    if len(c.items) < min_k:
                         continue
                     try:
                         omega_scales[c.id] = omega_one_factor(X[list(c.item_ids)])
@@ -407,10 +451,15 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         joint = joint_display(instrument, relevance=relevance, reliability=reliability,
                               efa=efa_res, content_validity=cv, qual=qual,
                               descriptives=descriptives, decisions=decisions, rules=rules,
-                              content_validity_aspects=cv_aspects)
+                              content_validity_aspects=cv_aspects, totals=totals)
+        props = _measurement_properties(study, instrument, ratings, notes, analyses)
         cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
                                 cfa_ordinal=cfa_ord, content_validity=cv, rules=rules,
-                                content_validity_aspects=cv_aspects)
+                                content_validity_aspects=cv_aspects,
+                                retest=props["retest"], hypotheses=props["hypotheses"],
+                                criterion=list(props["criterion"]) or None,
+                                responsiveness=props["responsiveness"],
+                                invariance=props["invariance"])
 
         step(9)
         inputs = _inputs(study, ratings, panel)
@@ -434,9 +483,11 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             diff = instrument_diff(instrument, revised)
         except ImportError:  # pragma: no cover - the diff module ships with instrval
             pass
+    rel = _relative_paths(study)
     warn_msgs = tuple(dict.fromkeys(
-        f"{w.category.__name__}: {w.message}" for w in caught
+        rel(f"{w.category.__name__}: {w.message}") for w in caught
         if issubclass(w.category, InstrvalWarning)))
+    notes = [rel(n[:1].upper() + n[1:]) for n in notes]  # each note is a sentence
     for w in caught:  # pass the others on
         if not issubclass(w.category, InstrvalWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -444,12 +495,108 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         study=study, instrument=instrument, revised=revised, joint=joint, cosmin=cosmin,
         timestamp=timestamp, inputs=inputs, software=software_versions(), ratings=ratings,
         descriptives=descriptives, relevance=relevance, reliability=reliability,
-        efa=efa_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
+        efa=efa_res, kmo=kmo_res, bartlett=bartlett_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
         omega_scales=omega_scales, panel=panel, content_validity=cv,
         content_validity_aspects=cv_aspects,
         coding=coding, qual=qual, agreement=agreement, agreement_summary=agreement_sum,
         decisions=decisions, diff=diff,
-        notes=tuple(notes), warnings=warn_msgs, analyses=analyses)
+        notes=tuple(notes), warnings=warn_msgs, analyses=analyses, **props)
+
+
+def _measurement_properties(study: Study, instrument: Any, ratings: Any, notes: list[str],
+                            analyses: dict[str, str]) -> dict[str, Any]:
+    """Scale scores, test-retest (reliability, measurement error), hypotheses testing,
+    criterion validity and responsiveness, from the study keys ``scoring``, ``retest``,
+    ``hypotheses``, ``criterion`` and ``responsiveness``."""
+    out: dict[str, Any] = {"scores": None, "retest": None, "hypotheses": None,
+                           "criterion": (), "responsiveness": None, "invariance": None}
+    sc = study.scoring
+    opts = {"method": sc.method, "impute": sc.impute, "min_items": sc.min_items}
+    if not (study.retest or study.hypotheses or study.criterion or study.responsiveness):
+        return out
+    from instrval.io.hypotheses import read_hypotheses, read_scored_table
+    from instrval.stats.scoring import keys_from_instrument, score_items
+
+    try:
+        keys_from_instrument(instrument)
+    except StatisticsError as exc:
+        notes.append(f"measurement properties not computed: {exc}")
+        return out
+    scored = None
+    if ratings is not None and (study.hypotheses or study.criterion):
+        items = [i for i in instrument.item_ids if i in ratings.data.columns]
+        data = ratings.data.copy()
+        data[items] = ratings.item_frame(items)
+        try:
+            res = score_items(data, instrument=instrument, **opts)
+            out["scores"] = res
+            scored = data.drop(columns=[c for c in res.scores.columns if c in data.columns])
+            scored = pd.concat([scored, res.scores], axis=1)
+            analyses["scores"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"scale scores not computed: {exc}")
+            analyses["scores"] = "failed"
+    elif study.hypotheses or study.criterion:
+        analyses["scores"] = "no ratings"
+    if study.retest is not None:
+        from instrval.stats.measurement_error import retest
+
+        spec = study.retest
+        df = read_scored_table(spec.file, instrument=instrument, where=spec.where)
+        try:
+            out["retest"] = retest(df, id=spec.id, time=spec.time, instrument=instrument,
+                                   times=spec.times, mic=spec.mic, **opts)
+            analyses["retest"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"test-retest not computed: {exc}")
+            analyses["retest"] = "failed"
+    if study.hypotheses is not None and scored is not None:
+        from instrval.stats.hypotheses import evaluate_hypotheses
+
+        try:
+            out["hypotheses"] = evaluate_hypotheses(scored, read_hypotheses(study.hypotheses))
+            analyses["hypotheses"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"hypotheses testing not computed: {exc}")
+            analyses["hypotheses"] = "failed"
+    if study.criterion and scored is not None:
+        from instrval.stats.criterion import criterion_validity
+
+        results = []
+        for c in study.criterion:
+            scale = c.scale or (out["scores"].scores.columns[0]
+                                if len(out["scores"].scores.columns) == 1 else None)
+            try:
+                if scale is None:
+                    raise StatisticsError(f"criterion {c.column!r}: name the scale it judges "
+                                          "(criterion.scale); the instrument has several")
+                d = scored
+                if c.column in d.columns and not isinstance(c.positive, str):
+                    d = d.assign(**{c.column: pd.to_numeric(d[c.column], errors="coerce")})
+                results.append(criterion_validity(d, score=str(scale), criterion=c.column,
+                                                  kind=c.kind, positive=c.positive))
+            except StatisticsError as exc:
+                notes.append(f"criterion validity against {c.column} not computed: {exc}")
+        out["criterion"] = tuple(results)
+        analyses["criterion"] = "run" if results else "failed"
+    if study.responsiveness is not None:
+        from instrval.stats.criterion import responsiveness
+
+        spec = study.responsiveness
+        hs = read_hypotheses(spec.hypotheses) if spec.hypotheses is not None else []
+        numeric = [h.other for h in hs if h.type == "correlation"
+                   and h.other not in instrument.construct_ids]
+        df = read_scored_table(spec.file, instrument=instrument, where=spec.where,
+                               numeric=numeric)
+        try:
+            out["responsiveness"] = responsiveness(df, hs, id=spec.id, time=spec.time,
+                                                   instrument=instrument, times=spec.times,
+                                                   **opts)
+            analyses["responsiveness"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"responsiveness not computed: {exc}")
+            analyses["responsiveness"] = "failed"
+    return out
 
 
 #: Likert items with at most this many categories are also analysed as ordinal (WLSMV CFA).
@@ -464,6 +611,44 @@ def _ordinal(instrument: Any, constructs: list[Any]) -> bool:
             if not 2 <= n <= MAX_ORDINAL_CATEGORIES:
                 return False
     return bool(constructs)
+
+
+def _relative_paths(study: Study) -> Callable[[str], str]:
+    """A function writing the input files' absolute paths in a text as the study shows them
+    (relative to the study file), so that reports do not depend on the folder they run in."""
+    pairs: list[tuple[str, str]] = []
+    for path in study.input_files().values():
+        p = Path(path)
+        shown = study.display_path(p) or str(p)
+        for form in {str(p), str(p.resolve()), p.as_posix(), p.resolve().as_posix()}:
+            if form != shown:
+                pairs.append((form, shown))
+    base = str(study.base_dir.resolve())
+    pairs.sort(key=lambda fs: -len(fs[0]))
+
+    def rel(text: str) -> str:
+        for form, shown in pairs:
+            text = text.replace(form, shown)
+        return text.replace(base + "/", "").replace(base + "\\", "")
+    return rel
+
+
+def _require_item_values(ratings: Any, study: Study) -> None:
+    """Refuse an export in which no construct was presented (no item column matched, or
+    every item is blank): nothing quantitative could be analysed, and a revised instrument
+    would rest on no evidence."""
+    from instrval.errors import RatingsError
+
+    presented = ratings.summary().get("presented", {})
+    if ratings.n_accepted and any(int(v) for v in presented.values()):
+        return
+    where = study.display_path(Path(study.ratings.file))
+    expected = ", ".join(ratings.instrument.item_ids[:5])
+    raise RatingsError(
+        f"nothing usable in {where}: no rating presents any construct of "
+        f"{ratings.instrument.label} (no column holds a value for an item such as "
+        f"{expected}); map the export's columns to the item ids with a mapping file "
+        "(ratings.mapping; see instrval ratings map-template)")
 
 
 def _read_ratings(study: Study, instrument: Any) -> Any:

@@ -19,7 +19,7 @@ from instrval._jsonable import to_jsonable
 __all__ = ["SCHEMA_VERSION", "jsonable", "results_dict", "dumps_results"]
 
 #: Version of the results.json layout.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 def jsonable(obj: Any) -> Any:
@@ -106,6 +106,31 @@ def _omega(result: Any) -> dict[str, Any] | None:
     return d
 
 
+def _relative_summary(result: Any, summary: Any) -> Any:
+    """The coding summary with its file shown relative to the study file."""
+    d = jsonable(summary)
+    if isinstance(d, dict) and d.get("file"):
+        from pathlib import Path
+
+        d["file"] = result.study.display_path(Path(d["file"]))
+    return d
+
+
+def measurement_properties(result: Any) -> dict[str, Any]:
+    """Scale scores, test-retest, hypotheses, criterion validity and responsiveness
+    (``measurement_properties`` of results.json; None for each part not computed)."""
+    def part(name: str) -> Any:
+        v = getattr(result, name, None)
+        return jsonable(v) if v is not None else None
+
+    crit = getattr(result, "criterion", ()) or ()
+    return {"scores": part("scores"), "retest": part("retest"),
+            "hypotheses": part("hypotheses"),
+            "criterion": [jsonable(c) for c in crit] or None,
+            "responsiveness": part("responsiveness"),
+            "invariance": part("invariance")}
+
+
 def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     """The content of results.json (see docs/report.md)."""
     from instrval.integrate.decisions import RULE_CATALOGUE
@@ -115,7 +140,8 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     qual = None
     if result.qual is not None:
         qual = {
-            "summary": jsonable(result.coding.summary()) if result.coding is not None else None,
+            "summary": (_relative_summary(result, result.coding.summary())
+                        if result.coding is not None else None),
             "items": jsonable(result.qual.items),
             "quotes": jsonable(result.qual.quotes),
             "missing_concepts": jsonable(result.qual.missing_concepts),
@@ -161,12 +187,19 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
             r["item_id"] if r["row_type"] == "item" else f"concept:{r['concept']}"
             for r in jd.open_questions().to_dict(orient="records")],
         "cosmin": jsonable(result.cosmin.table),
+        "measurement_properties": measurement_properties(result),
         "changelog": changelog,
         "diff": jsonable(result.diff) if result.diff is not None else None,
         "data_quality": data_quality(result),
         "notes": list(result.notes),
         "warnings": list(result.warnings),
     }
+    scales = getattr(jd, "scales", None)
+    if scales is not None and not scales.empty:
+        d["scales"] = jsonable(scales)
+    if getattr(result, "kmo", None) is not None and getattr(result, "bartlett", None) is not None:
+        d["sampling_adequacy"] = {"kmo": jsonable(result.kmo),
+                                  "bartlett": jsonable(result.bartlett)}
     return d
 
 
