@@ -758,4 +758,4 @@ def test_qualcoder_database_is_named(tmp_path):
     p.write_bytes(b"SQLite format 3\x00" + bytes(200))
     with pytest.raises(CodingError) as exc:
         read_coding(p)
-    assert "SQLite database" in str(exc.value) and "UTF-8" not in str(exc.value)
+    assert "QualCoder" in str(exc.value) and "UTF-8" not in str(exc.value)

@@ -31,11 +31,23 @@ from instrval.model.instrument import (
 )
 
 __all__ = ["check_instrument_data", "ID_PATTERN", "INSTRUMENT_ID_PATTERN", "VERSION_PATTERN",
-           "ALLOWED_KEYS"]
+           "ALLOWED_KEYS", "safe_version_label"]
 
 #: Version labels: they name files (``<id>-<version>.yaml``), so no ``/``, ``\\`` or
 #: leading dot; the registry, the checker and the command line share this pattern.
 VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+
+
+def safe_version_label(text: object, default: str = "1") -> str:
+    """A version label from foreign text (a form's settings), made to match
+    :data:`VERSION_PATTERN`: other characters become ``_`` or ``-``.
+
+    >>> safe_version_label("2022-04-11 16:26:28.971000")
+    '2022-04-11_16-26-28.971000'
+    """
+    t = re.sub(r"[:/\\]", "-", str(text).strip())
+    t = re.sub(r"[^A-Za-z0-9_.+-]+", "_", t).lstrip("._+-")[:64]
+    return t if t and VERSION_PATTERN.match(t) else default
 #: Item, construct, gate and scale ids: a letter, then letters, digits or underscores.
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 #: Instrument ids may also use hyphens and dots (``iam-physician``).
