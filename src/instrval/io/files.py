@@ -27,6 +27,11 @@ reader:
    :attr:`Limits.max_memory_bytes`, or whose rows per byte of file pass
    :attr:`Limits.max_parquet_ratio`, is refused (``too_large``, ``decompression_bomb``).
 
+Spreadsheets are then read through :func:`instrval.io.tables.read_sheet` (the guards of
+3., the header kept as written, a duplicate column named, rows numbered as in the
+spreadsheet), which the data-table, rating-export, panel, decisions and coding readers
+share.
+
 The limits are :class:`Limits`; the defaults are sized so that legitimate large inputs are
 read (see ``docs/security.md``) and each can be changed with an environment variable
 (``INSTRVAL_MAX_FILE_BYTES``...) or by passing ``limits=`` to the functions here.
@@ -42,15 +47,14 @@ import stat
 import zipfile
 import zlib
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from instrval._limits import Limits, limits
 from instrval.errors import InstrvalError, Problem
 
-__all__ = ["Limits", "limits", "read_input_bytes", "inflate_gzip", "check_zip", "check_xlsx",
-           "check_parquet", "read_guarded", "GuardedBytes"]
+__all__ = ["Limits", "limits", "read_input_bytes", "check_input_file", "inflate_gzip",
+           "check_zip", "open_zip", "check_xlsx", "check_parquet"]
 
 KiB = 1 << 10
 MiB = 1 << 20
@@ -410,51 +414,3 @@ def _row_group_bytes(rg: Any, *, whole: bool) -> int:
         else:
             est += n * 8
     return est
-
-
-# ------------------------------------------------------------------------ one entry
-@dataclass(frozen=True)
-class GuardedBytes:
-    """What :func:`read_guarded` returns.
-
-    Attributes
-    ----------
-    data : bytes
-        The content (inflated when the file was gzip-compressed).
-    raw : bytes
-        The bytes of the file as stored (for its checksum).
-    container : {"text", "xlsx", "zip", "parquet"}
-        What the content is, from its magic bytes.
-    gzipped : bool
-    """
-
-    data: bytes
-    raw: bytes
-    container: str
-    gzipped: bool = False
-
-
-def read_guarded(path: str | os.PathLike[str], *, error: type[InstrvalError], what: str,
-                 limits: Limits | None = None) -> GuardedBytes:
-    """Read an input file through every guard: regular file and size, gzip inflation,
-    zip/XLSX inflation, rows and cells, Parquet metadata. Readers decode and parse the
-    returned bytes; see the module notes."""
-    lim = limits or _limits()
-    name = str(path)
-    raw = read_input_bytes(path, error=error, what=what, limits=lim)
-    data, gz = raw, False
-    if raw[:2] == b"\x1f\x8b":
-        data, gz = inflate_gzip(raw, file=name, error=error, what=what, limits=lim), True
-    if data.startswith(b"PK\x03\x04"):
-        suffix = Path(name).suffix.lower()
-        is_xlsx = suffix in (".xlsx", ".xlsm") or b"xl/" in data[:4096]
-        if is_xlsx:
-            check_xlsx(data, file=name, error=error, what=what, limits=lim)
-        else:
-            open_zip(data, file=name, error=error, what=what, limits=lim).close()
-        return GuardedBytes(data, raw, "xlsx" if is_xlsx else "zip", gz)
-    if data.startswith(b"PAR1"):
-        check_parquet(io.BytesIO(data), file=name, error=error, what=what, whole=True,
-                      limits=lim)
-        return GuardedBytes(data, raw, "parquet", gz)
-    return GuardedBytes(data, raw, "text", gz)
