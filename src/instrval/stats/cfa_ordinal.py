@@ -63,7 +63,6 @@ Statistical Software, 48(2), 1-36.  Version 0.6.14 is reproduced here.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import warnings
 from dataclasses import dataclass
@@ -76,6 +75,7 @@ from scipy.special import ndtr, ndtri
 
 from instrval._jsonable import to_jsonable
 from instrval.errors import ConvergenceWarning, StatisticsError
+from instrval.stats._threads import small_matrix_blas
 from instrval.stats.cfa import (
     CFAResult,
     _first_loadings_positive,
@@ -628,17 +628,9 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
             f"the model is not identified: {q} free loadings and factor (co)variances but "
             f"only {pstar} polychoric correlations")
 
-    with _single_threaded_blas():
+    with small_matrix_blas():
         return _fit_all(codes, ncat, items, spec, factors, mod, n, p, q, pstar, df, est,
                         missing, bool(std_lv))
-
-
-def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
-    """Keep BLAS on one thread: the matrices here are small (a few hundred rows) and threaded
-    OpenBLAS slows down badly on a busy machine (as in :mod:`instrval.stats.relevance`)."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
 
 
 def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],

@@ -56,6 +56,7 @@ from instrval.errors import (
     SmoothingWarning,
     StatisticsError,
 )
+from instrval.stats._threads import single_threaded_blas
 from instrval.stats.polychoric import cor_smooth
 from instrval.stats.rotation import ORTHOGONAL, ROTATIONS, rotate
 
@@ -452,6 +453,7 @@ class EFAResult:
         }
 
 
+@single_threaded_blas
 def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str = "minres",
         rotation: str = "oblimin", corr: str = "pearson", missing: str = "pairwise",
         n_obs: float | None = None, max_iter: int | None = None,

@@ -41,6 +41,7 @@ from scipy import stats as _st
 from instrval._jsonable import float_or_none
 from instrval.errors import StatisticsError
 from instrval.stats._common import show_value
+from instrval.stats._threads import single_threaded_blas
 
 __all__ = [
     "AlphaResult",
@@ -261,6 +262,7 @@ def _check_confidence(confidence: float) -> None:
         raise StatisticsError(f"confidence must be a number between 0 and 1, got {confidence!r}")
 
 
+@single_threaded_blas
 def _boot_alphas(x: np.ndarray, n_boot: int, rng: np.random.Generator,
                  chunk: int = 250) -> np.ndarray:
     """Raw alpha for ``n_boot`` row resamples of ``x`` (n x k, NaN = missing), vectorised.
