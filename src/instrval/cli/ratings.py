@@ -178,8 +178,13 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="IAM instrument file (needed for --format redcap; "
                                  "default instruments/iam/iam-2011.yaml).")
+@click.option("--part-rows", type=click.IntRange(min=1), default=None,
+              help="With --format parquet: write a folder of Parquet parts "
+                   "(iam-ratings-2012-parts/part-00000.parquet, ...) of this many ratings "
+                   "each instead of one file.")
 def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed: int,
-                 fmts: tuple[str, ...], instrument_file: Path | None) -> None:
+                 fmts: tuple[str, ...], instrument_file: Path | None,
+                 part_rows: int | None) -> None:
     """Generate the synthetic IAM rating export (published scale by default).
 
     234,196 ratings by 5,596 clinicians in 2012, use gate open in exactly 45,394
@@ -201,6 +206,11 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
     out_dir.mkdir(parents=True, exist_ok=True)
     df = None
     for f in fmts:
+        if f == "parquet" and part_rows is not None:
+            p = _write_parts(out_dir / "iam-ratings-2012-parts", n_ratings, n_respondents,
+                             seed, part_rows)
+            click.echo(f"wrote {p}")
+            continue
         if f == "parquet":
             p = ds.write_iam_parquet(out_dir / "iam-ratings-2012.parquet", n_ratings,
                                      n_respondents, seed)
@@ -217,3 +227,27 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
             p1, p2 = ds.write_iam_redcap(df, inst, out_dir / "iam-redcap.csv",
                                          out_dir / "iam-redcap-dictionary.csv")
             click.echo(f"wrote {p1} and {p2}")
+
+
+def _write_parts(folder: Path, n_ratings: int, n_respondents: int, seed: int,
+                 part_rows: int) -> Path:
+    """The generated ratings as a folder of Parquet parts (the same rows, in order)."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from instrval.datasets import iam as ds
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.parquet"):
+        old.unlink()
+    chunks = ds.iter_iam_chunks(n_ratings, n_respondents, seed, chunk_size=part_rows)
+    for i, chunk in enumerate(chunks):
+        target = folder / f"part-{i:05d}.parquet"
+        tmp = folder / f".part-{i:05d}.parquet.tmp"
+        pq.write_table(pa.Table.from_pandas(chunk, preserve_index=False), tmp,
+                       compression="zstd", row_group_size=1_000_000)
+        os.replace(tmp, target)
+        click.echo(f"  part {i + 1}: {len(chunk)} ratings", err=True)
+    return folder

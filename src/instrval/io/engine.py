@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import glob as _glob
 import os
+import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -218,20 +219,47 @@ def _schema(parts: Sequence[str]) -> tuple[Any, list[int], int, dict[str, bool]]
     return schema, offsets, total, nulls
 
 
-def _value_tables(con: Any, src: str, cols: dict[str, str]) -> dict[str, list[Any]]:
-    """Distinct non-null values of some columns (one pass)."""
+def _value_tables(parts: Sequence[str], cols: dict[str, str], instrument: Instrument
+                  ) -> dict[str, list[Any]]:
+    """Candidate raw values of the answer columns: the distinct values of the first row
+    group, and the spellings of every option, level and code (as stored, upper case,
+    capitalised). A value missing here is not an error: its rows are simply passed to
+    the pandas checker, which reads every value."""
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     if not cols:
         return {}
-    names = list(cols)
-    aggs = ", ".join(f"list(DISTINCT {_q(c)}) FILTER (WHERE {_q(c)} IS NOT NULL)"
-                     for c in names)
-    row = con.execute(f"SELECT {aggs} FROM ({src})").fetchone()
-    out = {}
-    for c, vals in zip(names, row, strict=True):
-        vals = vals or []
-        if len(vals) > _MAX_DISTINCT:
-            raise EngineNotApplicable(f"column {c!r} has more than {_MAX_DISTINCT} values")
-        out[c] = vals
+    pf = pq.ParquetFile(parts[0])
+    first = pf.read_row_group(0, columns=list(cols)) if pf.metadata.num_row_groups else None
+    out: dict[str, list[Any]] = {}
+    for c, kind in cols.items():
+        vals: list[Any] = []
+        if first is not None:
+            u = pc.unique(first.column(c).combine_chunks() if first.column(c).num_chunks
+                          else first.column(c))
+            vals = [v for v in u.to_pylist() if v is not None][:_MAX_DISTINCT]
+        cand: list[Any] = []
+        gate = next((g for g in instrument.gates if g.id == c), None)
+        level_of = next((x for x in instrument.constructs
+                         if x.kind == "single_choice" and x.id == c), None)
+        if gate is not None or level_of is not None:
+            lookup = gate_codes(gate) if gate is not None else level_codes(level_of)
+            targets = set(lookup.values())
+            for k in (*lookup, *targets):
+                for sp in (k, k.upper(), k.capitalize()):
+                    if kind == "str":
+                        cand.append(sp)
+                    elif re.fullmatch(r"[0-9]+", sp):
+                        cand.append(int(sp) if kind == "int" else float(sp))
+        else:
+            for v in instrument.allowed_values(c):
+                cand.append(str(v) if kind == "str" else int(v) if kind == "int"
+                            else float(v))
+        if kind == "str":
+            cand.append("")
+        seen = dict.fromkeys([*vals, *cand])
+        out[c] = list(seen)
     return out
 
 
@@ -286,7 +314,7 @@ def _blank(col: str, blanks: list[Any]) -> str:
     return f"({_q(col)} IS NULL)"
 
 
-def _plan(instrument: Instrument, schema: Any, con: Any, src: str) -> _Plan:
+def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -> _Plan:
     names = list(schema.names)
     kinds = {n: _kind(schema.field(n).type) for n in names}
     if len(set(names)) != len(names) or len({n.lower() for n in names}) != len(names):
@@ -312,28 +340,32 @@ def _plan(instrument: Instrument, schema: Any, con: Any, src: str) -> _Plan:
             raise EngineNotApplicable(f"column {c!r} of type {schema.field(c).type}")
         if c == "date" and kinds[c] not in ("str", "date", "ts"):
             raise EngineNotApplicable(f"date column of type {schema.field(c).type}")
+    # level 1: one projection computing every cell's meaning once per row
+    l1: list[str] = ["__row"]
     clean: list[str] = []
-    ids = {}
-    for idc in ID_COLUMNS:
+    for idc, alias in (("rating_id", "__rid"), ("respondent_id", "__resp")):
         if kinds[idc] == "str":
-            clean.append(f"regexp_full_match({_q(idc)}, '[!-~]+')")
-            ids[idc] = _q(idc)
+            l1.append(f"{_q(idc)} AS {alias}")
+            l1.append(f"COALESCE(regexp_full_match({_q(idc)}, '[!-~]+'), FALSE) AS {alias}_ok")
         else:
-            clean.append(f"{_q(idc)} IS NOT NULL")
-            ids[idc] = f"CAST({_q(idc)} AS VARCHAR)"
+            l1.append(f"CAST({_q(idc)} AS VARCHAR) AS {alias}")
+            l1.append(f"{_q(idc)} IS NOT NULL AS {alias}_ok")
+        clean.append(f"{alias}_ok")
     date = None
     if "date" in names:
+        d = _q("date")
         if kinds["date"] == "str":
-            d = _q("date")
-            clean.append(f"({d} IS NULL OR {d} = '' OR (regexp_full_match({d}, "
-                         "'(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}') AND "
-                         f"TRY_CAST({d} AS DATE) IS NOT NULL))")
-            date = f"TRY_CAST({d} AS DATE)"
+            l1.append(f"COALESCE({d} IS NULL OR {d} = '' OR (regexp_full_match({d}, "
+                      "'(19|20)[0-9]{2}-[0-9]{2}-[0-9]{2}') AND "
+                      f"TRY_CAST({d} AS DATE) IS NOT NULL), FALSE) AS __d_ok")
+            clean.append("__d_ok")
+            l1.append(f"TRY_CAST({d} AS DATE) AS __d")
         elif kinds["date"] == "date":
-            date = _q("date")
+            l1.append(f"{d} AS __d")
         else:
-            date = f"CAST({_q('date')} AS TIMESTAMP)"
-    cat_cols = {}
+            l1.append(f"CAST({d} AS TIMESTAMP) AS __d")
+        date = "__d"
+    cat_cols: dict[str, str] = {}
     for c in instrument.constructs:
         if c.gate is not None and c.gate.id in names:
             cat_cols[c.gate.id] = kinds[c.gate.id]
@@ -341,44 +373,33 @@ def _plan(instrument: Instrument, schema: Any, con: Any, src: str) -> _Plan:
         for x in cols:
             if x in names:
                 cat_cols[x] = kinds[x]
-    distinct = _value_tables(con, src, {k: v for k, v in cat_cols.items() if v != "null"})
+    distinct = _value_tables(parts, {k: v for k, v in cat_cols.items() if v != "null"},
+                             instrument)
     blank_sql: dict[str, str] = {}
     val_sql: dict[str, str] = {}
-    for x, kind in cat_cols.items():
-        if kind == "null":
-            blank_sql[x] = "TRUE"
-            val_sql[x] = "NULL"
-    # gates and cells
     gate_open: dict[str, str] = {}
-    for c in instrument.constructs:
-        g = c.gate
-        if g is not None and g.id in names and g.id not in val_sql:
-            ok, blanks = _choice_map(distinct[g.id], gate_codes(g))
-            blank_sql[g.id] = _blank(g.id, blanks)
-            val_sql[g.id] = _case(g.id, ok)
-        if g is not None and g.id in names:
-            opens = [k for k, v in _choice_map(distinct.get(g.id, []), gate_codes(g))[0].items()
-                     if v in g.open_when]
-            gate_open[g.id] = (f"({_q(g.id)} IN ({', '.join(_lit(o) for o in opens)}))"
-                               if opens else "FALSE")
-            clean.append(f"({blank_sql[g.id]} OR {val_sql[g.id]} IS NOT NULL)")
-        if c.kind == "single_choice":
-            if c.id in names and c.id not in val_sql:
-                ok, blanks = _choice_map(distinct[c.id], level_codes(c))
-                blank_sql[c.id] = _blank(c.id, blanks)
-                val_sql[c.id] = _case(c.id, ok)
-            if c.id in names:
-                clean.append(f"({blank_sql[c.id]} OR {val_sql[c.id]} IS NOT NULL)")
+    for n_, (x, kind) in enumerate(cat_cols.items()):
+        if kind == "null":
+            blank_sql[x], val_sql[x] = "TRUE", "NULL"
             continue
-        for it in c.items:
-            if it.id not in names:
-                continue
-            if it.id not in val_sql:
-                ok, blanks = _number_map(distinct[it.id], instrument.allowed_values(it.id),
-                                         cat_cols[it.id])
-                blank_sql[it.id] = _blank(it.id, blanks)
-                val_sql[it.id] = _case(it.id, ok)
-            clean.append(f"({blank_sql[it.id]} OR {val_sql[it.id]} IS NOT NULL)")
+        gate = next((g for g in instrument.gates if g.id == x), None)
+        level_of = next((c for c in instrument.constructs
+                         if c.kind == "single_choice" and c.id == x), None)
+        if gate is not None:
+            ok, blanks = _choice_map(distinct[x], gate_codes(gate))
+            opens = [k for k, v in ok.items() if v in gate.open_when]
+            l1.append((f"COALESCE({_q(x)} IN ({', '.join(_lit(o) for o in opens)}), FALSE)"
+                       if opens else "FALSE") + f" AS __o{n_}")
+            gate_open[x] = f"__o{n_}"
+        elif level_of is not None:
+            ok, blanks = _choice_map(distinct[x], level_codes(level_of))
+        else:
+            ok, blanks = _number_map(distinct[x], instrument.allowed_values(x), kind)
+        l1.append(f"{_case(x, ok)} AS __v{n_}")
+        l1.append(f"{_blank(x, blanks)} AS __b{n_}")
+        val_sql[x], blank_sql[x] = f"__v{n_}", f"__b{n_}"
+    for x in cat_cols:
+        clean.append(f"({blank_sql[x]} OR {val_sql[x]} IS NOT NULL)")
     # skip logic and nothing answered
     for c in instrument.constructs:
         g = c.gate
@@ -426,12 +447,16 @@ def _plan(instrument: Instrument, schema: Any, con: Any, src: str) -> _Plan:
                 cond = (f"{val_sql[c.id]} = {_lit(it.id)}" if c.id in names else "FALSE")
             else:
                 cond = f"{val_sql[it.id]} = 1" if it.id in names else "FALSE"
-            sel.append((it.id, c.id, c.kind, f"({p_sql} AND COALESCE({cond}, FALSE))"))
+            sel.append((it.id, c.id, c.kind, f"(__p{j} AND COALESCE({cond}, FALSE))"))
             pidx.append(j)
     gates = [(g.id, gate_open.get(g.id, "FALSE")) for g in instrument.gates]
-    return _Plan(source_sql=src, clean="(" + " AND ".join(clean) + ")",
-                 rid=ids["rating_id"], resp=ids["respondent_id"], date=date, sel=sel,
-                 pres=pres, pres_construct=pres_construct, pidx=pidx, skipped=skipped,
+    level1 = f"SELECT {', '.join(l1)} FROM ({src})"
+    l2 = ["*", "(" + " AND ".join(clean) + ") AS __clean"]
+    l2 += [f"{p_sql} AS __p{j}" for j, p_sql in enumerate(pres)]
+    level2 = f"SELECT {', '.join(l2)} FROM ({level1})"
+    return _Plan(source_sql=level2, clean="__clean", rid="__rid", resp="__resp", date=date,
+                 sel=sel, pres=[f"__p{j}" for j in range(len(pres))],
+                 pres_construct=pres_construct, pidx=pidx, skipped=skipped,
                  gates=gates, value_counts=value_counts, gate_ok=gate_ok)
 
 
@@ -440,6 +465,7 @@ def _connect(threads: int | None = None, memory_limit: str | None = None) -> Any
 
     con = duckdb.connect(":memory:")
     con.execute("SET preserve_insertion_order = false")
+    con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     con.execute(f"SET memory_limit = {_lit(memory_limit or '600MB')}")
@@ -466,8 +492,9 @@ def _agg_sql(plan: _Plan, where: str) -> str:
     if plan.date is not None:
         cols.append(f"min({plan.date}) AS __dmin")
         cols.append(f"max({plan.date}) AS __dmax")
-    return (f"SELECT {plan.resp} AS __resp, {', '.join(cols)} FROM ({plan.source_sql}) "
-            f"WHERE {where} GROUP BY ALL")
+    return (f"SELECT {plan.resp} AS __resp, CASE WHEN {where} THEN -1 ELSE __row END "
+            f"AS __bad, CASE WHEN {where} THEN NULL ELSE __rid END AS __badrid, "
+            f"{', '.join(cols)} FROM ({plan.source_sql}) GROUP BY ALL")
 
 
 def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
@@ -614,8 +641,8 @@ def _strip_dups(con: Any, plan: _Plan, sus: pd.DataFrame) -> np.ndarray:
         return np.zeros(0, dtype=np.int64)
     keys = pd.DataFrame({"k": stripped[differ].astype(str).unique()})
     con.register("__keys", keys)
-    got = con.execute(f"SELECT __row FROM ({plan.source_sql}) WHERE {plan.clean} AND "
-                      f"{plan.rid} IN (SELECT k FROM __keys)").fetchnumpy()["__row"]
+    got = con.execute(f"SELECT __row FROM ({plan.source_sql}) WHERE __clean AND "
+                      f"__rid IN (SELECT k FROM __keys)").fetchnumpy()["__row"]
     con.unregister("__keys")
     return np.asarray(got, dtype=np.int64)
 
@@ -662,25 +689,39 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
         raise EngineNotApplicable("no rows")
     con = _connect(threads, memory_limit)
     src = _source_sql(parts, offsets)
-    plan = _plan(instrument, schema, con, src)
+    plan = _plan(instrument, schema, parts, src)
+    schema_rid = "rating_id"
     if progress:
         progress(f"scanning {total:,} ratings in {len(parts)} part(s) with DuckDB")
-    con.execute(f"CREATE TEMP TABLE __dup AS SELECT {plan.rid} AS k FROM ({src}) "
-                f"GROUP BY ALL HAVING count(*) > 1")
-    sus = con.execute(
-        f"SELECT __row, {plan.rid} AS __rid FROM ({src}) WHERE NOT COALESCE({plan.clean}, "
-        f"FALSE) OR {plan.rid} IN (SELECT k FROM __dup) ORDER BY __row").df()
+    # pass 1: rating ids that occur more than once
+    con.execute(f"CREATE TEMP TABLE __dup AS SELECT CAST(rating_id AS VARCHAR) AS k "
+                f"FROM ({src}) WHERE rating_id IS NOT NULL GROUP BY ALL "
+                f"HAVING count(*) > 1")
+    n_dup = con.execute("SELECT count(*) FROM __dup").fetchone()[0]
+    if progress:
+        dt = time.perf_counter() - t0
+        progress(f"ids compared: {total:,} ratings ({total / max(dt, 1e-9):,.0f}/s)")
+    # pass 2: per-respondent sums of the clean rows; every other row is its own group
+    where = "COALESCE(__clean, FALSE)"
+    if n_dup:
+        where += " AND __rid NOT IN (SELECT k FROM __dup)"
+    agg = con.execute(_agg_sql(plan, where)).df()
+    bad = agg["__bad"].to_numpy(np.int64) >= 0
+    sus = pd.DataFrame({"__row": agg.loc[bad, "__bad"].to_numpy(np.int64),
+                        "__rid": agg.loc[bad, "__badrid"].to_numpy(object)}
+                       ).sort_values("__row").reset_index(drop=True)
+    clean = agg.loc[~bad].drop(columns=["__bad", "__badrid"]).reset_index(drop=True)
     extra = _strip_dups(con, plan, sus)
+    if len(extra):  # ids equal once stripped: count again without those rows
+        con.register("__extra", pd.DataFrame({"r": extra}))
+        agg = con.execute(_agg_sql(plan, where + " AND __row NOT IN (SELECT r FROM __extra)")
+                          ).df()
+        clean = agg.loc[agg["__bad"] < 0].drop(columns=["__bad", "__badrid"]
+                                              ).reset_index(drop=True)
     if progress:
         dt = time.perf_counter() - t0
         progress(f"checked {total:,} ratings ({total / max(dt, 1e-9):,.0f}/s); "
                  f"{len(sus) + len(extra):,} to check row by row")
-    excl = ""
-    if len(extra):
-        con.register("__extra", pd.DataFrame({"r": extra}))
-        excl = " AND __row NOT IN (SELECT r FROM __extra)"
-    clean = con.execute(_agg_sql(plan, f"COALESCE({plan.clean}, FALSE) AND {plan.rid} NOT IN "
-                                       f"(SELECT k FROM __dup){excl}")).df()
     con.close()
     sub_rows = np.unique(np.concatenate([sus["__row"].to_numpy(np.int64), extra]))
     df = _read_rows(parts, offsets, sub_rows, nulls)
