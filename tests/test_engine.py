@@ -160,3 +160,46 @@ def test_not_applicable_falls_back(tmp_path, inst):
     rd = read_ratings_any(p, inst, engine="duckdb")
     assert rd.source.get("engine") == "pandas"
     assert rd.n_read == 300
+
+
+@pytest.fixture(scope="module")
+def dask_client():
+    distributed = pytest.importorskip("distributed")
+    cluster = distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False,
+                                       dashboard_address=None)
+    client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+def test_dask_local_cluster_identical(tmp_path, inst, dask_client):
+    from instrval.io.dask_engine import scan_ratings_dask
+
+    df = faulty_frame(3000, 13)
+    # a rating id repeated across partitions (rows 100 and 2900 fall in different parts)
+    df.loc[2900, "rating_id"] = df.loc[100, "rating_id"]
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    for i, lo in enumerate(range(0, len(df), 600)):
+        df.iloc[lo:lo + 600].to_parquet(parts / f"part-{i:03d}.parquet")
+    one = scan_ratings(parts, inst)
+    dist = scan_ratings_dask(parts, inst, scheduler=dask_client)
+    assert dist.engine == "dask" and one.engine == "duckdb"
+    assert dist.summary() == one.summary()
+    assert dist.problems == one.problems
+    assert any(p.reason == "duplicate_id" and p.row in (102, 2902) for p in dist.problems)
+    pd.testing.assert_frame_equal(dist.quarantine, one.quarantine, check_exact=True)
+    assert dict(dist.item_counts) == dict(one.item_counts)
+    a, b = one.relevance_counts, dist.relevance_counts
+    assert np.array_equal(a.respondents, b.respondents)
+    assert np.array_equal(a.first_row, b.first_row)
+    assert np.array_equal(a.Y, b.Y) and np.array_equal(a.P, b.P)
+    ra = relevance_ratios(one, seed=5, n_boot=100)
+    rb = relevance_ratios(dist, seed=5, n_boot=100)
+    pd.testing.assert_frame_equal(ra.items, rb.items, check_exact=True)
+    # and both equal the pandas reader on the same rows
+    rd = read_ratings_any(parts, inst, engine="pandas", inspect=True)
+    assert rd.summary() == dist.summary()
+    pd.testing.assert_frame_equal(relevance_ratios(rd, seed=5, n_boot=100).items, rb.items,
+                                  check_exact=True)

@@ -157,7 +157,8 @@ def _generate_ratings(spec: Any, out_dir: Path | None) -> tuple[Path, str]:
 
 
 def run_validation(study: Study, *, progress: Progress | None = None,
-                   quiet: bool = False) -> ValidationResult:
+                   quiet: bool = False, engine: str = "auto",
+                   scheduler: str | None = None) -> ValidationResult:
     """Run the validation a study describes.
 
     Parameters
@@ -170,6 +171,10 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         ``[4/10] relevance ratios...`` go to standard error when it is a terminal.
     quiet : bool
         Show no progress at all.
+    engine, scheduler : str, optional
+        How the ratings are read (:func:`instrval.io.engine.read_ratings_any`): ``auto``
+        reads big Parquet inputs with DuckDB, keeping only sufficient statistics, unless
+        the instrument has Likert or binary scales (whose analyses need the rows).
 
     Returns
     -------
@@ -214,7 +219,9 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                 if path != Path(spec.file):
                     study = study.replace(ratings=type(spec)(
                         **{**spec.__dict__, "file": path}))
-            ratings = _read_ratings(study, instrument)
+            ratings = _read_ratings(study, instrument, engine, scheduler,
+                                    None if quiet or progress is None else _engine_progress)
+        scan = ratings is not None and hasattr(ratings, "item_counts")
 
         step(2)
         descriptives = None
@@ -254,6 +261,8 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             analyses["reliability"] = "off"
         elif not scaled:
             analyses["reliability"] = "not applicable (no Likert or binary scales)"
+        elif scan:
+            analyses["reliability"] = _NEEDS_ROWS
         else:
             from instrval.stats.reliability import alpha_for_construct
 
@@ -271,6 +280,13 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         likert_items = [it.id for c in likert for it in c.items]
         if ratings is None:
             analyses["efa"] = analyses["cfa"] = "no ratings"
+        elif scan and likert:
+            analyses["efa"] = analyses["cfa"] = analyses["omega"] = _NEEDS_ROWS
+        elif scan:
+            analyses["efa"] = "not applicable (needs >= 3 Likert items and >= 50 ratings)"
+            analyses["cfa"] = "not applicable (needs Likert constructs and >= 50 ratings)"
+            analyses["omega"] = ("off" if study.analyses.reliability == "off" else
+                                 "not applicable (needs >= 3 Likert items and >= 50 ratings)")
         else:
             efa_opt = study.analyses.efa
             if efa_opt == "off":
@@ -463,16 +479,28 @@ def _ordinal(instrument: Any, constructs: list[Any]) -> bool:
     return bool(constructs)
 
 
-def _read_ratings(study: Study, instrument: Any) -> Any:
-    from instrval.io.ratings import read_ratings
+_NEEDS_ROWS = ("not computed: the ratings were scanned by a columnar engine, which keeps "
+               "counts only (read them with --engine pandas)")
+
+
+def _engine_progress(msg: str) -> None:
+    print(f"      {msg}", file=sys.stderr, flush=True)
+
+
+def _read_ratings(study: Study, instrument: Any, engine: str = "auto",
+                  scheduler: str | None = None, progress: Any = None) -> Any:
+    from instrval.io.engine import read_ratings_any
 
     spec = study.ratings
     mapping = spec.mapping
     if isinstance(mapping, Path):
         mapping = str(mapping)
-    return read_ratings(spec.file, instrument, format=spec.format, mapping=mapping,
-                        dictionary=str(spec.dictionary) if spec.dictionary else None,
-                        strict=spec.strict)
+    if engine == "auto" and any(c.kind in ("likert", "binary") for c in instrument.constructs):
+        engine = "pandas"  # reliability, EFA and CFA need the rows
+    return read_ratings_any(spec.file, instrument, engine=engine, scheduler=scheduler,
+                            format=spec.format, mapping=mapping,
+                            dictionary=str(spec.dictionary) if spec.dictionary else None,
+                            strict=spec.strict, progress=progress)
 
 
 def _inputs(study: Study, ratings: Any, panel: Any = None) -> dict[str, dict[str, Any]]:
@@ -481,8 +509,18 @@ def _inputs(study: Study, ratings: Any, panel: Any = None) -> dict[str, dict[str
         p = Path(path)
         if not p.exists():
             continue
-        d: dict[str, Any] = {"file": study.display_path(p), "sha256": sha256_file(p),
-                             "bytes": p.stat().st_size}
+        if p.is_dir():  # a folder of Parquet parts: digest of the parts' digests
+            from instrval.io.engine import ratings_parts
+
+            files = [Path(f) for f in ratings_parts(p)]
+            digest = hashlib.sha256("".join(f"{f.name}:{sha256_file(f)}\n" for f in files)
+                                    .encode()).hexdigest()
+            d: dict[str, Any] = {"file": study.display_path(p), "sha256": digest,
+                                 "bytes": sum(f.stat().st_size for f in files),
+                                 "parts": len(files)}
+        else:
+            d = {"file": study.display_path(p), "sha256": sha256_file(p),
+                 "bytes": p.stat().st_size}
         if role == "panel" and panel is not None:
             # rows of the file; ratings (long form: one per row, wide form: one per cell)
             d["rows_read"] = int(panel.source.get("rows_read", len(panel.data)))

@@ -59,6 +59,7 @@ AUTO_ENGINE_BYTES = 32 * 2**20
 
 _PARQUET = {".parquet", ".pq"}
 _MAX_DISTINCT = 10_000
+_SRC = "\x00SRC\x00"
 ProgressFn = Callable[[str], None]
 
 
@@ -161,6 +162,7 @@ class _Plan:
     """SQL for one instrument and one Parquet schema."""
 
     source_sql: str
+    template: str
     clean: str
     rid: str
     resp: str
@@ -450,11 +452,11 @@ def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -
             sel.append((it.id, c.id, c.kind, f"(__p{j} AND COALESCE({cond}, FALSE))"))
             pidx.append(j)
     gates = [(g.id, gate_open.get(g.id, "FALSE")) for g in instrument.gates]
-    level1 = f"SELECT {', '.join(l1)} FROM ({src})"
+    level1 = f"SELECT {', '.join(l1)} FROM ({_SRC})"
     l2 = ["*", "(" + " AND ".join(clean) + ") AS __clean"]
     l2 += [f"{p_sql} AS __p{j}" for j, p_sql in enumerate(pres)]
     level2 = f"SELECT {', '.join(l2)} FROM ({level1})"
-    return _Plan(source_sql=level2, clean="__clean", rid="__rid", resp="__resp", date=date,
+    return _Plan(source_sql=level2.replace(_SRC, src), template=level2, clean="__clean", rid="__rid", resp="__resp", date=date,
                  sel=sel, pres=[f"__p{j}" for j in range(len(pres))],
                  pres_construct=pres_construct, pidx=pidx, skipped=skipped,
                  gates=gates, value_counts=value_counts, gate_ok=gate_ok)
@@ -690,7 +692,6 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     con = _connect(threads, memory_limit)
     src = _source_sql(parts, offsets)
     plan = _plan(instrument, schema, parts, src)
-    schema_rid = "rating_id"
     if progress:
         progress(f"scanning {total:,} ratings in {len(parts)} part(s) with DuckDB")
     # pass 1: rating ids that occur more than once
@@ -734,8 +735,6 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
         dt = time.perf_counter() - t0
         progress(f"done: {total:,} ratings in {dt:.1f} s ({total / max(dt, 1e-9):,.0f}/s)")
     return scan
-
-
 
 # ----------------------------------------------------------------------------- front door
 def _read_parts_pandas(parts: Sequence[str], instrument: Instrument, name: str) -> Any:
