@@ -47,7 +47,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
+from scipy.special import chdtrc as _chi2_sf
 
 from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval.errors import (
@@ -342,7 +343,7 @@ def fit_statistics(R: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None,
     if not np.isnan(n_obs):
         nm = (n_obs - 1) - (2 * p + 5) / 6 - (2 * k) / 3
         chi2 = max(objective * nm, 0.0)
-        pvalue = float(stats.chi2.sf(chi2, dof)) if dof > 0 else nan
+        pvalue = float(_chi2_sf(dof, chi2)) if dof > 0 else nan
         null_chi2 = F0 * ((n_obs - 1) - (2 * p + 5) / 6)
         Mm = objective / dof if dof != 0 else nan
         M0 = F0 * 2 / (p * (p - 1))

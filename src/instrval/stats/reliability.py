@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy.special import fdtri as _fdtri
 
 from instrval._jsonable import float_or_none
 from instrval.errors import StatisticsError
@@ -252,8 +252,8 @@ def feldt_interval(alpha: float, n: int, k: int, *, confidence: float = 0.95) ->
         return float("nan"), float("nan")
     p = 1.0 - confidence
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - alpha) * _st.f.ppf(1.0 - p / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * _st.f.ppf(p / 2.0, df1, df2)
+    low = 1.0 - (1.0 - alpha) * _fdtri(df1, df2, 1.0 - p / 2.0)
+    high = 1.0 - (1.0 - alpha) * _fdtri(df1, df2, p / 2.0)
     return float(low), float(high)
 
 
