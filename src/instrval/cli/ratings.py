@@ -43,8 +43,9 @@ def _report(rd: Any) -> dict[str, Any]:
 ENGINE_OPTIONS = (
     click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "dask"]),
                  default="auto", show_default=True,
-                 help="auto: DuckDB for Parquet parts and Parquet files of 32 MB or more, "
-                      "pandas otherwise; dask: partitions on a Dask cluster (--scheduler)."),
+                 help="auto: DuckDB for Parquet parts and Parquet files of 250,000 rows or "
+                      "more, pandas otherwise; dask: partitions on a Dask cluster "
+                      "(--scheduler)."),
     click.option("--scheduler", default=None, metavar="ADDRESS|local",
                  help="Dask scheduler for --engine dask: an address (tcp://host:8786) or "
                       "'local' (a local cluster) [default: local]."),

@@ -32,7 +32,7 @@ from instrval.io.engine import (
     _PARQUET,
     EngineNotApplicable,
     ProgressFn,
-    _agg_sql,
+    _agg_df,
     _check_rows,
     _connect,
     _finalize,
@@ -95,7 +95,7 @@ def _part_agg(template: str, plan: Any, part: str, offset: int, dup_ids: list[st
     if extra_rows:
         con.register("__extra", pd.DataFrame({"r": np.asarray(extra_rows, np.int64)}))
         where += " AND __row NOT IN (SELECT r FROM __extra)"
-    out = con.execute(_agg_sql(p, where)).df()
+    out = _agg_df(con, p, where)
     con.close()
     return out
 

@@ -46,16 +46,17 @@ from instrval.model.ratings import ID_COLUMNS, expected_columns
 from instrval.model.scan import RatingScan, RelevanceCounts, scan_counts
 from instrval.validate.ratings import _norm_key, gate_codes, level_codes
 
-__all__ = ["ENGINES", "AUTO_ENGINE_BYTES", "ratings_parts", "choose_engine", "scan_ratings",
+__all__ = ["ENGINES", "AUTO_ENGINE_ROWS", "ratings_parts", "choose_engine", "scan_ratings",
            "EngineNotApplicable", "stderr_progress",
            "read_ratings_any", "is_parts"]
 
 #: Engines of the rating commands: ``auto`` picks DuckDB for Parquet parts and Parquet
-#: files of at least :data:`AUTO_ENGINE_BYTES`, pandas otherwise.
+#: files of at least :data:`AUTO_ENGINE_ROWS` rows, pandas otherwise.
 ENGINES = ("auto", "pandas", "duckdb", "dask")
 
-#: Parquet files at least this large are checked with DuckDB under ``engine="auto"``.
-AUTO_ENGINE_BYTES = 32 * 2**20
+#: Parquet files with at least this many rows are checked with DuckDB under
+#: ``engine="auto"`` (smaller ones take less than a second with pandas).
+AUTO_ENGINE_ROWS = 250_000
 
 _PARQUET = {".parquet", ".pq"}
 _MAX_DISTINCT = 10_000
@@ -109,7 +110,7 @@ def is_parts(path: str | os.PathLike[str]) -> bool:
 
 def choose_engine(path: str | os.PathLike[str], engine: str = "auto") -> str:
     """The engine ``auto`` means for this input: ``duckdb`` for parts and for Parquet
-    files of at least :data:`AUTO_ENGINE_BYTES`, else ``pandas``."""
+    files of at least :data:`AUTO_ENGINE_ROWS` rows, else ``pandas``."""
     if engine not in ENGINES:
         raise RatingsError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})",
                            [Problem("unparseable", f"unknown engine {engine!r}",
@@ -119,8 +120,15 @@ def choose_engine(path: str | os.PathLike[str], engine: str = "auto") -> str:
     if is_parts(path):
         return "duckdb"
     p = Path(os.fspath(path))
-    if p.suffix.lower() in _PARQUET and p.exists() and p.stat().st_size >= AUTO_ENGINE_BYTES:
-        return "duckdb"
+    if p.suffix.lower() in _PARQUET and p.is_file():
+        import pyarrow.parquet as pq
+
+        try:
+            rows = pq.ParquetFile(p).metadata.num_rows
+        except Exception:  # not a readable Parquet file: the pandas reader says why
+            return "pandas"
+        if rows >= AUTO_ENGINE_ROWS:
+            return "duckdb"
     return "pandas"
 
 
@@ -223,8 +231,8 @@ def _schema(parts: Sequence[str]) -> tuple[Any, list[int], int, dict[str, bool]]
 
 def _value_tables(parts: Sequence[str], cols: dict[str, str], instrument: Instrument
                   ) -> dict[str, list[Any]]:
-    """Candidate raw values of the answer columns: the distinct values of the first row
-    group, and the spellings of every option, level and code (as stored, upper case,
+    """Candidate raw values of the answer columns: the distinct values of the first
+    65,536 rows, and the spellings of every option, level and code (as stored, upper case,
     capitalised). A value missing here is not an error: its rows are simply passed to
     the pandas checker, which reads every value."""
     import pyarrow.compute as pc
@@ -233,13 +241,12 @@ def _value_tables(parts: Sequence[str], cols: dict[str, str], instrument: Instru
     if not cols:
         return {}
     pf = pq.ParquetFile(parts[0])
-    first = pf.read_row_group(0, columns=list(cols)) if pf.metadata.num_row_groups else None
+    first = next(pf.iter_batches(batch_size=65_536, columns=list(cols)), None)
     out: dict[str, list[Any]] = {}
     for c, kind in cols.items():
         vals: list[Any] = []
         if first is not None:
-            u = pc.unique(first.column(c).combine_chunks() if first.column(c).num_chunks
-                          else first.column(c))
+            u = pc.unique(first.column(c))
             vals = [v for v in u.to_pylist() if v is not None][:_MAX_DISTINCT]
         cand: list[Any] = []
         gate = next((g for g in instrument.gates if g.id == c), None)
@@ -477,26 +484,76 @@ def _connect(threads: int | None = None, memory_limit: str | None = None) -> Any
 
 
 # ----------------------------------------------------------------------------- steps
-def _agg_sql(plan: _Plan, where: str) -> str:
-    """Per-respondent sums over the clean rows (``where`` excludes the rest)."""
+_PACK_BITS = 21  # three counters of up to 2**21 - 1 ratings per respondent in one BIGINT
+
+
+def _counters(plan: _Plan) -> tuple[list[tuple[str, str]], dict[str, str]]:
+    """The counters to sum per respondent, and those that follow from others: a 0/1
+    item's count of 1s among gate-open ratings is its ``selected`` count (a 1 presents
+    the construct), and an item's gate-open count is the gate's count (or all ratings)."""
+    sel_idx = {it: i for i, (it, _, kind, _) in enumerate(plan.sel)
+               if kind in ("multi_select", "binary")}
+    gate_idx = {sql: i for i, (_, sql) in enumerate(plan.gates)}
+    count: list[tuple[str, str]] = []
+    derived: dict[str, str] = {}
+    count += [(f"s{i}", s) for i, (_, _, _, s) in enumerate(plan.sel)]
+    count += [(f"p{i}", s) for i, s in enumerate(plan.pres)]
+    count += [(f"g{i}", s) for i, (_, s) in enumerate(plan.gates)]
+    for i, (it, v, s) in enumerate(plan.value_counts):
+        if v == 1 and it in sel_idx:
+            derived[f"v{i}"] = f"s{sel_idx[it]}"
+        else:
+            count.append((f"v{i}", s))
+    for i, it in enumerate(plan.gate_ok):
+        sql = plan.gate_ok[it]
+        if sql == "TRUE":
+            derived[f"o{i}"] = "__n"
+        elif sql in gate_idx:
+            derived[f"o{i}"] = f"g{gate_idx[sql]}"
+        else:
+            count.append((f"o{i}", f"({sql})"))
+    return count, derived
+
+
+def _agg_sql(plan: _Plan, where: str, packed: bool = True) -> str:
+    """Per-respondent sums over the clean rows (``where`` excludes the rest); every
+    other row forms its own group (``__bad`` = its row). With ``packed``, three counters
+    share one 63-bit sum (decoded by :func:`_agg_df`)."""
     cols = ["min(__row) AS __first", "count(*) AS __n"]
-    for i, (_, _, _, s) in enumerate(plan.sel):
-        cols.append(f"count_if({s}) AS s{i}")
-    for i, s in enumerate(plan.pres):
-        cols.append(f"count_if({s}) AS p{i}")
-    for i, (_, s) in enumerate(plan.gates):
-        cols.append(f"count_if({s}) AS g{i}")
-    for i, (_, _, s) in enumerate(plan.value_counts):
-        cols.append(f"count_if({s}) AS v{i}")
-    items = list(plan.gate_ok)
-    for i, it in enumerate(items):
-        cols.append(f"count_if({plan.gate_ok[it]}) AS o{i}")
+    count, _ = _counters(plan)
+    if packed:
+        for k in range(0, len(count), 3):
+            terms = [f"(CAST(COALESCE({sql}, FALSE) AS BIGINT) << {_PACK_BITS * j})"
+                     for j, (_, sql) in enumerate(count[k:k + 3])]
+            cols.append(f"CAST(COALESCE(sum({' + '.join(terms)}), 0) AS BIGINT) AS __k{k // 3}")
+    else:
+        cols += [f"count_if({sql}) AS {name}" for name, sql in count]
     if plan.date is not None:
         cols.append(f"min({plan.date}) AS __dmin")
         cols.append(f"max({plan.date}) AS __dmax")
     return (f"SELECT {plan.resp} AS __resp, CASE WHEN {where} THEN -1 ELSE __row END "
             f"AS __bad, CASE WHEN {where} THEN NULL ELSE __rid END AS __badrid, "
             f"{', '.join(cols)} FROM ({plan.source_sql}) GROUP BY ALL")
+
+
+def _agg_df(con: Any, plan: _Plan, where: str) -> pd.DataFrame:
+    """Run :func:`_agg_sql` and return one column per counter (``s*``, ``p*``, ``g*``,
+    ``v*``, ``o*``), derived ones included."""
+    df = con.execute(_agg_sql(plan, where, packed=True)).df()
+    if len(df) and int(df["__n"].max()) >= 2**_PACK_BITS:  # pragma: no cover - huge groups
+        df = con.execute(_agg_sql(plan, where, packed=False)).df()
+    count, derived = _counters(plan)
+    out = {c: df[c] for c in df.columns if not c.startswith("__k")}
+    mask = (1 << _PACK_BITS) - 1
+    for k in range(0, len(count), 3):
+        if f"__k{k // 3}" not in df.columns:
+            break
+        packed = df[f"__k{k // 3}"].to_numpy(dtype=np.int64, na_value=0)
+        for j, (name, _) in enumerate(count[k:k + 3]):
+            out[name] = (packed >> (_PACK_BITS * j)) & mask
+    for name, src in derived.items():
+        out[name] = np.asarray(out[src], dtype=np.int64)
+    return pd.DataFrame(out)
 
 
 def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
@@ -706,7 +763,7 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     where = "COALESCE(__clean, FALSE)"
     if n_dup:
         where += " AND __rid NOT IN (SELECT k FROM __dup)"
-    agg = con.execute(_agg_sql(plan, where)).df()
+    agg = _agg_df(con, plan, where)
     bad = agg["__bad"].to_numpy(np.int64) >= 0
     sus = pd.DataFrame({"__row": agg.loc[bad, "__bad"].to_numpy(np.int64),
                         "__rid": agg.loc[bad, "__badrid"].to_numpy(object)}
@@ -715,8 +772,7 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     extra = _strip_dups(con, plan, sus)
     if len(extra):  # ids equal once stripped: count again without those rows
         con.register("__extra", pd.DataFrame({"r": extra}))
-        agg = con.execute(_agg_sql(plan, where + " AND __row NOT IN (SELECT r FROM __extra)")
-                          ).df()
+        agg = _agg_df(con, plan, where + " AND __row NOT IN (SELECT r FROM __extra)")
         clean = agg.loc[agg["__bad"] < 0].drop(columns=["__bad", "__badrid"]
                                               ).reset_index(drop=True)
     if progress:
