@@ -136,15 +136,19 @@ def relevance(export: str, instrument_path: str, threshold: float | None, by: tu
       instrval relevance ratings.csv --instrument iam.yaml --json > relevance.json
     """
     from instrval.cli.ratings import progress_fn
-    from instrval.io.engine import read_ratings_any
+    from instrval.io.engine import choose_engine, is_parts, read_ratings_any
     from instrval.io.instrument import read_instrument
     from instrval.stats.relevance import relevance_ratios
 
     inst = read_instrument(instrument_path)
-    if (by or period) and engine == "auto":
-        engine = "pandas"
-    ratings = read_ratings_any(export, inst, engine=engine, scheduler=scheduler, format=fmt,
-                               mapping=mapping, progress=progress_fn(as_json))
+    chosen = "pandas" if (by or period) and engine == "auto" else choose_engine(export, engine)
+    if chosen == "pandas" and not is_parts(export):
+        from instrval.io.ratings import read_ratings
+
+        ratings = read_ratings(export, inst, format=fmt, mapping=mapping)
+    else:
+        ratings = read_ratings_any(export, inst, engine=chosen, scheduler=scheduler,
+                                   format=fmt, mapping=mapping, progress=progress_fn(as_json))
     click.echo(f"{ratings.n_quarantined} row(s) quarantined of {ratings.n_read} read; "
                f"{ratings.n_accepted} ratings used.", err=True)
     res = relevance_ratios(
