@@ -78,3 +78,17 @@ def test_report_engines_agree(parts, tmp_path):
     assert a == b  # everything else, relevance and decisions included, is identical
     assert (tmp_path / "pandas" / "quarantine.csv").read_bytes() == \
         (tmp_path / "duckdb" / "quarantine.csv").read_bytes()
+
+
+def test_generate_parts_equal_one_file(tmp_path):
+    for extra in ([], ["--part-rows", "1500"]):
+        r = run("ratings", "generate-iam", "--out", tmp_path, "--n-ratings", 4000,
+                "--n-respondents", 90, "--format", "parquet", *extra)
+        assert r.exit_code == 0, r.output
+    parts = tmp_path / "iam-ratings-2012-parts"
+    assert sorted(p.name for p in parts.iterdir()) == [
+        "part-00000.parquet", "part-00001.parquet", "part-00002.parquet"]
+    one = json.loads(run("ratings", "check", tmp_path / "iam-ratings-2012.parquet",
+                         "--instrument", IAM, "--json").stdout)
+    many = json.loads(run("ratings", "check", parts, "--instrument", IAM, "--json").stdout)
+    assert one == many and one["read"] == 4000 and one["respondents"] == 90
