@@ -44,6 +44,7 @@ from scipy import optimize, stats
 
 from instrval._jsonable import to_jsonable
 from instrval.errors import ConvergenceWarning, HeywoodWarning, StatisticsError
+from instrval.stats._threads import single_threaded_blas
 
 __all__ = ["CFAResult", "cfa", "model_from_instrument"]
 
@@ -473,6 +474,7 @@ class CFAResult:
 
 
 # --------------------------------------------------------------------------- the function
+@single_threaded_blas
 def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str = "listwise",
         std_lv: bool = False) -> CFAResult:
     r"""Confirmatory factor analysis by maximum likelihood, as ``lavaan::cfa`` (0.6.14).

@@ -321,6 +321,7 @@ def _boot_alphas(x: np.ndarray, n_boot: int, rng: np.random.Generator,
 
 
 # ----------------------------------------------------------------------------- public API
+@single_threaded_blas
 def cronbach_alpha(
     data: pd.DataFrame,
     *,
