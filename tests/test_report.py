@@ -143,7 +143,7 @@ def test_results_json_matches_schema(hostile):
     data = json.loads((out / "results.json").read_text(encoding="utf-8"))
     schema = json.loads((ROOT / "docs/results.schema.json").read_text(encoding="utf-8"))
     jsonschema.validate(data, schema)
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
     # a broken document is rejected (the schema is not vacuous)
     bad = dict(data)
     bad["joint_display"] = [{**data["joint_display"][0], "convergence": "agreement"}]

@@ -9,10 +9,13 @@ statistics (pure functions, DataFrames in, frozen results out)
     relevance: :func:`relevance_ratios`;
     content validity: :func:`content_validity`;
     reliability: :func:`cronbach_alpha`, :func:`kr20`, :func:`alpha_for_construct`,
-    :func:`icc`, :func:`omega`, :func:`omega_one_factor`;
+    :func:`icc`, :func:`score_items`, :func:`factor_scores`, :func:`retest`,
+    :func:`evaluate_hypotheses`, :func:`criterion_validity`, :func:`auc_delong`,
+    :func:`responsiveness`, :func:`omega`, :func:`omega_one_factor`;
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
     :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    fairness: :func:`dif`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
 integrate and write
@@ -103,6 +106,8 @@ _LAZY: dict[str, str] = {
     "cfa": "instrval.stats.cfa",
     "OrdinalCFAResult": "instrval.stats.cfa_ordinal",
     "cfa_ordinal": "instrval.stats.cfa_ordinal",
+    "DIFResult": "instrval.stats.dif",
+    "dif": "instrval.stats.dif",
     "ContentValidityResult": "instrval.stats.content_validity",
     "content_validity": "instrval.stats.content_validity",
     "CorrelationResult": "instrval.stats.correlation",
@@ -116,6 +121,22 @@ _LAZY: dict[str, str] = {
     "efa": "instrval.stats.efa",
     "ICCResult": "instrval.stats.icc",
     "icc": "instrval.stats.icc",
+    "ScoreResult": "instrval.stats.scoring",
+    "score_items": "instrval.stats.scoring",
+    "FactorScoresResult": "instrval.stats.scoring",
+    "factor_scores": "instrval.stats.scoring",
+    "RetestResult": "instrval.stats.measurement_error",
+    "retest": "instrval.stats.measurement_error",
+    "Hypothesis": "instrval.model.hypotheses",
+    "read_hypotheses": "instrval.io.hypotheses",
+    "HypothesesResult": "instrval.stats.hypotheses",
+    "evaluate_hypotheses": "instrval.stats.hypotheses",
+    "AUCResult": "instrval.stats.criterion",
+    "auc_delong": "instrval.stats.criterion",
+    "CriterionResult": "instrval.stats.criterion",
+    "criterion_validity": "instrval.stats.criterion",
+    "ResponsivenessResult": "instrval.stats.criterion",
+    "responsiveness": "instrval.stats.criterion",
     "binomial_interval": "instrval.stats.intervals",
     "wilson_interval": "instrval.stats.intervals",
     "OmegaResult": "instrval.stats.omega",
@@ -140,6 +161,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
     from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
+    from instrval.io.hypotheses import read_hypotheses
     from instrval.io.instrument import (
         check_instrument_file,
         dumps_instrument,
@@ -153,6 +175,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.io.schema import instrument_schema
     from instrval.io.study import Study, read_study
     from instrval.model.coding import Codebook, CodingData
+    from instrval.model.hypotheses import Hypothesis
     from instrval.model.instrument import Construct, Gate, Instrument, Item, Scale
     from instrval.model.ratings import RatingData
     from instrval.model.rules import DecisionRules
@@ -169,7 +192,16 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.cfa_ordinal import OrdinalCFAResult, cfa_ordinal
     from instrval.stats.content_validity import ContentValidityResult, content_validity
     from instrval.stats.correlation import CorrelationResult, correlation_matrix
+    from instrval.stats.criterion import (
+        AUCResult,
+        CriterionResult,
+        ResponsivenessResult,
+        auc_delong,
+        criterion_validity,
+        responsiveness,
+    )
     from instrval.stats.descriptives import item_descriptives
+    from instrval.stats.dif import DIFResult, dif
     from instrval.stats.dimensionality import (
         bartlett,
         eigenvalues,
@@ -178,12 +210,15 @@ if TYPE_CHECKING:  # pragma: no cover
         velicer_map,
     )
     from instrval.stats.efa import EFAResult, efa
+    from instrval.stats.hypotheses import HypothesesResult, evaluate_hypotheses
     from instrval.stats.icc import ICCResult, icc
     from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.measurement_error import RetestResult, retest
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
     from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
+    from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
 
 
 def __getattr__(name: str) -> Any:
@@ -248,6 +283,22 @@ __all__ = [
     "AlphaResult",
     "icc",
     "ICCResult",
+    "score_items",
+    "ScoreResult",
+    "factor_scores",
+    "FactorScoresResult",
+    "retest",
+    "RetestResult",
+    "Hypothesis",
+    "read_hypotheses",
+    "evaluate_hypotheses",
+    "HypothesesResult",
+    "auc_delong",
+    "AUCResult",
+    "criterion_validity",
+    "CriterionResult",
+    "responsiveness",
+    "ResponsivenessResult",
     "omega",
     "omega_one_factor",
     "OmegaResult",
@@ -266,6 +317,8 @@ __all__ = [
     "CFAResult",
     "cfa_ordinal",
     "OrdinalCFAResult",
+    "dif",
+    "DIFResult",
     "item_evidence",
     "QualEvidence",
     "percent_agreement",

@@ -93,6 +93,12 @@ class ValidationResult:
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     analyses: Mapping[str, str] = field(default_factory=dict)
+    scores: Any = None
+    retest: Any = None
+    hypotheses: Any = None
+    criterion: tuple[Any, ...] = ()
+    responsiveness: Any = None
+    invariance: Any = None
 
     @property
     def rules(self) -> Any:
@@ -421,9 +427,14 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                               efa=efa_res, content_validity=cv, qual=qual,
                               descriptives=descriptives, decisions=decisions, rules=rules,
                               content_validity_aspects=cv_aspects)
+        props = _measurement_properties(study, instrument, ratings, notes, analyses)
         cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
                                 cfa_ordinal=cfa_ord, content_validity=cv, rules=rules,
-                                content_validity_aspects=cv_aspects)
+                                content_validity_aspects=cv_aspects,
+                                retest=props["retest"], hypotheses=props["hypotheses"],
+                                criterion=list(props["criterion"]) or None,
+                                responsiveness=props["responsiveness"],
+                                invariance=props["invariance"])
 
         step(9)
         inputs = _inputs(study, ratings, panel)
@@ -462,7 +473,103 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         content_validity_aspects=cv_aspects,
         coding=coding, qual=qual, agreement=agreement, agreement_summary=agreement_sum,
         decisions=decisions, diff=diff,
-        notes=tuple(notes), warnings=warn_msgs, analyses=analyses)
+        notes=tuple(notes), warnings=warn_msgs, analyses=analyses, **props)
+
+
+def _measurement_properties(study: Study, instrument: Any, ratings: Any, notes: list[str],
+                            analyses: dict[str, str]) -> dict[str, Any]:
+    """Scale scores, test-retest (reliability, measurement error), hypotheses testing,
+    criterion validity and responsiveness, from the study keys ``scoring``, ``retest``,
+    ``hypotheses``, ``criterion`` and ``responsiveness``."""
+    out: dict[str, Any] = {"scores": None, "retest": None, "hypotheses": None,
+                           "criterion": (), "responsiveness": None, "invariance": None}
+    sc = study.scoring
+    opts = {"method": sc.method, "impute": sc.impute, "min_items": sc.min_items}
+    if not (study.retest or study.hypotheses or study.criterion or study.responsiveness):
+        return out
+    from instrval.io.hypotheses import read_hypotheses, read_scored_table
+    from instrval.stats.scoring import keys_from_instrument, score_items
+
+    try:
+        keys_from_instrument(instrument)
+    except StatisticsError as exc:
+        notes.append(f"measurement properties not computed: {exc}")
+        return out
+    scored = None
+    if ratings is not None and (study.hypotheses or study.criterion):
+        items = [i for i in instrument.item_ids if i in ratings.data.columns]
+        data = ratings.data.copy()
+        data[items] = ratings.item_frame(items)
+        try:
+            res = score_items(data, instrument=instrument, **opts)
+            out["scores"] = res
+            scored = data.drop(columns=[c for c in res.scores.columns if c in data.columns])
+            scored = pd.concat([scored, res.scores], axis=1)
+            analyses["scores"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"scale scores not computed: {exc}")
+            analyses["scores"] = "failed"
+    elif study.hypotheses or study.criterion:
+        analyses["scores"] = "no ratings"
+    if study.retest is not None:
+        from instrval.stats.measurement_error import retest
+
+        spec = study.retest
+        df = read_scored_table(spec.file, instrument=instrument, where=spec.where)
+        try:
+            out["retest"] = retest(df, id=spec.id, time=spec.time, instrument=instrument,
+                                   times=spec.times, mic=spec.mic, **opts)
+            analyses["retest"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"test-retest not computed: {exc}")
+            analyses["retest"] = "failed"
+    if study.hypotheses is not None and scored is not None:
+        from instrval.stats.hypotheses import evaluate_hypotheses
+
+        try:
+            out["hypotheses"] = evaluate_hypotheses(scored, read_hypotheses(study.hypotheses))
+            analyses["hypotheses"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"hypotheses testing not computed: {exc}")
+            analyses["hypotheses"] = "failed"
+    if study.criterion and scored is not None:
+        from instrval.stats.criterion import criterion_validity
+
+        results = []
+        for c in study.criterion:
+            scale = c.scale or (out["scores"].scores.columns[0]
+                                if len(out["scores"].scores.columns) == 1 else None)
+            try:
+                if scale is None:
+                    raise StatisticsError(f"criterion {c.column!r}: name the scale it judges "
+                                          "(criterion.scale); the instrument has several")
+                d = scored
+                if c.column in d.columns and not isinstance(c.positive, str):
+                    d = d.assign(**{c.column: pd.to_numeric(d[c.column], errors="coerce")})
+                results.append(criterion_validity(d, score=str(scale), criterion=c.column,
+                                                  kind=c.kind, positive=c.positive))
+            except StatisticsError as exc:
+                notes.append(f"criterion validity against {c.column} not computed: {exc}")
+        out["criterion"] = tuple(results)
+        analyses["criterion"] = "run" if results else "failed"
+    if study.responsiveness is not None:
+        from instrval.stats.criterion import responsiveness
+
+        spec = study.responsiveness
+        hs = read_hypotheses(spec.hypotheses) if spec.hypotheses is not None else []
+        numeric = [h.other for h in hs if h.type == "correlation"
+                   and h.other not in instrument.construct_ids]
+        df = read_scored_table(spec.file, instrument=instrument, where=spec.where,
+                               numeric=numeric)
+        try:
+            out["responsiveness"] = responsiveness(df, hs, id=spec.id, time=spec.time,
+                                                   instrument=instrument, times=spec.times,
+                                                   **opts)
+            analyses["responsiveness"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"responsiveness not computed: {exc}")
+            analyses["responsiveness"] = "failed"
+    return out
 
 
 #: Likert items with at most this many categories are also analysed as ordinal (WLSMV CFA).

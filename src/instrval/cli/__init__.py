@@ -7,6 +7,8 @@ from instrval.cli import (  # noqa: F401  (imported for the commands they regist
     cfa,
     coding,
     content_validity,
+    cosmin,
+    dif,
     factor,
     instrument,
     publish,

@@ -23,6 +23,24 @@ Thresholds come from :class:`~instrval.model.rules.DecisionRules`.
 * **Internal consistency** (Prinsen et al. 2018): sufficient when structural validity is
   sufficient and Cronbach's alpha >= ``alpha_min`` for every scale; insufficient when
   structural validity is sufficient and some alpha is lower; indeterminate otherwise.
+* **Cross-cultural validity / measurement invariance** (Prinsen et al. 2018): sufficient
+  when no important differences between groups were found -- every invariance level
+  tested holds (multi-group CFA) and no item shows important DIF; insufficient otherwise.
+  Any result object with ``levels`` (each with ``level`` or ``name`` and a boolean
+  ``holds``) and/or ``dif_items`` (items flagged) is accepted.
+* **Reliability** (Terwee et al. 2007; Prinsen et al. 2018): sufficient when the test-retest
+  ICC(A,1) of every scale is >= :data:`ICC_MIN` (0.70), insufficient otherwise.
+* **Measurement error** (Prinsen et al. 2018): sufficient when the smallest detectable
+  change (SDC) is below the minimal important change (MIC) for every scale, insufficient
+  when not; indeterminate when no MIC is defined (the SEM and SDC are listed).
+* **Criterion validity** (Prinsen et al. 2018): sufficient when the correlation with the
+  gold standard, or the AUC, is >= :data:`CRITERION_MIN` (0.70).
+* **Hypotheses testing for construct validity** and **responsiveness** (Prinsen et al.
+  2018; Terwee et al. 2007): sufficient when at least 75% of the results agree with the
+  hypotheses set in advance, insufficient otherwise.
+
+Every property without data gets the rating ``indeterminate`` with the evidence
+"no data: ..." naming what would be needed.
 """
 
 from __future__ import annotations
@@ -36,7 +54,18 @@ import pandas as pd
 from instrval.integrate.decisions import i_cvi_threshold
 from instrval.model.rules import DecisionRules
 
-__all__ = ["CosminSummary", "cosmin_summary", "RATINGS"]
+__all__ = ["CosminSummary", "cosmin_summary", "RATINGS", "ICC_MIN", "CRITERION_MIN",
+           "HYPOTHESES_SHARE_MIN", "PROPERTIES"]
+
+#: COSMIN criteria for good measurement properties (Prinsen et al. 2018, Table 1).
+ICC_MIN = 0.70
+CRITERION_MIN = 0.70
+HYPOTHESES_SHARE_MIN = 0.75
+#: The nine measurement properties, in COSMIN's order.
+PROPERTIES = ("content validity", "structural validity", "internal consistency",
+              "cross-cultural validity / measurement invariance", "reliability",
+              "measurement error", "criterion validity",
+              "hypotheses testing for construct validity", "responsiveness")
 
 RATINGS = ("sufficient", "insufficient", "indeterminate")
 COLUMNS = ("property", "aspect", "rating", "evidence", "criterion")
@@ -72,7 +101,9 @@ def _cut(x: float) -> str:
 def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
                    cfa: Any = None, cfa_ordinal: Any = None, content_validity: Any = None,
                    rules: DecisionRules | None = None,
-                   content_validity_aspects: Mapping[str, Any] | None = None
+                   content_validity_aspects: Mapping[str, Any] | None = None,
+                   retest: Any = None, invariance: Any = None, criterion: Any = None,
+                   hypotheses: Any = None, responsiveness: Any = None
                    ) -> CosminSummary:
     """Rate the measurement properties the data speak to (see the module docstring).
 
@@ -92,6 +123,16 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
         The panel's other aspects; the ``clarity`` I-CVIs are listed under
         comprehensibility (supporting only).
     rules : DecisionRules, optional
+    retest : RetestResult, optional
+        From :func:`~instrval.stats.measurement_error.retest`: reliability (ICC(A,1)) and
+        measurement error (SDC against the MIC).
+    invariance : object, optional
+        A measurement invariance and/or DIF result (duck-typed: ``levels`` with ``holds``,
+        ``dif_items``); see the module docstring.
+    criterion : CriterionResult or list of them, optional
+    hypotheses : HypothesesResult, optional
+        Hypotheses testing for construct validity.
+    responsiveness : ResponsivenessResult or HypothesesResult, optional
     """
     rules = rules or DecisionRules()
     t = joint.items
@@ -252,7 +293,163 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
     else:
         rows.append(_indeterminate("internal consistency", "internal consistency",
                                    "no reliability analysis"))
+    rows.append(_invariance(invariance, values))
+    rows.extend(_retest_rows(retest, values, rules))
+    rows.append(_criterion(criterion, values, rules))
+    rows.append(_hypotheses_row("hypotheses testing for construct validity",
+                                hypotheses, values,
+                                "no data: no hypotheses file (expected correlations with other "
+                                "instruments, differences between known groups)", rules))
+    resp = getattr(responsiveness, "hypotheses", responsiveness)
+    rows.append(_hypotheses_row("responsiveness", resp, values,
+                                "no data: no repeated measurement with an anchor of change "
+                                "and hypotheses about change scores", rules))
     return CosminSummary(pd.DataFrame(rows, columns=list(COLUMNS)), values)
+
+
+def _rule(rules: Any, name: str, default: float) -> float:
+    """A COSMIN threshold: the rules object's when it has one, else COSMIN's default."""
+    v = getattr(rules, name, None)
+    return float(v) if _num(v) else default
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, Mapping):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def _invariance(inv: Any, values: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    prop = "cross-cultural validity / measurement invariance"
+    if inv is None:
+        return {"property": prop, "aspect": prop, "rating": "indeterminate",
+                "evidence": "no data: no multi-group (invariance) or DIF analysis given",
+                "criterion": "no important differences between groups (invariance holds, "
+                             "no important DIF)"}
+    levels = list(_get(inv, "levels", None) or [])
+    dif = _get(inv, "dif_items", None)
+    dif = list(dif) if dif is not None else None
+    parts, ok = [], True
+    held = []
+    for lv in levels:
+        name = str(_get(lv, "level", None) or _get(lv, "name", "level"))
+        h = bool(_get(lv, "holds", False))
+        held.append({"level": name, "holds": h})
+        ok &= h
+    if held:
+        parts.append("invariance: " + ", ".join(
+            f"{x['level']} {'holds' if x['holds'] else 'does not hold'}" for x in held))
+    if dif is not None:
+        ok &= not dif
+        parts.append("DIF: " + (f"{len(dif)} item(s) flagged ({', '.join(map(str, dif))})"
+                                if dif else "no item flagged"))
+    group = _get(inv, "group", None)
+    if group:
+        parts.insert(0, f"groups by {group}")
+    if not held and dif is None:
+        return {"property": prop, "aspect": prop, "rating": "indeterminate",
+                "evidence": "no data: the invariance result has no levels and no DIF items",
+                "criterion": "no important differences between groups"}
+    values[prop] = {"levels": held, "dif_items": dif, "group": group}
+    return {"property": prop, "aspect": prop,
+            "rating": "sufficient" if ok else "insufficient", "evidence": "; ".join(parts),
+            "criterion": "no important differences between groups (every invariance level "
+                         "holds, no important DIF)"}
+
+
+def _retest_rows(rt: Any, values: dict[str, dict[str, Any]], rules: Any
+                 ) -> list[dict[str, Any]]:
+    if rt is None:
+        return [{"property": "reliability", "aspect": "reliability",
+                 "rating": "indeterminate",
+                 "evidence": "no data: no test-retest measurement",
+                 "criterion": f"ICC >= {_rule(rules, 'icc_min', ICC_MIN):g}"},
+                {"property": "measurement error", "aspect": "measurement error",
+                 "rating": "indeterminate",
+                 "evidence": "no data: no test-retest measurement",
+                 "criterion": "SDC < MIC"}]
+    t = rt.table
+    icc_min = _rule(rules, "icc_min", ICC_MIN)
+    iccs = {str(r["scale"]): float(r["icc_agreement"]) for _, r in t.iterrows()}
+    n = {str(r["scale"]): int(r["n"]) for _, r in t.iterrows()}
+    ev = "; ".join(
+        f"{r['scale']}: ICC(A,1) = {r['icc_agreement']:.3f} "
+        f"[{r['icc_agreement_ci_low']:.3f}, {r['icc_agreement_ci_high']:.3f}], n = {r['n']}"
+        for _, r in t.iterrows())
+    rel_ok = all(v >= icc_min for v in iccs.values())
+    values["reliability"] = {"icc_agreement": iccs, "n": n}
+    rows = [{"property": "reliability", "aspect": "reliability",
+             "rating": "sufficient" if rel_ok else "insufficient", "evidence": ev,
+             "criterion": f"ICC(A,1) >= {icc_min:g} for every scale (test-retest)"}]
+    me_parts = []
+    verdicts = []
+    for _, r in t.iterrows():
+        txt = (f"{r['scale']}: SEM = {r['sem_agreement']:.3f}, SDC = {r['sdc_individual']:.3f} "
+               f"(group {r['sdc_group']:.3f}), limits of agreement {r['loa_low']:.3f} to "
+               f"{r['loa_high']:.3f}")
+        mic = r.get("mic")
+        if _num(mic):
+            txt += f", MIC = {mic:.3f}"
+            verdicts.append(bool(r["sdc_individual"] < mic))
+        me_parts.append(txt)
+    values["measurement error"] = {
+        str(r["scale"]): {k: (float(r[k]) if _num(r.get(k)) else None)
+                          for k in ("sem_agreement", "sdc_individual", "sdc_group",
+                                    "loa_low", "loa_high", "mic")}
+        for _, r in t.iterrows()}
+    src = getattr(rt, "mic_source", None)
+    if verdicts and len(verdicts) == len(t):
+        rating = "sufficient" if all(verdicts) else "insufficient"
+        evidence = "; ".join(me_parts) + (f"; MIC: {src}" if src else "")
+    else:
+        rating = "indeterminate"
+        evidence = "; ".join(me_parts) + " (no MIC defined)"
+    rows.append({"property": "measurement error", "aspect": "measurement error",
+                 "rating": rating, "evidence": evidence,
+                 "criterion": "SDC < MIC for every scale"})
+    return rows
+
+
+def _criterion(crit: Any, values: dict[str, dict[str, Any]], rules: Any) -> dict[str, Any]:
+    prop = "criterion validity"
+    cmin = _rule(rules, "criterion_min", CRITERION_MIN)
+    crit_rule = f"correlation with the gold standard or AUC >= {cmin:g}"
+    if crit is None or (isinstance(crit, (list, tuple)) and not crit):
+        return {"property": prop, "aspect": prop, "rating": "indeterminate",
+                "evidence": "no data: no gold standard given", "criterion": crit_rule}
+    results = list(crit) if isinstance(crit, (list, tuple)) else [crit]
+    parts, ok = [], True
+    vals = []
+    for c in results:
+        stat = "r" if c.kind == "continuous" else "AUC"
+        parts.append(f"{c.scale} vs {c.criterion}: {stat} = {c.estimate:.3f} "
+                     f"[{c.ci_low:.3f}, {c.ci_high:.3f}], n = {c.n}")
+        ok &= bool(c.estimate >= cmin)
+        vals.append({"scale": c.scale, "criterion": c.criterion, "statistic": stat.lower(),
+                     "estimate": float(c.estimate)})
+    values[prop] = {"results": vals}
+    return {"property": prop, "aspect": prop, "rating": "sufficient" if ok else "insufficient",
+            "evidence": "; ".join(parts), "criterion": crit_rule}
+
+
+def _hypotheses_row(prop: str, res: Any, values: dict[str, dict[str, Any]], why: str,
+                    rules: Any) -> dict[str, Any]:
+    share_min = _rule(rules, "hypotheses_share_min", HYPOTHESES_SHARE_MIN)
+    crit = f">= {_cut(share_min)} of the hypotheses hold"
+    if res is None or not getattr(res, "n_hypotheses", 0):
+        return {"property": prop, "aspect": prop, "rating": "indeterminate", "evidence": why,
+                "criterion": crit}
+    t = res.table
+    held = [str(i) for i, h in zip(t["id"], t["holds"], strict=True) if h]
+    failed = [str(i) for i, h in zip(t["id"], t["holds"], strict=True) if not h]
+    share = res.n_holds / res.n_hypotheses
+    ev = (f"{res.n_holds} of {res.n_hypotheses} hypotheses hold ({_pct(share)})"
+          + (f"; not confirmed: {', '.join(failed)}" if failed else ""))
+    values[prop] = {"n_hypotheses": int(res.n_hypotheses), "n_holds": int(res.n_holds),
+                    "share": share, "holds": held, "not_confirmed": failed}
+    return {"property": prop, "aspect": prop,
+            "rating": "sufficient" if share >= share_min else "insufficient",
+            "evidence": ev, "criterion": crit}
 
 
 def _clarity(aspects: Mapping[str, Any] | None,

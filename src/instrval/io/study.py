@@ -24,6 +24,26 @@ Example (``examples/iam/study.yaml``)::
     analyses: {reliability: auto, efa: auto, cfa: auto}
     output: report
 
+The other COSMIN measurement properties come from optional keys (``examples/stai6``)::
+
+    scoring: {method: mean, impute: none, min_items: 0.5}   # scale scores (score_items)
+    retest:                      # reliability and measurement error
+      file: data/stai-repeated.csv
+      id: respondent_id
+      time: time
+      where: {design: control}   # the respondents known to be stable
+      mic: half_sd               # minimal important change: a number or half_sd
+    hypotheses: hypotheses.yaml  # construct validity, on the ratings' other columns
+    criterion:                   # criterion validity: a column of the ratings file
+      - {column: stai20}
+      - {column: stai20_ge40, positive: 1}
+    responsiveness:              # change scores and an anchor of change
+      file: data/stai-repeated.csv
+      id: respondent_id
+      time: time
+      where: {design: film}
+      hypotheses: responsiveness.yaml
+
 Every problem (unknown keys with a did-you-mean hint, values of the wrong type, files that
 do not exist) is collected into one :class:`~instrval.errors.StudyError` naming the file,
 the key and its line.
@@ -48,6 +68,9 @@ __all__ = [
     "Study",
     "RatingsSpec",
     "Analyses",
+    "ScoringSpec",
+    "RepeatedSpec",
+    "CriterionSpec",
     "read_study",
     "study_from_mapping",
 ]
@@ -60,8 +83,13 @@ STUDY_KEYS: dict[str, tuple[str, ...]] = {
     "study": (
         "format_version", "title", "authors", "description", "instrument", "ratings",
         "coding", "codebook", "panel", "decisions", "rules", "seed", "timestamp",
-        "revision", "analyses", "pinned_quotes", "output",
+        "revision", "analyses", "pinned_quotes", "output", "scoring", "retest",
+        "hypotheses", "criterion", "responsiveness",
     ),
+    "scoring": ("method", "impute", "min_items"),
+    "retest": ("file", "id", "time", "where", "times", "mic"),
+    "responsiveness": ("file", "id", "time", "where", "times", "hypotheses"),
+    "criterion": ("column", "scale", "kind", "positive"),
     "ratings": ("file", "format", "mapping", "dictionary", "strict", "generate_if_missing",
                 "generate_seed"),
     "coding": ("file", "format"),
@@ -116,6 +144,45 @@ class Analyses:
 
 
 @dataclass(frozen=True)
+class ScoringSpec:
+    """How scale scores are computed (:func:`~instrval.stats.scoring.score_items`)."""
+
+    method: str = "mean"
+    impute: str = "none"
+    min_items: float = 0.5
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"method": self.method, "impute": self.impute, "min_items": self.min_items}
+
+
+@dataclass(frozen=True)
+class RepeatedSpec:
+    """A long table of repeated administrations: ``file``, the ``id`` and ``time``
+    columns, the rows kept (``where``: column -> value or list), the two occasions
+    (``times``), the MIC (retest) or a hypotheses file (responsiveness)."""
+
+    file: Path
+    id: str
+    time: str
+    where: Mapping[str, Any] | None = None
+    times: tuple[Any, ...] | None = None
+    mic: Any = None
+    hypotheses: Path | None = None
+
+
+@dataclass(frozen=True)
+class CriterionSpec:
+    """A gold standard: a ``column`` of the ratings file, the ``scale`` it judges
+    (default: the only scored construct), ``kind`` (auto, continuous, dichotomous) and
+    the ``positive`` value of a dichotomous criterion."""
+
+    column: str
+    scale: str | None = None
+    kind: str = "auto"
+    positive: Any = None
+
+
+@dataclass(frozen=True)
 class Study:
     """Everything one validation report needs (paths are absolute).
 
@@ -141,6 +208,11 @@ class Study:
     analyses: Analyses = field(default_factory=Analyses)
     pinned_quotes: tuple[str, ...] = ()
     output: Path | None = None
+    scoring: ScoringSpec = field(default_factory=ScoringSpec)
+    retest: RepeatedSpec | None = None
+    hypotheses: Path | None = None
+    criterion: tuple[CriterionSpec, ...] = ()
+    responsiveness: RepeatedSpec | None = None
     file: Path | None = None
     base_dir: Path = field(default_factory=Path.cwd)
     format_version: str = STUDY_FORMAT_VERSION
@@ -168,10 +240,16 @@ class Study:
                 out["ratings_mapping"] = self.ratings.mapping
             if self.ratings.dictionary is not None:
                 out["ratings_dictionary"] = self.ratings.dictionary
-        for role in ("coding", "codebook", "panel", "decisions"):
+        for role in ("coding", "codebook", "panel", "decisions", "hypotheses"):
             p = getattr(self, role)
             if p is not None:
                 out[role] = p
+        if self.retest is not None:
+            out["retest"] = self.retest.file
+        if self.responsiveness is not None:
+            out["responsiveness"] = self.responsiveness.file
+            if self.responsiveness.hypotheses is not None:
+                out["responsiveness_hypotheses"] = self.responsiveness.hypotheses
         if self.file is not None:
             out["study"] = self.file
         return out
@@ -201,7 +279,31 @@ class Study:
             "revision": {"version": self.revision_version, "status": self.revision_status},
             "analyses": self.analyses.to_dict(),
             "rules": self.rules.to_dict(),
+            **self._cosmin_dict(),
         }
+
+    def _cosmin_dict(self) -> dict[str, Any]:
+        """The keys of the other measurement properties, when set."""
+        out: dict[str, Any] = {}
+        if (self.retest or self.hypotheses or self.criterion or self.responsiveness):
+            out["scoring"] = self.scoring.to_dict()
+        for key in ("retest", "responsiveness"):
+            spec = getattr(self, key)
+            if spec is not None:
+                d = {"file": self.display_path(spec.file), "id": spec.id, "time": spec.time,
+                     "where": dict(spec.where) if spec.where else None,
+                     "times": list(spec.times) if spec.times else None}
+                if key == "retest":
+                    d["mic"] = spec.mic
+                else:
+                    d["hypotheses"] = self.display_path(spec.hypotheses)
+                out[key] = d
+        if self.hypotheses is not None:
+            out["hypotheses"] = self.display_path(self.hypotheses)
+        if self.criterion:
+            out["criterion"] = [{"column": c.column, "scale": c.scale, "kind": c.kind,
+                                 "positive": c.positive} for c in self.criterion]
+        return out
 
 
 # ---------------------------------------------------------------------- reading
@@ -316,6 +418,12 @@ def study_from_mapping(data: Mapping[str, Any], *, base_dir: str | os.PathLike[s
                 rev_status = st
     analyses = c.analyses(data.get("analyses"))
     pinned = c.pinned(data.get("pinned_quotes"))
+    scoring = c.scoring(data.get("scoring"))
+    retest = c.repeated(data.get("retest"), "retest", check=check_files)
+    responsiveness = c.repeated(data.get("responsiveness"), "responsiveness",
+                                check=check_files)
+    hypotheses = c.path(data.get("hypotheses"), "hypotheses", check=check_files)
+    criterion = c.criterion(data.get("criterion"))
     if c.problems:
         raise StudyError.from_problems(c.problems, c.file or "study")
     return Study(
@@ -324,6 +432,8 @@ def study_from_mapping(data: Mapping[str, Any], *, base_dir: str | os.PathLike[s
         seed=seed if seed is not None else 0, timestamp=timestamp, title=title,
         authors=authors, description=description, revision_version=rev_version,
         revision_status=rev_status, analyses=analyses, pinned_quotes=pinned, output=output,
+        scoring=scoring, retest=retest, hypotheses=hypotheses, criterion=criterion,
+        responsiveness=responsiveness,
         file=file, base_dir=c.base, format_version=STUDY_FORMAT_VERSION)
 
 
@@ -499,6 +609,103 @@ class _Checker:
                 if n is not None:
                     out[name] = n
         return Analyses(**out)
+
+    def scoring(self, value: Any) -> ScoringSpec:
+        if value is None:
+            return ScoringSpec()
+        if not isinstance(value, Mapping):
+            self.add("scoring", "wrong_type", "scoring must be a mapping (method, impute, "
+                     "min_items)", value)
+            return ScoringSpec()
+        self.keys(value, "scoring", "scoring")
+        out: dict[str, Any] = {}
+        for key, allowed in (("method", ("mean", "sum")), ("impute", ("none", "mean",
+                                                                      "median"))):
+            if key in value:
+                if value[key] not in allowed:
+                    self.add(f"scoring.{key}", "invalid_value",
+                             f"scoring.{key} must be one of {', '.join(allowed)}, got "
+                             f"{value[key]!r}", value[key])
+                else:
+                    out[key] = value[key]
+        if "min_items" in value:
+            v = value["min_items"]
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v < 0:
+                self.add("scoring.min_items", "wrong_type", "scoring.min_items must be a "
+                         f"number >= 0 (a share below 1 or a count), got {v!r}", v)
+            else:
+                out["min_items"] = float(v)
+        return ScoringSpec(**out)
+
+    def repeated(self, value: Any, key: str, *, check: bool) -> RepeatedSpec | None:
+        if value is None:
+            return None
+        if not isinstance(value, Mapping):
+            self.add(key, "wrong_type", f"{key} must be a mapping with file, id and time",
+                     value)
+            return None
+        self.keys(value, key, key)
+        p = self.path(value.get("file"), f"{key}.file", required=True, check=check)
+        cols = {}
+        for k in ("id", "time"):
+            v = value.get(k)
+            if v is None:
+                self.add(f"{key}.{k}", "missing_key", f"{key}.{k} is required: a column name")
+            cols[k] = self.string(v, f"{key}.{k}")
+        where = value.get("where")
+        if where is not None and not isinstance(where, Mapping):
+            self.add(f"{key}.where", "wrong_type", f"{key}.where must be a mapping of column "
+                     "to value (or list of values)", where)
+            where = None
+        times = value.get("times")
+        if times is not None and (not isinstance(times, list) or len(times) != 2):
+            self.add(f"{key}.times", "wrong_type", f"{key}.times must be a list of two "
+                     "occasions", times)
+            times = None
+        mic = value.get("mic")
+        if mic is not None and mic != "half_sd" and (
+                isinstance(mic, bool) or not isinstance(mic, (int, float)) or mic <= 0):
+            self.add(f"{key}.mic", "invalid_value", f"{key}.mic must be a positive number "
+                     f"or half_sd, got {mic!r}", mic)
+            mic = None
+        hyp = self.path(value.get("hypotheses"), f"{key}.hypotheses", check=check)
+        if key == "responsiveness" and hyp is None and value.get("hypotheses") is None:
+            self.add(f"{key}.hypotheses", "missing_key", "responsiveness.hypotheses is "
+                     "required: a hypotheses file about the change scores")
+        if p is None or cols["id"] is None or cols["time"] is None:
+            return None
+        return RepeatedSpec(file=p, id=cols["id"], time=cols["time"],
+                            where=dict(where) if where else None,
+                            times=tuple(times) if times else None, mic=mic, hypotheses=hyp)
+
+    def criterion(self, value: Any) -> tuple[CriterionSpec, ...]:
+        if value is None:
+            return ()
+        if isinstance(value, (str, Mapping)):
+            value = [value]
+        if not isinstance(value, list):
+            self.add("criterion", "wrong_type", "criterion must be a column name, a mapping "
+                     "with column, or a list of them", value)
+            return ()
+        out = []
+        for i, v in enumerate(value):
+            key = f"criterion[{i}]" if len(value) > 1 else "criterion"
+            if isinstance(v, str):
+                out.append(CriterionSpec(column=v))
+                continue
+            if not isinstance(v, Mapping) or v.get("column") is None:
+                self.add(key, "wrong_type", f"{key} must be a column name or a mapping with "
+                         "column", v)
+                continue
+            self.keys(v, key, "criterion")
+            kind = v.get("kind", "auto")
+            if kind not in ("auto", "continuous", "dichotomous"):
+                self.add(f"{key}.kind", "invalid_value", f"{key}.kind must be auto, "
+                         f"continuous or dichotomous, got {kind!r}", kind)
+                kind = "auto"
+            out.append(CriterionSpec(column=str(v["column"]), scale=self.string(
+                v.get("scale"), f"{key}.scale"), kind=kind, positive=v.get("positive")))
+        return tuple(out)
 
     def pinned(self, value: Any) -> tuple[str, ...]:
         if value is None:

@@ -1138,7 +1138,52 @@ def _cosmin(r: Any) -> str:
                   caption="Evidence summary structured like the COSMIN criteria",
                   cell=lambda col, v, rec: (
                       f'<td><span class="badge" style="background:{colours.get(v, "#666")}">'
-                      f"{_e(v)}</span></td>") if col == "rating" else None)
+                      f"{_e(v)}</span></td>") if col == "rating" else None) + _properties(r)
+
+
+_HYP_COLS: list[Col] = [("id", "hypothesis", "code"), ("scale", "scale", "code"),
+                        ("other", "with", "text"), ("n", "n", "int"),
+                        ("statistic", "statistic", "text"), ("estimate", "estimate", "f3"),
+                        ("ci_low", "CI low", "f3"), ("ci_high", "CI high", "f3"),
+                        ("expected", "expected", "text"), ("holds", "holds", "bool"),
+                        ("description", "description", "text")]
+
+
+def _properties(r: Any) -> str:
+    """Details behind the COSMIN rows of the other measurement properties."""
+    parts = []
+    sc = getattr(r, "scores", None)
+    if sc is not None:
+        parts.append(f"<p>Scale scores: {_e(sc.rule)}.</p>")
+    rt = getattr(r, "retest", None)
+    if rt is not None:
+        parts.append(_table(rt.table, [
+            ("scale", "scale", "code"), ("n", "n", "int"),
+            ("icc_agreement", "ICC(A,1)", "f3"), ("icc_agreement_ci_low", "CI low", "f3"),
+            ("icc_agreement_ci_high", "CI high", "f3"), ("sem_agreement", "SEM", "f3"),
+            ("sdc_individual", "SDC", "f3"), ("sdc_group", "SDC group", "f3"),
+            ("mean_diff", "mean difference", "f3"), ("loa_low", "LoA low", "f3"),
+            ("loa_high", "LoA high", "f3"), ("mic", "MIC", "f3")],
+            caption=f"Test-retest (occasions {rt.times[0]} and {rt.times[1]}): "
+                    "reliability and measurement error"))
+    hy = getattr(r, "hypotheses", None)
+    if hy is not None:
+        parts.append(_table(hy.table, _HYP_COLS,
+                            caption="Hypotheses testing for construct validity"))
+    crit = getattr(r, "criterion", None)
+    if crit:
+        parts.append(_table(pd.concat([c.to_frame() for c in crit], ignore_index=True), [
+            ("scale", "scale", "code"), ("criterion", "criterion", "code"),
+            ("statistic", "statistic", "text"), ("n", "n", "int"),
+            ("estimate", "estimate", "f3"), ("ci_low", "CI low", "f3"),
+            ("ci_high", "CI high", "f3"), ("sufficient", "sufficient", "bool")],
+            caption="Criterion validity (gold standard)"))
+    rs = getattr(r, "responsiveness", None)
+    if rs is not None:
+        parts.append(_table(rs.hypotheses.table, _HYP_COLS,
+                            caption=f"Responsiveness: hypotheses about change scores "
+                                    f"({rs.n} respondents)"))
+    return "".join(parts)
 
 
 def _revised(r: Any) -> str:

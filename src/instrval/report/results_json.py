@@ -19,7 +19,7 @@ from instrval._jsonable import to_jsonable
 __all__ = ["SCHEMA_VERSION", "jsonable", "results_dict", "dumps_results"]
 
 #: Version of the results.json layout.
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 
 def jsonable(obj: Any) -> Any:
@@ -106,6 +106,21 @@ def _omega(result: Any) -> dict[str, Any] | None:
     return d
 
 
+def measurement_properties(result: Any) -> dict[str, Any]:
+    """Scale scores, test-retest, hypotheses, criterion validity and responsiveness
+    (``measurement_properties`` of results.json; None for each part not computed)."""
+    def part(name: str) -> Any:
+        v = getattr(result, name, None)
+        return jsonable(v) if v is not None else None
+
+    crit = getattr(result, "criterion", ()) or ()
+    return {"scores": part("scores"), "retest": part("retest"),
+            "hypotheses": part("hypotheses"),
+            "criterion": [jsonable(c) for c in crit] or None,
+            "responsiveness": part("responsiveness"),
+            "invariance": part("invariance")}
+
+
 def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     """The content of results.json (see docs/report.md)."""
     from instrval.integrate.decisions import RULE_CATALOGUE
@@ -161,6 +176,7 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
             r["item_id"] if r["row_type"] == "item" else f"concept:{r['concept']}"
             for r in jd.open_questions().to_dict(orient="records")],
         "cosmin": jsonable(result.cosmin.table),
+        "measurement_properties": measurement_properties(result),
         "changelog": changelog,
         "diff": jsonable(result.diff) if result.diff is not None else None,
         "data_quality": data_quality(result),

@@ -26,8 +26,28 @@ TABLE_ORDER = ("joint_display", "decisions", "open_questions", "relevance", "des
                "distribution", "reliability", "reliability_items", "efa_loadings",
                "parallel_analysis", "omega", "omega_groups", "cfa_fit", "cfa_loadings",
                "content_validity", "content_validity_aspects", "qualitative_items", "quotes", "missing_concepts",
-               "coder_agreement", "cosmin", "changelog", "diff", "rules",
+               "coder_agreement", "cosmin", "scale_scores", "retest", "hypotheses",
+               "criterion", "responsiveness", "changelog", "diff", "rules",
                "rule_catalogue", "inputs", "quarantine")
+
+
+def measurement_tables(result: Any) -> dict[str, pd.DataFrame]:
+    """The tables behind the COSMIN rows of the other measurement properties:
+    ``scale_scores``, ``retest``, ``hypotheses``, ``criterion``, ``responsiveness``
+    (those computed)."""
+    t: dict[str, pd.DataFrame] = {}
+    if getattr(result, "scores", None) is not None:
+        t["scale_scores"] = result.scores.scales.assign(rule=result.scores.rule)
+    if getattr(result, "retest", None) is not None:
+        t["retest"] = result.retest.table.copy()
+    if getattr(result, "hypotheses", None) is not None:
+        t["hypotheses"] = result.hypotheses.table.copy()
+    if getattr(result, "criterion", None):
+        t["criterion"] = pd.concat([c.to_frame() for c in result.criterion],
+                                   ignore_index=True)
+    if getattr(result, "responsiveness", None) is not None:
+        t["responsiveness"] = result.responsiveness.hypotheses.table.copy()
+    return t
 
 
 def neutralise(value: Any) -> Any:
@@ -134,6 +154,7 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
     if summary is not None:
         t["coder_agreement"] = summary.to_frame()
     t["cosmin"] = result.cosmin.table.copy()
+    t.update(measurement_tables(result))
     t["changelog"] = pd.DataFrame(
         [{"version": e.version, "item": e.item, "action": e.action, "reason": e.reason,
           "evidence": e.evidence} for e in result.revised.changelog
