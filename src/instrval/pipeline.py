@@ -496,7 +496,10 @@ def _measurement_properties(study: Study, instrument: Any, ratings: Any, notes: 
         notes.append(f"measurement properties not computed: {exc}")
         return out
     scored = None
-    if ratings is not None and (study.hypotheses or study.criterion):
+    if ratings is not None and not hasattr(ratings, "data") and (study.hypotheses
+                                                                 or study.criterion):
+        notes.append(f"scale scores {_NEEDS_ROWS}")
+    elif ratings is not None and (study.hypotheses or study.criterion):
         items = [i for i in instrument.item_ids if i in ratings.data.columns]
         data = ratings.data.copy()
         data[items] = ratings.item_frame(items)
