@@ -752,7 +752,9 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     if progress:
         progress(f"scanning {total:,} ratings in {len(parts)} part(s) with DuckDB")
     # pass 1: rating ids that occur more than once
-    con.execute(f"CREATE TEMP TABLE __dup AS SELECT CAST(rating_id AS VARCHAR) AS k "
+    # (64-bit hashes: 8 bytes an id; two ids sharing a hash only send their rows to the
+    # pandas checker, which compares the ids themselves)
+    con.execute(f"CREATE TEMP TABLE __dup AS SELECT hash(CAST(rating_id AS VARCHAR)) AS k "
                 f"FROM ({src}) WHERE rating_id IS NOT NULL GROUP BY ALL "
                 f"HAVING count(*) > 1")
     n_dup = con.execute("SELECT count(*) FROM __dup").fetchone()[0]
@@ -762,7 +764,7 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     # pass 2: per-respondent sums of the clean rows; every other row is its own group
     where = "COALESCE(__clean, FALSE)"
     if n_dup:
-        where += " AND __rid NOT IN (SELECT k FROM __dup)"
+        where += " AND hash(__rid) NOT IN (SELECT k FROM __dup)"
     agg = _agg_df(con, plan, where)
     bad = agg["__bad"].to_numpy(np.int64) >= 0
     sus = pd.DataFrame({"__row": agg.loc[bad, "__bad"].to_numpy(np.int64),
