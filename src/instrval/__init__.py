@@ -14,7 +14,8 @@ statistics (pure functions, DataFrames in, frozen results out)
     :func:`responsiveness`, :func:`omega`, :func:`omega_one_factor`;
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
-    :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    :func:`velicer_map`, :func:`efa`, :func:`cfa`, :func:`measurement_invariance`;
+    item response theory: :func:`irt`;
     fairness: :func:`dif`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
@@ -63,6 +64,7 @@ _LAZY: dict[str, str] = {
     "Study": "instrval.io.study",
     "read_decisions": "instrval.io.decisions",
     "item_descriptives": "instrval.stats.descriptives",
+    "scale_totals": "instrval.stats.descriptives",
     "joint_display": "instrval.integrate.evidence",
     "JointDisplay": "instrval.integrate.evidence",
     "cosmin_summary": "instrval.integrate.cosmin",
@@ -77,7 +79,9 @@ _LAZY: dict[str, str] = {
     "read_coding": "instrval.io.coding",
     "export_instrument": "instrval.io.exports",
     "import_redcap_dictionary": "instrval.io.exports",
+    "import_instrument": "instrval.io.exports",
     "redcap_field_map": "instrval.io.exports",
+    "language_diff": "instrval.integrate.diff",
     "check_instrument_file": "instrval.io.instrument",
     "dumps_instrument": "instrval.io.instrument",
     "loads_instrument": "instrval.io.instrument",
@@ -109,6 +113,8 @@ _LAZY: dict[str, str] = {
     "cfa": "instrval.stats.cfa",
     "OrdinalCFAResult": "instrval.stats.cfa_ordinal",
     "cfa_ordinal": "instrval.stats.cfa_ordinal",
+    "InvarianceResult": "instrval.stats.sem.invariance",
+    "measurement_invariance": "instrval.stats.sem.invariance",
     "DIFResult": "instrval.stats.dif",
     "dif": "instrval.stats.dif",
     "ContentValidityResult": "instrval.stats.content_validity",
@@ -124,6 +130,8 @@ _LAZY: dict[str, str] = {
     "efa": "instrval.stats.efa",
     "ICCResult": "instrval.stats.icc",
     "icc": "instrval.stats.icc",
+    "IRTResult": "instrval.stats.irt",
+    "irt": "instrval.stats.irt",
     "ScoreResult": "instrval.stats.scoring",
     "score_items": "instrval.stats.scoring",
     "FactorScoresResult": "instrval.stats.scoring",
@@ -158,13 +166,19 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from instrval.datasets.iam import generate_iam_ratings
     from instrval.integrate.cosmin import cosmin_summary
-    from instrval.integrate.diff import InstrumentDiff, instrument_diff
+    from instrval.integrate.diff import InstrumentDiff, instrument_diff, language_diff
     from instrval.integrate.evidence import JointDisplay, joint_display
     from instrval.integrate.revision import revise_instrument
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
     from instrval.io.engine import read_ratings_any, scan_ratings
     from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
+    from instrval.io.exports import (
+        export_instrument,
+        import_instrument,
+        import_redcap_dictionary,
+        redcap_field_map,
+    )
     from instrval.io.hypotheses import read_hypotheses
     from instrval.io.instrument import (
         check_instrument_file,
@@ -205,7 +219,7 @@ if TYPE_CHECKING:  # pragma: no cover
         criterion_validity,
         responsiveness,
     )
-    from instrval.stats.descriptives import item_descriptives
+    from instrval.stats.descriptives import item_descriptives, scale_totals
     from instrval.stats.dif import DIFResult, dif
     from instrval.stats.dimensionality import (
         bartlett,
@@ -218,12 +232,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.hypotheses import HypothesesResult, evaluate_hypotheses
     from instrval.stats.icc import ICCResult, icc
     from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.irt import IRTResult, irt
     from instrval.stats.measurement_error import RetestResult, retest
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
     from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
     from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
+    from instrval.stats.sem.invariance import InvarianceResult, measurement_invariance
 
 
 def __getattr__(name: str) -> Any:
@@ -274,6 +290,8 @@ __all__ = [
     "instrument_schema",
     "export_instrument",
     "import_redcap_dictionary",
+    "import_instrument",
+    "language_diff",
     "redcap_field_map",
     "publish",
     "Registry",
@@ -291,6 +309,8 @@ __all__ = [
     "AlphaResult",
     "icc",
     "ICCResult",
+    "irt",
+    "IRTResult",
     "score_items",
     "ScoreResult",
     "factor_scores",
@@ -325,6 +345,8 @@ __all__ = [
     "CFAResult",
     "cfa_ordinal",
     "OrdinalCFAResult",
+    "measurement_invariance",
+    "InvarianceResult",
     "dif",
     "DIFResult",
     "item_evidence",
@@ -335,6 +357,7 @@ __all__ = [
     "krippendorff_alpha",
     "coder_agreement",
     "item_descriptives",
+    "scale_totals",
     # integration
     "joint_display",
     "JointDisplay",
