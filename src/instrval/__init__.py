@@ -172,7 +172,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
     from instrval.io.engine import read_ratings_any, scan_ratings
-    from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
     from instrval.io.exports import (
         export_instrument,
         import_instrument,
