@@ -469,6 +469,18 @@ def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -
                  gates=gates, value_counts=value_counts, gate_ok=gate_ok)
 
 
+def _default_memory(rows: int) -> str:
+    """DuckDB's memory limit: 600 MB up to 10 million ratings, then 12 bytes more a rating
+    (the per-respondent sums grow with the respondents), at most half the machine's memory."""
+    mb = 600 + 12 * max(0, rows - 10_000_000) // 2**20
+    try:
+        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
+        mb = min(mb, max(600, total_mb // 2))
+    except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
+        pass
+    return f"{mb}MB"
+
+
 def _connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
     import duckdb
 
@@ -477,7 +489,8 @@ def _connect(threads: int | None = None, memory_limit: str | None = None) -> Any
     con.execute("SET enable_progress_bar = false")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
-    con.execute(f"SET memory_limit = {_lit(memory_limit or '600MB')}")
+    limit = memory_limit or os.environ.get("INSTRVAL_DUCKDB_MEMORY") or "600MB"
+    con.execute(f"SET memory_limit = {_lit(limit)}")
     tmp = os.environ.get("INSTRVAL_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
     con.execute(f"SET temp_directory = {_lit(os.path.join(tmp, 'instrval-duckdb'))}")
     return con
@@ -718,8 +731,10 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
         Rows are numbered through the parts in name order as in one spreadsheet.
     instrument : Instrument
     threads, memory_limit : optional
-        DuckDB's ``threads`` and ``memory_limit`` (default 600MB; DuckDB spills to the
-        temporary folder beyond it).
+        DuckDB's ``threads`` and ``memory_limit`` (default: 600MB up to 10 million
+        ratings, 12 bytes more a rating beyond, at most half the memory; or the
+        ``INSTRVAL_DUCKDB_MEMORY`` environment variable). DuckDB spills to the temporary
+        folder beyond it.
     progress : callable(str), optional
         Receives a line per step (rows per second, parts done).
 
@@ -736,8 +751,24 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
         For exports the engine does not read (not wide, columns needing a mapping,
         boolean or nested columns); read those with the pandas reader.
     RatingsError
-        When a file cannot be read.
+        When a file cannot be read, or DuckDB runs out of its memory limit.
     """
+    import duckdb
+
+    try:
+        return _scan(path, instrument, threads=threads, memory_limit=memory_limit,
+                     progress=progress)
+    except duckdb.OutOfMemoryException as exc:
+        raise RatingsError(
+            f"{path}: DuckDB ran out of its memory limit ({exc}); raise it with the "
+            "INSTRVAL_DUCKDB_MEMORY environment variable (e.g. INSTRVAL_DUCKDB_MEMORY=4GB)",
+            [Problem("out_of_memory", str(exc), file=str(path))]) from None
+
+
+def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
+                 threads: int | None = None, memory_limit: str | None = None,
+                 progress: ProgressFn | None = None) -> RatingScan:
+    """The body of :func:`scan_ratings`."""
     parts = ratings_parts(path)
     for f in parts:
         if Path(f).suffix.lower() not in _PARQUET:
@@ -746,6 +777,8 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     schema, offsets, total, nulls = _schema(parts)
     if total == 0:
         raise EngineNotApplicable("no rows")
+    if memory_limit is None and not os.environ.get("INSTRVAL_DUCKDB_MEMORY"):
+        memory_limit = _default_memory(total)
     con = _connect(threads, memory_limit)
     src = _source_sql(parts, offsets)
     plan = _plan(instrument, schema, parts, src)
