@@ -470,9 +470,9 @@ def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -
 
 
 def _default_memory(rows: int) -> str:
-    """DuckDB's memory limit: 600 MB up to 10 million ratings, then 12 bytes more a rating
+    """DuckDB's memory limit: 600 MB up to 10 million ratings, then 32 bytes more a rating
     (the per-respondent sums grow with the respondents), at most half the machine's memory."""
-    mb = 600 + 12 * max(0, rows - 10_000_000) // 2**20
+    mb = 600 + 32 * max(0, rows - 10_000_000) // 2**20
     try:
         total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
         mb = min(mb, max(600, total_mb // 2))
@@ -732,7 +732,7 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     instrument : Instrument
     threads, memory_limit : optional
         DuckDB's ``threads`` and ``memory_limit`` (default: 600MB up to 10 million
-        ratings, 12 bytes more a rating beyond, at most half the memory; or the
+        ratings, 32 bytes more a rating beyond, at most half the memory; or the
         ``INSTRVAL_DUCKDB_MEMORY`` environment variable). DuckDB spills to the temporary
         folder beyond it.
     progress : callable(str), optional
