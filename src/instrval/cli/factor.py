@@ -182,7 +182,7 @@ def omega_command(data, instrument, items, missing, as_json, n_factors, fm):
     from instrval.stats.omega import omega
 
     x = _load_items(data, instrument, items, reverse=True)
-    res = omega(x, n_factors=n_factors, fm=fm, missing=missing)
+    res = omega(x, n_factors=n_factors, method=fm, missing=missing)
     if as_json:
         emit_json(res.to_dict())
         return

@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._result import Result
 from instrval.integrate.decisions import (
     CONVERGENCE,
     apply_expert_decisions,
@@ -224,8 +225,8 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
         lambda x: x.notna(), None) if rows else pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
 
 
-@dataclass(frozen=True)
-class JointDisplay:
+@dataclass(frozen=True, repr=False)
+class JointDisplay(Result):
     """The joint display with proposed and final decisions.
 
     Attributes
@@ -298,9 +299,12 @@ def joint_display(instrument: Any, *, relevance: Any = None,
 
     Examples
     --------
-    >>> from instrval.integrate import joint_display
-    >>> jd = joint_display(instrument, relevance=rel, qual=qual)  # doctest: +SKIP
-    >>> jd.counts()["removed"]  # doctest: +SKIP
+    >>> from instrval import read_instrument, read_ratings, relevance_ratios
+    >>> instrument = read_instrument("instruments/iam/iam-2011.yaml")
+    >>> ratings = read_ratings("examples/iam/data/iam-sample.csv", instrument)
+    >>> rel = relevance_ratios(ratings, cluster=False)
+    >>> jd = joint_display(instrument, relevance=rel)
+    >>> jd.counts()["removed"]
     2
     """
     rules = rules or DecisionRules()

@@ -43,6 +43,7 @@ from typing import Any
 
 import pandas as pd
 
+from instrval._result import Result
 from instrval.errors import InstrumentError, PublishError
 from instrval.io.atomic import atomic_write_bytes
 from instrval.io.instrument import dumps_instrument, loads_instrument, read_instrument
@@ -58,8 +59,8 @@ INDEX_NAME = "index.json"
 _VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
-@dataclass(frozen=True)
-class PublishResult:
+@dataclass(frozen=True, repr=False)
+class PublishResult(Result):
     """What :func:`publish` did.
 
     Attributes
@@ -101,10 +102,13 @@ class Registry:
 
     Examples
     --------
-    >>> reg = Registry("registry")  # doctest: +SKIP
-    >>> reg.versions("iam")  # doctest: +SKIP
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = publish("instruments/iam/iam-2011.yaml", folder)
+    >>> reg = Registry(folder)
+    >>> reg.versions("iam")
     ('2011',)
-    >>> reg.get("iam", "2011").counts()  # doctest: +SKIP
+    >>> reg.get("iam", "2011").counts()
     {'constructs': 4, 'items': 23, 'gates': 2}
     """
 
@@ -303,9 +307,11 @@ def publish(instrument_or_path: Instrument | str | os.PathLike[str],
 
     Examples
     --------
-    >>> r = publish("instruments/iam/iam-2011.yaml", "registry")  # doctest: +SKIP
-    >>> r.path  # doctest: +SKIP
-    'registry/iam/iam-2011.yaml'
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> r = publish("instruments/iam/iam-2011.yaml", folder)
+    >>> os.path.relpath(r.path, folder)
+    'iam/iam-2011.yaml'
     """
     reg = registry if isinstance(registry, Registry) else Registry(registry)
     return reg.publish(instrument_or_path)

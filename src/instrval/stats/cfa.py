@@ -43,6 +43,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from instrval._jsonable import to_jsonable
+from instrval._result import Result
 from instrval.errors import ConvergenceWarning, HeywoodWarning, StatisticsError
 
 __all__ = ["CFAResult", "cfa", "model_from_instrument"]
@@ -395,8 +396,8 @@ def _rmsea_ci(x2: float, df: float, n: float, level: float = 0.90) -> tuple[floa
 
 
 # --------------------------------------------------------------------------- result
-@dataclass(frozen=True)
-class CFAResult:
+@dataclass(frozen=True, repr=False)
+class CFAResult(Result):
     """A fitted confirmatory factor model.
 
     Attributes

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from instrval._jsonable import to_jsonable
+from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.stats._common import item_array
 from instrval.stats.polychoric import (
@@ -29,8 +30,8 @@ METHODS = ("pearson", "polychoric", "tetrachoric")
 MISSING = ("pairwise", "listwise")
 
 
-@dataclass(frozen=True)
-class CorrelationResult:
+@dataclass(frozen=True, repr=False)
+class CorrelationResult(Result):
     """A correlation matrix and how it was computed.
 
     Attributes

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._result import Result
 from instrval.errors import StatisticsError
 
 __all__ = ["DescriptivesResult", "item_descriptives", "ITEM_COLUMNS", "DISTRIBUTION_COLUMNS"]
@@ -37,8 +38,8 @@ def _f(v: Any) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-@dataclass(frozen=True)
-class DescriptivesResult:
+@dataclass(frozen=True, repr=False)
+class DescriptivesResult(Result):
     """Item descriptives.
 
     Attributes

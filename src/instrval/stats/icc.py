@@ -28,6 +28,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.stats._common import show_value
 
@@ -46,8 +47,8 @@ _DESCRIPTIONS = (
 NAN_POLICIES = ("raise", "omit")
 
 
-@dataclass(frozen=True)
-class ICCResult:
+@dataclass(frozen=True, repr=False)
+class ICCResult(Result):
     """The six Shrout & Fleiss intraclass correlations.
 
     Attributes

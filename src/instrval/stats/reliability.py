@@ -39,6 +39,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.stats._common import show_value
 
@@ -72,8 +73,8 @@ _ITEM_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class AlphaResult:
+@dataclass(frozen=True, repr=False)
+class AlphaResult(Result):
     """Cronbach's alpha for one scale, with item statistics.
 
     Attributes

@@ -36,6 +36,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from instrval._result import Result
 from instrval.errors import StatisticsError
 
 __all__ = [
@@ -57,8 +58,8 @@ ROTATIONS = ("none", "varimax", "promax", "oblimin", "quartimin", "geomin")
 ORTHOGONAL = ("none", "varimax")
 
 
-@dataclass(frozen=True)
-class Rotation:
+@dataclass(frozen=True, repr=False)
+class Rotation(Result):
     """A rotated solution.
 
     Attributes

@@ -41,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 
 __all__ = ["ScoreResult", "score_items", "FactorScoresResult", "factor_scores",
@@ -51,8 +52,8 @@ SCORE_METHODS = ("mean", "sum")
 FACTOR_SCORE_METHODS = ("regression", "bartlett")
 
 
-@dataclass(frozen=True)
-class ScoreResult:
+@dataclass(frozen=True, repr=False)
+class ScoreResult(Result):
     """Scale scores and the statistics of each scale (see :func:`score_items`).
 
     Attributes
@@ -322,8 +323,8 @@ def score_items(data: pd.DataFrame, *, instrument: Any = None,
 
 
 # --------------------------------------------------------------------- factor scores
-@dataclass(frozen=True)
-class FactorScoresResult:
+@dataclass(frozen=True, repr=False)
+class FactorScoresResult(Result):
     """Factor scores (see :func:`factor_scores`).
 
     Attributes
