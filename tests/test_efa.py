@@ -174,3 +174,66 @@ def test_cli_missing_items_names_file_and_items(run_cli):
     out = run_cli("efa", ROOT / "tests/data/bfi.csv", "--items", "A1,A2,Z1,Z2", "--factors", "1")
     assert out.exit_code == 1
     assert "bfi.csv" in out.output and "Z1, Z2" in out.output
+
+
+TET = json.loads((Path(__file__).parent / "fixtures" / "efa_tetrachoric.json").read_text())
+
+
+@pytest.mark.parametrize("case,k,rotation", [("minres_oblimin_4", 4, "oblimin"),
+                                             ("minres_none_1", 1, "none")])
+def test_tetrachoric_path_matches_psych(case, k, rotation):
+    """fa(ability, k, cor="tet") on the 16 ICAR items (tests/fixtures/efa_tetrachoric.json).
+    psych's tetrachoric optimiser is accurate to about 1e-4, hence 1e-4 here."""
+    c = TET["cases"][case]
+    ab = pd.read_csv(Path(__file__).parent / "data" / "ability.csv")
+    res = efa(ab, n_factors=k, corr="tetrachoric", rotation=rotation)
+    assert res.corr == "tetrachoric"
+    L = np.array(c["loadings"]).reshape(16, k)
+    got = res.loading_matrix
+    # factor order and sign may differ after rotation: match columns to psych's
+    for j in range(k):
+        best = int(np.argmax([abs(np.corrcoef(L[:, j], got[:, m])[0, 1]) for m in range(k)]))
+        sign = np.sign(np.dot(L[:, j], got[:, best]))
+        assert_allclose(sign * got[:, best], L[:, j], atol=1e-4)
+    assert_allclose(res.communalities.to_numpy() if hasattr(res.communalities, "to_numpy")
+                    else res.communalities, c["communality"], atol=1e-4)
+    assert_allclose(res.fit.chi2, c["chi2"], rtol=1e-3)
+
+
+def test_cli_efa_tetrachoric_names_correlations_and_p(run_cli):
+    ab = Path(__file__).parent / "data" / "ability.csv"
+    r = run_cli("efa", ab, "--factors", "1", "--corr", "tetrachoric")
+    assert r.exit_code == 0, r.output
+    assert "on tetrachoric correlations" in r.output
+    assert "p < .001" in r.output and "p = 0," not in r.output
+    assert "1 factor on" in r.output
+
+
+def test_kmo_and_bartlett_on_tetrachoric_correlations_match_psych():
+    """KMO(tetrachoric(ability)$rho) and cortest.bartlett(rho, n = 1525), as the report
+    computes them on the correlations its EFA analysed."""
+    from instrval.stats.dimensionality import bartlett, kmo
+
+    ab = pd.read_csv(Path(__file__).parent / "data" / "ability.csv")
+    res = efa(ab, n_factors=4, corr="tetrachoric")
+    assert_allclose(kmo(res.correlation).msa, TET["kmo"], atol=1e-4)
+    b = bartlett(res.correlation, n=TET["n"])
+    assert_allclose(b.chi2, TET["bartlett"]["chisq"], rtol=1e-3)
+    assert b.df == TET["bartlett"]["df"]
+
+
+def test_smoothing_is_warned_once_and_recorded():
+    """A polychoric matrix that is not positive definite is smoothed once: one
+    SmoothingWarning (from the correlations), and the EFA result records it."""
+    from instrval.errors import SmoothingWarning
+
+    rng = np.random.default_rng(0)
+    x = pd.DataFrame(rng.integers(1, 5, size=(25, 10)).astype(float),
+                     columns=[f"i{j}" for j in range(10)])
+    x = x.mask(rng.random(x.shape) < 0.3)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        res = efa(x, n_factors=2, corr="polychoric")
+    smooth = [w for w in caught if issubclass(w.category, SmoothingWarning)]
+    assert len(smooth) == 1
+    assert any("smoothed" in m for m in res.warnings)

@@ -106,8 +106,8 @@ def test_rules_and_convergence_without_experts(inst):
         "e": ("expansion", "keep", "keep",
               "R2-relevant-and-representative;R7-wording-suggestions", False),
         "l1": ("silence", "keep", "keep",
-               "R6-no-decisive-evidence;R10-alpha-if-deleted-gain;R11-item-total-r-low", False),
-        "l2": ("silence", "keep", "keep", "R6-no-decisive-evidence", False),
+               "R22-psychometrics-only;R10-alpha-if-deleted-gain;R11-item-total-r-low", False),
+        "l2": ("silence", "keep", "keep", "R22-psychometrics-only", False),
         "mc_new": ("silence", "add", "none", "R8-missing-concept", True),
         "mc_rare": ("silence", "none", "none", "R9-missing-concept-below-threshold", False),
     }
@@ -209,9 +209,14 @@ def test_revision_errors(inst):
     with pytest.raises(StudyError, match="equals the reviewed"):
         revise_instrument(inst, jd, version="1.0")
     rel = SimpleNamespace(items=pd.DataFrame([
-        {"item_id": i, "ratio": 0.0, "relevant": False} for i in ("l1", "l2", "l3")]))
-    with pytest.raises(StudyError, match="every item of construct 'c2'"):
+        {"item_id": i, "ratio": 0.0, "relevant": False} for i in "abcde"]))
+    with pytest.raises(StudyError, match="every item of construct 'c1'"):
         revise_instrument(inst, joint_display(inst, relevance=rel))
+    # relevance ratios never judge scale items: a Likert construct is not emptied by them
+    rel_likert = SimpleNamespace(items=pd.DataFrame([
+        {"item_id": i, "ratio": 0.0, "relevant": False} for i in ("l1", "l2", "l3")]))
+    jd = joint_display(inst, relevance=rel_likert)
+    assert (jd.items.set_index("item_id").loc[["l1", "l2", "l3"], "proposed"] == "keep").all()
 
 
 @pytest.mark.parametrize("old,ts,new", [

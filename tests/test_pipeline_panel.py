@@ -38,7 +38,8 @@ INSTRUMENT = ROOT / "instruments/iam/iam-2011.yaml"
 
 R14 = "R14-i-cvi-low"
 R15 = "R15-cvr-below-critical"
-PANEL_RULES = {R14, R15}
+R17 = "R17-modified-kappa-low"
+PANEL_RULES = {R14, R15, R17}
 
 
 @pytest.fixture(scope="module")
@@ -169,9 +170,9 @@ def test_results_json_matches_schema(results):
 
 
 # ------------------------------------------------------------------------- joint display
-def test_r14_r15_fire_where_they_should(results):
+def test_panel_rules_fire_where_they_should(results):
     rows = _rows(results["joint_display"])
-    expected = {"ci_dissatisfied_harmful": {R14, R15}, "use_decide_unsure": {R14, R15},
+    expected = {"ci_dissatisfied_harmful": {R14, R15, R17}, "use_decide_unsure": {R14, R15, R17},
                 "use_persuade": {R15}}          # I-CVI .80 >= .78, but 8 < 9 essential
     for item, r in rows.items():
         if not item.startswith("concept:"):

@@ -15,6 +15,7 @@ statistics (pure functions, DataFrames in, frozen results out)
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
     :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    fairness: :func:`dif`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
 integrate and write
@@ -59,6 +60,7 @@ _LAZY: dict[str, str] = {
     "Study": "instrval.io.study",
     "read_decisions": "instrval.io.decisions",
     "item_descriptives": "instrval.stats.descriptives",
+    "scale_totals": "instrval.stats.descriptives",
     "joint_display": "instrval.integrate.evidence",
     "JointDisplay": "instrval.integrate.evidence",
     "cosmin_summary": "instrval.integrate.cosmin",
@@ -105,6 +107,8 @@ _LAZY: dict[str, str] = {
     "cfa": "instrval.stats.cfa",
     "OrdinalCFAResult": "instrval.stats.cfa_ordinal",
     "cfa_ordinal": "instrval.stats.cfa_ordinal",
+    "DIFResult": "instrval.stats.dif",
+    "dif": "instrval.stats.dif",
     "ContentValidityResult": "instrval.stats.content_validity",
     "content_validity": "instrval.stats.content_validity",
     "CorrelationResult": "instrval.stats.correlation",
@@ -197,7 +201,8 @@ if TYPE_CHECKING:  # pragma: no cover
         criterion_validity,
         responsiveness,
     )
-    from instrval.stats.descriptives import item_descriptives
+    from instrval.stats.descriptives import item_descriptives, scale_totals
+    from instrval.stats.dif import DIFResult, dif
     from instrval.stats.dimensionality import (
         bartlett,
         eigenvalues,
@@ -313,6 +318,8 @@ __all__ = [
     "CFAResult",
     "cfa_ordinal",
     "OrdinalCFAResult",
+    "dif",
+    "DIFResult",
     "item_evidence",
     "QualEvidence",
     "percent_agreement",
@@ -321,6 +328,7 @@ __all__ = [
     "krippendorff_alpha",
     "coder_agreement",
     "item_descriptives",
+    "scale_totals",
     # integration
     "joint_display",
     "JointDisplay",

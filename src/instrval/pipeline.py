@@ -76,6 +76,8 @@ class ValidationResult:
     relevance: Any = None
     reliability: Mapping[str, Any] = field(default_factory=dict)
     efa: Any = None
+    kmo: Any = None
+    bartlett: Any = None
     parallel: Any = None
     cfa: Any = None
     cfa_ordinal: Any = None
@@ -221,20 +223,27 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     study = study.replace(ratings=type(spec)(
                         **{**spec.__dict__, "file": path}))
             ratings = _read_ratings(study, instrument)
+            _require_item_values(ratings, study)
 
         step(2)
-        descriptives = None
+        descriptives = totals = None
         if ratings is not None and study.analyses.descriptives != "off":
             from instrval.stats.descriptives import item_descriptives
 
             descriptives = item_descriptives(ratings, floor_ceiling_max=rules.floor_ceiling_max)
             analyses["descriptives"] = "run"
+            if any(c.kind in ("likert", "binary") for c in instrument.constructs):
+                from instrval.stats.descriptives import scale_totals
+
+                totals = scale_totals(ratings.data, instrument,
+                                      floor_ceiling_max=rules.floor_ceiling_max)
         else:
             analyses["descriptives"] = "off" if ratings is not None else "no ratings"
 
         step(3)
         relevance = None
-        choice_kinds = {"multi_select", "single_choice", "binary"}
+        # relevance ratios belong to endorsement constructs; binary constructs are scales
+        choice_kinds = {"multi_select", "single_choice"}
         has_choice = any(c.kind in choice_kinds for c in instrument.constructs)
         if ratings is None:
             analyses["relevance"] = "no ratings"
@@ -271,31 +280,54 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             analyses["reliability"] = "run" if reliability else "failed"
 
         step(5)
-        efa_res = parallel = cfa_res = cfa_ord = omega_res = None
+        efa_res = parallel = cfa_res = cfa_ord = omega_res = kmo_res = bartlett_res = None
         omega_scales: dict[str, Any] = {}
+        # The scale items analysed: the Likert constructs (Pearson EFA, ML and WLSMV CFA,
+        # omega) or, without Likert constructs, the binary ones (tetrachoric EFA, WLSMV CFA)
         likert = [c for c in instrument.constructs if c.kind == "likert"]
-        likert_items = [it.id for c in likert for it in c.items]
+        binary = [c for c in instrument.constructs if c.kind == "binary"]
+        fa_constructs = likert or binary
+        fa_items = [it.id for c in fa_constructs for it in c.items]
+        min_k, min_n = rules.min_scale_items, rules.min_factor_n
+        enough = ratings is not None and len(ratings.data) >= min_n
+        kinds_text = "Likert or binary" if binary else "Likert"
+        if likert and binary:
+            notes.append("factor analyses cover the Likert constructs; the binary constructs "
+                         f"({', '.join(c.id for c in binary)}) are analysed only for "
+                         "reliability and item statistics")
         if ratings is None:
             analyses["efa"] = analyses["cfa"] = "no ratings"
         else:
             efa_opt = study.analyses.efa
             if efa_opt == "off":
                 analyses["efa"] = "off"
-            elif len(likert_items) < 3 or len(ratings.data) < 50:
-                analyses["efa"] = "not applicable (needs >= 3 Likert items and >= 50 ratings)"
+            elif len(fa_items) < min_k or not enough:
+                analyses["efa"] = (f"not applicable (needs >= {min_k} {kinds_text} items "
+                                   f"and >= {min_n} ratings)")
             else:
                 from instrval.stats.dimensionality import parallel_analysis
                 from instrval.stats.efa import efa
 
-                X = ratings.item_frame(likert_items)
-                k = efa_opt if isinstance(efa_opt, int) else len(likert)
+                X = ratings.item_frame(fa_items)
+                k = efa_opt if isinstance(efa_opt, int) else len(fa_constructs)
+                corr = "pearson" if likert else "tetrachoric"
                 try:
                     efa_res = efa(X, n_factors=k, method="minres", rotation="oblimin"
-                                  if k > 1 else "none")
+                                  if k > 1 else "none", corr=corr)
                     analyses["efa"] = "run"
                 except StatisticsError as exc:
                     notes.append(f"EFA not computed: {exc}")
                     analyses["efa"] = "failed"
+                if efa_res is not None:
+                    from instrval.stats.dimensionality import bartlett, kmo
+
+                    # on the correlations the EFA analysed (tetrachoric for binary items)
+                    R = efa_res.correlation
+                    try:
+                        kmo_res = kmo(R)
+                        bartlett_res = bartlett(R, n=efa_res.n_obs)
+                    except StatisticsError as exc:
+                        notes.append(f"KMO and Bartlett's test not computed: {exc}")
                 try:
                     parallel = parallel_analysis(X, n_iter=study.analyses.parallel_iter,
                                                  seed=seed)
@@ -303,21 +335,27 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     notes.append(f"parallel analysis not computed: {exc}")
             if study.analyses.cfa == "off":
                 analyses["cfa"] = "off"
-            elif not likert or len(ratings.data) < 50:
-                analyses["cfa"] = "not applicable (needs Likert constructs and >= 50 ratings)"
+            elif not fa_constructs or not enough:
+                analyses["cfa"] = (f"not applicable (needs {kinds_text} constructs and "
+                                   f">= {min_n} ratings)")
             else:
                 from instrval.stats.cfa import cfa
 
-                X = ratings.item_frame(likert_items)
-                try:
-                    cfa_res = cfa(X, instrument)
-                    analyses["cfa"] = "run"
-                except StatisticsError as exc:
-                    notes.append(f"CFA not computed: {exc}")
-                    analyses["cfa"] = "failed"
-                if _ordinal(instrument, likert):
+                X = ratings.item_frame(fa_items)
+                model = ({c.id: list(c.item_ids) for c in fa_constructs}
+                         if likert and binary else instrument)
+                if likert:
                     try:
-                        cfa_ord = cfa(X, instrument, estimator="wlsmv")
+                        cfa_res = cfa(X, model)
+                        analyses["cfa"] = "run"
+                    except StatisticsError as exc:
+                        notes.append(f"CFA not computed: {exc}")
+                        analyses["cfa"] = "failed"
+                else:
+                    analyses["cfa"] = "not applicable (binary items: WLSMV only)"
+                if not likert or _ordinal(instrument, likert):
+                    try:
+                        cfa_ord = cfa(X, model, estimator="wlsmv")
                         analyses["cfa_wlsmv"] = "run"
                     except StatisticsError as exc:
                         notes.append(f"ordinal (WLSMV) CFA not computed: {exc}")
@@ -325,15 +363,15 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                 else:
                     analyses["cfa_wlsmv"] = ("not applicable (needs Likert items with at most "
                                              f"{MAX_ORDINAL_CATEGORIES} categories)")
-            if (study.analyses.reliability == "off" or len(likert_items) < 3
-                    or len(ratings.data) < 50):
+            if (study.analyses.reliability == "off" or not likert
+                    or len(fa_items) < min_k or not enough):
                 analyses["omega"] = ("off" if study.analyses.reliability == "off" else
-                                     "not applicable (needs >= 3 Likert items and >= 50 "
-                                     "ratings)")
+                                     f"not applicable (needs >= {min_k} Likert items and >= "
+                                     f"{min_n} ratings)")
             else:
                 from instrval.stats.omega import omega, omega_one_factor
 
-                X = ratings.item_frame(likert_items).astype(float)
+                X = ratings.item_frame(fa_items).astype(float)
                 efa_opt = study.analyses.efa
                 k = efa_opt if isinstance(efa_opt, int) else len(likert)
                 try:
@@ -343,7 +381,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                     notes.append(f"omega not computed: {exc}")
                     analyses["omega"] = "failed"
                 for c in likert:
-                    if len(c.items) < 3:
+                    if len(c.items) < min_k:
                         continue
                     try:
                         omega_scales[c.id] = omega_one_factor(X[list(c.item_ids)])
@@ -410,7 +448,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         joint = joint_display(instrument, relevance=relevance, reliability=reliability,
                               efa=efa_res, content_validity=cv, qual=qual,
                               descriptives=descriptives, decisions=decisions, rules=rules,
-                              content_validity_aspects=cv_aspects)
+                              content_validity_aspects=cv_aspects, totals=totals)
         props = _measurement_properties(study, instrument, ratings, notes, analyses)
         cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
                                 cfa_ordinal=cfa_ord, content_validity=cv, rules=rules,
@@ -442,9 +480,11 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             diff = instrument_diff(instrument, revised)
         except ImportError:  # pragma: no cover - the diff module ships with instrval
             pass
+    rel = _relative_paths(study)
     warn_msgs = tuple(dict.fromkeys(
-        f"{w.category.__name__}: {w.message}" for w in caught
+        rel(f"{w.category.__name__}: {w.message}") for w in caught
         if issubclass(w.category, InstrvalWarning)))
+    notes = [rel(n[:1].upper() + n[1:]) for n in notes]  # each note is a sentence
     for w in caught:  # pass the others on
         if not issubclass(w.category, InstrvalWarning):
             warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
@@ -452,7 +492,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         study=study, instrument=instrument, revised=revised, joint=joint, cosmin=cosmin,
         timestamp=timestamp, inputs=inputs, software=software_versions(), ratings=ratings,
         descriptives=descriptives, relevance=relevance, reliability=reliability,
-        efa=efa_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
+        efa=efa_res, kmo=kmo_res, bartlett=bartlett_res, parallel=parallel, cfa=cfa_res, cfa_ordinal=cfa_ord, omega=omega_res,
         omega_scales=omega_scales, panel=panel, content_validity=cv,
         content_validity_aspects=cv_aspects,
         coding=coding, qual=qual, agreement=agreement, agreement_summary=agreement_sum,
@@ -568,6 +608,44 @@ def _ordinal(instrument: Any, constructs: list[Any]) -> bool:
             if not 2 <= n <= MAX_ORDINAL_CATEGORIES:
                 return False
     return bool(constructs)
+
+
+def _relative_paths(study: Study) -> Callable[[str], str]:
+    """A function writing the input files' absolute paths in a text as the study shows them
+    (relative to the study file), so that reports do not depend on the folder they run in."""
+    pairs: list[tuple[str, str]] = []
+    for path in study.input_files().values():
+        p = Path(path)
+        shown = study.display_path(p) or str(p)
+        for form in {str(p), str(p.resolve()), p.as_posix(), p.resolve().as_posix()}:
+            if form != shown:
+                pairs.append((form, shown))
+    base = str(study.base_dir.resolve())
+    pairs.sort(key=lambda fs: -len(fs[0]))
+
+    def rel(text: str) -> str:
+        for form, shown in pairs:
+            text = text.replace(form, shown)
+        return text.replace(base + "/", "").replace(base + "\\", "")
+    return rel
+
+
+def _require_item_values(ratings: Any, study: Study) -> None:
+    """Refuse an export in which no construct was presented (no item column matched, or
+    every item is blank): nothing quantitative could be analysed, and a revised instrument
+    would rest on no evidence."""
+    from instrval.errors import RatingsError
+
+    presented = ratings.summary().get("presented", {})
+    if ratings.n_accepted and any(int(v) for v in presented.values()):
+        return
+    where = study.display_path(Path(study.ratings.file))
+    expected = ", ".join(ratings.instrument.item_ids[:5])
+    raise RatingsError(
+        f"nothing usable in {where}: no rating presents any construct of "
+        f"{ratings.instrument.label} (no column holds a value for an item such as "
+        f"{expected}); map the export's columns to the item ids with a mapping file "
+        "(ratings.mapping; see instrval ratings map-template)")
 
 
 def _read_ratings(study: Study, instrument: Any) -> Any:

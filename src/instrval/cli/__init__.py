@@ -8,6 +8,7 @@ from instrval.cli import (  # noqa: F401  (imported for the commands they regist
     coding,
     content_validity,
     cosmin,
+    dif,
     factor,
     instrument,
     publish,

@@ -24,7 +24,8 @@ from instrval.errors import InstrvalError, InstrvalWarning
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["main", "emit_json", "to_jsonable", "echo_table", "EXIT_INPUT_ERROR",
+__all__ = ["main", "emit_json", "to_jsonable", "echo_table", "p_text", "plural",
+           "EXIT_INPUT_ERROR",
            "EXIT_INTERNAL_ERROR"]
 
 #: Exit status for bad input (click uses 2 for bad command-line usage).
@@ -123,6 +124,28 @@ def echo_table(df: pd.DataFrame, *, digits: int = 4, title: str | None = None) -
         if pd.api.types.is_float_dtype(shown[col]):
             shown[col] = shown[col].map(lambda v: "" if pd.isna(v) else f"{v:.{digits}f}")
     click.echo(shown.to_string(index=False))
+
+
+def plural(n: int, word: str) -> str:
+    """``1 construct``, ``2 constructs``, ``0 gates``.
+
+    >>> plural(1, "construct"), plural(0, "gate")
+    ('1 construct', '0 gates')
+    """
+    return f"{n} {word}" + ("" if n == 1 else "s")
+
+
+def p_text(p: float) -> str:
+    """A p-value for a terminal line: ``p < .001`` below .001, else ``p = .023``.
+
+    >>> p_text(0.0), p_text(0.0234), p_text(float("nan"))
+    ('p < .001', 'p = .023', 'p = NA')
+    """
+    if p != p:
+        return "p = NA"
+    if p < 0.001:
+        return "p < .001"
+    return "p = " + f"{p:.3f}".lstrip("0")
 
 
 def stdout_is_terminal() -> bool:

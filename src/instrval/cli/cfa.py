@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._input import export_options
 from instrval.errors import Problem, StatisticsError
 
 if TYPE_CHECKING:
@@ -19,15 +20,18 @@ SCALED_FIT_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "t
                    "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
 
 
-def _read_data(path: str, columns: list[str] | None) -> pd.DataFrame:
+def _read_data(path: str, columns: list[str] | None, *, instrument: Any = None,
+               fmt: str | None = None, mapping: str | None = None,
+               dictionary: str | None = None) -> pd.DataFrame:
     """Read item data (CSV, TSV/TXT or XLSX; see :func:`instrval.io.tables.read_table`).
 
     ``columns`` that are in the file are checked and returned as numbers (every cell a
     number or blank); with ``None``, the columns holding numbers are returned.
     """
-    from instrval.io.tables import read_table
+    from instrval.cli._input import open_table
 
-    table = read_table(path)
+    table = open_table(path, instrument=instrument, fmt=fmt, mapping=mapping,
+                       dictionary=dictionary)
     if columns is None:
         return table.numeric(table.item_columns())
     df = table.data.copy()
@@ -99,8 +103,10 @@ def _cfa_json(res: Any) -> dict[str, Any]:
               help="ml: maximum likelihood; wlsmv: ordered items (polychoric correlations, "
                    "DWLS, robust SEs, scaled-shifted chi-square), as lavaan ordered=TRUE.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@export_options
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
-                estimator: str, as_json: bool) -> None:
+                estimator: str, as_json: bool, fmt: str | None, mapping: str | None,
+                dictionary: str | None) -> None:
     """Confirmatory factor analysis (ML or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
@@ -129,7 +135,8 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
 
         model = read_instrument(instrument_file)
         items = [i for its in model_from_instrument(model).values() for i in its]
-    df = _read_data(data, items)
+    df = _read_data(data, items, instrument=instrument_file, fmt=fmt, mapping=mapping,
+                    dictionary=dictionary)
     res = cfa(df, model, std_lv=std_lv, estimator=estimator)
     if as_json:
         emit_json(_cfa_json(res))

@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 import click
 
-from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._base import echo_table, emit_json, main, p_text
+from instrval.cli._input import export_options
 from instrval.errors import StatisticsError
 
 if TYPE_CHECKING:
@@ -16,20 +17,23 @@ __all__ = ["efa_command", "factors_command", "omega_command"]
 
 
 def _load_items(data: str, instrument: str | None, items: str | None, *,
-                reverse: bool) -> pd.DataFrame:
+                reverse: bool, fmt: str | None = None, mapping: str | None = None,
+                dictionary: str | None = None) -> pd.DataFrame:
     """Read DATA and select the item columns.
 
     ``--items`` names them; ``--instrument`` takes the instrument's likert and binary
     items (reverse-keyed items reversed, ``x' = max + min - x``, when ``reverse``); with
     neither, every column holding numbers except unnamed index columns is used. Every cell
     of the columns used must be a number or blank (else the error names file, row, column
-    and value).
+    and value). ``fmt``, ``mapping`` and ``dictionary`` read DATA as a rating export
+    (:func:`instrval.cli._input.open_table`).
     """
-    from instrval.io.tables import read_table
+    from instrval.cli._input import open_table
 
     if instrument and items:
         raise StatisticsError("give either --instrument or --items, not both")
-    table = read_table(data)
+    table = open_table(data, instrument=instrument, fmt=fmt, mapping=mapping,
+                       dictionary=dictionary)
     scales: dict[str, tuple[int, int]] = {}
     rev: set[str] = set()
     if instrument:
@@ -74,6 +78,7 @@ _DATA_OPTIONS = [
 
 
 def _data_options(f):
+    f = export_options(f)
     for opt in reversed(_DATA_OPTIONS):
         f = opt(f)
     return f
@@ -87,9 +92,12 @@ def _data_options(f):
 @click.option("--rotation", type=click.Choice(
     ["oblimin", "none", "varimax", "promax", "quartimin", "geomin"]), default="oblimin",
     show_default=True)
-@click.option("--corr", type=click.Choice(["pearson", "polychoric"]), default="pearson",
-              show_default=True)
-def efa_command(data, instrument, items, missing, as_json, n_factors, method, rotation, corr):
+@click.option("--corr", type=click.Choice(["pearson", "polychoric", "tetrachoric"]),
+              default="pearson", show_default=True,
+              help="Correlations analysed: Pearson, polychoric (ordinal items) or tetrachoric "
+              "(0/1 items).")
+def efa_command(data, instrument, items, missing, as_json, fmt, mapping, dictionary, n_factors,
+                method, rotation, corr):
     """Exploratory factor analysis (as R psych::fa).
 
     Items are analysed as they are: reverse-keyed items are not reversed (reversal only
@@ -101,21 +109,23 @@ def efa_command(data, instrument, items, missing, as_json, n_factors, method, ro
     """
     from instrval.stats.efa import efa
 
-    x = _load_items(data, instrument, items, reverse=False)
+    x = _load_items(data, instrument, items, reverse=False, fmt=fmt, mapping=mapping,
+                    dictionary=dictionary)
     res = efa(x, n_factors=n_factors, method=method, rotation=rotation, corr=corr,
               missing=missing)
     if as_json:
         emit_json(res.to_dict())
         return
     echo_table(res.to_frame(), digits=3,
-               title=f"{method} / {rotation}, {n_factors} factors, n = {res.n_obs:.0f}")
+               title=f"{method} / {rotation}, {n_factors} factor{'s' if n_factors != 1 else ''}"
+               f" on {res.corr} correlations, n = {res.n_obs:.0f}")
     if res.rotation not in ("none", "varimax"):
         phi = res.phi.copy()
         phi.insert(0, "factor", phi.index)
         echo_table(phi, digits=3, title="Factor correlations")
     echo_table(res.variance, digits=3, title="Variance accounted for")
     f = res.fit
-    click.echo(f"chi2 = {f.chi2:.2f}, df = {f.df:.0f}, p = {f.pvalue:.3g}, "
+    click.echo(f"chi2 = {f.chi2:.2f}, df = {f.df:.0f}, {p_text(f.pvalue)}, "
                f"RMSEA = {f.rmsea:.4f}, TLI = {f.tli:.4f}, BIC = {f.bic:.2f}")
 
 
@@ -127,7 +137,8 @@ def efa_command(data, instrument, items, missing, as_json, n_factors, method, ro
 @click.option("--quantile", type=float, default=0.95, show_default=True,
               help="Compare with this quantile of the simulated eigenvalues (psych's "
                    "quant=.95).")
-def factors_command(data, instrument, items, missing, as_json, iterations, seed, quantile):
+def factors_command(data, instrument, items, missing, as_json, fmt, mapping, dictionary,
+                    iterations, seed, quantile):
     """How many factors: KMO, Bartlett, eigenvalues, parallel analysis, Velicer's MAP.
 
     \b
@@ -142,7 +153,8 @@ def factors_command(data, instrument, items, missing, as_json, iterations, seed,
         velicer_map,
     )
 
-    x = _load_items(data, instrument, items, reverse=False)
+    x = _load_items(data, instrument, items, reverse=False, fmt=fmt, mapping=mapping,
+                    dictionary=dictionary)
     k = kmo(x, missing=missing)
     b = bartlett(x, missing=missing)
     ev = eigenvalues(x, missing=missing)
@@ -157,7 +169,7 @@ def factors_command(data, instrument, items, missing, as_json, iterations, seed,
                    "parallel": pa.to_dict(), "map": mp.to_dict(), "suggested": suggested})
         return
     click.echo(f"KMO = {k.msa:.4f}")
-    click.echo(f"Bartlett chi2 = {b.chi2:.2f}, df = {b.df:.0f}, p = {b.pvalue:.3g}")
+    click.echo(f"Bartlett chi2 = {b.chi2:.2f}, df = {b.df:.0f}, {p_text(b.pvalue)}")
     echo_table(pa.table, digits=3, title=f"Parallel analysis ({iterations} simulations)")
     echo_table(mp.table, digits=5, title="Velicer's MAP")
     click.echo(f"Suggested: {pa.nfact} factors and {pa.ncomp} components (parallel "
@@ -166,11 +178,13 @@ def factors_command(data, instrument, items, missing, as_json, iterations, seed,
 
 @main.command("omega")
 @_data_options
-@click.option("--factors", "n_factors", type=int, default=3, show_default=True,
-              help="Number of group factors.")
+@click.option("--factors", "n_factors", type=int, default=None,
+              help="Number of group factors. Default: the number of likert and binary "
+                   "constructs of --instrument (as the report), else 3 (psych::omega).")
 @click.option("--method", "fm", type=click.Choice(["minres", "ml", "pa"]), default="minres",
               show_default=True)
-def omega_command(data, instrument, items, missing, as_json, n_factors, fm):
+def omega_command(data, instrument, items, missing, as_json, fmt, mapping, dictionary,
+                  n_factors, fm):
     """McDonald's omega hierarchical and total (as R psych::omega).
 
     With --instrument, reverse-keyed items are reversed first (x' = max + min - x).
@@ -181,7 +195,15 @@ def omega_command(data, instrument, items, missing, as_json, n_factors, fm):
     """
     from instrval.stats.omega import omega
 
-    x = _load_items(data, instrument, items, reverse=True)
+    if n_factors is None:
+        n_factors = 3
+        if instrument:
+            from instrval.io.instrument import read_instrument
+
+            n_factors = sum(c.kind in ("likert", "binary")
+                            for c in read_instrument(instrument).constructs) or 3
+    x = _load_items(data, instrument, items, reverse=True, fmt=fmt, mapping=mapping,
+                    dictionary=dictionary)
     res = omega(x, n_factors=n_factors, method=fm, missing=missing)
     if as_json:
         emit_json(res.to_dict())

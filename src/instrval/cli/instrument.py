@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from instrval.cli._base import EXIT_INPUT_ERROR, echo_table, emit_json, main
+from instrval.cli._base import EXIT_INPUT_ERROR, echo_table, emit_json, main, plural
 from instrval.errors import ExportError
 
 __all__ = ["instrument"]
@@ -51,8 +51,8 @@ def check_cmd(files: tuple[str, ...], as_json: bool) -> None:
         else:
             inst = read_instrument(f)
             n = inst.counts()
-            click.echo(f"OK {f} ({inst.label}: {n['constructs']} constructs, "
-                       f"{n['items']} items, {n['gates']} gates)")
+            click.echo(f"OK {f} ({inst.label}: {plural(n['constructs'], 'construct')}, "
+                       f"{plural(n['items'], 'item')}, {plural(n['gates'], 'gate')})")
     bad = [r for r in results if not r["ok"]]
     if as_json:
         emit_json({"ok": not bad, "files": results})
@@ -110,7 +110,8 @@ def show_cmd(file: str, as_json: bool) -> None:
     n = d["counts"]
     click.echo(click.style(f"{d['title']}", bold=True)
                + f"  ({d['id']}@{d['version']}, {d['status']}, format {d['format_version']})")
-    click.echo(f"{n['constructs']} constructs, {n['items']} items, {n['gates']} gates")
+    click.echo(f"{plural(n['constructs'], 'construct')}, {plural(n['items'], 'item')}, "
+               f"{plural(n['gates'], 'gate')}")
     click.echo()
     echo_table(pd.DataFrame(d["constructs"]).fillna(""), title="Constructs")
     if d["gates"]:

@@ -93,6 +93,10 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
     if rd.n_accepted == 0:
         raise RatingsError(f"nothing usable in {export}: all {rd.n_read} rows were "
                            "quarantined")
+    if not any(int(v) for v in rep["presented"].values()):
+        raise RatingsError(f"nothing usable in {export}: no rating presents any construct "
+                           "(no column holds a value for an item of the instrument); map the "
+                           "columns to the item ids with --mapping (see ratings map-template)")
     if strict and rd.problems:
         raise RatingsError(f"{len(rd.problems)} problems in {export}; --strict accepts none")
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._input import export_options, open_table
 from instrval.errors import StatisticsError
 
 if TYPE_CHECKING:
@@ -33,6 +34,23 @@ def read_item_csv(path: str, columns: list[str] | None = None) -> pd.DataFrame:
     df = table.data.copy()
     df[cols] = table.numeric(cols)
     return df
+
+
+def _all_numeric_columns(path: str) -> list[str]:
+    """Every column of the file, when all of them hold numbers; else one error saying to
+    name the items (``--items``) or give the instrument (``--instrument``)."""
+    from instrval.io.tables import read_table
+
+    table = read_table(path)
+    numeric = table.item_columns()
+    text = [c for c in table.columns if c not in numeric and not c.startswith("Unnamed:")]
+    if text:
+        shown = ", ".join(text[:5]) + (f" and {len(text) - 5} more" if len(text) > 5 else "")
+        raise StatisticsError(
+            f"{path}: column(s) {shown} hold text, so not every column is an item; name the "
+            "item columns with --items (e.g. --items A1,A2,A3) or give the instrument with "
+            "--instrument")
+    return [c for c in table.columns if not c.startswith("Unnamed:")]
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -73,13 +91,16 @@ def _print_alpha(d: dict[str, Any], title: str) -> None:
 @click.option("--confidence", type=click.FloatRange(0, 1, min_open=True, max_open=True),
               default=0.95, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
+@export_options
 def reliability_cmd(data: str, instrument_file: str | None, construct: str | None,
                     items: str | None, reverse: str | None, missing: str, n_boot: int,
-                    seed: int | None, confidence: float, as_json: bool) -> None:
+                    seed: int | None, confidence: float, as_json: bool, fmt: str | None,
+                    mapping: str | None, dictionary: str | None) -> None:
     """Cronbach's alpha, standardized alpha, Guttman's lambda 6 and item statistics.
 
     DATA is a CSV file with one column per item (one row per respondent; an unnamed first
-    column is taken as row names). The Feldt confidence interval is always given; with
+    column is taken as row names), or, with --instrument, any rating export
+    `ratings check` reads (--format, --mapping, --dictionary). The Feldt confidence interval is always given; with
     --bootstrap N a seeded percentile bootstrap interval too. Numbers match R's
     psych::alpha.
 
@@ -100,6 +121,8 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
         if construct is not None:
             raise click.UsageError("--construct needs --instrument")
         cols = _split(items)
+        if cols is None:
+            cols = _all_numeric_columns(data)
         df = read_item_csv(data, cols)
         res = cronbach_alpha(df, items=cols, **kw)
         d = res.to_dict()
@@ -111,10 +134,9 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     if items is not None:
         raise click.UsageError("--items cannot be combined with --instrument (use --construct)")
     from instrval.io.instrument import read_instrument
-    from instrval.io.tables import read_table
 
     inst = read_instrument(instrument_file)
-    table = read_table(data)
+    table = open_table(data, instrument=inst, fmt=fmt, mapping=mapping, dictionary=dictionary)
     df = table.data.copy()
     if construct is not None:
         try:

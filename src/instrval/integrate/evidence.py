@@ -3,10 +3,13 @@
 One row per item of the instrument (plus one row per missing concept raised in the
 interviews) with
 
-* quantitative evidence: the relevance ratio, its interval and verdict; alpha if the item
-  is deleted and the corrected item-total correlation; the item's EFA loading and
-  cross-loading; the expert panel's I-CVI, modified kappa, CVR with its critical value and,
-  when the panel rated clarity, the clarity I-CVI; floor and ceiling shares;
+* quantitative evidence: for check-box and choice items the relevance ratio, its interval
+  and verdict; for scale items (likert, binary) their psychometric evidence -- alpha (KR-20)
+  if the item is deleted, the corrected item-total correlation, the loading on the factor of
+  the item's own construct and the highest loading on another factor, the difficulty
+  (proportion correct or endorsed) of binary items; for every item the expert panel's
+  I-CVI, modified kappa, CVR with its critical value and, when the panel rated clarity, the
+  clarity I-CVI; item floor and ceiling shares (descriptive);
 * qualitative evidence: participants, segments by category, the representativeness verdict,
   themes and one or two quotes;
 * the convergence of the two strands, the proposed decision and the ids of the rules that
@@ -14,6 +17,12 @@ interviews) with
 
 Inputs are the result objects of the statistics modules; every input is optional and the
 columns of a missing input are left empty.
+
+Adding a psychometric signal (a DIF flag, an IRT item-fit statistic) needs no redesign:
+pass its per-item table as ``extra`` (columns ``item_id`` and the signal), and add an item
+flag (:class:`~instrval.integrate.decisions.Rule` with ``strand="psychometric"`` and a
+``check`` reading the column) to the flags given to ``joint_display(flags=...)`` -- the
+flag then enters the quantitative verdict of scale items and the convergence.
 """
 
 from __future__ import annotations
@@ -28,13 +37,15 @@ import pandas as pd
 from instrval._result import Result
 from instrval.integrate.decisions import (
     CONVERGENCE,
+    ENDORSEMENT_KINDS,
     apply_expert_decisions,
     propose_decisions,
     rule_catalogue,
 )
 from instrval.model.rules import DecisionRules
 
-__all__ = ["JointDisplay", "evidence_table", "joint_display", "EVIDENCE_COLUMNS"]
+__all__ = ["JointDisplay", "evidence_table", "joint_display", "scale_table", "EVIDENCE_COLUMNS",
+           "SCALE_EVIDENCE_COLUMNS"]
 
 #: Columns of the evidence table, in order.
 EVIDENCE_COLUMNS = (
@@ -42,7 +53,7 @@ EVIDENCE_COLUMNS = (
     "relevance_selected", "relevance_presented", "relevance_ratio", "relevance_ci_low",
     "relevance_ci_high", "relevant",
     "scale_alpha", "alpha_if_deleted", "r_drop", "loading_factor", "loading",
-    "cross_loading", "cvi_experts", "i_cvi", "modified_kappa", "cvr", "cvr_critical",
+    "cross_loading", "difficulty", "cvi_experts", "i_cvi", "modified_kappa", "cvr", "cvr_critical",
     "clarity_i_cvi", "floor_share", "ceiling_share",
     "missing_share",
     "qual_participants", "qual_segments", "qual_supports", "qual_challenges",
@@ -75,21 +86,43 @@ def _val(v: Any) -> Any:
     return v
 
 
-def _loadings(efa: Any) -> dict[str, tuple[str, float, float | None]]:
-    """item -> (factor of the highest |loading|, that loading, second-highest |loading|)."""
+def _loadings(efa: Any, instrument: Any = None) -> dict[str, tuple[str, float, float | None]]:
+    """item -> (its own factor, its loading there, the highest |loading| on another factor).
+
+    The own factor of an item is the factor matched to its construct: constructs and
+    factors are paired so that the summed absolute loadings of each construct's items on
+    its factor are largest (an assignment problem). Items of constructs left without a
+    factor (more constructs than factors), or without an instrument, take the factor of
+    their highest absolute loading.
+    """
     L = getattr(efa, "loadings", None) if efa is not None else None
     if L is None:
         return {}
     if isinstance(L, pd.DataFrame) and "item_id" in L.columns:
         L = L.set_index("item_id")
     L = L.select_dtypes("number")
+    L.index = [str(i) for i in L.index]
+    own: dict[str, str] = {}
+    if instrument is not None and L.shape[1] > 0:
+        from scipy.optimize import linear_sum_assignment
+
+        groups = [(c.id, [i for i in c.item_ids if i in L.index]) for c in instrument.constructs]
+        groups = [(cid, ids) for cid, ids in groups if ids]
+        if groups:
+            W = np.array([[float(L.loc[ids, f].abs().sum()) for f in L.columns]
+                          for _, ids in groups])
+            rows, cols = linear_sum_assignment(-W)
+            for r, c in zip(rows, cols, strict=True):
+                for i in groups[r][1]:
+                    own[i] = str(L.columns[c])
     out = {}
     for item, row in L.iterrows():
-        a = row.abs().sort_values(ascending=False)
+        a = row.abs()
         if a.empty or a.isna().all():
             continue
-        f = str(a.index[0])
-        cross = float(a.iloc[1]) if len(a) > 1 else None
+        f = own.get(str(item)) or str(a.sort_values(ascending=False).index[0])
+        others = a.drop(index=f)
+        cross = float(others.max()) if len(others) else None
         out[str(item)] = (f, float(row[f]), cross)
     return out
 
@@ -98,7 +131,8 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
                    reliability: Mapping[str, Any] | None = None, efa: Any = None,
                    content_validity: Any = None, qual: Any = None, descriptives: Any = None,
                    rules: DecisionRules | None = None,
-                   content_validity_aspects: Mapping[str, Any] | None = None) -> pd.DataFrame:
+                   content_validity_aspects: Mapping[str, Any] | None = None,
+                   extra: pd.DataFrame | None = None) -> pd.DataFrame:
     """Gather the evidence on each item into one table (:data:`EVIDENCE_COLUMNS`).
 
     Parameters
@@ -111,8 +145,10 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
         ``ratio >= rules.relevance_min``.
     reliability : mapping of construct id to AlphaResult, optional
         ``alpha``, and ``items`` with ``alpha_if_deleted`` and ``r_drop``.
-    efa : EFAResult, optional
-        ``loadings`` (items x factors).
+    efa : EFAResult or sequence of EFAResult, optional
+        ``loadings`` (items x factors); each item's loading on the factor matched to its
+        construct and its highest cross-loading. Several results (e.g. one for the Likert
+        and one for the binary scales) are combined.
     content_validity : result, optional
         ``items`` with ``n_experts`` (-> ``cvi_experts``), ``i_cvi``, ``modified_kappa``,
         ``cvr``, ``cvr_critical`` (relevance ratings of an expert panel).
@@ -126,6 +162,9 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
     content_validity_aspects : mapping of aspect to result, optional
         Content validity of the panel's other aspects; the ``clarity`` result's I-CVI
         becomes ``clarity_i_cvi``.
+    extra : DataFrame, optional
+        More per-item evidence: ``item_id`` and any columns, appended after
+        :data:`EVIDENCE_COLUMNS` (e.g. a DIF flag or an IRT fit statistic).
 
     Returns
     -------
@@ -137,7 +176,9 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
     clarity = _by_item(_frame((content_validity_aspects or {}).get("clarity")))
     q_items = _by_item(_frame(qual))
     desc = _by_item(_frame(descriptives))
-    loads = _loadings(efa)
+    loads: dict[str, tuple[str, float, float | None]] = {}
+    for one in (efa if isinstance(efa, (list, tuple)) else [efa]):
+        loads.update(_loadings(one, instrument))
     alpha_items: dict[str, dict[str, Any]] = {}
     scale_alpha: dict[str, float] = {}
     for cid, res in (reliability or {}).items():
@@ -163,7 +204,9 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
 
     rows = []
     for c, it in instrument.iter_items():
-        r = rel.get(it.id, {})
+        # relevance ratios judge endorsement items only; scale items are judged by their
+        # psychometric evidence (a hard test item is never "not relevant")
+        r = rel.get(it.id, {}) if c.kind in ENDORSEMENT_KINDS else {}
         ratio = _val(r.get("ratio"))
         relevant = _val(r.get("relevant"))
         if relevant is None and ratio is not None:
@@ -189,6 +232,8 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
             "loading_factor": lo[0] if lo else None,
             "loading": lo[1] if lo else None,
             "cross_loading": lo[2] if lo else None,
+            "difficulty": (_val(a.get("mean")) if c.kind == "binary" and a
+                           else _val(d.get("mean")) if c.kind == "binary" else None),
             "cvi_experts": _val(cv.get("n_experts")),
             "i_cvi": _val(cv.get("i_cvi")), "modified_kappa": _val(cv.get("modified_kappa")),
             "cvr": _val(cv.get("cvr")), "cvr_critical": _val(cv.get("cvr_critical")),
@@ -221,8 +266,74 @@ def evidence_table(instrument: Any, *, relevance: Any = None,
                 "quotes": f"\u201c{ex}\u201d" if ex else None,
             })
     # dtype=object keeps counts as ints where other rows have none (missing concepts)
-    return pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS), dtype=object).where(
+    out = pd.DataFrame(rows, columns=list(EVIDENCE_COLUMNS), dtype=object).where(
         lambda x: x.notna(), None) if rows else pd.DataFrame(columns=list(EVIDENCE_COLUMNS))
+    if extra is not None and not extra.empty:
+        if "item_id" not in extra.columns:
+            raise ValueError("extra evidence needs an item_id column")
+        clash = [c for c in extra.columns if c != "item_id" and c in out.columns]
+        if clash:
+            raise ValueError(f"extra evidence repeats evidence columns: {', '.join(clash)}")
+        ex = (extra.assign(item_id=extra["item_id"].astype(str))
+              .drop_duplicates("item_id").set_index("item_id"))
+        for col in extra.columns:
+            if col == "item_id":
+                continue
+            out[col] = pd.Series([_val(ex[col].get(i)) if i is not None else None
+                                  for i in out["item_id"]], index=out.index, dtype=object)
+    return out
+
+
+#: Columns of the scale table (one row per Likert or binary scale).
+SCALE_EVIDENCE_COLUMNS = (
+    "construct_id", "kind", "k", "n", "alpha", "alpha_label", "alpha_ci_low",
+    "alpha_ci_high", "check_keys", "floor_share", "ceiling_share", "rules_fired")
+
+
+def scale_table(instrument: Any, *, reliability: Mapping[str, Any] | None = None,
+                totals: Any = None, rules: DecisionRules | None = None) -> pd.DataFrame:
+    """One row per Likert or binary scale: alpha (KR-20 for binary scales) with its
+    interval, the items psych would advise to reverse (``check_keys``), the shares of
+    respondents at the lowest / highest possible total and the scale-level rules that
+    fired (``R16-floor-ceiling``: a share above ``floor_ceiling_max``, Terwee et al. 2007).
+
+    Parameters
+    ----------
+    instrument : Instrument
+    reliability : mapping of construct id to AlphaResult, optional
+    totals : ScaleTotalsResult, optional
+        From :func:`instrval.stats.descriptives.scale_totals`.
+    rules : DecisionRules, optional
+    """
+    rules = rules or DecisionRules()
+    tot = {}
+    tdf = _frame(totals, "scales")
+    if tdf is not None and not tdf.empty:
+        tot = {str(r["construct_id"]): r for r in tdf.to_dict(orient="records")}
+    rows = []
+    for c in instrument.constructs:
+        if c.kind not in ("likert", "binary"):
+            continue
+        rel = (reliability or {}).get(c.id)
+        t = tot.get(c.id, {})
+        if rel is None and not t:
+            continue
+        fl, ce = _val(t.get("floor_share")), _val(t.get("ceiling_share"))
+        fired = []
+        if ((fl is not None and fl > rules.floor_ceiling_max)
+                or (ce is not None and ce > rules.floor_ceiling_max)):
+            fired.append("R16-floor-ceiling")
+        rows.append({
+            "construct_id": c.id, "kind": c.kind, "k": len(c.items),
+            "n": _val(t.get("n")) if t else _val(getattr(rel, "n", None)),
+            "alpha": _val(getattr(rel, "alpha", None)),
+            "alpha_label": "KR-20" if c.kind == "binary" else "alpha",
+            "alpha_ci_low": _val(getattr(rel, "ci_low", None)),
+            "alpha_ci_high": _val(getattr(rel, "ci_high", None)),
+            "check_keys": ", ".join(getattr(rel, "check_keys", ()) or ()) or None,
+            "floor_share": fl, "ceiling_share": ce, "rules_fired": ";".join(fired),
+        })
+    return pd.DataFrame(rows, columns=list(SCALE_EVIDENCE_COLUMNS), dtype=object)
 
 
 @dataclass(frozen=True, repr=False)
@@ -237,10 +348,14 @@ class JointDisplay(Result):
         ``supporting_rules``, ``reason``, ``evidence``, the expert columns, ``decision``,
         ``decided_by`` and ``open_question``.
     rules : DecisionRules
+    scales : DataFrame
+        One row per Likert or binary scale (:func:`scale_table`); empty without scales.
     """
 
     items: pd.DataFrame
     rules: DecisionRules = field(default_factory=DecisionRules)
+    scales: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=list(SCALE_EVIDENCE_COLUMNS)))
 
     def to_frame(self) -> pd.DataFrame:
         return self.items.copy()
@@ -266,15 +381,29 @@ class JointDisplay(Result):
             "open_questions": int(self.items["open_question"].astype(bool).sum()),
             "expert_decisions": int((self.items["decided_by"] == "expert").sum()),
             "convergence": {c: int((it["convergence"] == c).sum()) for c in CONVERGENCE},
+            **self._strand_counts(it),
         }
+
+    def _strand_counts(self, it: pd.DataFrame) -> dict[str, Any]:
+        """Counts by quantitative strand, only when scale items were judged by their
+        item statistics (``psychometric``: items ``sound`` / with a ``problem``)."""
+        if "quant_verdict" not in it.columns or not (it["quant_strand"] == "psychometric").any():
+            return {}
+        ps = it[it["quant_strand"] == "psychometric"]
+        return {"psychometric": {"sound": int((ps["quant_verdict"] == "sound").sum()),
+                                 "problem": int((ps["quant_verdict"] == "problem").sum())}}
 
     def rule_catalogue(self) -> pd.DataFrame:
         return rule_catalogue(self.rules)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"counts": self.counts(),
-                "rows": [{k: _json(v) for k, v in r.items()}
-                         for r in self.items.to_dict(orient="records")]}
+        d = {"counts": self.counts(),
+             "rows": [{k: _json(v) for k, v in r.items()}
+                      for r in self.items.to_dict(orient="records")]}
+        if not self.scales.empty:
+            d["scales"] = [{k: _json(v) for k, v in r.items()}
+                           for r in self.scales.to_dict(orient="records")]
+        return d
 
 
 def _json(v: Any) -> Any:
@@ -288,14 +417,18 @@ def joint_display(instrument: Any, *, relevance: Any = None,
                   reliability: Mapping[str, Any] | None = None, efa: Any = None,
                   content_validity: Any = None, qual: Any = None, descriptives: Any = None,
                   decisions: Any = None, rules: DecisionRules | None = None,
-                  content_validity_aspects: Mapping[str, Any] | None = None) -> JointDisplay:
+                  content_validity_aspects: Mapping[str, Any] | None = None,
+                  totals: Any = None, extra: pd.DataFrame | None = None,
+                  flags: Any = None) -> JointDisplay:
     """Build the joint display: evidence, convergence, proposed and final decisions.
 
     See :func:`evidence_table` for the inputs (the expert panel's results --
     ``content_validity`` and ``content_validity_aspects`` -- are supporting evidence only:
     they fire R14/R15 but never change a proposal); ``decisions`` is an
-    :class:`~instrval.io.decisions.ExpertDecisions`. The decision logic is in
-    :mod:`instrval.integrate.decisions` and docs/decision-rules.md.
+    :class:`~instrval.io.decisions.ExpertDecisions`; ``totals`` the scale totals
+    (:func:`instrval.stats.descriptives.scale_totals`) for the scale table; ``extra`` and
+    ``flags`` add evidence columns and item flags (see the module docstring). The decision
+    logic is in :mod:`instrval.integrate.decisions` and docs/decision-rules.md.
 
     Examples
     --------
@@ -311,6 +444,7 @@ def joint_display(instrument: Any, *, relevance: Any = None,
     ev = evidence_table(instrument, relevance=relevance, reliability=reliability, efa=efa,
                         content_validity=content_validity, qual=qual,
                         descriptives=descriptives, rules=rules,
-                        content_validity_aspects=content_validity_aspects)
-    table = apply_expert_decisions(propose_decisions(ev, rules), decisions)
-    return JointDisplay(table.reset_index(drop=True), rules)
+                        content_validity_aspects=content_validity_aspects, extra=extra)
+    table = apply_expert_decisions(propose_decisions(ev, rules, flags=flags), decisions)
+    scales = scale_table(instrument, reliability=reliability, totals=totals, rules=rules)
+    return JointDisplay(table.reset_index(drop=True), rules, scales)

@@ -14,52 +14,140 @@ from typing import Any
 
 from instrval.errors import Problem, StudyError
 
-__all__ = ["DecisionRules", "RULE_SOURCES"]
+__all__ = ["DecisionRules", "RULE_SOURCES", "THRESHOLDS", "Threshold"]
 
-#: Where each default comes from.
-RULE_SOURCES: dict[str, str] = {
-    "relevance_min": (
+@dataclass(frozen=True)
+class Threshold:
+    """One threshold of :class:`DecisionRules`: its default, bounds, source and users.
+
+    ``lower``/``upper`` bound the values a study may set (``None`` = unbounded);
+    ``lower_open``/``upper_open`` exclude the bound itself. ``integer`` thresholds take
+    whole numbers only.
+    """
+
+    name: str
+    default: float
+    source: str
+    used_by: str
+    lower: float | None = 0.0
+    upper: float | None = 1.0
+    lower_open: bool = False
+    upper_open: bool = False
+    integer: bool = False
+
+    def check(self, value: Any) -> str | None:
+        """Why ``value`` is not acceptable, or None when it is."""
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                self.integer and not float(value).is_integer()):
+            return f"must be a {'whole ' if self.integer else ''}number, got {value!r}"
+        v = float(value)
+        lo_bad = self.lower is not None and (v < self.lower or (self.lower_open
+                                                                and v == self.lower))
+        hi_bad = self.upper is not None and (v > self.upper or (self.upper_open
+                                                                and v == self.upper))
+        if lo_bad or hi_bad:
+            return f"must be {self.bounds_text()}, got {value!r}"
+        return None
+
+    def bounds_text(self) -> str:
+        """The bounds in words, e.g. ``between 0 and 1 (exclusive)`` or ``at least 2``."""
+        if self.lower is not None and self.upper is not None:
+            ex = (" (exclusive)" if self.lower_open and self.upper_open else
+                  " (lower bound excluded)" if self.lower_open else
+                  " (upper bound excluded)" if self.upper_open else "")
+            return f"between {self.lower:g} and {self.upper:g}{ex}"
+        if self.lower is not None:
+            return f"{'greater than' if self.lower_open else 'at least'} {self.lower:g}"
+        if self.upper is not None:
+            return f"{'less than' if self.upper_open else 'at most'} {self.upper:g}"
+        return "any number"
+
+
+_UNIT = {"lower": 0.0, "upper": 1.0}
+
+#: Every threshold: default, bounds, the rules that use it and where it comes from.
+THRESHOLDS: tuple[Threshold, ...] = (
+    Threshold("relevance_min", 0.10, (
         "instrval default. The IAM content validation (Pluye, Grad et al., 2012 ratings) "
         "judged items at R = 4.86% and 3.04% non-relevant without publishing its cut-off; "
-        "10% separates those two from every retained item. Set it from your protocol."
-    ),
-    "relevance_ci_level": "Conventional 95% interval (Wilson 1927 score interval).",
-    "i_cvi_min": (
+        "10% separates those two from every retained item. Set it from your protocol."),
+        "R1-R4", **_UNIT),
+    Threshold("relevance_ci_level", 0.95,
+              "Conventional 95% interval (Wilson 1927 score interval).",
+              "relevance intervals", lower_open=True, upper_open=True, **_UNIT),
+    Threshold("i_cvi_min", 0.78, (
         "Lynn (1986); Polit, Beck & Owen (2007): I-CVI >= .78 with six or more experts "
-        "(with 3-5 experts all must agree: I-CVI = 1)."
-    ),
-    "s_cvi_ave_min": "Polit & Beck (2006); Polit, Beck & Owen (2007): S-CVI/Ave >= .90.",
-    "modified_kappa_min": "Polit, Beck & Owen (2007): kappa* > .74 is excellent, .60-.74 good.",
-    "alpha_min": (
+        "(with 3-5 experts all must agree: I-CVI = 1)."), "R14", **_UNIT),
+    Threshold("s_cvi_ave_min", 0.90,
+              "Polit & Beck (2006); Polit, Beck & Owen (2007): S-CVI/Ave >= .90.",
+              "COSMIN content validity", **_UNIT),
+    Threshold("modified_kappa_min", 0.74, (
+        "Polit, Beck & Owen (2007): kappa* > .74 is excellent, .60-.74 good; an item "
+        "rated below is flagged."), "R17", lower=-1.0, upper=1.0),
+    Threshold("alpha_min", 0.70, (
         "Nunnally (1978); COSMIN (Prinsen et al. 2018; Terwee et al. 2007): Cronbach's "
-        "alpha >= .70 per unidimensional scale."
-    ),
-    "r_drop_min": "Nunnally & Bernstein (1994); Streiner (2003): corrected item-total r >= .30.",
-    "loading_min": "Stevens (2002); Hair et al. (2019): a salient loading is >= .40.",
-    "cross_loading_max": "Hair et al. (2019): a cross-loading above .30 blurs an item's factor.",
-    "floor_ceiling_max": (
-        "McHorney & Tarlov (1995); Terwee et al. (2007): floor or ceiling effects when more "
-        "than 15% of responses are at the lowest or highest option."
-    ),
-    "cfi_min": "COSMIN (Prinsen et al. 2018), after Hu & Bentler (1999): CFI or TLI > .95.",
-    "rmsea_max": "COSMIN (Prinsen et al. 2018), after Hu & Bentler (1999): RMSEA < .06.",
-    "srmr_max": "COSMIN (Prinsen et al. 2018), after Hu & Bentler (1999): SRMR < .08.",
-    "qual_min_participants": (
+        "alpha >= .70 per unidimensional scale."), "COSMIN internal consistency", **_UNIT),
+    Threshold("alpha_gain_min", 0.01, (
+        "instrval default: alpha if the item were deleted must exceed the scale's alpha "
+        "by more than this (gains below .01 vanish in the two decimals alpha is reported "
+        "with)."), "R10", **_UNIT),
+    Threshold("r_drop_min", 0.30,
+              "Nunnally & Bernstein (1994); Streiner (2003): corrected item-total r >= .30.",
+              "R11, R19", lower=-1.0, upper=1.0),
+    Threshold("loading_min", 0.40,
+              "Stevens (2002); Hair et al. (2019): a salient loading is >= .40.",
+              "R12, R19", **_UNIT),
+    Threshold("cross_loading_max", 0.30,
+              "Hair et al. (2019): a cross-loading above .30 blurs an item's factor.",
+              "R13", **_UNIT),
+    Threshold("floor_ceiling_max", 0.15, (
+        "McHorney & Tarlov (1995); Terwee et al. (2007): floor or ceiling effects when "
+        "more than 15% of respondents have the lowest or highest possible scale score."),
+        "R16", **_UNIT),
+    Threshold("cfi_min", 0.95,
+              "COSMIN (Prinsen et al. 2018), after Hu & Bentler (1999): CFI or TLI > .95.",
+              "COSMIN structural validity", **_UNIT),
+    Threshold("rmsea_max", 0.06,
+              "COSMIN (Prinsen et al. 2018), after Hu & Bentler (1999): RMSEA < .06.",
+              "COSMIN structural validity", lower=0.0, upper=None),
+    Threshold("srmr_max", 0.08,
+              "COSMIN (Prinsen et al. 2018), after Hu & Bentler (1999): SRMR < .08.",
+              "COSMIN structural validity", lower=0.0, upper=None),
+    Threshold("qual_min_participants", 2, (
         "instrval default: a representativeness judgement needs at least this many "
-        "participants discussing the item; fewer is reported as no qualitative evidence."
-    ),
-    "qual_max_challenge_share": (
+        "participants discussing the item; fewer is reported as no qualitative evidence."),
+        "R2-R5, R8, R9, R18-R22", lower=1, upper=None, integer=True),
+    Threshold("qual_max_challenge_share", 0.5, (
         "instrval default, following the IAM studies' concordance judgement: an item is "
         "representative unless more than this share of the participants who discussed it "
-        "challenged its representativeness (unclear, misread, irrelevant)."
-    ),
-    "quote_count": "instrval default: exemplar quotes shown per item.",
-    "content_share_min": (
-        "COSMIN content validity criteria (Terwee et al. 2018): relevance, comprehensiveness "
-        "and comprehensibility are rated sufficient when at least 85% of the items meet "
-        "the criterion."
-    ),
-}
+        "challenged its representativeness (unclear, misread, irrelevant)."),
+        "R2, R3, R5, R18-R21", **_UNIT),
+    Threshold("quote_count", 2, "instrval default: exemplar quotes shown per item.",
+              "joint display", lower=0, upper=None, integer=True),
+    Threshold("content_share_min", 0.85, (
+        "COSMIN content validity criteria (Terwee et al. 2018): relevance, "
+        "comprehensiveness and comprehensibility are rated sufficient when at least 85% "
+        "of the items meet the criterion."), "COSMIN content validity", **_UNIT),
+    Threshold("min_scale_items", 3, (
+        "Minimum number of scale items for EFA, parallel analysis and omega: a common "
+        "factor needs at least three indicators to be identified (Anderson & Rubin 1956; "
+        "psych::omega needs three per group factor)."),
+        "analyses", lower=3, upper=None, integer=True),
+    Threshold("min_factor_n", 50, (
+        "instrval default: the fewest rows with which EFA, CFA and omega are run at all. "
+        "A floor, not a recommendation: COSMIN (Prinsen et al. 2018) rates n >= 100 "
+        "adequate and n >= 7 x items and >= 100 very good for factor analyses."),
+        "analyses", lower=2, upper=None, integer=True),
+)
+
+#: Where each default comes from (the ``source`` of :data:`THRESHOLDS`, by name).
+RULE_SOURCES: dict[str, str] = {t.name: t.source for t in THRESHOLDS}
+_BY_NAME: dict[str, Threshold] = {t.name: t for t in THRESHOLDS}
+
+
+def _default(name: str) -> Any:
+    t = _BY_NAME[name]
+    return int(t.default) if t.integer else float(t.default)
 
 
 @dataclass(frozen=True)
@@ -73,23 +161,26 @@ class DecisionRules:
     0.05
     """
 
-    relevance_min: float = 0.10
-    relevance_ci_level: float = 0.95
-    i_cvi_min: float = 0.78
-    s_cvi_ave_min: float = 0.90
-    modified_kappa_min: float = 0.74
-    alpha_min: float = 0.70
-    r_drop_min: float = 0.30
-    loading_min: float = 0.40
-    cross_loading_max: float = 0.30
-    floor_ceiling_max: float = 0.15
-    cfi_min: float = 0.95
-    rmsea_max: float = 0.06
-    srmr_max: float = 0.08
-    qual_min_participants: int = 2
-    qual_max_challenge_share: float = 0.5
-    quote_count: int = 2
-    content_share_min: float = 0.85
+    relevance_min: float = _default("relevance_min")
+    relevance_ci_level: float = _default("relevance_ci_level")
+    i_cvi_min: float = _default("i_cvi_min")
+    s_cvi_ave_min: float = _default("s_cvi_ave_min")
+    modified_kappa_min: float = _default("modified_kappa_min")
+    alpha_min: float = _default("alpha_min")
+    r_drop_min: float = _default("r_drop_min")
+    loading_min: float = _default("loading_min")
+    cross_loading_max: float = _default("cross_loading_max")
+    floor_ceiling_max: float = _default("floor_ceiling_max")
+    cfi_min: float = _default("cfi_min")
+    rmsea_max: float = _default("rmsea_max")
+    srmr_max: float = _default("srmr_max")
+    qual_min_participants: int = _default("qual_min_participants")
+    qual_max_challenge_share: float = _default("qual_max_challenge_share")
+    quote_count: int = _default("quote_count")
+    content_share_min: float = _default("content_share_min")
+    alpha_gain_min: float = _default("alpha_gain_min")
+    min_scale_items: int = _default("min_scale_items")
+    min_factor_n: int = _default("min_factor_n")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None, *, file: str | None = None,
@@ -107,20 +198,18 @@ class DecisionRules:
                     "unknown_key", f"unknown rule {name!r}; known rules: {', '.join(known)}",
                     file=file, key=f"{key}.{name}", value=name))
                 continue
-            want = int if known[name].type in ("int", int) else float
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
-                    want is int and not float(value).is_integer()):
+            spec = _BY_NAME[name]
+            why = spec.check(value)
+            if why is not None:
+                hint = (" (a level is a proportion: 0.95, not 95)"
+                        if name == "relevance_ci_level" and isinstance(value, (int, float))
+                        and not isinstance(value, bool) and 1 < value < 100 else "")
                 problems.append(Problem(
-                    "wrong_type", f"rule {name!r} must be a {'whole ' if want is int else ''}"
-                    f"number, got {value!r}", file=file, key=f"{key}.{name}", value=value))
+                    "wrong_type" if why.startswith("must be a") else "invalid_value",
+                    f"rule {name!r} {why}{hint}", file=file, key=f"{key}.{name}",
+                    value=value))
                 continue
-            if value < 0 or (want is float and name != "relevance_ci_level" and value > 1
-                             and name not in ("rmsea_max", "srmr_max")):
-                problems.append(Problem(
-                    "invalid_value", f"rule {name!r} must be between 0 and 1, got {value!r}",
-                    file=file, key=f"{key}.{name}", value=value))
-                continue
-            changes[name] = want(value)
+            changes[name] = int(value) if spec.integer else float(value)
         if problems:
             raise StudyError.from_problems(problems, file or "decision rules")
         return replace(cls(), **changes)
@@ -129,7 +218,8 @@ class DecisionRules:
         return asdict(self)
 
     def describe(self) -> list[dict[str, Any]]:
-        """One record per rule: ``rule``, ``value``, ``default``, ``source``."""
+        """One record per rule: ``rule``, ``value``, ``default``, ``source`` (see
+        :data:`THRESHOLDS` for the bounds and the rules using each threshold)."""
         default = DecisionRules()
         return [
             {"rule": f.name, "value": getattr(self, f.name),

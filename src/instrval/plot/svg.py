@@ -193,8 +193,11 @@ def loadings_heatmap(loadings: pd.DataFrame, *, factors: Sequence[str] | None = 
     df = loadings.set_index("item_id") if "item_id" in loadings.columns else loadings
     factors = list(factors) if factors is not None else [
         c for c in df.columns if pd.api.types.is_numeric_dtype(df[c])]
-    cell_w, cell_h, left, top = 58, 17, 70, 40
-    w = left + cell_w * len(factors) + 20
+    # the label column fits the longest item label (about 6.4 px a character at 11 px)
+    longest = max([len(str(i)) for i in df.index] + [6])
+    cell_w, cell_h, top = 58, 17, 40
+    left = int(12 + 6.4 * longest)
+    w = max(left + cell_w * len(factors) + 20, 12 + 6.4 * len(title))
     h = top + cell_h * len(df) + 12
     out = _open(w, h, title)
     out.append(f'<text x="4" y="14" style="font-weight:600" fill="{C_TEXT}">{_e(title)}</text>')

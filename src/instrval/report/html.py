@@ -420,7 +420,8 @@ def _methods(r: Any) -> str:
                             f'<td class="num"><b>{_e(fmt_value(v, "num"))}</b></td>'
                             if col == "value" and rec.get("changed") else None)))
     if r.notes:
-        parts.append("<p class=note>Notes: " + "; ".join(_e(n) for n in r.notes) + "</p>")
+        parts.append("<p class=note>Notes: " + " ".join(_e(n.rstrip(".") + ".") for n in r.notes)
+                     + "</p>")
     if r.warnings:
         parts.append("<p class=note>Warnings: " + "; ".join(_e(w) for w in r.warnings)
                      + "</p>")
@@ -439,38 +440,33 @@ def _descriptives(r: Any) -> str:
     names = {c.id: c.label for c in r.instrument.constructs}
     has_likert = bool((items["kind"] == "likert").any())
     parts.append('<div class="plots">')
-    any_flag = False
     for cid, g in items.groupby("construct_id", sort=False):
         dist = d.distribution[d.distribution["item_id"].isin(g["item_id"])]
         sc = scales.get(cid)
         lab = dict(sc.labels) if sc is not None and sc.labels else (
             {0: "not selected", 1: "selected"} if set(dist["value"]) <= {0, 1} else None)
-        any_flag |= bool((g["floor_flag"] == True).any()  # noqa: E712
-                         | (g["ceiling_flag"] == True).any())  # noqa: E712
+        # item shares are descriptive: no item is marked (floor/ceiling is about totals)
+        g = g.assign(floor_flag=False, ceiling_flag=False)
         parts.append("<figure>" + svg.distribution_bars(
             dist, g, title=f"Response distribution: {names.get(cid, cid)} ({cid})",
             labels=lab) + "</figure>")
     parts.append("</div>")
-    if any_flag:
-        parts.append(f"<p class=note>\u25b2 floor or ceiling effect: more than "
-                     f"{100 * d.floor_ceiling_max:g}% of the answers at the lowest or highest "
-                     "option.</p>")
     items = items.copy()
     boxes = items["kind"] != "likert"
-    for col in ("floor_share", "ceiling_share", "floor_flag", "ceiling_flag"):
+    for col in ("floor_share", "ceiling_share"):
         items[col] = items[col].astype(object).where(~boxes, None)
     cols: list[Col] = [
         ("item_id", "item", "code"), ("construct_id", "construct", "code"),
         ("n_rows", "rows", "int"), ("n", "answers", "int"),
         ("missing_share", "missing", "pct1"), ("mean", "mean", "f2"), ("sd", "SD", "f2")]
     if has_likert:
-        cols += [("floor_share", "floor", "pct1"), ("ceiling_share", "ceiling", "pct1"),
-                 ("floor_flag", "floor effect", "bool"),
-                 ("ceiling_flag", "ceiling effect", "bool")]
+        cols += [("floor_share", "lowest option", "pct1"),
+                 ("ceiling_share", "highest option", "pct1")]
     caption = "Item descriptives" + (
-        f" (floor and ceiling: share of answers at the lowest / highest option, flagged "
-        f"above {100 * d.floor_ceiling_max:g}%; Likert items only)" if has_likert else "")
+        " (share of answers at the lowest / highest option of Likert items: descriptive; "
+        "floor and ceiling effects are judged on the scale totals)" if has_likert else "")
     parts.append(_table(items, cols, caption=caption))
+    parts.append(_scale_totals(r))
     note = ("Rows: ratings in which the item could be answered (for a gated construct, those "
             "that opened the gate); answers: rows with an answer.")
     if bool(boxes.any()):
@@ -479,6 +475,25 @@ def _descriptives(r: Any) -> str:
         note += " Means are on the response scale as answered (before reverse keying)."
     parts.append(f"<p class=note>{_e(note)}</p>")
     return "".join(parts)
+
+
+def _scale_totals(r: Any) -> str:
+    """Floor and ceiling effects on the scale totals (rule R16; Terwee et al. 2007)."""
+    sc = getattr(r.joint, "scales", None)
+    if sc is None or sc.empty or sc["floor_share"].isna().all():
+        return ""
+    df = sc.copy()
+    df["flag"] = [("R16" if "R16" in str(v) else "") for v in df["rules_fired"]]
+    cut = f"{100 * r.rules.floor_ceiling_max:g}%"
+    return _table(df, [("construct_id", "scale", "code"), ("k", "items", "int"),
+                       ("n", "complete answers", "int"),
+                       ("floor_share", "at lowest total", "pct1"),
+                       ("ceiling_share", "at highest total", "pct1"),
+                       ("flag", "floor or ceiling effect", "text")],
+                  caption=f"Floor and ceiling effects of the scale totals (more than {cut} of "
+                          "the respondents at the lowest or highest possible total; Terwee "
+                          "et al. 2007; rule R16)",
+                  row_class=lambda rec: "conv-discordance" if rec.get("flag") else "")
 
 
 def _relevance(r: Any) -> str:
@@ -560,6 +575,19 @@ def _reliability(r: Any) -> str:
                         row_class=lambda rec: "conv-discordance" if (
                             not _isna(rec.get("alpha")) and rec["alpha"] < r.rules.alpha_min)
                         else ""))
+    binary = [cid for cid in r.reliability
+              if r.instrument.construct(cid).kind == "binary"]
+    if binary:
+        parts.append("<p class=note>For binary scales (" + _e(", ".join(binary)) + ") alpha "
+                     "is KR-20 (Kuder & Richardson 1937): the same formula on 0/1 items.</p>")
+    advice = [(cid, a.check_keys) for cid, a in r.reliability.items()
+              if getattr(a, "check_keys", ())]
+    if advice:
+        parts.append("<p class=note>" + _e(" ".join(
+            f"In {cid}, item(s) {', '.join(keys)} correlate negatively with the total (a "
+            "negative loading on the first principal component) and probably should be "
+            "reverse-keyed, or the keying of the instrument checked (psych's check.keys "
+            "advice)." for cid, keys in advice)) + "</p>")
     parts.append("<p class=note>Alpha from pairwise covariances (psych::alpha) after reversing "
                  "the reverse-keyed items; G6: Guttman's lambda 6 from squared multiple "
                  "correlations; mean r: mean inter-item correlation; omega (1 factor): "
@@ -571,8 +599,12 @@ def _reliability(r: Any) -> str:
     rows = pd.concat([a.items.assign(construct_id=cid, scale_alpha=a.alpha,
                                      reversed=a.items["item_id"].isin(a.reverse))
                       for cid, a in r.reliability.items()], ignore_index=True)
+    rows["difficulty"] = [m if r.instrument.construct(c).kind == "binary" else None
+                          for c, m in zip(rows["construct_id"], rows["mean"], strict=True)]
+    diff_col: list[Col] = ([("difficulty", "difficulty p", "f3")]
+                           if rows["difficulty"].notna().any() else [])
     parts.append(_table(rows, [("construct_id", "scale", "code"), ("item_id", "item", "code"),
-                               ("reversed", "reversed", "bool"),
+                               ("reversed", "reversed", "bool"), *diff_col,
                                ("n", "n", "int"), ("mean", "mean", "f2"), ("sd", "SD", "f2"),
                                ("r_drop", "r.drop", "f3"), ("r_cor", "r.cor", "f3"),
                                ("alpha_if_deleted", "alpha if deleted", "f3")],
@@ -584,7 +616,10 @@ def _reliability(r: Any) -> str:
                         else ""))
     parts.append(f"<p class=note>Shaded: r.drop below r_drop_min = "
                  f"{fmt_value(r.rules.r_drop_min, 'num')}. Alpha if deleted above the scale's "
-                 "alpha marks an item that lowers internal consistency.</p>")
+                 "alpha marks an item that lowers internal consistency."
+                 + (" Difficulty p: the proportion of correct (endorsed) answers of a binary "
+                    "item; it is reported, never used to remove an item." if diff_col else "")
+                 + "</p>")
     return "".join(parts)
 
 
@@ -676,6 +711,45 @@ def cfa_fit_frame(r: Any) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def _efa_tables(r: Any) -> str:
+    """Sampling adequacy, loadings with communalities, variance explained and factor
+    correlations of the EFA."""
+    e = r.efa
+    parts = []
+    if getattr(r, "kmo", None) is not None and getattr(r, "bartlett", None) is not None:
+        b = r.bartlett
+        parts.append(
+            f"<p>Sampling adequacy of the {_e(e.corr)} correlations: Kaiser-Meyer-Olkin "
+            f"MSA = {fmt_value(r.kmo.msa, 'f3')} (Kaiser 1974: >= .80 meritorious, >= .60 "
+            f"acceptable); Bartlett's test of sphericity chi-square = "
+            f"{fmt_value(b.chi2, 'f2')}, df = {fmt_value(b.df, 'num')}, "
+            f"p {'&lt; .001' if b.pvalue < 0.001 else '= ' + fmt_value(b.pvalue, 'p')}.</p>")
+    lo = e.loadings.copy()
+    h2 = e.communalities
+    lo["h2"] = [float(h2.get(i, float("nan"))) if hasattr(h2, "get") else float("nan")
+                for i in lo["item_id"]]
+    cols: list[Col] = [("item_id", "item", "code")] + [(f, f, "f2") for f in e.factors] + [
+        ("h2", "communality h\u00b2", "f2")]
+    parts.append(_table(lo, cols, caption=f"EFA pattern loadings and communalities "
+                                          f"({e.method}, {e.rotation}, {e.corr} "
+                                          f"correlations, n = {e.n_obs:,.0f})"))
+    var = e.variance.copy()
+    if "factor" not in var.columns:
+        var.insert(0, "factor", [str(i) for i in var.index])
+    vcols: list[Col] = [("factor", "factor", "code")] + [
+        (c, c.replace("_", " "), "f3") for c in var.columns
+        if c != "factor" and pd.api.types.is_numeric_dtype(var[c])]
+    parts.append(_table(var, vcols, caption="Variance explained by each factor (sums of "
+                                            "squared loadings, as psych's Vaccounted)"))
+    if e.n_factors > 1 and e.rotation not in ("none", "varimax"):
+        phi = e.phi.copy()
+        phi.insert(0, "factor", [str(i) for i in phi.index])
+        parts.append(_table(phi, [("factor", "factor", "code")]
+                            + [(str(f), str(f), "f2") for f in e.phi.columns],
+                            caption=f"Factor correlations ({e.rotation} rotation)"))
+    return "".join(parts)
+
+
 def _factor(r: Any) -> str:
     parts = ['<div class="plots">']
     if r.parallel is not None:
@@ -710,6 +784,7 @@ def _factor(r: Any) -> str:
                 f"{_e(names[k])} = {fmt_value(fit[k], fmts[k])}" for k in keys) + ".</p>")
         if r.efa.warnings:
             parts.append("<p class=note>" + "; ".join(_e(w) for w in r.efa.warnings) + "</p>")
+        parts.append(_efa_tables(r))
     if r.cfa is not None or r.cfa_ordinal is not None:
         fit_df = cfa_fit_frame(r)
         cols: list[Col] = [("index", "fit index", "text")]
@@ -736,26 +811,40 @@ def _factor(r: Any) -> str:
 
 
 def _cfa_loadings(r: Any) -> str:
-    """Standardised CFA loadings (std_all) per item and estimator."""
+    """CFA loadings per item and estimator (estimate, SE, std.all), and the factor
+    correlations."""
     frames = []
     for name, res in (("ml", r.cfa), ("wlsmv", r.cfa_ordinal)):
         if res is None:
             continue
-        lo = res.loadings[["factor", "item_id", "std_all"]].rename(
-            columns={"std_all": name})
+        lo = res.loadings[["factor", "item_id", "estimate", "se", "std_all"]].rename(
+            columns={"estimate": f"{name}_est", "se": f"{name}_se", "std_all": name})
         frames.append(lo.set_index(["factor", "item_id"]))
     if not frames:
         return ""
     df = pd.concat(frames, axis=1).reset_index()
     cols: list[Col] = [("factor", "factor", "code"), ("item_id", "item", "code")]
-    if r.cfa is not None:
-        cols.append(("ml", "ML", "f3"))
-    if r.cfa_ordinal is not None:
-        cols.append(("wlsmv", "WLSMV", "f3"))
-    return _table(df, cols, caption="Standardised CFA loadings (std.all). Items are analysed "
-                                    "as answered: the sign is relative to the first item of "
-                                    "the factor (the marker), so items keyed opposite to it "
-                                    "load negatively")
+    for name, res, label in (("ml", r.cfa, "ML"), ("wlsmv", r.cfa_ordinal, "WLSMV")):
+        if res is not None:
+            cols += [(f"{name}_est", f"{label} estimate", "f3"), (f"{name}_se", "SE", "f3"),
+                     (name, "std.all", "f3")]
+    parts = [_table(df, cols, caption="CFA loadings: unstandardised estimate with its standard "
+                                      "error (the marker item's loading is fixed to 1, SE "
+                                      "blank) and the standardised loading (std.all). Items "
+                                      "are analysed as answered: the sign is relative to the "
+                                      "marker, so items keyed opposite to it load negatively")]
+    for label, res in (("ML", r.cfa), ("WLSMV", r.cfa_ordinal)):
+        if res is None:
+            continue
+        fc = getattr(res, "factor_correlations", None)
+        if fc is None or len(fc) < 2:
+            continue
+        fc = fc.copy()
+        fc.insert(0, "factor", [str(i) for i in fc.index])
+        parts.append(_table(fc.reset_index(drop=True), [("factor", "factor", "code")]
+                            + [(str(c), str(c), "f2") for c in res.factor_correlations.columns],
+                            caption=f"CFA factor correlations ({label})"))
+    return "".join(parts)
 
 
 def panel_frame(r: Any) -> pd.DataFrame:
@@ -852,8 +941,9 @@ def _content_validity(r: Any) -> str:
         + (f": {_e(crit_txt)}" if crit_txt else "") + ". Aiken's V = \u03a3(r \u2212 "
         f"{_e(lo)})/(N({_e(hi)} \u2212 {_e(lo)})) with the Penfield &amp; Giacobbi (2004) score "
         f"interval ({level:.0f}%).",
-        "The panel is supporting evidence: R14 and R15 are listed in the joint display but "
-        "do not change a proposed decision (docs/decision-rules.md)."]
+        "For check-box and choice items the panel is supporting evidence: R14, R15 and R17 "
+        "are listed in the joint display but do not change a proposed decision. For scale "
+        "items (Likert, binary) they are part of the item's psychometric evidence."]
     body.append("<p class=note>" + " ".join(notes) + "</p>")
     body.append(_panel_comments(r))
     return "".join(body)
@@ -947,7 +1037,7 @@ def _agreement(a: Any) -> str:
         + (f"{omitted} code(s) applied to fewer than {a.min_segments} double-coded segments "
            "are not listed; every code is in results.json and tables/coder_agreement.csv. "
            if omitted else "")
-        + "See docs/methods/agreement.md.</p>")
+        + "</p>")
     return "".join(parts)
 
 
@@ -1007,6 +1097,10 @@ def _joint(r: Any) -> str:
 
     def quant(rec: dict[str, Any]) -> str:
         bits = []
+        if not _isna(rec.get("quant_verdict")) and rec.get("quant_strand") == "psychometric":
+            bits.append(str(rec["quant_verdict"]))
+        if not _isna(rec.get("difficulty")):
+            bits.append(f"difficulty p {fmt_value(rec['difficulty'], 'f2')}")
         if not _isna(rec.get("alpha_if_deleted")):
             bits.append(f"\u03b1 if del. {fmt_value(rec['alpha_if_deleted'], 'f3')}")
         if not _isna(rec.get("r_drop")):
@@ -1046,9 +1140,11 @@ def _joint(r: Any) -> str:
     has_quant = any(quant(rec) != "\u2013" for rec in jd.to_dict(orient="records"))
     recs = jd.to_dict(orient="records")
     has_rel = any(not _isna(rec.get("relevance_ratio")) for rec in recs)
+    has_scale = any(rec.get("quant_strand") == "psychometric" for rec in recs)
     has_qual = any(not _isna(rec.get("qual_participants")) for rec in recs)
     heads = ["item"] + (["relevance R [95% CI]"] if has_rel else []) \
-        + (["other quantitative"] if has_quant else []) \
+        + ([("psychometric evidence" if has_scale else "other quantitative")]
+           if has_quant else []) \
         + (["qualitative", "quotes"] if has_qual else []) + ["convergence", "decision and rules"]
     ncol = len(heads)
     dense = has_quant and has_qual  # both evidence columns: narrower quotes
@@ -1093,8 +1189,15 @@ def _joint(r: Any) -> str:
         rows.append(f'<tr class="conv-{_e(conv)}">' + "".join(cells) + "</tr>")
     rows.append("</tbody></table>")
     parts.append("".join(rows))
-    parts.append("<p class=note>Rule ids are explained in the appendix and in "
-                 "docs/decision-rules.md. Full-precision values: tables/joint_display.csv.</p>")
+    note = ("Rule ids are explained in the appendix (Decision rules). Full-precision values: "
+            "tables/joint_display.csv.")
+    if has_scale:
+        note += (" For scale items the quantitative strand is the item's psychometric "
+                 "evidence: sound when no item flag fires (alpha-if-deleted gain, r.drop, "
+                 "loading on its own factor, cross-loading, expert-panel indices), a problem "
+                 "otherwise; it is compared with the qualitative verdict as relevance is for "
+                 "check-box items.")
+    parts.append(f"<p class=note>{_e(note)}</p>")
     return "".join(parts)
 
 
@@ -1252,7 +1355,8 @@ def _appendix(r: Any) -> str:
     return _table(cat, [("id", "rule id", "code"), ("statement", "statement", "text"),
                         ("thresholds", "thresholds", "text"),
                         ("decisive", "decisive", "bool")],
-                  caption="Decision rules (docs/decision-rules.md)")
+                  caption="Decision rules: each rule's id, what it states and the thresholds "
+                          "it used (the values of this report)")
 
 
 def render_html(result: Any) -> str:

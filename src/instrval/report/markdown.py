@@ -79,12 +79,23 @@ def render_markdown(result: Any) -> str:
         cols = [("item_id", "item", "code"), ("n", "answers", "int"),
                 ("missing_share", "missing", "pct1"), ("mean", "mean", "f2"), ("sd", "SD", "f2")]
         if not bool(boxes.all()):
-            for col in ("floor_share", "ceiling_share", "floor_flag", "ceiling_flag"):
+            for col in ("floor_share", "ceiling_share"):
                 items[col] = items[col].astype(object).where(~boxes, None)
-            cols += [("floor_share", "floor", "pct1"), ("ceiling_share", "ceiling", "pct1"),
-                     ("floor_flag", "floor effect", "bool"),
-                     ("ceiling_flag", "ceiling effect", "bool")]
+            cols += [("floor_share", "lowest option", "pct1"),
+                     ("ceiling_share", "highest option", "pct1")]
         out += ["## Item descriptives", "", md_table(items, cols)]
+        sc = getattr(r.joint, "scales", None)
+        if sc is not None and not sc.empty and not sc["floor_share"].isna().all():
+            sc = sc.assign(flag=["R16" if "R16" in str(v) else "" for v in sc["rules_fired"]])
+            out += [f"Floor and ceiling effects of the scale totals (more than "
+                    f"{100 * r.rules.floor_ceiling_max:g}% of the respondents at the lowest or "
+                    "highest possible total; Terwee et al. 2007). Item shares above are "
+                    "descriptive.", "",
+                    md_table(sc, [("construct_id", "scale", "code"), ("k", "items", "int"),
+                                  ("n", "complete answers", "int"),
+                                  ("floor_share", "at lowest total", "pct1"),
+                                  ("ceiling_share", "at highest total", "pct1"),
+                                  ("flag", "floor or ceiling effect", "text")])]
     if r.relevance is not None:
         out += ["## Relevance", "", f"Cut-off {100 * r.relevance.threshold:g}%.", "",
                 md_table(r.relevance.items, [
@@ -129,9 +140,21 @@ def render_markdown(result: Any) -> str:
         out += ["## Factor analysis", ""]
     if r.efa is not None:
         cols = [("item_id", "item", "code")] + [(f, f, "f2") for f in r.efa.factors]
-        out += [f"EFA: {r.efa.method}, {r.efa.rotation}, {r.efa.n_factors} factor(s)"
+        lo = r.efa.loadings.copy()
+        h2 = r.efa.communalities
+        lo["h2"] = [float(h2.get(i, float("nan"))) for i in lo["item_id"]]
+        out += [f"EFA: {r.efa.method}, {r.efa.rotation}, {r.efa.n_factors} factor(s) on "
+                f"{r.efa.corr} correlations"
                 + (f"; parallel analysis suggests {r.parallel.nfact} factor(s)"
-                   if r.parallel else "") + ".", "", md_table(r.efa.loadings, cols)]
+                   if r.parallel else "") + "."
+                + (f" KMO MSA = {fmt_value(r.kmo.msa, 'f3')}; Bartlett chi-square = "
+                   f"{fmt_value(r.bartlett.chi2, 'f2')}, df = "
+                   f"{fmt_value(r.bartlett.df, 'num')}, p "
+                   + ("< .001" if r.bartlett.pvalue < 0.001
+                      else "= " + fmt_value(r.bartlett.pvalue, "p")) + "."
+                   if getattr(r, "kmo", None) is not None
+                   and getattr(r, "bartlett", None) is not None else ""),
+                "", md_table(lo, [*cols, ("h2", "h2", "f2")])]
     if r.cfa is not None or r.cfa_ordinal is not None:
         cols = [("index", "fit index", "text")]
         if r.cfa is not None:
@@ -216,6 +239,10 @@ def render_markdown(result: Any) -> str:
                      + ([("clarity_i_cvi", "clarity I-CVI", "f2")]
                         if "clarity" in (getattr(r, "content_validity_aspects", None) or {})
                         else [])
+                     + ([("quant_verdict", "item statistics", "text"),
+                         ("difficulty", "difficulty p", "f2"), ("r_drop", "r.drop", "f2"),
+                         ("loading", "loading", "f2")]
+                        if (jd.get("quant_strand") == "psychometric").any() else [])
                      + [("representative", "representative", "bool"),
                           ("quotes", "quotes", "text"),
                           ("convergence", "convergence", "text"),

@@ -106,6 +106,16 @@ def _omega(result: Any) -> dict[str, Any] | None:
     return d
 
 
+def _relative_summary(result: Any, summary: Any) -> Any:
+    """The coding summary with its file shown relative to the study file."""
+    d = jsonable(summary)
+    if isinstance(d, dict) and d.get("file"):
+        from pathlib import Path
+
+        d["file"] = result.study.display_path(Path(d["file"]))
+    return d
+
+
 def measurement_properties(result: Any) -> dict[str, Any]:
     """Scale scores, test-retest, hypotheses, criterion validity and responsiveness
     (``measurement_properties`` of results.json; None for each part not computed)."""
@@ -130,7 +140,8 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     qual = None
     if result.qual is not None:
         qual = {
-            "summary": jsonable(result.coding.summary()) if result.coding is not None else None,
+            "summary": (_relative_summary(result, result.coding.summary())
+                        if result.coding is not None else None),
             "items": jsonable(result.qual.items),
             "quotes": jsonable(result.qual.quotes),
             "missing_concepts": jsonable(result.qual.missing_concepts),
@@ -183,6 +194,12 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
         "notes": list(result.notes),
         "warnings": list(result.warnings),
     }
+    scales = getattr(jd, "scales", None)
+    if scales is not None and not scales.empty:
+        d["scales"] = jsonable(scales)
+    if getattr(result, "kmo", None) is not None and getattr(result, "bartlett", None) is not None:
+        d["sampling_adequacy"] = {"kmo": jsonable(result.kmo),
+                                  "bartlett": jsonable(result.bartlett)}
     return d
 
 

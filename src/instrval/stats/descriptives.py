@@ -23,7 +23,8 @@ import pandas as pd
 from instrval._result import Result
 from instrval.errors import StatisticsError
 
-__all__ = ["DescriptivesResult", "item_descriptives", "ITEM_COLUMNS", "DISTRIBUTION_COLUMNS"]
+__all__ = ["DescriptivesResult", "item_descriptives", "ITEM_COLUMNS", "DISTRIBUTION_COLUMNS",
+           "ScaleTotalsResult", "scale_totals", "SCALE_COLUMNS"]
 
 ITEM_COLUMNS = ("item_id", "construct_id", "kind", "n_rows", "n", "n_missing",
                 "missing_share", "mean", "sd", "min_option", "max_option", "floor_share",
@@ -207,3 +208,104 @@ def item_descriptives(data: Any, instrument: Any = None, *,
         items_df[c] = items_df[c].astype("Int64")
     return DescriptivesResult(items_df, pd.DataFrame(dist, columns=list(DISTRIBUTION_COLUMNS)),
                               float(floor_ceiling_max))
+
+
+#: Columns of :attr:`ScaleTotalsResult.scales`.
+SCALE_COLUMNS = ("construct_id", "kind", "k", "n", "min_possible", "max_possible", "mean",
+                 "sd", "floor_share", "ceiling_share", "floor_flag", "ceiling_flag")
+
+
+@dataclass(frozen=True)
+class ScaleTotalsResult:
+    """Floor and ceiling effects of scale totals (see :func:`scale_totals`).
+
+    Attributes
+    ----------
+    scales : DataFrame
+        One row per scale (:data:`SCALE_COLUMNS`): ``k`` items, ``n`` respondents who
+        answered every item, the lowest and highest possible total, the mean and SD of the
+        totals, the shares at the lowest / highest possible total and their flags
+        (share > ``floor_ceiling_max``).
+    floor_ceiling_max : float
+    """
+
+    scales: pd.DataFrame
+    floor_ceiling_max: float = 0.15
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.scales.copy()
+
+    def to_dict(self) -> dict[str, Any]:
+        recs = []
+        for r in self.scales.to_dict(orient="records"):
+            recs.append({k: (None if v is pd.NA else bool(v) if k.endswith("_flag")
+                             else _f(v) if k in ("floor_share", "ceiling_share", "mean", "sd")
+                             else v) for k, v in r.items()})
+        return {"floor_ceiling_max": float(self.floor_ceiling_max), "scales": recs}
+
+
+def scale_totals(data: pd.DataFrame, instrument: Any, *,
+                 floor_ceiling_max: float = 0.15) -> ScaleTotalsResult:
+    """Floor and ceiling effects on the totals of each Likert or binary scale.
+
+    The total of a respondent is the sum of the scale's items after reverse keying
+    (``x' = max + min - x``); only respondents who answered every item of the scale have a
+    total. A floor (ceiling) effect is present when more than ``floor_ceiling_max`` of them
+    have the lowest (highest) possible total, ``k * min`` (``k * max``) (Terwee et al.
+    2007, criterion 15%; McHorney & Tarlov 1995). Item-level shares
+    (:func:`item_descriptives`) stay descriptive.
+
+    R equivalent: ``tot <- rowSums(psych::reverse.code(keys, x)); mean(tot == k * min,
+    na.rm = TRUE)``.
+
+    Examples
+    --------
+    >>> from instrval.model.instrument import Instrument
+    >>> inst = Instrument.from_dict({"format_version": "1.0", "id": "t", "version": "1",
+    ...     "title": "T",
+    ...     "scales": {"s": {"min": 1, "max": 4}},
+    ...     "constructs": [{"id": "c", "label": "C", "kind": "likert", "scale": "s",
+    ...                     "items": [{"id": "a", "label": "A"},
+    ...                               {"id": "b", "label": "B", "reverse": True}]}]})
+    >>> df = pd.DataFrame({"a": [1, 1, 4, 2], "b": [4, 4, 1, 3]})
+    >>> float(scale_totals(df, inst).scales.loc[0, "floor_share"])
+    0.5
+    """
+    if not 0 <= floor_ceiling_max <= 1:
+        raise StatisticsError(
+            f"floor_ceiling_max must be between 0 and 1, got {floor_ceiling_max!r}")
+    rows = []
+    for c in instrument.constructs:
+        if c.kind not in ("likert", "binary") or len(c.items) < 2:
+            continue
+        if c.kind == "likert":
+            sc = instrument.scale_of(c)
+            lo, hi = (sc.min, sc.max) if sc is not None else (None, None)
+        else:
+            lo, hi = 0, 1
+        ids = list(c.item_ids)
+        absent = [i for i in ids if i not in data.columns]
+        if absent or lo is None:
+            continue
+        x = data[ids].apply(pd.to_numeric, errors="coerce").astype("float64")
+        for it in c.items:
+            if it.reverse:
+                x[it.id] = hi + lo - x[it.id]
+        tot = x.dropna().sum(axis=1).to_numpy()
+        n = int(tot.size)
+        k = len(ids)
+        fl = float(np.count_nonzero(tot == k * lo)) / n if n else float("nan")
+        ce = float(np.count_nonzero(tot == k * hi)) / n if n else float("nan")
+        rows.append({
+            "construct_id": c.id, "kind": c.kind, "k": k, "n": n,
+            "min_possible": k * lo, "max_possible": k * hi,
+            "mean": float(tot.mean()) if n else float("nan"),
+            "sd": float(tot.std(ddof=1)) if n > 1 else float("nan"),
+            "floor_share": fl, "ceiling_share": ce,
+            "floor_flag": bool(fl > floor_ceiling_max) if n else pd.NA,
+            "ceiling_flag": bool(ce > floor_ceiling_max) if n else pd.NA,
+        })
+    df = pd.DataFrame(rows, columns=list(SCALE_COLUMNS))
+    for col in ("floor_flag", "ceiling_flag"):
+        df[col] = df[col].astype("boolean")
+    return ScaleTotalsResult(df, float(floor_ceiling_max))

@@ -72,7 +72,7 @@ __all__ = [
 
 #: Extraction methods.
 METHODS = ("minres", "ml", "pa")
-_CORR = ("pearson", "polychoric")
+_CORR = ("pearson", "polychoric", "tetrachoric")
 _MISSING = ("pairwise", "listwise")
 _LOWER = 0.005  # psych's lower bound on uniquenesses (minres, ml)
 _PREFIX = {"minres": "MR", "ml": "ML", "pa": "PA"}
@@ -122,8 +122,8 @@ def prepare_correlation(data_or_corr: pd.DataFrame | np.ndarray, *, corr: str = 
                         missing: str = "pairwise", n_obs: float | None = None) -> _Prepared:
     """Turn item data or a correlation matrix into ``(R, item ids, n)`` as psych does.
 
-    Raw data: Pearson (pairwise by default, ``n`` = all rows as psych) or polychoric
-    (``instrval.stats.correlation.correlation_matrix``). A square, symmetric matrix with a
+    Raw data: Pearson (pairwise by default, ``n`` = all rows as psych), polychoric or
+    tetrachoric (0/1 items; ``instrval.stats.correlation.correlation_matrix``). A square, symmetric matrix with a
     unit diagonal is taken as a correlation matrix; ``n_obs`` is then its sample size.
     """
     if corr not in _CORR:
@@ -157,7 +157,7 @@ def prepare_correlation(data_or_corr: pd.DataFrame | np.ndarray, *, corr: str = 
         else:
             from instrval.stats.correlation import correlation_matrix
 
-            cr = correlation_matrix(num, method="polychoric", missing=missing)
+            cr = correlation_matrix(num, method=corr, missing=missing)
             R = cr.matrix.loc[list(num.columns), list(num.columns)].to_numpy(dtype=float)
             n = float(cr.n)
             smoothed = bool(cr.smoothed)
@@ -473,7 +473,7 @@ def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str 
         ``oblimin``/``quartimin``/``geomin`` are oblique GPA rotations (GPArotation);
         ``promax`` is psych's Kaiser-normalised Promax (m = 4); ``varimax`` is
         ``stats::varimax``.
-    corr : {"pearson", "polychoric"}
+    corr : {"pearson", "polychoric", "tetrachoric"}
         Correlations computed from item data.
     missing : {"pairwise", "listwise"}
         Pairwise (psych's default; ``n`` = all rows) or complete cases.
@@ -545,8 +545,8 @@ def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str 
         warnings.warn(msg, cls, stacklevel=3)
 
     if prep.smoothed:
-        warn("the correlation matrix was not positive definite and was smoothed",
-             SmoothingWarning)
+        # correlation_matrix() has warned once already: record it, do not warn twice
+        messages.append("the correlation matrix was not positive definite and was smoothed")
     else:
         _, smoothed = cor_smooth(R, warn=False)
         if smoothed:

@@ -22,6 +22,11 @@ Deliberate differences from psych (each also stated in :func:`cronbach_alpha`):
   it with a warning but still counts it in the scale score.
 * With two items, ``alpha_if_deleted`` is NaN (alpha of a single item is undefined); psych
   reports ``C12 / C22``.
+* Items that correlate negatively with the scale (a negative loading on the first principal
+  component of ``R``, oriented so that the loadings sum to a positive number, as
+  ``psych::principal``) are named in ``AlphaResult.check_keys`` and in a
+  :class:`~instrval.errors.DataQualityWarning` advising to reverse-key them (psych's
+  ``check.keys`` advice). ``r_cor`` is NaN when ``sum R*`` is not positive (psych: NaN).
 * The bootstrap resamples the reverse-keyed data; psych 2.2.9's bootstrap ignores ``keys``
   (it assigns the keyed matrix to an unused variable), so its bootstrap interval for a scale
   with reverse-keyed items is the interval of the unkeyed scale.
@@ -30,6 +35,7 @@ Deliberate differences from psych (each also stated in :func:`cronbach_alpha`):
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,7 +46,7 @@ from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
 from instrval._result import Result
-from instrval.errors import StatisticsError
+from instrval.errors import DataQualityWarning, StatisticsError
 from instrval.stats._common import show_value
 
 __all__ = [
@@ -49,6 +55,7 @@ __all__ = [
     "kr20",
     "alpha_for_construct",
     "feldt_interval",
+    "negatively_keyed",
     "MISSING_CHOICES",
     "CI_METHODS",
 ]
@@ -97,6 +104,10 @@ class AlphaResult(Result):
         One row per item: ``item_id``, ``n`` (non-missing values), ``alpha_if_deleted``,
         ``std_alpha_if_deleted``, ``g6_if_deleted``, ``average_r_if_deleted``, ``r_drop``,
         ``r_cor``, ``std_r``, ``mean``, ``sd`` (means and SDs of the reverse-keyed values).
+    check_keys : tuple of str
+        Items that correlate negatively with the scale as keyed (negative loading on the
+        first principal component) and probably should be reverse-keyed; empty when every
+        item points the same way.
     """
 
     alpha: float
@@ -119,6 +130,7 @@ class AlphaResult(Result):
     seed: int | None = None
     boot_ci_low: float | None = None
     boot_ci_high: float | None = None
+    check_keys: tuple[str, ...] = ()
 
     def to_frame(self) -> pd.DataFrame:
         """The item table (a copy), one row per item."""
@@ -137,7 +149,8 @@ class AlphaResult(Result):
         ``ci_high``, ``missing``, ``ci_method``, ``items`` (list of per-item dicts with
         ``item_id``, ``alpha_if_deleted``, ``r_drop``, ``r_cor``, ``mean``, ``sd`` and the
         extra columns), plus ``confidence``, ``feldt_ci_low``, ``feldt_ci_high``,
-        ``boot_ci_low``, ``boot_ci_high``, ``n_boot``, ``seed``, ``reverse``.
+        ``boot_ci_low``, ``boot_ci_high``, ``n_boot``, ``seed``, ``reverse``,
+        ``check_keys``.
         """
         items = []
         for rec in self.items.to_dict(orient="records"):
@@ -169,6 +182,7 @@ class AlphaResult(Result):
             "n_boot": int(self.n_boot),
             "seed": self.seed,
             "reverse": list(self.reverse),
+            "check_keys": list(self.check_keys),
             "items": items,
         }
 
@@ -466,14 +480,19 @@ def cronbach_alpha(
     smc = _smc(R)
     RC = R.copy()
     np.fill_diagonal(RC, smc)
-    r_cor = RC.sum(axis=0) / math.sqrt(RC.sum())
-    std_r = R.sum(axis=0) / math.sqrt(R.sum())
+    # psych: sqrt of a non-positive total gives NaN (items pointing opposite ways)
+    rc_total, r_total = float(RC.sum()), float(R.sum())
+    r_cor = (RC.sum(axis=0) / math.sqrt(rc_total) if rc_total > 0
+             else np.full(k, np.nan))
+    std_r = (R.sum(axis=0) / math.sqrt(r_total) if r_total > 0 else np.full(k, np.nan))
     r_drop = np.empty(k)
     drops = np.full((k, 4), np.nan)
     for i in range(k):
         keep = [j for j in range(k) if j != i]
         sub = C[np.ix_(keep, keep)]
-        r_drop[i] = (C[:, i].sum() - C[i, i]) / math.sqrt(C[i, i] * sub.sum())
+        rest = float(sub.sum())
+        r_drop[i] = ((C[:, i].sum() - C[i, i]) / math.sqrt(C[i, i] * rest) if rest > 0
+                     else np.nan)
         if k > 2:
             drops[i] = _alpha_parts(sub)
 
@@ -494,6 +513,14 @@ def cronbach_alpha(
         columns=_ITEM_COLUMNS,
     )
 
+    check = negatively_keyed(R, item_ids)
+    if check:
+        warnings.warn(
+            f"item(s) {', '.join(check)} correlate negatively with the total scale and "
+            "probably should be reversed: give them as reverse-keyed items (reverse=, or "
+            "'reverse: true' in the instrument; psych: check.keys=TRUE)"
+            + (f"; alpha is {raw:.3f}" if raw < 0 else ""),
+            DataQualityWarning, stacklevel=2)
     f_low, f_high = feldt_interval(raw, n, k, confidence=confidence)
     b_low = b_high = None
     if n_boot > 0:
@@ -530,7 +557,34 @@ def cronbach_alpha(
         seed=seed,
         boot_ci_low=b_low,
         boot_ci_high=b_high,
+        check_keys=tuple(check),
     )
+
+
+def negatively_keyed(R: np.ndarray, item_ids: Sequence[str]) -> list[str]:
+    """Items whose loading on the first principal component of ``R`` is negative.
+
+    The component is oriented so that its loadings sum to a positive number (as
+    ``psych::principal``); when they sum to zero (two items of opposite sign) the last item
+    is taken as positive. These are the items ``psych::alpha`` names as "negatively
+    correlated with the total scale" (its ``check.keys`` advice).
+
+    >>> negatively_keyed(np.array([[1.0, -0.4], [-0.4, 1.0]]), ["a", "b"])
+    ['a']
+    """
+    R = np.asarray(R, dtype=float)
+    if R.shape[0] < 2 or not np.isfinite(R).all():
+        return []
+    vals, vecs = np.linalg.eigh(R)
+    v = vecs[:, int(np.argmax(vals))] * math.sqrt(max(float(vals.max()), 0.0))
+    total = float(v.sum())
+    if abs(total) < 1e-12 * max(1.0, float(np.abs(v).sum())):
+        nz = np.flatnonzero(np.abs(v) > 1e-12)
+        sign = 1.0 if nz.size == 0 or v[nz[-1]] > 0 else -1.0
+    else:
+        sign = 1.0 if total > 0 else -1.0
+    v = v * sign
+    return [str(item_ids[i]) for i in range(len(v)) if v[i] < -1e-12]
 
 
 def kr20(data: pd.DataFrame, *, items: Sequence[str] | None = None, **kw: Any) -> AlphaResult:
