@@ -42,7 +42,9 @@ def check_choice(name: str, value: Any, choices: Any, *, error: type[Exception] 
     if value in choices:
         return value
     if error is None:
-        from instrval.errors import StatisticsError as error
+        from instrval.errors import StatisticsError
+
+        error = StatisticsError
     allowed = ", ".join(repr(c) for c in choices)
     raise error(f"{name} must be one of {allowed}; got {value!r}")
 

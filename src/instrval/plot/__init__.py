@@ -30,6 +30,7 @@ TypeError: no figure for a object; figures exist for ParallelResult, EFAResult, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 __all__ = ["figure_svg", "figure_matplotlib"]
@@ -78,9 +79,10 @@ def figure_svg(result: Any, **options: Any) -> str:
 
     kind = _kind(result)
     args, opts = _arguments(kind, result, options)
-    draw = {"scree": svg.scree_plot, "loadings": svg.loadings_heatmap,
-            "relevance": svg.relevance_chart, "information": svg.information_curves}[kind]
-    return draw(*args, **opts)
+    draw: dict[str, Callable[..., str]] = {
+        "scree": svg.scree_plot, "loadings": svg.loadings_heatmap,
+        "relevance": svg.relevance_chart, "information": svg.information_curves}
+    return draw[kind](*args, **opts)
 
 
 def figure_matplotlib(result: Any, **options: Any) -> Any:
@@ -89,6 +91,7 @@ def figure_matplotlib(result: Any, **options: Any) -> Any:
 
     kind = _kind(result)
     args, opts = _arguments(kind, result, options)
-    draw = {"scree": mpl.scree_plot, "loadings": mpl.loadings_heatmap,
-            "relevance": mpl.relevance_chart, "information": mpl.information_curves}[kind]
-    return draw(*args, **opts)
+    draw: dict[str, Callable[..., Any]] = {
+        "scree": mpl.scree_plot, "loadings": mpl.loadings_heatmap,
+        "relevance": mpl.relevance_chart, "information": mpl.information_curves}
+    return draw[kind](*args, **opts)

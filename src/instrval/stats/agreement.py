@@ -30,7 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from instrval._choices import renamed_keyword
+from instrval._choices import check_choice, renamed_keyword
 from instrval._result import Result
 from instrval.errors import StatisticsError
 
@@ -595,10 +595,8 @@ def krippendorff_alpha(data: Any, *, level: str = "nominal",
     >>> round(krippendorff_alpha([[1, 2, 1], [1, 2, 2]]).alpha, 4)
     0.4444
     """
-    if level not in LEVELS:
-        raise StatisticsError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    if units not in ("columns", "rows"):
-        raise StatisticsError(f"units must be 'columns' or 'rows', got {units!r}")
+    check_choice("level", level, LEVELS)
+    check_choice("units", units, ("columns", "rows"))
     df = _as_frame(data, "data")
     if units == "rows":
         df = df.T

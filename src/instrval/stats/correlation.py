@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._choices import check_choice
 from instrval._jsonable import to_jsonable
 from instrval._result import Result
 from instrval.errors import StatisticsError
@@ -146,10 +147,8 @@ def correlation_matrix(data: pd.DataFrame, *, method: str = "pearson",
     >>> float(correlation_matrix(df).matrix.loc["a", "b"])
     0.6
     """
-    if method not in METHODS:
-        raise StatisticsError(f"method={method!r} is not allowed; choose one of {METHODS}")
-    if missing not in MISSING:
-        raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
+    check_choice("method", method, METHODS)
+    check_choice("missing", missing, MISSING)
     if method == "polychoric":
         res = polychoric(data, missing=missing, smooth=smooth)
     elif method == "tetrachoric":

@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from instrval._choices import check_choice
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import StatisticsError
@@ -213,8 +214,7 @@ def criterion_validity(data: pd.DataFrame, *, score: str, criterion: str,
         if c not in data.columns:
             raise StatisticsError(f"column {c!r} not found; the data has: "
                                   f"{', '.join(map(str, data.columns))}")
-    if kind not in ("auto", "continuous", "dichotomous"):
-        raise StatisticsError(f"kind must be auto, continuous or dichotomous; got {kind!r}")
+    check_choice("kind", kind, ("auto", "continuous", "dichotomous"))
     crit = data[criterion]
     if kind == "auto":
         kind = "dichotomous" if crit.dropna().nunique() == 2 else "continuous"

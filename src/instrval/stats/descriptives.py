@@ -215,8 +215,8 @@ SCALE_COLUMNS = ("construct_id", "kind", "k", "n", "min_possible", "max_possible
                  "sd", "floor_share", "ceiling_share", "floor_flag", "ceiling_flag")
 
 
-@dataclass(frozen=True)
-class ScaleTotalsResult:
+@dataclass(frozen=True, repr=False)
+class ScaleTotalsResult(Result):
     """Floor and ceiling effects of scale totals (see :func:`scale_totals`).
 
     Attributes
