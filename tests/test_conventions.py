@@ -47,6 +47,8 @@ PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
         "the report's coder agreement reuses the kappa of already encoded codes",
     ("instrval.report.agreement", "instrval.stats.agreement", "_coder_tables"):
         "the report's coder agreement reuses the coder-by-segment tables",
+    ("instrval.io.exports.xlsform", "instrval.io.coding", "_open_zip"):
+        "one guarded way to open an .xlsx (zip) file for every reader",
     ("instrval.report.markdown", "instrval.report.html", "_ci"):
         "Markdown and HTML print intervals the same way",
     ("instrval.stats.correlation", "instrval.stats.polychoric", "_listwise"):

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 from numpy.testing import assert_allclose
@@ -94,3 +95,22 @@ def test_matplotlib_missing_gives_a_clear_error(results, monkeypatch):
     with pytest.raises(ImportError, match=r'pip install "instrval\[plot\]"'):
         results.pa.plot()
     assert results.pa.plot_svg().startswith("<svg")  # SVG needs no plotting library
+
+
+def test_irt_result_draws_item_and_test_information():
+    from instrval.stats.irt import irt
+
+    data = pd.read_csv(ROOT / "tests" / "data" / "bfi.csv", index_col=0)[
+        ["A1", "A2", "A3", "A4", "A5"]].dropna().head(400) - 1
+    res = irt(data, model="grm", lr_test=False, theta_grid=np.linspace(-3, 3, 13))
+    text = res.plot_svg()
+    names = re.findall(r"</polyline>|<title>([^<]+)</title></polyline>", text)
+    assert [n for n in names if n] == ["A1", "A2", "A3", "A4", "A5", "test information"]
+    ys = [float(p.split(",")[1]) for p in re.findall(
+        r'<polyline points="([^"]+)"[^>]*><title>test information', text)[0].split()]
+    total = res.test_information["information"].to_numpy(float)
+    ymax = float(re.findall(r'text-anchor="end" fill="#222">([0-9.]+)</text>', text)[-1])
+    assert_allclose(ys, 28 + (ymax - total) / ymax * 236, atol=0.051)
+    fig = res.plot()
+    assert fig.axes[0].lines[-1].get_label() == "test information"
+    assert_allclose(fig.axes[0].lines[-1].get_ydata(), total, rtol=1e-12)

@@ -12,8 +12,9 @@ result                        figure
                               (:func:`~instrval.plot.svg.loadings_heatmap`)
 ``RelevanceResult``           relevance ratio per item with its interval and the
                               cut-off (:func:`~instrval.plot.svg.relevance_chart`)
-a result with ``theta`` and   item and test information curves
-``information``               (:func:`~instrval.plot.svg.information_curves`)
+``IRTResult``, or a result    item and test information curves
+with ``theta`` and            (:func:`~instrval.plot.svg.information_curves`)
+``information``
 ============================  ====================================================
 
 The functions of :mod:`instrval.plot.svg` draw from plain tables too, and
@@ -25,7 +26,7 @@ instrval.
 >>> figure_svg(object())
 Traceback (most recent call last):
 ...
-TypeError: no figure for a object; figures exist for ParallelResult, EFAResult, RelevanceResult and results with theta and information
+TypeError: no figure for a object; figures exist for ParallelResult, EFAResult, RelevanceResult, IRTResult and results with theta and information
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ from typing import Any
 
 __all__ = ["figure_svg", "figure_matplotlib"]
 
-_KNOWN = "ParallelResult, EFAResult, RelevanceResult and results with theta and information"
+_KNOWN = ("ParallelResult, EFAResult, RelevanceResult, IRTResult and results with theta and "
+          "information")
 
 
 def _kind(result: Any) -> str:
@@ -47,6 +49,9 @@ def _kind(result: Any) -> str:
     if "RelevanceResult" in names:
         return "relevance"
     if hasattr(result, "theta") and hasattr(result, "information"):
+        return "information"
+    info = getattr(result, "information", None)
+    if hasattr(info, "columns") and {"theta", "item_id", "information"} <= set(info.columns):
         return "information"
     raise TypeError(f"no figure for a {type(result).__name__}; figures exist for {_KNOWN}")
 
@@ -69,7 +74,13 @@ def _arguments(kind: str, result: Any, options: dict[str, Any]) -> tuple[tuple, 
         opts.setdefault("threshold", result.threshold)
         opts.setdefault("title", "Relevance ratio" + (f" ({construct})" if construct else ""))
         return (items,), opts
-    return (result.theta, result.information), opts
+    if hasattr(result, "theta"):
+        return (result.theta, result.information), opts
+    # a long table (theta, item_id, information), as IRTResult.information
+    wide = result.information.pivot(index="theta", columns="item_id", values="information")
+    wide = wide[list(dict.fromkeys(result.information["item_id"]))]
+    opts.setdefault("title", "Item and test information")
+    return (list(wide.index), wide), opts
 
 
 def figure_svg(result: Any, **options: Any) -> str:
