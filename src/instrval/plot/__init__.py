@@ -50,7 +50,7 @@ def _kind(result: Any) -> str:
         return "relevance"
     if hasattr(result, "theta") and hasattr(result, "information"):
         return "information"
-    info = getattr(result, "information", None)
+    info: Any = getattr(result, "information", None)
     if hasattr(info, "columns") and {"theta", "item_id", "information"} <= set(info.columns):
         return "information"
     raise TypeError(f"no figure for a {type(result).__name__}; figures exist for {_KNOWN}")
