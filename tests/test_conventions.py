@@ -59,11 +59,6 @@ PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
         "parallel analysis reduces the matrix with EFA's extraction",
     ("instrval.stats.dimensionality", "instrval.stats.efa", "_is_correlation"):
         "one test of 'is this a correlation matrix'",
-    **{("instrval.stats.cfa_ordinal", "instrval.stats.cfa", name):
-       "ordinal CFA shares the model parsing and tables of ML CFA"
-       for name in ("_first_loadings_positive", "_free_positions", "_improper",
-                    "_loading_pattern", "_model_data", "_param_row", "_parse_model",
-                    "_rmsea_ci")},
     **{("instrval.stats.cfa_ordinal", "instrval.stats.polychoric", name):
        "ordinal CFA's weight matrix needs the polychoric cell probabilities"
        for name in ("_cell_probabilities", "_solve_pairs")},
