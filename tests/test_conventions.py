@@ -14,16 +14,18 @@ import instrval
 SRC = Path(__file__).resolve().parents[1] / "src" / "instrval"
 
 #: docs/architecture.md's table: package -> the parts of instrval it may import.
-#: ``_jsonable``, ``_choices``, ``_result``, ``_version`` and ``plot`` are leaves that any
-#: layer may use (``_choices`` imports ``errors`` when it raises; ``_result`` imports
-#: ``_jsonable`` and, when a figure is asked for, ``plot``).
-LEAVES = {"_jsonable", "_choices", "_result", "_version", "plot"}
+#: ``_jsonable``, ``_choices``, ``_result``, ``_version``, ``_limits`` and ``plot`` are
+#: leaves that any layer may use (``_choices`` imports ``errors`` when it raises;
+#: ``_limits`` imports ``errors``; ``_result`` imports ``_jsonable`` and, when a figure is
+#: asked for, ``plot``).
+LEAVES = {"_jsonable", "_choices", "_result", "_version", "_limits", "plot"}
 BASE = {"errors"} | LEAVES
 ALLOWED: dict[str, set[str]] = {
     "errors": set(),
     "_version": set(),
     "_jsonable": set(),
     "_choices": {"errors"},
+    "_limits": {"errors"},
     "_result": {"_jsonable", "plot", "errors"},
     "plot": set(),
     "model": BASE,
