@@ -104,7 +104,14 @@ class Result:
         nested = [(k, v) for k, v in self._fields() if not (_is_scalar(v) or v is None)]
         # nested results and mappings (fit measures, settings) first: they hold key numbers
         nested.sort(key=lambda kv: 0 if isinstance(kv[1], (Result, Mapping)) else 1)
-        rest = [_clip(f"  {k}: {_describe(v)}") for k, v in nested[:4]]
+        rest: list[str] = []
+        for k, v in nested[:4]:
+            if isinstance(v, Result):  # a nested result (fit measures): its numbers, 2 lines
+                inner = [f"{n} = {_fmt(x)}" for n, x in v._fields() if _is_scalar(x)]
+                lines = _wrap(f"  {k}: {type(v).__name__}: ", inner)[:2]
+                rest += [_clip(line if i == 0 else "  " + line) for i, line in enumerate(lines)]
+            else:
+                rest.append(_clip(f"  {k}: {_describe(v)}"))
         if len(nested) > 4:
             rest.append(_clip("  also: " + ", ".join(k for k, _ in nested[4:])))
         return [*head, *rest]
