@@ -61,6 +61,9 @@ PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
         "parallel analysis reduces the matrix with EFA's extraction",
     ("instrval.stats.dimensionality", "instrval.stats.efa", "_is_correlation"):
         "one test of 'is this a correlation matrix'",
+    **{("instrval.stats.sem.wlsmv", "instrval.stats.cfa_ordinal", name):
+       "WLSMV invariance reuses ordinal CFA's first stages and its scaled fit indices"
+       for name in ("_stage12", "_cfi", "_rmsea", "_tli")},
     **{("instrval.stats.cfa_ordinal", "instrval.stats.polychoric", name):
        "ordinal CFA's weight matrix needs the polychoric cell probabilities"
        for name in ("_cell_probabilities", "_solve_pairs")},
