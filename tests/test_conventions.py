@@ -78,17 +78,6 @@ PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
     **{("instrval.stats.cfa_ordinal", "instrval.stats.polychoric", name):
        "ordinal CFA's weight matrix needs the polychoric cell probabilities"
        for name in ("_cell_probabilities", "_solve_pairs")},
-    **{("instrval.io.dask_engine", "instrval.io.engine", name):
-       "the Dask engine runs the DuckDB engine's plan and SQL on each Parquet part"
-       for name in ("_PARQUET", "_SRC", "_agg_df", "_check_rows", "_connect", "_finalize",
-                    "_plan", "_read_rows", "_schema", "_source_sql")},
-    **{("instrval.io.engine", "instrval.io.ratings", name):
-       "the engines end with the in-memory reader's reconciliation and warning"
-       for name in ("_finish", "_raise_or_warn")},
-    ("instrval.io.engine", "instrval.io.ratings_formats", "_header_names"):
-        "one header normalisation for the in-memory and the engine readers",
-    ("instrval.io.engine", "instrval.validate.ratings", "_norm_key"):
-        "the engine normalises ids with the validator's key rule",
 }
 
 
