@@ -1359,6 +1359,20 @@ def _appendix(r: Any) -> str:
                           "it used (the values of this report)")
 
 
+def _group_sections(r: Any) -> list[tuple[str, str, str]]:
+    """DIF, item response theory and measurement invariance, when computed."""
+    from instrval.report import groups as g
+
+    out = []
+    if getattr(r, "dif", None):
+        out.append(_section("dif", "Differential item functioning", g.dif_html(r)))
+    if getattr(r, "irt", None):
+        out.append(_section("irt", "Item response theory", g.irt_html(r)))
+    if getattr(r, "invariance", None) is not None:
+        out.append(_section("invariance", "Measurement invariance", g.invariance_html(r)))
+    return out
+
+
 def render_html(result: Any) -> str:
     """The report as one self-contained HTML page (no scripts, no external resources)."""
     r = result
@@ -1378,6 +1392,7 @@ def render_html(result: Any) -> str:
         sections.append(_section("panel", "Expert panel", _content_validity(r)))
     if r.qual is not None:
         sections.append(_section("qualitative", "Qualitative evidence", _qualitative(r)))
+    sections += _group_sections(r)
     sections += [
         _section("joint", "Joint display", _joint(r)),
         _section("decisions", "Decisions", _decisions(r)),
