@@ -1,0 +1,218 @@
+"""DIF, item response theory and measurement invariance in the study -> report pipeline:
+study keys, rules R23/R24 in the joint display, report sections (HTML escaped, Markdown,
+results.json, tables) and the COSMIN rows they feed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from numpy.testing import assert_allclose
+
+from instrval.errors import StudyError
+from instrval.io.instrument import read_instrument
+from instrval.io.study import read_study, study_from_mapping
+from instrval.pipeline import run_validation, write_report
+from instrval.stats.dif import dif
+
+ROOT = Path(__file__).resolve().parents[1]
+ITEMS = ["i1", "i2", "i3", "i4", "i5", "i6"]
+REF, FOC = "<ref>", "foc & co"  # markup in group labels must be escaped in the report
+
+INSTRUMENT = """\
+format_version: "1.0"
+id: mood6
+version: "1.0"
+title: Six mood items
+status: draft
+language: en
+scales:
+  four:
+    min: 1
+    max: 4
+constructs:
+  - id: mood
+    label: Mood
+    kind: likert
+    scale: four
+    items:
+      - {id: i1, label: "item one"}
+      - {id: i2, label: "item two"}
+      - {id: i3, label: "item three"}
+      - {id: i4, label: "item four"}
+      - {id: i5, label: "item five", reverse: true}
+      - {id: i6, label: "item six"}
+"""
+
+
+def _ratings(n: int = 900, seed: int = 7, shift: float = 1.5) -> pd.DataFrame:
+    """Graded responses (a = 1.7, thresholds -1, 0, 1) of two groups; i3 is harder for the
+    focal group by ``shift`` logits (uniform DIF); i5 is reverse keyed."""
+    rng = np.random.default_rng(seed)
+    grp = np.where(np.arange(n) % 2 == 0, REF, FOC)
+    theta = rng.normal(size=n)
+    out = {"rating_id": [f"r{i}" for i in range(n)],
+           "respondent_id": [f"p{i}" for i in range(n)]}
+    for it in ITEMS:
+        b = np.array([-1.0, 0.0, 1.0])[None, :] + (shift * (grp == FOC)[:, None]
+                                                    if it == "i3" else 0.0)
+        p = 1 / (1 + np.exp(-1.7 * (theta[:, None] - b)))
+        x = 1 + (rng.uniform(size=(n, 1)) < p).sum(axis=1)
+        out[it] = 5 - x if it == "i5" else x
+    out["grp"] = grp
+    return pd.DataFrame(out)
+
+
+def _study(tmp_path: Path, *, extra: dict | None = None, data: pd.DataFrame | None = None):
+    (tmp_path / "mood6.yaml").write_text(INSTRUMENT)
+    (data if data is not None else _ratings()).to_csv(tmp_path / "ratings.csv", index=False)
+    raw = {"format_version": "1.0", "title": "Groups", "instrument": "mood6.yaml",
+           "ratings": "ratings.csv", "seed": 1, "timestamp": "2024-01-01T00:00:00+00:00",
+           "analyses": {"parallel_iter": 5}, **(extra or {})}
+    return study_from_mapping(raw, base_dir=tmp_path)
+
+
+@pytest.fixture(scope="module")
+def dif_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("dif")
+    study = _study(tmp, extra={"dif": {"group": "grp", "levels": [REF, FOC]}})
+    res = run_validation(study, quiet=True)
+    files = write_report(res, tmp / "report")
+    return res, tmp, files
+
+
+# ------------------------------------------------------------------ study keys
+def test_study_keys_are_read_and_written_back(tmp_path):
+    st = _study(tmp_path, extra={
+        "dif": {"group": "grp", "method": "mh", "purify": True, "levels": ["a", "b"],
+                "alpha": 0.05},
+        "irt": {"model": "pcm"}, "invariance": {"group": "grp", "estimator": "mlr"}})
+    assert (st.dif.group, st.dif.method, st.dif.purify, st.dif.levels, st.dif.alpha) == (
+        "grp", "mh", True, ("a", "b"), 0.05)
+    assert st.irt.model == "pcm" and st.invariance.estimator == "mlr"
+    d = st.to_dict()
+    assert d["dif"] == {"group": "grp", "method": "mh", "purify": True,
+                        "levels": ["a", "b"], "alpha": 0.05}
+    assert d["irt"] == {"model": "pcm"}
+    assert d["invariance"] == {"group": "grp", "estimator": "mlr"}
+    # defaults, and the short forms
+    st = _study(tmp_path, extra={"dif": "grp", "irt": {}})
+    assert (st.dif.method, st.dif.purify, st.dif.levels) == ("ordinal", False, None)
+    assert st.irt.model == "auto" and st.invariance is None
+    assert "dif" not in _study(tmp_path).to_dict()
+
+
+@pytest.mark.parametrize("extra, key, words", [
+    ({"dif": {"method": "ordinal"}}, "dif.group", "required"),
+    ({"dif": {"group": "g", "method": "lord"}}, "dif.method", "ordinal, mh"),
+    ({"dif": {"group": "g", "levels": ["a"]}}, "dif.levels", "two"),
+    ({"dif": {"group": "g", "purify": "yes"}}, "dif.purify", "true or false"),
+    ({"dif": {"group": "g", "alpha": 5}}, "dif.alpha", "between 0 and 1"),
+    ({"dif": {"group": "g", "purfy": True}}, "dif.purfy", "did you mean 'purify'"),
+    ({"irt": {"model": "3pl"}}, "irt.model", "grm"),
+    ({"invariance": {"group": "g", "estimator": "wls"}}, "invariance.estimator", "ml, mlr"),
+    ({"invariance": {"estimator": "ml"}}, "invariance.group", "required"),
+])
+def test_bad_study_keys_name_the_key(tmp_path, extra, key, words):
+    with pytest.raises(StudyError) as exc:
+        _study(tmp_path, extra=extra)
+    assert any(p.key == key and words in p.message for p in exc.value.problems), \
+        [(p.key, p.message) for p in exc.value.problems]
+
+
+# ------------------------------------------------------------------ DIF end to end
+def test_dif_in_the_pipeline_equals_dif_on_the_same_data(dif_run):
+    res, tmp, _ = dif_run
+    assert set(res.dif) == {"mood"}
+    inst = read_instrument(tmp / "mood6.yaml")
+    direct = dif(_ratings()[[*ITEMS, "grp"]], group="grp", instrument=inst,
+                 levels=(REF, FOC))
+    got = res.dif["mood"].items.set_index("item_id")
+    ref = direct.items.set_index("item_id")
+    for col in ("chi2_12", "chi2_13", "chi2_23", "r2_change_13", "p_13"):
+        assert_allclose(got[col].to_numpy(float), ref.loc[got.index, col].to_numpy(float),
+                        rtol=1e-12)
+    assert list(got.index[got["flag"]]) == ["i3"]
+    assert res.analyses["dif"] == "run"
+
+
+def test_dif_flag_is_psychometric_evidence_in_the_joint_display(dif_run):
+    res, _, _ = dif_run
+    t = res.joint.items.set_index("item_id")
+    assert "R23-dif" in t.loc["i3", "supporting_rules"]
+    assert t.loc["i3", "quant_verdict"] == "problem"
+    assert t.loc["i3", "dif_class"] in ("B", "C") and t.loc["i3", "dif_group"] == "grp"
+    assert "DIF by grp: class" in t.loc["i3", "evidence"]
+    for it in ("i1", "i2", "i4", "i5", "i6"):
+        assert "R23-dif" not in t.loc[it, "supporting_rules"], it
+        assert t.loc[it, "dif_class"] == "A"
+    # no qualitative strand: kept, flags listed (never removed for DIF alone)
+    assert t.loc["i3", "proposed"] == "keep"
+    assert res.summary()["psychometric"]["problem"] >= 1
+
+
+def test_dif_feeds_the_cosmin_cross_cultural_row(dif_run):
+    res, _, _ = dif_run
+    row = res.cosmin.table.set_index("property").loc[
+        "cross-cultural validity / measurement invariance"]
+    assert row["rating"] == "insufficient"
+    assert "groups by grp" in row["evidence"] and "1 item(s) flagged (i3)" in row["evidence"]
+    assert res.cosmin.values["cross-cultural validity / measurement invariance"][
+        "dif_items"] == ["i3"]
+
+
+def test_dif_report_files(dif_run):
+    res, tmp, files = dif_run
+    out = tmp / "report"
+    d = json.loads((out / "results.json").read_text())
+    assert d["dif"]["mood"]["levels"] == {"reference": REF, "focal": FOC}
+    assert [r["item_id"] for r in d["dif"]["mood"]["items"] if r["flag"]] == ["i3"]
+    assert d["study"]["dif"]["group"] == "grp" and "irt" not in d
+    assert "R23-dif" in [r["id"] for r in d["rule_catalogue"]]
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(d, json.loads((ROOT / "docs/results.schema.json").read_text()))
+    html = (out / "report.html").read_text()
+    assert '<section id="dif"><h2>Differential item functioning</h2>' in html
+    assert "&lt;ref&gt;" in html and "foc &amp; co" in html and "<ref>" not in html
+    md = (out / "report.md").read_text()
+    assert "## Differential item functioning" in md and "\\<ref\\>" in md
+    tab = pd.read_csv(out / "tables" / "dif.csv")
+    assert list(tab.loc[tab["flag"], "item_id"]) == ["i3"]
+    # deterministic: the same inputs give the same results.json
+    again = write_report(run_validation(res.study, quiet=True), tmp / "again")
+    assert again["results_json"].read_bytes() == files["results_json"].read_bytes()
+
+
+def test_mh_on_likert_items_is_a_note_not_a_failure(tmp_path):
+    res = run_validation(_study(tmp_path, extra={"dif": {"group": "grp", "method": "mh"}}),
+                         quiet=True)
+    assert res.dif == {} and res.analyses["dif"] == "failed"
+    assert any("Mantel-Haenszel method needs binary items" in n for n in res.notes)
+    row = res.cosmin.table.set_index("property").loc[
+        "cross-cultural validity / measurement invariance"]
+    assert row["rating"] == "indeterminate"
+
+
+def test_missing_group_column_is_a_note(tmp_path):
+    res = run_validation(_study(tmp_path, extra={"dif": {"group": "sex"}}), quiet=True)
+    assert res.dif == {}
+    assert any("DIF of mood by sex not computed" in n and "'sex'" in n for n in res.notes)
+
+
+def test_no_group_keys_no_sections(tmp_path):
+    res = run_validation(_study(tmp_path), quiet=True)
+    assert res.dif == {} and res.irt == {} and res.invariance is None
+    assert "dif" not in res.analyses and "dif_class" not in res.joint.items.columns
+    files = write_report(res, tmp_path / "r")
+    d = json.loads(files["results_json"].read_text())
+    assert "dif" not in d and "irt" not in d
+    assert 'id="dif"' not in files["html"].read_text()
+
+
+def test_stai6_example_declares_the_group_analyses():
+    st = read_study(ROOT / "examples/stai6/study.yaml")
+    assert st.dif is not None and st.dif.group == "session"
+    assert st.panel is not None and st.panel.name == "panel.csv"
