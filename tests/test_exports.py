@@ -17,6 +17,7 @@ from instrval.io.exports.fhir import to_fhir_questionnaire, write_fhir
 from instrval.io.exports.redcap import (
     REDCAP_COLUMNS,
     import_redcap_dictionary,
+    read_redcap_instrument,
     redcap_dictionary,
     redcap_dictionary_csv,
     redcap_field_map,
@@ -204,13 +205,23 @@ def test_redcap_bfi_likert_fields():
     a2 = next(r for r in rows if r["Variable / Field Name"] == "a2")
     assert "@INSTRVAL-REVERSE" not in a2["Field Annotation"]
     assert a1["Matrix Group Name"] == "agreeableness"
-    assert len(rows) == 1 + 25
+    # the construct question is shown to respondents as a descriptive field
+    q = next(r for r in rows if r["Variable / Field Name"] == "agreeableness_question")
+    assert q["Field Type"] == "descriptive"
+    assert q["Field Label"] == bfi.construct("agreeableness").question
+    assert q["Section Header"] == bfi.construct("agreeableness").label
+    assert len(rows) == 1 + 25 + sum(1 for c in bfi.constructs if c.question)
 
 
 def test_redcap_edge_coding_branching_and_formula_safety(edge):
     rows = {r["Variable / Field Name"]: r for r in redcap_dictionary(edge)}
     assert list(rows) == ["record_id", "screen", "any_gate", "effects", "mood_gate",
-                          "record_id_2", "m2", "urgent", "later"]
+                          "mood_question", "record_id_2", "m2", "flags_question", "urgent",
+                          "later"]
+    # the likert construct's question, shown under the same gate as its items
+    assert rows["mood_question"]["Field Type"] == "descriptive"
+    assert rows["mood_question"]["Branching Logic (Show field only if...)"] == \
+        "[mood_gate] = '1'"
     assert rows["screen"]["Choices, Calculations, OR Slider Labels"] == \
         "5, -rarely | 0, often ¦ very"
     assert rows["effects"]["Branching Logic (Show field only if...)"] == \
@@ -221,7 +232,7 @@ def test_redcap_edge_coding_branching_and_formula_safety(edge):
         "0, Never | 1, 1 | 2, 2 | 3, Always"
     assert rows["m2"]["Field Label"] == "I felt happy"
     assert rows["urgent"]["Field Type"] == "yesno"
-    assert rows["urgent"]["Section Header"] == "Flags"
+    assert rows["flags_question"]["Section Header"] == "Flags"
     # labels that begin with = + - @ are quoted for spreadsheets
     assert rows["screen"]["Field Label"] == "How often?"
     edge2 = edge.replace(constructs=(edge.constructs[0].__class__(
@@ -265,14 +276,19 @@ def _equivalent(a: Instrument, b: Instrument) -> None:
 
 @pytest.mark.parametrize("path", SHIPPED, ids=[p.name for p in SHIPPED])
 def test_redcap_round_trip_shipped(path, tmp_path):
-    inst = read_instrument(path)
-    p = write_redcap(inst, tmp_path / "dict.csv")
-    back = import_redcap_dictionary(p, id=inst.id, version=inst.version, title=inst.title)
-    _equivalent(inst, back)
-    # nothing lost that a data dictionary can hold: constructs and scales are equal
-    assert back.constructs == inst.constructs
-    assert back.scales == inst.scales
-    assert back.status == "draft"
+    full = read_instrument(path)
+    p = write_redcap(full, tmp_path / "dict.csv")
+    for lang in full.languages or (None,):  # one dictionary per language
+        inst = (full if lang is None else full.in_language(lang)).without_translations()
+        src = p if lang in (None, full.languages[0]) else \
+            tmp_path / f"dict-{lang}.csv"
+        back = import_redcap_dictionary(src, id=inst.id, version=inst.version,
+                                        title=inst.title)
+        _equivalent(inst, back)
+        # nothing lost that a data dictionary can hold: constructs and scales are equal
+        assert back.constructs == inst.constructs
+        assert back.scales == inst.scales
+        assert back.status == "draft"
 
 
 def test_redcap_round_trip_edge(edge, tmp_path):
@@ -347,32 +363,46 @@ def test_bad_dictionaries_give_clear_errors(tmp_path):
             logic, annot
         return r
 
-    # unknown field type, malformed choices: all reported, each with row and column
+    # unknown field type, malformed choices: all reported, each with row and column;
+    # strict refuses the file, the default skips the fields and refuses only because
+    # nothing is left to import (still listing every problem)
     p = _dict_file(tmp_path, cols, [row("record_id", "text"), row("a", "checkboxes", choices="1, A"),
                                     row("b", "radio", choices="1 A | 2 B"),
                                     row("c", "checkbox", choices="1, A | 1, B")])
+    cc = "Choices, Calculations, OR Slider Labels"
+    expected = [("unknown_field_type", 3, "Field Type"),
+                ("malformed_choices", 4, cc), ("malformed_choices", 4, cc),  # '1 A', '2 B'
+                ("malformed_choices", 5, cc)]
     with pytest.raises(ExportError) as ei:
+        import_redcap_dictionary(p, id="x", version="1", strict=True)
+    probs = [(q.reason, q.row, q.column) for q in ei.value.problems]
+    assert probs == expected
+    assert str(ei.value).startswith(f"4 problems in {p}")
+    assert "unknown field type 'checkboxes'" in str(ei.value)
+    with pytest.raises(ExportError, match="nothing to import") as ei:
         import_redcap_dictionary(p, id="x", version="1")
     probs = [(q.reason, q.row, q.column) for q in ei.value.problems]
-    assert probs == [("unknown_field_type", 3, "Field Type"),
-                     ("malformed_choices", 4, "Choices, Calculations, OR Slider Labels"),
-                     ("malformed_choices", 5, "Choices, Calculations, OR Slider Labels")]
-    assert str(ei.value).startswith(f"3 problems in {p}")
-    assert "unknown field type 'checkboxes'" in str(ei.value)
-    # branching logic that is not a gate
+    assert probs[0] == ("no_choice_fields", None, None) and probs[1:] == expected
+    # branching logic that is not a gate: refused when strict, a note otherwise
     p = _dict_file(tmp_path, cols, [row("g", "radio", choices="1, y | 2, n"),
                                     row("a", "checkbox", choices="1, A | 2, B",
                                         logic="[g] > 1")])
-    with pytest.raises(ExportError, match="branching logic must be") as ei:
-        import_redcap_dictionary(p, id="x", version="1")
+    with pytest.raises(ExportError, match="is not an instrval gate") as ei:
+        import_redcap_dictionary(p, id="x", version="1", strict=True)
     assert ei.value.problems[0].column == "Branching Logic (Show field only if...)"
-    # non-integer choice codes for an instrval construct
+    assert ei.value.problems[0].reason == "branching_not_gate"
+    res = read_redcap_instrument(p, id="x", version="1")
+    assert res.instrument.construct_ids == ("g", "a")
+    assert res.instrument.construct("a").gate is None
+    assert [(n.reason, n.row) for n in res.notes] == [("branching_not_gate", 3)]
+    # text choice codes are kept as text codes (format 1.1)
     p = _dict_file(tmp_path, cols, [row("a", "checkbox", choices="x, A | y, B")])
-    with pytest.raises(ExportError, match="choice code 'x' is not a whole number"):
-        import_redcap_dictionary(p, id="x", version="1")
-    # a dictionary that gives no valid instrument (no construct)
+    inst = read_redcap_instrument(p, id="x", version="1").instrument
+    assert [it.code for it in inst.construct("a").items] == ["x", "y"]
+    assert inst.format_version == "1.1"
+    # a dictionary that gives no construct
     p = _dict_file(tmp_path, cols, [row("record_id", "text")])
-    with pytest.raises(ExportError, match="does not give a valid instrument"):
+    with pytest.raises(ExportError, match="nothing to import"):
         import_redcap_dictionary(p, id="x", version="1")
     with pytest.raises(ExportError, match="not found"):
         import_redcap_dictionary(tmp_path / "nope.csv", id="x", version="1")
@@ -456,3 +486,20 @@ def test_export_instrument_dispatch(edge, tmp_path):
         assert p.exists() and p.stat().st_size > 0
     with pytest.raises(ExportError, match="unknown export format 'spss'"):
         export_instrument(edge, "spss", tmp_path / "x.sav")
+
+
+def test_fhir_likert_options_carry_ordinal_values():
+    from instrval.io.exports.fhir import ORDINAL_VALUE
+
+    bfi = read_instrument(ROOT / "instruments" / "bfi" / "bfi-1.0.yaml")
+    q = to_fhir_questionnaire(bfi)
+    items = {i["linkId"]: i for g in q["item"] for i in g.get("item", [])}
+    sc = bfi.scale_of(bfi.construct_of("A1"))
+
+    def ordinals(link):
+        return [[e["valueDecimal"] for e in o["extension"] if e["url"] == ORDINAL_VALUE][0]
+                for o in items[link]["answerOption"]]
+
+    assert bfi.item("A2").reverse is False and bfi.item("A1").reverse is True
+    assert ordinals("A2") == list(sc.values)  # the score is the stored value
+    assert ordinals("A1") == [sc.min + sc.max - v for v in sc.values]  # reversed

@@ -14,7 +14,7 @@ statistics (pure functions, DataFrames in, frozen results out)
     :func:`responsiveness`, :func:`omega`, :func:`omega_one_factor`;
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
-    :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    :func:`velicer_map`, :func:`efa`, :func:`cfa`; item response theory: :func:`irt`;
     fairness: :func:`dif`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
@@ -75,7 +75,9 @@ _LAZY: dict[str, str] = {
     "read_coding": "instrval.io.coding",
     "export_instrument": "instrval.io.exports",
     "import_redcap_dictionary": "instrval.io.exports",
+    "import_instrument": "instrval.io.exports",
     "redcap_field_map": "instrval.io.exports",
+    "language_diff": "instrval.integrate.diff",
     "check_instrument_file": "instrval.io.instrument",
     "dumps_instrument": "instrval.io.instrument",
     "loads_instrument": "instrval.io.instrument",
@@ -122,6 +124,8 @@ _LAZY: dict[str, str] = {
     "efa": "instrval.stats.efa",
     "ICCResult": "instrval.stats.icc",
     "icc": "instrval.stats.icc",
+    "IRTResult": "instrval.stats.irt",
+    "irt": "instrval.stats.irt",
     "ScoreResult": "instrval.stats.scoring",
     "score_items": "instrval.stats.scoring",
     "FactorScoresResult": "instrval.stats.scoring",
@@ -156,12 +160,17 @@ _LAZY: dict[str, str] = {
 if TYPE_CHECKING:  # pragma: no cover
     from instrval.datasets.iam import generate_iam_ratings
     from instrval.integrate.cosmin import cosmin_summary
-    from instrval.integrate.diff import InstrumentDiff, instrument_diff
+    from instrval.integrate.diff import InstrumentDiff, instrument_diff, language_diff
     from instrval.integrate.evidence import JointDisplay, joint_display
     from instrval.integrate.revision import revise_instrument
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
-    from instrval.io.exports import export_instrument, import_redcap_dictionary, redcap_field_map
+    from instrval.io.exports import (
+        export_instrument,
+        import_instrument,
+        import_redcap_dictionary,
+        redcap_field_map,
+    )
     from instrval.io.hypotheses import read_hypotheses
     from instrval.io.instrument import (
         check_instrument_file,
@@ -214,6 +223,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.hypotheses import HypothesesResult, evaluate_hypotheses
     from instrval.stats.icc import ICCResult, icc
     from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.irt import IRTResult, irt
     from instrval.stats.measurement_error import RetestResult, retest
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
@@ -267,6 +277,8 @@ __all__ = [
     "instrument_schema",
     "export_instrument",
     "import_redcap_dictionary",
+    "import_instrument",
+    "language_diff",
     "redcap_field_map",
     "publish",
     "Registry",
@@ -284,6 +296,8 @@ __all__ = [
     "AlphaResult",
     "icc",
     "ICCResult",
+    "irt",
+    "IRTResult",
     "score_items",
     "ScoreResult",
     "factor_scores",

@@ -126,25 +126,40 @@ def show_cmd(file: str, as_json: bool) -> None:
 
 @instrument.command("diff")
 @click.argument("old", type=click.Path(dir_okay=False))
-@click.argument("new", type=click.Path(dir_okay=False))
+@click.argument("new", type=click.Path(dir_okay=False), required=False)
+@click.option("--language", default=None,
+              help="Compare wording across languages: OLD's default language with this "
+                   "language (of NEW when given, else of OLD); untranslated texts listed.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: old, new, counts, changes (change, item_id, construct_id, "
                    "field, old, new).")
-def diff_cmd(old: str, new: str, as_json: bool) -> None:
+def diff_cmd(old: str, new: str | None, language: str | None, as_json: bool) -> None:
     """Show what changed from OLD to NEW, as a Markdown changelog.
 
     Lists items added, removed, reworded and moved, gates and constructs added, removed
-    or changed, scale and metadata changes.
+    or changed, scale and metadata changes. With --language, compares the wording of a
+    translated instrument in two languages.
 
     \b
     Example:
       instrval instrument diff iam-2011.yaml iam-2012.yaml
       instrval instrument diff iam-2011.yaml iam-2012.yaml --json
+      instrval instrument diff iam-2011-en-fr.yaml --language fr
     """
-    from instrval.integrate.diff import instrument_diff
+    from instrval.errors import InstrumentError
+    from instrval.integrate.diff import instrument_diff, language_diff
     from instrval.io.instrument import read_instrument
 
-    d = instrument_diff(read_instrument(old), read_instrument(new))
+    if language is not None:
+        a = read_instrument(old)
+        try:
+            d = language_diff(a, language, other=read_instrument(new) if new else None)
+        except KeyError as exc:
+            raise InstrumentError(str(exc.args[0])) from None
+    elif new is None:
+        raise click.UsageError("give NEW, or --language to compare languages of OLD")
+    else:
+        d = instrument_diff(read_instrument(old), read_instrument(new))
     if as_json:
         emit_json(d.to_dict())
     else:
@@ -159,11 +174,11 @@ def schema_cmd(out: str | None) -> None:
 
     Point your editor at it to validate and complete instrument files, e.g. in VS Code
     (YAML extension) put on the first line of a file:
-    "# yaml-language-server: $schema=instrument-1.0.schema.json".
+    "# yaml-language-server: $schema=instrument-1.1.schema.json".
 
     \b
     Example:
-      instrval instrument schema --out instrument-1.0.schema.json
+      instrval instrument schema --out instrument-1.1.schema.json
     """
     from instrval.io.atomic import atomic_write_text
     from instrval.io.schema import schema_text
@@ -209,31 +224,49 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
 
 
 @instrument.command("import")
-@click.argument("dictionary", type=click.Path(dir_okay=False))
-@click.option("--from", "source", required=True, type=click.Choice(["redcap"]),
-              help="The format of DICTIONARY (redcap: a REDCap data dictionary CSV).")
-@click.option("--id", "inst_id", required=True, help="Id of the instrument to build.")
-@click.option("--version", "version", required=True, help="Its version label.")
-@click.option("--title", default=None, help="Its title (default: the REDCap form name).")
+@click.argument("source_file", metavar="FILE", type=click.Path(dir_okay=False))
+@click.option("--from", "source", required=True,
+              type=click.Choice(["redcap", "xlsform", "fhir"]),
+              help="The format of FILE: redcap (a data dictionary CSV), xlsform (an ODK / "
+                   "KoboToolbox .xlsx form) or fhir (a FHIR R4 Questionnaire JSON).")
+@click.option("--id", "inst_id", default=None,
+              help="Id of the instrument to build (required for redcap; default for "
+                   "xlsform: form_id, for fhir: the resource name).")
+@click.option("--version", "version", default=None,
+              help="Its version label (required for redcap; default: the form's).")
+@click.option("--title", default=None, help="Its title (default: the form's title).")
+@click.option("--strict", is_flag=True,
+              help="redcap: refuse fields that cannot be imported instead of noting them.")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the instrument file here (.yaml or .json); default: print YAML.")
-def import_cmd(dictionary: str, source: str, inst_id: str, version: str,
-               title: str | None, out: str | None) -> None:
-    """Build an instrument file from a REDCap data dictionary.
+def import_cmd(source_file: str, source: str, inst_id: str | None, version: str | None,
+               title: str | None, strict: bool, out: str | None) -> None:
+    """Build an instrument file from a REDCap data dictionary, an XLSForm or a FHIR
+    Questionnaire.
 
-    Instrument metadata (description, source, licence...) is not in a data dictionary:
-    add it to the file written.
+    What can be imported is imported: fields without choices are skipped, codes that
+    are not whole numbers are kept as text codes, branching logic that is not a gate is
+    dropped; every such note is printed (to standard error). Metadata a form does not
+    hold (source, licence...) is added to the file written.
 
     \b
     Example:
       instrval instrument import iam.csv --from redcap --id iam --version 2011 --out iam.yaml
+      instrval instrument import form.xlsx --from xlsform --out form.yaml
+      instrval instrument import phq9.json --from fhir --out phq9.yaml
     """
-    from instrval.io.exports.redcap import import_redcap_dictionary
+    from instrval.io.exports import import_instrument
     from instrval.io.instrument import dumps_instrument, write_instrument
 
-    inst = import_redcap_dictionary(dictionary, id=inst_id, version=version, title=title)
+    res = import_instrument(source_file, source, id=inst_id, version=version, title=title,
+                            strict=strict)
+    for n in res.notes:
+        where = f"row {n.row}: " if n.row else ""
+        click.echo(f"note: {where}{n.message}", err=True)
+    inst = res.instrument
     if out:
         write_instrument(inst, Path(out))
-        click.echo(f"wrote {out} ({inst.label}: {inst.counts()['items']} items)")
+        click.echo(f"wrote {out} ({inst.label}: {inst.counts()['items']} items, "
+                   f"{len(res.notes)} note(s))")
     else:
         click.echo(dumps_instrument(inst), nl=False)

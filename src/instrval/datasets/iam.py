@@ -74,6 +74,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
@@ -440,74 +441,52 @@ def write_iam_parquet(path: str | os.PathLike[str], n_ratings: int = N_RATINGS,
     return p
 
 
+#: Branching logic of gate fields in the IAM's REDCap form: the health-benefit question
+#: is asked only of clinicians who will use the information for a patient.
+IAM_GATE_LOGIC = {"benefit_gate": "[use_gate] = '1'"}
+
+
 def redcap_dictionary(instrument: Instrument, *, form: str = "iam_rating",
                       record_form: str = "clinician",
                       record_fields: Mapping[str, str] | None = None,
-                      rating_fields: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """A REDCap data dictionary for an instrument, following instrval's convention.
+                      rating_fields: Mapping[str, str] | None = None,
+                      gate_logic: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """A REDCap data dictionary for an instrument, as a rating project holds it.
 
-    ``record_id`` and ``record_fields`` (text fields) go on the non-repeating
-    ``record_form``; ``rating_fields`` (text) and the instrument's questions on the
-    repeating ``form``. Multi-select constructs are checkbox fields named by the
-    construct id with choices ``code, label`` (code: :meth:`Construct.item_code`);
-    single-choice constructs radio fields with the same coding; gates radio fields
-    named by the gate id with options coded 1..n in order, and the constructs they
-    open carry branching logic; Likert items radio fields, binary items yesno fields,
-    named by the item id (lower case).
+    The instrument's fields are those of :func:`instrval.io.exports.redcap.redcap_dictionary`
+    (one writer of data dictionaries), on the repeating ``form``; ``record_id`` and
+    ``record_fields`` (text fields) go on the non-repeating ``record_form``, and
+    ``rating_fields`` (text; ``date`` validated as a date) start ``form``.
+    ``gate_logic`` gives gate fields their own branching logic (``{gate id: logic}``),
+    e.g. :data:`IAM_GATE_LOGIC`.
     """
-    cols = ["Variable / Field Name", "Form Name", "Section Header", "Field Type",
-            "Field Label", "Choices, Calculations, OR Slider Labels", "Field Note",
-            "Text Validation Type OR Show Slider Number", "Text Validation Min",
-            "Text Validation Max", "Identifier?", "Branching Logic (Show field only if...)",
-            "Required Field?", "Custom Alignment", "Question Number (surveys only)",
-            "Matrix Group Name", "Matrix Ranking?", "Field Annotation"]
-    rows: list[dict[str, str]] = []
+    from instrval.io.exports.redcap import REDCAP_COLUMNS, redcap_field_map
+    from instrval.io.exports.redcap import redcap_dictionary as instrument_fields
 
-    def add(name: str, frm: str, ftype: str, label: str, choices: str = "",
-            validation: str = "", branching: str = "") -> None:
-        rows.append({**dict.fromkeys(cols, ""), "Variable / Field Name": name.lower(), "Form Name": frm,
-                     "Field Type": ftype, "Field Label": label,
-                     "Choices, Calculations, OR Slider Labels": choices,
-                     "Text Validation Type OR Show Slider Number": validation,
-                     "Branching Logic (Show field only if...)": branching})
+    rows = instrument_fields(instrument)
+    gates = {v["field"]: k for k, v in redcap_field_map(instrument)["gates"].items()}
+    fields = {r["Variable / Field Name"] for r in rows}
+    # logic that names a field the instrument does not have (a revised instrument without
+    # that gate) is left out
+    gate_logic = {g: lg for g, lg in (gate_logic or {}).items()
+                  if all(f.lower() in fields for f in re.findall(r"\[([^\]()]+)", lg))}
 
-    add("record_id", record_form, "text", "Record ID")
-    for f, lab in (record_fields or {}).items():
-        add(f, record_form, "text", lab)
-    for f, lab in (rating_fields or {}).items():
-        add(f, form, "text", lab, validation="date_ymd" if f == "date" else "")
-    for c in instrument.constructs:
-        branch = ""
-        if c.gate is not None:
-            g = c.gate
-            gate_branch = _gate_branching(instrument, g.id)
-            add(g.id, form, "radio", g.question,
-                " | ".join(f"{i}, {o}" for i, o in enumerate(g.options, start=1)),
-                branching=gate_branch)
-            opens = [str(g.options.index(o) + 1) for o in g.open_when]
-            branch = " or ".join(f"[{g.id.lower()}] = '{k}'" for k in opens)
-        choices = " | ".join(f"{c.item_code(it.id)}, {it.label}" for it in c.items)
-        if c.kind == "multi_select":
-            add(c.id, form, "checkbox", c.question or c.label, choices, branching=branch)
-        elif c.kind == "single_choice":
-            add(c.id, form, "radio", c.question or c.label, choices, branching=branch)
-        else:
-            sc = instrument.scale_of(c)
-            for it in c.items:
-                if c.kind == "binary":
-                    add(it.id, form, "yesno", it.label, branching=branch)
-                else:
-                    assert sc is not None
-                    ch = " | ".join(f"{v}, {sc.labels.get(v, v)}" for v in sc.values)
-                    add(it.id, form, "radio", it.label, ch, branching=branch)
-    return pd.DataFrame(rows, columns=cols)
+    def add(name: str, frm: str, label: str, validation: str = "") -> dict[str, str]:
+        return {**dict.fromkeys(REDCAP_COLUMNS, ""), "Variable / Field Name": name.lower(),
+                "Form Name": frm, "Field Type": "text", "Field Label": label,
+                "Text Validation Type OR Show Slider Number": validation}
 
-
-def _gate_branching(instrument: Instrument, gate_id: str) -> str:
-    # IAM: the benefit question is asked only when the clinician will use the information
-    if instrument.id == "iam" and gate_id == "benefit_gate":
-        return "[use_gate] = '1'"
-    return ""
+    out = [{**rows[0], "Form Name": record_form}]  # record_id
+    out += [add(f, record_form, lab) for f, lab in (record_fields or {}).items()]
+    out += [add(f, form, lab, "date_ymd" if f == "date" else "")
+            for f, lab in (rating_fields or {}).items()]
+    for r in rows[1:]:
+        r = {**r, "Form Name": form}
+        gid = gates.get(r["Variable / Field Name"])
+        if gid is not None and gate_logic and gid in gate_logic:
+            r["Branching Logic (Show field only if...)"] = gate_logic[gid]
+        out.append(r)
+    return pd.DataFrame(out, columns=list(REDCAP_COLUMNS))
 
 
 def redcap_export(df: pd.DataFrame, instrument: Instrument, *, form: str = "iam_rating",
@@ -536,7 +515,7 @@ def redcap_export(df: pd.DataFrame, instrument: Instrument, *, form: str = "iam_
     for c in instrument.constructs:
         if c.gate is not None:
             g = c.gate
-            code = {o: str(i) for i, o in enumerate(g.options, start=1)}
+            code = {o: str(g.option_code(o)) for o in g.options}
             out[g.id.lower()] = d[g.id].map(code).fillna("").to_numpy(dtype=object)
         if c.kind == "multi_select":
             for it in c.items:
@@ -578,7 +557,8 @@ def write_iam_redcap(df: pd.DataFrame, instrument: Instrument,
                      dictionary_path: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write ratings as a REDCap record export and its data dictionary (CSV)."""
     dd = redcap_dictionary(instrument, record_fields={"specialty": "Specialty"},
-                           rating_fields={"rating_id": "Rating ID", "date": "Date of rating"})
+                           rating_fields={"rating_id": "Rating ID", "date": "Date of rating"},
+                           gate_logic=IAM_GATE_LOGIC)
     buf = io.StringIO()
     dd.to_csv(buf, index=False, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
     p2 = atomic_write_bytes(dictionary_path, buf.getvalue().encode("utf-8"))

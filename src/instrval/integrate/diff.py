@@ -31,7 +31,15 @@ Change kinds (the ``change`` column):
 ``item_changed``          an item's ``reverse`` keying or its stored ``code`` (explicit or
                           positional, see ``Construct.item_code``) changed within its
                           construct; Markdown lists code changes on one line per construct
+``untranslated``          (:func:`language_diff` only) a text that has no version in the
+                          language compared (``field``: title, label, question, ...)
 ========================  ==============================================================
+
+:func:`language_diff` compares the wording of one instrument in two of its languages
+(``instrval instrument diff FILE --language fr``): each translated text is an
+``item_reworded``, ``construct_changed``, ``gate_changed``, ``scale_changed`` or
+``metadata_changed`` row from the base language to the other, and every text left
+untranslated an ``untranslated`` row.
 
 Items are matched by id: an item whose id changed is reported as one removal and one
 addition (a changed id changes a data column, which is what a changelog must say).
@@ -50,7 +58,7 @@ import pandas as pd
 
 from instrval.model.instrument import Construct, Instrument
 
-__all__ = ["InstrumentDiff", "instrument_diff", "CHANGE_KINDS"]
+__all__ = ["InstrumentDiff", "instrument_diff", "language_diff", "CHANGE_KINDS"]
 
 CHANGE_KINDS = (
     "metadata_changed",
@@ -58,6 +66,7 @@ CHANGE_KINDS = (
     "construct_added", "construct_removed", "construct_changed", "construct_moved",
     "gate_added", "gate_removed", "gate_changed",
     "item_added", "item_removed", "item_reworded", "item_moved", "item_changed",
+    "untranslated",
 )
 
 _COLUMNS = ["change", "item_id", "construct_id", "field", "old", "new"]
@@ -144,6 +153,7 @@ class InstrumentDiff:
             ("Gates", ("gate_added", "gate_removed", "gate_changed")),
             ("Items", ("item_added", "item_removed", "item_reworded", "item_moved",
                        "item_changed")),
+            ("Untranslated", ("untranslated",)),
         ]
         for title, kinds in sections:
             rows = self.changes[self.changes["change"].isin(kinds)]
@@ -369,6 +379,9 @@ def _q(v: Any) -> str:
 
 def _sentence(r: Any) -> str:
     ch, iid, cid, f, a, b = r.change, r.item_id, r.construct_id, r.field, r.old, r.new
+    if ch == "untranslated":
+        where = f"`{iid}`" if iid else (f"`{cid}`" if cid else "instrument")
+        return f"No {b} text for {where} {f}: {_q(a)}"
     if ch == "metadata_changed":
         return f"{f}: {_q(a)} → {_q(b)}"
     if ch == "scale_added":
@@ -402,3 +415,61 @@ def _sentence(r: Any) -> str:
     if ch == "item_moved":
         return f"Moved `{iid}` within `{cid}` from position {a} to {b}"
     return f"Item `{iid}` {f}: {_q(a)} → {_q(b)}"
+
+
+def language_diff(instrument: Instrument, language: str, *, base: str | None = None,
+                  other: Instrument | None = None) -> InstrumentDiff:
+    """Compare an instrument's wording in two languages.
+
+    Parameters
+    ----------
+    instrument : Instrument
+        A translated instrument (format 1.1).
+    language : str
+        The language compared with the base, e.g. ``"fr"``.
+    base : str, optional
+        The base language (default: the instrument's default language).
+    other : Instrument, optional
+        Take the ``language`` wording from this instrument instead (e.g. a later
+        version), so that a translation can be checked against a revised source.
+
+    Returns
+    -------
+    InstrumentDiff
+        Rows ``item_reworded`` (and construct, gate, scale, metadata changes) from the base
+        wording to the ``language`` wording, plus ``untranslated`` rows for texts that have
+        no ``language`` version (``old`` = the base text, ``new`` = the language).
+
+    Raises
+    ------
+    KeyError
+        When the instrument has no text in ``language`` or ``base``.
+    """
+    base = base or instrument.language or (instrument.languages[:1] or ("",))[0]
+    src = other if other is not None else instrument
+    a = instrument.in_language(base).without_translations()
+    b = src.in_language(language).without_translations()
+    d = instrument_diff(a.replace(language=None), b.replace(language=None))
+    rows = d.changes[d.changes["field"] != "version"] if other is None else d.changes
+    missing: list[dict[str, Any]] = []
+
+    def check(obj: Any, fields: dict[str, str | None], item: str | None,
+              construct: str | None) -> None:
+        for f, text in fields.items():
+            if text is not None and language not in obj.translations.get(f, {}):
+                missing.append({"change": "untranslated", "item_id": item,
+                                "construct_id": construct, "field": f, "old": text,
+                                "new": language})
+
+    check(src, {"title": src.title, "description": src.description}, None, None)
+    for c in src.constructs:
+        check(c, {"label": c.label, "question": c.question, "description": c.description},
+              None, c.id)
+        if c.gate is not None:
+            check(c.gate, {"question": c.gate.question}, None, c.id)
+        for it in c.items:
+            check(it, {"label": it.label, "text": it.text}, it.id, c.id)
+    changes = pd.concat([rows, pd.DataFrame(missing, columns=_COLUMNS)], ignore_index=True) \
+        if missing else rows.reset_index(drop=True)
+    return InstrumentDiff(old=f"{instrument.label} ({base})", new=f"{src.label} ({language})",
+                          changes=changes)

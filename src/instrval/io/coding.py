@@ -63,7 +63,11 @@ LIMITS: dict[str, int] = {
     "max_total_bytes": 1024 * 2**20,    # declared uncompressed size of all members
     "max_ratio": 200,                   # uncompressed / compressed, for members > 1 MiB
     "max_xml_bytes": 200 * 2**20,       # size of project.qde / .qdc
+    "max_db_bytes": 4 * 2**30,          # size of a QualCoder project database (data.qda)
+    "max_db_rows": 2_000_000,           # codings read from it
+    "max_db_steps": 2_000_000_000,      # SQLite virtual-machine steps for the query
 }
+_SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _ARCHIVE_SUFFIXES = (".zip", ".qdpx", ".jar", ".gz", ".tgz", ".bz2", ".xz", ".7z", ".rar",
                      ".tar")
@@ -86,7 +90,7 @@ _TABLE_ALIASES: dict[str, tuple[str, ...]] = {
 }
 _QUALCODER_ALIASES: dict[str, tuple[str, ...]] = {
     "code": ("codename", "code_name", "code name", "code"),
-    "document": ("file", "filename", "file name", "file_name", "name"),
+    "document": ("filename", "file", "file name", "file_name", "name"),
     "text": ("seltext", "coded text", "coded_text", "text", "coded"),
     "coder": ("owner", "coder"),
     "pos0": ("pos0", "start"),
@@ -246,7 +250,8 @@ def _detect_table_format(columns: list[str]) -> str:
     normed = {_norm(c) for c in columns}
     if {"id", "document", "tag", "content"} <= normed and "segment_id" not in normed:
         return "taguette"
-    if ({"seltext", "pos0"} & normed) or ({"codename", "owner"} <= normed):
+    if ({"seltext", "pos0"} & normed) or ({"codename", "owner"} <= normed) or \
+            ({"coder", "coded", "codename"} <= normed):  # QualCoder's coded-text report
         return "qualcoder"
     return "table"
 
@@ -440,6 +445,19 @@ def read_coding(path: str | Path, *, instrument: Instrument | None = None,
                           f"{', '.join(FORMATS)}")
     if codebook is not None and not isinstance(codebook, Codebook):
         codebook = read_codebook(codebook, instrument=instrument)
+    db = _qualcoder_db_path(p)
+    if db is not None and format in (None, "qualcoder"):
+        format = "qualcoder"
+        raw, has_coder, details, digest = _qualcoder_db_rows(db, file)
+        segments, quarantine, problems = check_segments(
+            raw, file=file, instrument=instrument, codebook=codebook,
+            has_coder_column=has_coder, raw_cells=raw.drop(columns=["_problem"],
+                                                            errors="ignore"))
+        source = {"file": file, "format": format, "sha256": digest,
+                  "rows_read": int(len(raw)), **details}
+        return CodingData(segments=segments, quarantine=quarantine,
+                          problems=tuple(problems), source=source, codebook=codebook,
+                          instrument=instrument.label if instrument is not None else None)
     data = _read_bytes(p, "coding file")
     suffix = p.suffix.lower()
     if format is None and suffix in (".qdpx", ".qde"):
@@ -509,6 +527,18 @@ def _taguette_rows(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, bool]:
 
 
 def _qualcoder_rows(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, bool]:
+    """QualCoder's exports of coded text: the ``code_text`` table (``seltext``, ``pos0``,
+    ``pos1``, ``owner``) or the coded-text report (``File`` or ``Case, Filename``,
+    ``Coder``, ``Coded``, ``Id``, ``Codename``, ``Coded_Memo``).
+
+    A segment is a stretch of one file that one or more coders coded: codings whose
+    positions overlap (``pos0``/``pos1``) are one segment ``file:start-end`` (the union of
+    their spans), so that two coders' codings of the same passage are compared even when
+    their boundaries differ by a few characters. The report has no positions: codings of
+    one file whose coded texts are equal, contain one another or overlap by at least
+    20 characters are one segment. Image and audio/video codings (``imid:``, ``avid:``)
+    are quarantined: only coded text is read.
+    """
     cols = list(df.columns)
     picked = {k: _pick(cols, a) for k, a in _QUALCODER_ALIASES.items()}
     missing = [k for k in ("code", "document", "text") if picked[k] is None]
@@ -522,22 +552,234 @@ def _qualcoder_rows(df: pd.DataFrame, file: str) -> tuple[pd.DataFrame, bool]:
         c = picked[k]
         return df[c] if c is not None else pd.Series([""] * len(df), index=df.index)
 
-    docs = get("document")
-    pos0, pos1, ctid = get("pos0"), get("pos1"), get("ctid")
-    seg_ids = []
-    for d, a, b, c in zip(docs, pos0, pos1, ctid, strict=True):
-        if str(a).strip() and str(b).strip():
-            seg_ids.append(f"{d}:{str(a).strip()}-{str(b).strip()}")
-        else:
-            seg_ids.append(str(c))
+    docs = [str(d) for d in get("document")]
+    texts = [str(t) for t in get("text")]
+    pos: list[tuple[int, int] | None] = []
+    for a, b in zip(get("pos0"), get("pos1"), strict=True):
+        try:
+            pos.append((int(str(a).strip()), int(str(b).strip())))
+        except ValueError:
+            pos.append(None)
+    problems: list[Any] = [None] * len(df)
+    for k, c in enumerate(get("ctid")):
+        if str(c).strip().lower().startswith(("imid:", "avid:")):
+            problems[k] = ("not_text", f"QualCoder {str(c).split(':')[0]} coding "
+                           f"({texts[k]!r}): only coded text is read")
+    seg_ids = qualcoder_segments(docs, texts, pos)
+    texts = _segment_texts(seg_ids, texts)
     part = get("participant")
     participant = [pp if str(pp).strip() else (PurePosixPath(str(d)).stem if str(d) else "")
                    for pp, d in zip(part, docs, strict=True)]
     raw = pd.DataFrame({"segment_id": seg_ids, "participant": participant, "document": docs,
-                        "text": get("text"), "code": get("code"), "coder": get("coder")},
+                        "text": texts, "code": get("code"), "coder": get("coder")},
                        index=df.index)
     raw["row"] = _with_rows(df)
+    if any(p is not None for p in problems):
+        raw["_problem"] = problems
     return raw, picked["coder"] is not None
+
+
+def _qualcoder_db_path(p: Path) -> Path | None:
+    """The SQLite database of a QualCoder project: the project folder (``name.qda/``
+    holding ``data.qda``) or the ``data.qda`` file itself; None for anything else."""
+    cand = p / "data.qda" if p.is_dir() else p
+    try:
+        with open(cand, "rb") as fh:
+            return cand if fh.read(16) == _SQLITE_MAGIC else None
+    except OSError:
+        return None
+
+
+_QUALCODER_SQL = """
+SELECT ct.ctid, ct.pos0, ct.pos1, ct.seltext, ct.owner, s.name, cn.name,
+       (SELECT c.name FROM case_text x JOIN cases c ON c.caseid = x.caseid
+        WHERE x.fid = ct.fid ORDER BY x.id LIMIT 1)
+FROM code_text ct
+LEFT JOIN source s ON s.id = ct.fid
+LEFT JOIN code_name cn ON cn.cid = ct.cid
+ORDER BY ct.ctid
+LIMIT ?
+"""
+
+
+def _qualcoder_db_rows(db: Path, file: str
+                       ) -> tuple[pd.DataFrame, bool, dict[str, Any], str]:
+    """Read the coded text of a QualCoder project database, read-only and bounded.
+
+    The database is opened read-only (``mode=ro``, ``PRAGMA query_only``); its size, the
+    number of codings read and the work SQLite may do are capped (:data:`LIMITS`).
+    Codings are the ``code_text`` rows; the document is the ``source`` name, the code the
+    ``code_name`` name, the coder ``owner``, the participant the first case the file
+    belongs to (else the file name). Segments: see :func:`qualcoder_segments`.
+    """
+    import sqlite3
+
+    size = db.stat().st_size
+    if size > LIMITS["max_db_bytes"]:
+        raise _fail(file, "too_large", f"the QualCoder database is {size} bytes, over the "
+                    f"cap of {LIMITS['max_db_bytes']}")
+    digest = hashlib.sha256()
+    with open(db, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    cap = LIMITS["max_db_rows"]
+    steps = 0
+
+    def progress() -> int:
+        nonlocal steps
+        steps += 10_000
+        return 1 if steps > LIMITS["max_db_steps"] else 0
+
+    try:
+        conn = sqlite3.connect(f"{db.resolve().as_uri()}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        raise _fail(file, "unreadable", f"cannot open the QualCoder database: {exc}") from None
+    try:
+        conn.set_progress_handler(progress, 10_000)
+        conn.execute("PRAGMA query_only = 1")
+        tables = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table'")}
+        need = {"code_text", "code_name", "source"}
+        if not need <= tables:
+            raise _fail(file, "not_qualcoder", "not a QualCoder project database (tables "
+                        f"{', '.join(sorted(need - tables))} missing)")
+        if "case_text" not in tables or "cases" not in tables:
+            sql = _QUALCODER_SQL.replace(
+                """(SELECT c.name FROM case_text x JOIN cases c ON c.caseid = x.caseid
+        WHERE x.fid = ct.fid ORDER BY x.id LIMIT 1)""", "NULL")
+        else:
+            sql = _QUALCODER_SQL
+        rows = conn.execute(sql, (cap + 1,)).fetchall()
+    except sqlite3.Error as exc:
+        reason = "too_large" if "interrupt" in str(exc).lower() else "unreadable"
+        raise _fail(file, reason, f"cannot read the QualCoder database: {exc}") from None
+    finally:
+        conn.close()
+    if len(rows) > cap:
+        raise _fail(file, "too_large", f"the QualCoder database holds more than {cap} "
+                    "codings (LIMITS['max_db_rows'])")
+    docs = [str(r[5] if r[5] is not None else f"fid?{r[0]}") for r in rows]
+    texts = [str(r[3] or "") for r in rows]
+    pos = [(int(r[1]), int(r[2])) if r[1] is not None and r[2] is not None else None
+           for r in rows]
+    seg_ids = qualcoder_segments(docs, texts, pos)
+    texts = _segment_texts(seg_ids, texts)
+    raw = pd.DataFrame({
+        "segment_id": seg_ids,
+        "participant": [str(r[7]) if r[7] else PurePosixPath(d).stem
+                        for r, d in zip(rows, docs, strict=True)],
+        "document": docs, "text": texts,
+        "code": [str(r[6]) if r[6] is not None else "" for r in rows],
+        "coder": [str(r[4] or "") for r in rows],
+        "row": [int(r[0]) for r in rows]})
+    has_coder = bool(len(raw)) and bool((raw["coder"] != "").any())
+    details = {"container": "sqlite", "codings": len(rows)}
+    return raw, has_coder, details, digest.hexdigest()
+
+
+def _segment_texts(seg_ids: list[str], texts: list[str]) -> list[str]:
+    """The text of each coding's segment: the longest coded text in the segment."""
+    longest: dict[str, str] = {}
+    for sid, t in zip(seg_ids, texts, strict=True):
+        if len(t) > len(longest.get(sid, "")):
+            longest[sid] = t
+    return [longest.get(sid, t) for sid, t in zip(seg_ids, texts, strict=True)]
+
+
+#: Coded texts of one file that share at least this many characters are one segment.
+_MIN_TEXT_OVERLAP = 20
+
+
+def _text_overlap(a: str, b: str) -> bool:
+    """Do two coded texts (whitespace normalised) share a passage: equal, one inside the
+    other, or the end of one the start of the other over at least
+    :data:`_MIN_TEXT_OVERLAP` characters? Linear in the texts' length."""
+    if not a or not b:
+        return False
+    if a in b or b in a:
+        return True
+    k = _MIN_TEXT_OVERLAP
+    if len(a) < k or len(b) < k:
+        return False
+    for x, y in ((a, b), (b, a)):  # a suffix of x is a prefix of y
+        start = x.find(y[:k])
+        while start >= 0:
+            if y.startswith(x[start:]):
+                return True
+            start = x.find(y[:k], start + 1)
+    return False
+
+
+#: Distinct coded texts per file compared pairwise in a report without positions; above
+#: this, only equal texts are one segment.
+_MAX_TEXT_COMPARE = 5000
+
+
+def qualcoder_segments(docs: list[str], texts: list[str],
+                       pos: list[tuple[int, int] | None]) -> list[str]:
+    """Segment ids for QualCoder codings: overlapping spans of one file are one segment.
+
+    With positions, the segment is ``file:start-end`` of the union of overlapping spans;
+    without, codings of a file whose texts overlap (see :func:`_text_overlap`) form one
+    segment ``file:#k`` (k counts segments within the file in order of first coding).
+    """
+    n = len(docs)
+    parent = list(range(n))
+
+    def find(i: int) -> int:
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    def union(i: int, j: int) -> None:
+        ri, rj = find(i), find(j)
+        if ri != rj:
+            parent[max(ri, rj)] = min(ri, rj)
+
+    by_doc: dict[str, list[int]] = {}
+    for i, d in enumerate(docs):
+        by_doc.setdefault(d, []).append(i)
+    for idx in by_doc.values():
+        spans = sorted((p[0], p[1], i) for i in idx if (p := pos[i]) is not None)
+        rep, end = -1, None
+        for a, b, i in spans:  # sweep: a span starting before the running end overlaps
+            if end is not None and a < end:
+                union(rep, i)
+                end = max(end, b)
+            else:
+                rep, end = i, b
+        rest = [i for i in idx if pos[i] is None]
+        first: dict[str, int] = {}  # equal texts first (a dictionary, not pairs)
+        for i in rest:
+            t = " ".join(texts[i].split())
+            if t in first:
+                union(first[t], i)
+            else:
+                first[t] = i
+        distinct = list(first.items())
+        if len(distinct) <= _MAX_TEXT_COMPARE:
+            for x, (ti, i) in enumerate(distinct):
+                for tj, j in distinct[:x]:
+                    if _text_overlap(ti, tj):
+                        union(i, j)
+    clusters: dict[int, list[int]] = {}
+    for i in range(n):
+        clusters.setdefault(find(i), []).append(i)
+    out = [""] * n
+    numbering: dict[str, int] = {}
+    for r in sorted(clusters):
+        members = clusters[r]
+        spans = [p for j in members if (p := pos[j]) is not None]
+        d = docs[r]
+        if len(spans) == len(members):
+            sid = f"{d}:{min(a for a, _ in spans)}-{max(b for _, b in spans)}"
+        else:
+            numbering[d] = numbering.get(d, 0) + 1
+            sid = f"{d}:#{numbering[d]}"
+        for j in members:
+            out[j] = sid
+    return out
 
 
 # ============================================================================ REFI-QDA
@@ -556,8 +798,35 @@ def _child(el: Element, name: str) -> Element | None:
     return None
 
 
+def _guid(value: str | None) -> str:
+    """A REFI-QDA GUID in one spelling: the standard allows upper or lower case and
+    braces (ATLAS.ti writes upper case), so references are compared lower-cased."""
+    return (value or "").strip().strip("{}").lower()
+
+
+def _refi_sets(root: Element) -> dict[str, list[str]]:
+    """Code groups (ATLAS.ti) and code sets (NVivo, MAXQDA): code guid -> set names."""
+    out: dict[str, list[str]] = {}
+    sets_el = _child(root, "Sets")
+    if sets_el is None:
+        return out
+    for st in _children(sets_el, "Set"):
+        name = (st.get("name") or "").strip()
+        if not name:
+            continue
+        for m in _children(st, "MemberCode"):
+            out.setdefault(_guid(m.get("targetGUID")), []).append(name)
+    return out
+
+
 def _refi_codes(root: Element, instrument: Instrument | None) -> dict[str, CodebookEntry]:
-    """Codes of a REFI-QDA codebook element (or project): guid -> entry named by path."""
+    """Codes of a REFI-QDA codebook element (or project): guid -> entry named by path.
+
+    Code groups (``<Sets>``) a code belongs to count like its parents: a group named by
+    an item or construct id, or by a category (``supports``, ``challenges:misread``),
+    gives the code that item, construct or category; the first other group is its theme.
+    """
+    sets = _refi_sets(root) if _local(root.tag) == "Project" else {}
     items = set(instrument.item_ids) if instrument is not None else set()
     constructs = set(instrument.construct_ids) if instrument is not None else set()
     out: dict[str, CodebookEntry] = {}
@@ -585,7 +854,9 @@ def _refi_codes(root: Element, instrument: Instrument | None) -> dict[str, Codeb
             cat = sub = None
             item = spec.get("item")
             construct = spec.get("construct")
-            for part in full:
+            groups = sets.get(_guid(guid), [])
+            theme = spec.get("theme")
+            for part in [*full, *groups]:
                 c, s, ok = parse_category(part)
                 if ok and c is not None:
                     cat, sub = c, s or sub
@@ -593,14 +864,17 @@ def _refi_codes(root: Element, instrument: Instrument | None) -> dict[str, Codeb
                     item = part
                 if part in constructs and construct is None:
                     construct = part
+                if part in groups and theme is None and not ok and part not in items \
+                        and part not in constructs:
+                    theme = part
             if "category" in spec:
                 cat = spec["category"]
             entry = CodebookEntry(
                 code="/".join(full), category=cat, item_id=item, construct_id=construct,
-                subcategory=spec.get("subcategory") or sub, theme=spec.get("theme"),
+                subcategory=spec.get("subcategory") or sub, theme=theme,
                 description=desc.text.strip() if desc is not None and desc.text else None)
             if guid:
-                out[guid] = entry
+                out[_guid(guid)] = entry
             walk(code, full)
 
     walk(codes_el, [])
@@ -627,14 +901,14 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
     users_el = _child(root, "Users")
     if users_el is not None:
         for u in _children(users_el, "User"):
-            users[u.get("guid", "")] = u.get("name") or u.get("id") or u.get("guid", "")
+            users[_guid(u.get("guid"))] = u.get("name") or u.get("id") or u.get("guid", "")
     codes = _refi_codes(root, instrument)
     source_case: dict[str, str] = {}
     cases_el = _child(root, "Cases")
     if cases_el is not None:
         for case in _children(cases_el, "Case"):
             for ref in _children(case, "SourceRef"):
-                target = ref.get("targetGUID", "")
+                target = _guid(ref.get("targetGUID"))
                 # a source in several cases keeps the first
                 source_case.setdefault(target, case.get("name") or case.get("guid", ""))
     rows: list[dict[str, Any]] = []
@@ -642,7 +916,7 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
     sources_el = _child(root, "Sources")
     text_sources = _children(sources_el, "TextSource") if sources_el is not None else []
     for src in text_sources:
-        sguid = src.get("guid", "")
+        sguid = _guid(src.get("guid"))
         sname = src.get("name") or sguid
         content_el = _child(src, "PlainTextContent")
         content: str | None = None
@@ -688,13 +962,14 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
                 n += 1
                 ref = _child(cod, "CodeRef")
                 target = ref.get("targetGUID", "") if ref is not None else ""
-                entry = codes.get(target)
+                entry = codes.get(_guid(target))
                 p = problem
                 if entry is None and p is None:
                     p = ("bad_selection", f"coding refers to code {target!r}, which is not in "
                          "the project's codebook")
-                user = cod.get("creatingUser") or sel.get("creatingUser") or ""
-                coder = users.get(user, user) if user else ""
+                user = cod.get("creatingUser") or sel.get("creatingUser") or \
+                    src.get("creatingUser") or ""
+                coder = users.get(_guid(user), user) if user else ""
                 rows.append({
                     "segment_id": f"{sname}:{start}-{end}", "participant": participant,
                     "document": sname, "text": text if text is not None else "",
@@ -712,6 +987,7 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
     if not has_coder:
         raw["coder"] = ""
     cells = raw.drop(columns=["_problem"])
-    details = {"sources": len(text_sources), "users": len(users), "codes": len(codes)}
+    details = {"sources": len(text_sources), "users": len(users), "codes": len(codes),
+               "code_groups": len({g for gs in _refi_sets(root).values() for g in gs})}
     book = Codebook({e.code: e for e in codes.values()}, file=f"{file} (project codebook)")
     return raw, cells, has_coder, details, book

@@ -60,6 +60,8 @@ SYSTEM_COLUMNS = frozenset({
 })
 
 _CHECKBOX = re.compile(r"^(?P<field>.+?)_{1,3}(?P<code>-?\d+)$")
+#: REDCap's column of a check box with a text code (``smoking___na``).
+_CHECKBOX_TEXT = re.compile(r"^(?P<field>.+?)___(?P<code>[a-z0-9_.-]+)$")
 
 
 @dataclass(frozen=True)
@@ -211,9 +213,19 @@ def _code_key(k: Any) -> str:
     return str(k).strip().lower()
 
 
-def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str
+def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str, *,
+                 sample: pd.DataFrame | None = None,
+                 labels: Mapping[str, str] | None = None
                  ) -> tuple[dict[str, str], list[str], list[str], list[str]]:
-    """Match export columns to targets by name.
+    """Match export columns to targets by name (and, for Qualtrics, by question text).
+
+    ``sample`` (the export's rows, optional) lets platform id columns be judged by their
+    content: Qualtrics' ``ExternalReference`` is taken as ``respondent_id`` only when it
+    holds values (it is blank in anonymous surveys, where each ``ResponseId`` is its own
+    respondent). ``labels`` (column -> the question text of Qualtrics' second header row)
+    match the remaining columns to items by their label or text: a matrix column's text is
+    ``<question> - <statement>``. In a Qualtrics export a column whose text differs from
+    its name is a question, so an unmatched one is listed as unmatched, not as a group.
 
     Returns
     -------
@@ -245,9 +257,15 @@ def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str
             take(n, t)
     aliases: dict[str, list[str]] = {
         "rating_id": ["responseid", "response_id"],
-        "respondent_id": ["externalreference", "external_reference"],
+        "respondent_id": ["externalreference", "external_reference", "externaldatareference"],
         "date": ["recordeddate", "recorded_date", "rating_date"],
     }
+    if sample is not None:  # an id column that is blank throughout identifies nobody
+        for a in list(aliases["respondent_id"]):
+            col = next((n for n in names if lower[n] == a), None)
+            if col is not None and col in sample.columns and as_text(sample[col]).isna().all():
+                aliases["respondent_id"].remove(a)
+                ignored.append(col)
     for t, alist in aliases.items():
         if t in used:
             continue
@@ -256,16 +274,18 @@ def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str
             if hit:
                 take(hit[0], t)
                 break
+    if labels:
+        _match_question_text(names, instrument, labels, columns, used, ignored, take)
     for n in names:
-        if n in columns:
+        if n in columns or n in ignored:
             continue
         low = lower[n]
-        m = _CHECKBOX.match(low)
+        m = _CHECKBOX.match(low) or _CHECKBOX_TEXT.match(low)
         if m and m.group("field") in multi:
             c = multi[m.group("field")]
-            code = int(m.group("code"))
+            code = m.group("code").lower()
             for it in c.items:
-                if c.item_code(it.id) == code and take(n, it.id):
+                if str(c.item_code(it.id)).lower() == code and take(n, it.id):
                     break
             else:
                 unmatched.append(n)
@@ -276,11 +296,55 @@ def auto_columns(names: Sequence[str], instrument: Instrument, fmt: str
             continue
         close = difflib.get_close_matches(low, [t.lower() for t in tmap.values()], n=1,
                                           cutoff=0.85)
-        if close or (m and m.group("field") in multi):
+        question = fmt == "qualtrics" and (
+            (labels is not None and labels.get(n, n).strip() not in ("", n)) or
+            (labels is None and re.match(r"^(q\d|qid\d)", low) is not None))
+        if close or question or (m and m.group("field") in multi):
             unmatched.append(n)
         else:
             groups.append(n)
     return columns, groups, ignored, unmatched
+
+
+def _norm_text(text: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", text).split()).strip(" .:?").lower()
+
+
+def _match_question_text(names: Sequence[str], instrument: Instrument,
+                         labels: Mapping[str, str], columns: dict[str, str], used: set[str],
+                         ignored: list[str], take: Any) -> None:
+    """Match Qualtrics columns to items, single-choice constructs and gates by the
+    question text of the second header row (unique matches only)."""
+    wanted: dict[str, set[str]] = {}
+
+    def want(text: str | None, target: str) -> None:
+        if text:
+            wanted.setdefault(_norm_text(text), set()).add(target)
+
+    multi = {c.id for c in instrument.constructs if c.kind == "multi_select"}
+    for c in instrument.constructs:
+        if c.kind == "single_choice":
+            want(c.question, c.id)
+            want(c.label, c.id)
+        if c.gate is not None:
+            want(c.gate.question, c.gate.id)
+        if c.kind in ("likert", "binary") or c.id in multi:
+            for it in c.items:
+                want(it.label, it.id)
+                want(it.text, it.id)
+    for n in names:
+        if n in columns or n in ignored:
+            continue
+        text = labels.get(n, "")
+        if not text or text.strip() == n:
+            continue
+        cands = [_norm_text(text)]
+        if " - " in text:  # matrix and multiple-answer columns: "<question> - <statement>"
+            cands.append(_norm_text(text.rsplit(" - ", 1)[1]))
+        for cand in cands:
+            hits = [t for t in wanted.get(cand, set()) if t not in used]
+            if len(hits) == 1 and take(n, hits[0]):
+                break
 
 
 def apply_mapping(frame: pd.DataFrame, instrument: Instrument, *,
@@ -295,7 +359,8 @@ def apply_mapping(frame: pd.DataFrame, instrument: Instrument, *,
     problems: list[Problem] = []
     tmap = targets(instrument)
     if mapping is None:
-        columns, groups, ignored, unmatched = auto_columns(names, instrument, fmt)
+        columns, groups, ignored, unmatched = auto_columns(names, instrument, fmt,
+                                                           sample=frame)
     else:
         columns = {c: t for c, t in mapping.columns.items() if c in frame.columns}
         used = set(mapping.columns.values())
@@ -317,6 +382,14 @@ def apply_mapping(frame: pd.DataFrame, instrument: Instrument, *,
         unmatched = [c for c in names if c not in columns and c not in groups
                      and c not in ignored]
     for c in unmatched:
+        if c.lower() in tmap and tmap[c.lower()] in columns.values():
+            # named like a target that another column already supplies
+            src = next((k for k, t in columns.items() if t == tmap[c.lower()]), None)
+            problems.append(Problem(
+                "unknown_column", f"column {c!r} is not used: {tmap[c.lower()]!r} is taken "
+                f"from column {src!r}", file=file, row=1, column=c, value=c,
+                severity="warning"))
+            continue
         close = difflib.get_close_matches(c.lower(), [t.lower() for t in tmap.values()], n=1,
                                           cutoff=0.6)
         hint = f"; did you mean {tmap[close[0]]!r}?" if close else ""
@@ -346,21 +419,23 @@ def apply_mapping(frame: pd.DataFrame, instrument: Instrument, *,
 
 
 def mapping_template(names: Sequence[str], instrument: Instrument, fmt: str,
-                     *, sample: pd.DataFrame | None = None) -> str:
+                     *, sample: pd.DataFrame | None = None,
+                     labels: Mapping[str, str] | None = None) -> str:
     """The text of a starting mapping file: every column matched, every one not.
 
     Matched columns are listed under ``columns``; grouping candidates under ``groups``;
     platform bookkeeping under ``ignore``; columns it could not match under
     ``unmatched`` (and, commented out, under ``columns`` so that they can be filled in).
     """
-    columns, groups, ignored, unmatched = auto_columns(names, instrument, fmt)
+    columns, groups, ignored, unmatched = auto_columns(names, instrument, fmt, sample=sample,
+                                                       labels=labels)
     missing = [t for t in (*ID_COLUMNS, *expected_columns(instrument))
                if t not in columns.values()]
     codes: dict[str, dict[str, Any]] = {}
     for _c, t in columns.items():
         if t in {g.id for g in instrument.gates}:
             g = instrument.gate(t)
-            codes[t] = {i: o for i, o in enumerate(g.options, start=1)}
+            codes[t] = {g.option_code(o): o for o in g.options}
         elif t in {x.id for x in instrument.constructs if x.kind == "single_choice"}:
             x = instrument.construct(t)
             codes[t] = {x.item_code(i): i for i in x.item_ids}
@@ -369,6 +444,11 @@ def mapping_template(names: Sequence[str], instrument: Instrument, fmt: str,
             "# Check every line; map the columns listed under `unmatched`, then delete them\n"
             "# from that list. Targets: rating_id, respondent_id, date, item ids, single-choice\n"
             "# construct ids, gate ids. `codes` recode export values (defaults shown).\n")
+    if "respondent_id" in missing and any(t == "rating_id" and c.lower() == "responseid"
+                                          for c, t in columns.items()):
+        missing.remove("respondent_id")
+        head += ("# respondent_id: no respondent column holds values, so each ResponseId is "
+                 "its own respondent.\n")
     if missing:
         head += "# Targets no column matched: " + ", ".join(missing) + "\n"
     data = {"mapping_version": MAPPING_VERSION, "instrument": instrument.label,

@@ -114,6 +114,8 @@ def _text_format(text: str, dictionary: Any) -> str:
     if ("responseid" in names or "startdate" in names) and len(lines) > 2 and \
             "importid" in lines[2].lower():
         return "qualtrics"
+    if _qualtrics_legacy(lines):
+        return "qualtrics"
     if names >= _LONG_COLUMNS:
         return "long"
     return "wide"
@@ -188,61 +190,55 @@ def _unreadable(name: str, what: str, noun: str, exc: Exception) -> RatingsError
                         [Problem("unparseable", f"not a readable {noun}: {exc}", file=name)])
 
 
+def _qualtrics_legacy(lines: list[str]) -> bool:
+    """A legacy Qualtrics export: two header rows, the second giving ``ResponseID`` and the
+    question texts (no third ``ImportId`` row); the first row names the columns either as
+    ``ResponseID, ResponseSet, ...`` or ``V1, V2, ...``."""
+    if len(lines) < 2:
+        return False
+    first = {c.strip().strip('"').lower() for c in re.split(r"[,;\t]", lines[0])}
+    second = lines[1].lower()
+    return ("responseset" in first or {"v1", "v2"} <= first) and "responseid" in second \
+        and (len(lines) < 3 or "importid" not in lines[2].lower())
+
+
+def _qualtrics_labels(text: str) -> tuple[list[str], list[str], int]:
+    """Column names, the question-text row and the number of header rows of a Qualtrics
+    export (3 since 2017, 2 for legacy exports; legacy ``V1..`` names are replaced by the
+    second row's ``ResponseID``, ``StartDate``...)."""
+    rows = []
+    for k, rec in enumerate(csv.reader(io.StringIO(text, newline=""))):
+        rows.append(rec)
+        if k >= 2:
+            break
+    names = rows[0] if rows else []
+    labels = rows[1] if len(rows) > 1 else []
+    legacy = _qualtrics_legacy([",".join(r) for r in rows])
+    if legacy and {"v1", "v2"} <= {n.strip().lower() for n in names}:
+        names = [lab if re.fullmatch(r"V\d+", n.strip()) and lab.strip() else n
+                 for n, lab in zip(names, labels + [""] * len(names), strict=False)]
+    return names, labels, 2 if legacy else 3
+
+
 def _parse_text(text: str, name: str | None, fmt: str) -> RawTable:
     if fmt == "qualtrics":
-        return parse_delimited(text, file=name, fmt=fmt, header_rows=3, str_columns=_str_col)
+        names, _, header_rows = _qualtrics_labels(text[:1 << 20])
+        raw = parse_delimited(text, file=name, fmt=fmt, header_rows=header_rows,
+                              str_columns=_str_col)
+        if header_rows == 2 and len(names) == len(raw.frame.columns):
+            raw.frame.columns = names  # legacy V1.. names
+        return raw
     return parse_delimited(text, file=name, fmt=fmt, str_columns=_str_col)
 
 
 # ===================================================================== REDCap
 def read_redcap_dictionary(path: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
     """Read a REDCap data dictionary (CSV) into ``{field: {"form", "type", "label",
-    "choices": {code: label}}}`` (field names lower-cased)."""
-    raw, _ = read_bytes(path)
-    text = decode_text(raw, str(path))
-    rows = list(csv.reader(io.StringIO(text, newline="")))
-    if not rows:
-        raise RatingsError(f"{path}: the data dictionary is empty",
-                           [Problem("empty_file", "empty data dictionary", file=str(path))])
-    head = [h.strip().lower() for h in rows[0]]
+    "choices": {code: label}}}`` (field names lower-cased), with
+    :func:`instrval.io.redcap_dictionary.parse_redcap_dictionary`."""
+    from instrval.io.redcap_dictionary import parse_redcap_dictionary
 
-    def idx(*cands: str) -> int | None:
-        for c in cands:
-            for j, h in enumerate(head):
-                if h.startswith(c):
-                    return j
-        return None
-
-    jf = idx("variable / field name", "field_name")
-    jt = idx("field type", "field_type")
-    jc = idx("choices, calculations", "select_choices_or_calculations")
-    jform = idx("form name", "form_name")
-    jl = idx("field label", "field_label")
-    if jf is None or jt is None:
-        raise RatingsError(
-            f"{path}: not a REDCap data dictionary (no 'Variable / Field Name' and "
-            "'Field Type' columns)",
-            [Problem("unparseable", "not a REDCap data dictionary", file=str(path), row=1)])
-    out: dict[str, dict[str, Any]] = {}
-    for r in rows[1:]:
-        if len(r) <= max(jf, jt) or not r[jf].strip():
-            continue
-        choices: dict[str, str] = {}
-        if jc is not None and jc < len(r) and r[jt].strip() in ("checkbox", "radio",
-                                                               "dropdown"):
-            for part in r[jc].split("|"):
-                if "," in part:
-                    code, label = part.split(",", 1)
-                    choices[code.strip()] = label.strip()
-        if r[jt].strip() == "yesno":
-            choices = {"1": "Yes", "0": "No"}
-        out[r[jf].strip().lower()] = {
-            "form": r[jform].strip() if jform is not None and jform < len(r) else None,
-            "type": r[jt].strip(),
-            "label": r[jl].strip() if jl is not None and jl < len(r) else None,
-            "choices": choices,
-        }
-    return out
+    return parse_redcap_dictionary(path, error=RatingsError).as_mapping()
 
 
 def _redcap_prepare(raw: RawTable, instrument: Instrument,
@@ -316,8 +312,8 @@ def _check_dictionary(instrument: Instrument, ddict: Mapping[str, Mapping[str, A
     for c in instrument.constructs:
         fields: list[tuple[str, set[str]]] = []
         if c.gate is not None:
-            fields.append((c.gate.id.lower(), {str(i) for i in range(1, len(c.gate.options)
-                                                                     + 1)}))
+            fields.append((c.gate.id.lower(), {str(c.gate.option_code(o))
+                                               for o in c.gate.options}))
         if c.kind in ("multi_select", "single_choice"):
             fields.append((c.id.lower(), {str(c.item_code(i)) for i in c.item_ids}))
         for fname, codes in fields:
@@ -431,7 +427,7 @@ def _qualtrics_ids(raw: RawTable) -> list[Problem]:
     cols = {c.lower(): c for c in df.columns}
     if "respondent_id" in cols:
         return []
-    ext = cols.get("externalreference")
+    ext = cols.get("externalreference") or cols.get("externaldatareference")
     if ext is not None and (~blank_mask(df[ext])).any():
         return []
     rid = cols.get("responseid")
@@ -979,4 +975,9 @@ def ratings_mapping_template(path: str | os.PathLike[str], instrument: Instrumen
         head = fh.read(8)
     container = "spss" if fmt == "spss" else _container(p, head)
     raw, _ = _read_raw(p, fmt, container)
-    return mapping_template([str(c) for c in raw.frame.columns], instrument, fmt)
+    labels = None
+    if fmt == "qualtrics" and container == "text":  # the question-text row
+        names, texts, _ = _qualtrics_labels(decode_text(read_bytes(p)[0], str(p))[:1 << 20])
+        labels = {str(c): t for c, t in zip(raw.frame.columns, texts, strict=False)}
+    return mapping_template([str(c) for c in raw.frame.columns], instrument, fmt,
+                            sample=raw.frame, labels=labels)

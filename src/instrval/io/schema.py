@@ -1,10 +1,10 @@
 """The JSON Schema of the instrument file format, for editors and other tools.
 
 :func:`instrument_schema` returns the schema (JSON Schema draft 2020-12) as plain data; the
-same schema ships as ``instrval/io/schema/instrument-1.0.schema.json`` and is printed by
+same schema ships as ``instrval/io/schema/instrument-1.1.schema.json`` and is printed by
 ``instrval instrument schema [--out FILE]``. Editors that understand JSON Schema (VS Code
 with the YAML extension, JetBrains IDEs) use it to validate and complete instrument files,
-e.g. with a first line ``# yaml-language-server: $schema=instrument-1.0.schema.json``.
+e.g. with a first line ``# yaml-language-server: $schema=instrument-1.1.schema.json``.
 
 The schema states everything that can be said about one value at a time: the keys allowed
 (``additionalProperties: false``, so a typo is an error), the required keys, types, id
@@ -24,7 +24,13 @@ from importlib import resources
 from typing import Any
 
 from instrval.model.checks import ALLOWED_KEYS, REQUIRED_KEYS
-from instrval.model.instrument import CHANGE_ACTIONS, FORMAT_VERSION, KINDS, STATUSES
+from instrval.model.instrument import (
+    ADAPTATION_STEPS,
+    CHANGE_ACTIONS,
+    FORMAT_VERSION,
+    KINDS,
+    STATUSES,
+)
 
 __all__ = ["instrument_schema", "schema_text", "SCHEMA_ID", "SCHEMA_FILE"]
 
@@ -39,6 +45,19 @@ _INSTRUMENT_ID = r"^[A-Za-z][A-Za-z0-9_.-]*$"
 
 def _text(description: str, **extra: Any) -> dict[str, Any]:
     return {"type": "string", "description": description, **extra}
+
+
+_LANG = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$"
+
+
+def _ttext(description: str, **extra: Any) -> dict[str, Any]:
+    """A text that may be translated (format 1.1): plain, or {language: text}."""
+    plain = {"type": "string", **extra}
+    return {"description": description + " Format 1.1: or one text per language, e.g. "
+            "{en: ..., fr: ...}, including the instrument's default language.",
+            "oneOf": [plain, {"type": "object", "minProperties": 1,
+                              "propertyNames": {"pattern": _LANG},
+                              "additionalProperties": plain}]}
 
 
 def _version(description: str) -> dict[str, Any]:
@@ -70,7 +89,7 @@ def instrument_schema() -> dict[str, Any]:
     -------
     dict
         Plain JSON data; ``json.dumps`` it to save it. The same content is shipped as
-        ``instrval/io/schema/instrument-1.0.schema.json``.
+        ``instrval/io/schema/instrument-1.1.schema.json``.
 
     Examples
     --------
@@ -84,19 +103,21 @@ def instrument_schema() -> dict[str, Any]:
                             "data columns) and must be unique in the file."}
     item = _obj("item", {
         "id": ident,
-        "label": _text("Short label shown in tables and reports.", minLength=1, pattern=r"\S"),
-        "text": _text("The full wording shown to respondents, when it differs from the "
+        "label": _ttext("Short label shown in tables and reports.", minLength=1, pattern=r"\S"),
+        "text": _ttext("The full wording shown to respondents, when it differs from the "
                       "label."),
         "reverse": {"type": "boolean", "default": False,
                     "description": "Reverse-keyed (likert items only)."},
-        "code": {"type": "integer", "minimum": 0,
-                 "description": "The number survey platforms store for this box or level "
-                                "(REDCap's choice code); default: 1-based position in the "
-                                "construct. Unique within the construct."},
+        "code": {"oneOf": [{"type": "integer", "minimum": 0},
+                           {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"}],
+                 "description": "What survey platforms store for this box or level "
+                                "(REDCap's choice code): a whole number >= 0, or (format "
+                                "1.1) text such as 'a' or 'NA'; default: 1-based position "
+                                "in the construct. Unique within the construct."},
     }, "One item: a check box, a level of a single-choice question, or a rated statement.")
     gate = _obj("gate", {
         "id": ident,
-        "question": _text("The screening question.", minLength=1, pattern=r"\S"),
+        "question": _ttext("The screening question.", minLength=1, pattern=r"\S"),
         "options": {"type": "array", "minItems": 2, "uniqueItems": True,
                     "items": {"type": "string", "minLength": 1, "pattern": r"\S"},
                     "description": "The answer options (ids), e.g. [\"yes\", \"no\"]. "
@@ -108,12 +129,18 @@ def instrument_schema() -> dict[str, Any]:
                       {"type": "array", "minItems": 1, "uniqueItems": True,
                        "items": {"type": "string", "minLength": 1}}],
         },
+        "codes": {"type": "array", "minItems": 2,
+                  "items": {"oneOf": [{"type": "integer", "minimum": 0},
+                                      {"type": "string", "pattern": r"^[A-Za-z0-9_.-]+$"}]},
+                  "description": "Format 1.1: the stored code of each option, in the order "
+                                 "of 'options' (a REDCap yesno field stores 1 and 0); "
+                                 "default: 1-based positions."},
     }, "A screening question: the construct is presented only when the gate is open.")
     construct = _obj("construct", {
         "id": ident,
-        "label": _text("The construct's name.", minLength=1, pattern=r"\S"),
-        "question": _text("The question respondents see (e.g. 'check all that apply')."),
-        "description": _text("What the construct measures."),
+        "label": _ttext("The construct's name.", minLength=1, pattern=r"\S"),
+        "question": _ttext("The question respondents see (e.g. 'check all that apply')."),
+        "description": _ttext("What the construct measures."),
         "kind": {"enum": list(KINDS),
                  "description": "multi_select: check all that apply (each item a 0/1 box); "
                                 "single_choice: the items are exclusive levels of one "
@@ -140,7 +167,7 @@ def instrument_schema() -> dict[str, Any]:
         "max": {"type": "integer", "description": "Highest code (greater than min)."},
         "labels": {"type": "object", "description": "Code -> label, e.g. {1: Disagree}.",
                    "propertyNames": {"pattern": r"^-?[0-9]+$"},
-                   "additionalProperties": {"type": "string"}},
+                   "additionalProperties": _ttext("The label of a code.")},
     }, "A response scale of whole numbers from min to max.")
     source = _obj("source", {
         "citation": _text("How to cite the instrument."),
@@ -156,6 +183,12 @@ def instrument_schema() -> dict[str, Any]:
         "version": _version("The version that made the change."),
         "item": {"type": "string", "description": "The item concerned, if any."},
         "action": {"enum": list(CHANGE_ACTIONS), "description": "What was done."},
+        "step": {"enum": list(ADAPTATION_STEPS),
+                 "description": "For 'adapted' entries (format 1.1): the step of the "
+                                "translation and cultural adaptation (ISPOR principles)."},
+        "language": _text("For 'adapted' entries: the target language."),
+        "by": _text("Who did it (translators, reviewers)."),
+        "date": _text("When (ISO 8601 date, in quotes)."),
         "reason": _text("Why."),
         "evidence": _text("The evidence behind the change (e.g. report section)."),
     }, "One changelog entry.")
@@ -168,11 +201,11 @@ def instrument_schema() -> dict[str, Any]:
                "description": "Instrument id: a letter, then letters, digits, '_', '-' or "
                               "'.'."},
         "version": _version("This version's label, e.g. \"2011\" or \"1.2.0\"."),
-        "title": _text("The instrument's title.", minLength=1, pattern=r"\S"),
+        "title": _ttext("The instrument's title.", minLength=1, pattern=r"\S"),
         "status": {"enum": list(STATUSES), "default": "draft",
                    "description": "Life-cycle status of this version."},
-        "description": _text("What the instrument is for."),
-        "language": _text("Language of the wording (e.g. en, fr-CA)."),
+        "description": _ttext("What the instrument is for."),
+        "language": _text("Language of the wording (e.g. en, fr-CA); with translated texts, the default language."),
         "source": source,
         "license": _text("Licence or copyright statement of the wording."),
         "derived_from": derived,

@@ -9,7 +9,9 @@ Reason codes: ``not_mapping``, ``missing_key``, ``unknown_key``, ``wrong_type``,
 ``empty_value``, ``invalid_id``, ``duplicate_id``, ``invalid_value``,
 ``unsupported_format_version``, ``unknown_scale``, ``scale_not_allowed``,
 ``scale_range``, ``empty_construct``, ``too_few_levels``, ``reverse_not_likert``,
-``duplicate_code``, ``gate_options``, ``gate_open_when``, ``unknown_item``.
+``duplicate_code``, ``gate_options``, ``gate_open_when``, ``unknown_item``,
+``needs_format_1_1`` (text codes, gate codes, translated texts or adaptation records in a
+format 1.0 file), ``missing_translation`` (a translated text without the default language).
 """
 
 from __future__ import annotations
@@ -20,7 +22,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from instrval.errors import InstrumentError, Problem
-from instrval.model.instrument import CHANGE_ACTIONS, FORMAT_VERSION, KINDS, STATUSES
+from instrval.model.instrument import (
+    ADAPTATION_STEPS,
+    CHANGE_ACTIONS,
+    FORMAT_VERSION,
+    KINDS,
+    STATUSES,
+)
 
 __all__ = ["check_instrument_data", "ID_PATTERN", "INSTRUMENT_ID_PATTERN", "ALLOWED_KEYS"]
 
@@ -39,10 +47,11 @@ ALLOWED_KEYS: dict[str, tuple[str, ...]] = {
     ),
     "source": ("citation", "url", "note"),
     "derived_from": ("id", "version"),
-    "changelog": ("version", "item", "action", "reason", "evidence"),
+    "changelog": ("version", "item", "action", "step", "language", "by", "date", "reason",
+                  "evidence"),
     "scale": ("min", "max", "labels"),
     "construct": ("id", "label", "question", "description", "kind", "scale", "gate", "items"),
-    "gate": ("id", "question", "options", "open_when"),
+    "gate": ("id", "question", "options", "open_when", "codes"),
     "item": ("id", "label", "text", "reverse", "code"),
 }
 REQUIRED_KEYS: dict[str, tuple[str, ...]] = {
@@ -93,10 +102,14 @@ class _Checker:
                 self.add(_join(key, k), "missing_key", f"{what} needs a {k!r}")
         return True
 
-    def string(self, obj: Mapping[str, Any], k: str, key: str, *, required: bool = False) -> None:
+    def string(self, obj: Mapping[str, Any], k: str, key: str, *, required: bool = False,
+               translatable: bool = False) -> None:
         if k not in obj or obj[k] is None:
             return  # missing required keys are reported by mapping()
         v = obj[k]
+        if translatable and isinstance(v, Mapping):
+            _check_translations(self, v, _join(key, k), required=required)
+            return
         if not isinstance(v, str):
             self.add(_join(key, k), "wrong_type", f"{k!r} must be text, got {_tname(v)}", v)
         elif required and not v.strip():
@@ -169,6 +182,9 @@ def _check(ck: _Checker, data: Any) -> None:
     if not ck.mapping(data, "", "instrument"):
         return
     fv = data.get("format_version")
+    # text codes and gate codes arrived with format 1.1
+    ck.text_codes = isinstance(fv, str) and bool(re.match(r"^\d+\.\d+$", fv)) and \
+        tuple(int(x) for x in fv.split(".")) >= (1, 1)  # type: ignore[attr-defined]
     if fv is not None:
         if not isinstance(fv, str):
             ck.add("format_version", "wrong_type",
@@ -183,8 +199,11 @@ def _check(ck: _Checker, data: Any) -> None:
                    f"format {FORMAT_VERSION} and older 1.x files; upgrade instrval", fv)
     ck.ident(data, "id", "", INSTRUMENT_ID_PATTERN)
     ck.version_label(data, "version", "")
-    ck.string(data, "title", "", required=True)
-    for k in ("description", "language", "license"):
+    lang = data.get("language")
+    ck.default_language = lang if isinstance(lang, str) else None  # type: ignore[attr-defined]
+    ck.string(data, "title", "", required=True, translatable=True)
+    ck.string(data, "description", "", translatable=True)
+    for k in ("language", "license"):
         ck.string(data, k, "")
     status = data.get("status")
     if status is not None and status not in STATUSES:
@@ -249,7 +268,9 @@ def _check_scales(ck: _Checker, scales: Any) -> set[str]:
                     elif ok and isinstance(lo, int) and isinstance(hi, int) and not lo <= code <= hi:
                         ck.add(f"{key}.labels.{code}", "scale_range",
                                f"label code {code} is outside the scale {lo}..{hi}", code)
-                    if not isinstance(lab, str):
+                    if isinstance(lab, Mapping):
+                        _check_translations(ck, lab, f"{key}.labels.{code}", required=True)
+                    elif not isinstance(lab, str):
                         ck.add(f"{key}.labels.{code}", "wrong_type",
                                f"label for code {code!r} must be text", lab)
     return known
@@ -282,9 +303,9 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
         if not ck.mapping(c, ckey, "construct"):
             continue
         claim(ck.ident(c, "id", ckey), f"{ckey}.id", "construct")
-        ck.string(c, "label", ckey, required=True)
-        ck.string(c, "question", ckey)
-        ck.string(c, "description", ckey)
+        ck.string(c, "label", ckey, required=True, translatable=True)
+        ck.string(c, "question", ckey, translatable=True)
+        ck.string(c, "description", ckey, translatable=True)
         kind = c.get("kind")
         if kind is not None and kind not in KINDS:
             ck.add(f"{ckey}.kind", "invalid_value",
@@ -310,7 +331,7 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
         if gate is not None and ck.mapping(gate, f"{ckey}.gate", "gate"):
             gkey = f"{ckey}.gate"
             claim(ck.ident(gate, "id", gkey), f"{gkey}.id", "gate")
-            ck.string(gate, "question", gkey, required=True)
+            ck.string(gate, "question", gkey, required=True, translatable=True)
             opts = gate.get("options")
             opt_set: set[str] = set()
             if opts is not None:
@@ -338,6 +359,23 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
                     if set(ows) == opt_set:
                         ck.add(f"{gkey}.open_when", "gate_open_when",
                                "every option opens the gate, so it screens nothing", ow)
+            gcodes = gate.get("codes")
+            if gcodes is not None:
+                if not getattr(ck, "text_codes", False):
+                    ck.add(f"{gkey}.codes", "needs_format_1_1",
+                           "gate 'codes' need format_version \"1.1\"", gcodes)
+                elif not isinstance(gcodes, list) or (opt_set and len(gcodes) != len(opts)):
+                    ck.add(f"{gkey}.codes", "wrong_type",
+                           "'codes' must list one stored code per option, in order", gcodes)
+                else:
+                    gseen: set[str] = set()
+                    for k, gc in enumerate(gcodes):
+                        norm = _check_code(ck, gc, f"{gkey}.codes[{k}]")
+                        if norm is not None and norm in gseen:
+                            ck.add(f"{gkey}.codes[{k}]", "duplicate_code",
+                                   f"code {gc!r} is given to two options", gc)
+                        elif norm is not None:
+                            gseen.add(norm)
         items = c.get("items")
         if items is None:
             continue
@@ -351,7 +389,7 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
         elif kind == "single_choice" and len(items) < 2:
             ck.add(f"{ckey}.items", "too_few_levels",
                    "a single_choice construct needs at least two levels (items)", len(items))
-        codes: dict[int, int] = {}
+        codes: dict[str, int] = {}
         for ii, it in enumerate(items):
             ikey = f"{ckey}.items[{ii}]"
             if not ck.mapping(it, ikey, "item"):
@@ -360,8 +398,8 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
             claim(iid, f"{ikey}.id", "item")
             if iid:
                 item_ids.add(iid)
-            ck.string(it, "label", ikey, required=True)
-            ck.string(it, "text", ikey)
+            ck.string(it, "label", ikey, required=True, translatable=True)
+            ck.string(it, "text", ikey, translatable=True)
             rev = it.get("reverse")
             if rev is not None:
                 if not isinstance(rev, bool):
@@ -373,14 +411,14 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
                            rev)
             code = it.get("code")
             if code is not None:
-                if isinstance(code, bool) or not isinstance(code, int) or code < 0:
-                    ck.add(f"{ikey}.code", "wrong_type",
-                           f"'code' must be a whole number >= 0, got {code!r}", code)
-                elif code in codes:
+                norm = _check_code(ck, code, f"{ikey}.code")
+                if norm is None:
+                    pass
+                elif norm in codes:
                     ck.add(f"{ikey}.code", "duplicate_code",
-                           f"code {code} is already used by items[{codes[code]}]", code)
+                           f"code {code} is already used by items[{codes[norm]}]", code)
                 else:
-                    codes[code] = ii
+                    codes[norm] = ii
     return item_ids
 
 
@@ -398,7 +436,16 @@ def _check_changelog(ck: _Checker, changelog: Any, item_ids: set[str], version: 
         ck.version_label(e, "version", key)
         ck.string(e, "reason", key)
         ck.string(e, "evidence", key)
+        for k in ("language", "by", "date"):
+            ck.string(e, k, key)
+        step = e.get("step")
+        if step is not None and step not in ADAPTATION_STEPS:
+            ck.add(f"{key}.step", "invalid_value",
+                   f"'step' must be one of {', '.join(ADAPTATION_STEPS)}, got {step!r}", step)
         action = e.get("action")
+        if action == "adapted" and not getattr(ck, "text_codes", False):
+            ck.add(f"{key}.action", "needs_format_1_1",
+                   "adaptation records need format_version \"1.1\"", action)
         if action is not None and action not in CHANGE_ACTIONS:
             ck.add(f"{key}.action", "invalid_value",
                    f"'action' must be one of {', '.join(CHANGE_ACTIONS)}, got {action!r}", action)
@@ -432,6 +479,61 @@ def _check_plain(ck: _Checker, obj: Any, key: str) -> None:
         ck.add(key, "wrong_type",
                f"{key!r} must hold text, numbers, true/false, lists or mappings, got "
                f"{_tname(obj)} (quote dates, e.g. \"2024-01-31\")", obj)
+
+
+_TEXT_CODE = re.compile(r"^[A-Za-z0-9_.-]+$")
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+
+
+def _check_translations(ck: _Checker, v: Mapping[str, Any], key: str, *,
+                        required: bool) -> None:
+    """A translated text ``{language: text}`` (format 1.1): language tags as keys, text
+    values, and the instrument's default ``language`` among them."""
+    if not getattr(ck, "text_codes", False):
+        ck.add(key, "needs_format_1_1",
+               "translated texts ({language: text}) need format_version \"1.1\"", dict(v))
+        return
+    if not v:
+        ck.add(key, "empty_value", "a translated text needs at least one language", {})
+        return
+    for lang, text in v.items():
+        if not isinstance(lang, str) or not _LANGUAGE.match(lang):
+            ck.add(f"{key}.{lang}", "invalid_value",
+                   f"{lang!r} is not a language tag such as en, fr or fr-CA", lang)
+        elif not isinstance(text, str):
+            ck.add(f"{key}.{lang}", "wrong_type", f"the {lang} text must be text, got "
+                   f"{_tname(text)}", text)
+        elif required and not text.strip():
+            ck.add(f"{key}.{lang}", "empty_value", f"the {lang} text must not be empty", text)
+    default = getattr(ck, "default_language", None)
+    if default is None:
+        ck.add(key, "missing_key", "translated texts need the instrument's default "
+               "'language' (e.g. language: en)", dict(v))
+    elif default not in v:
+        ck.add(key, "missing_translation", f"the text has no {default!r} version (the "
+               f"instrument's default language); it has {', '.join(map(str, v))}", dict(v))
+
+
+def _check_code(ck: _Checker, code: Any, key: str) -> str | None:
+    """Check a stored code; return its comparison key (lower-cased text) or None."""
+    if isinstance(code, int) and not isinstance(code, bool):
+        if code >= 0:
+            return str(code)
+    elif isinstance(code, str) and getattr(ck, "text_codes", False):
+        if _TEXT_CODE.match(code):
+            return code.lower()
+        ck.add(key, "wrong_type",
+               f"a text code must be letters, digits, '_', '-' or '.', got {code!r}", code)
+        return None
+    elif isinstance(code, str) and _TEXT_CODE.match(code):
+        ck.add(key, "needs_format_1_1",
+               f"text code {code!r} needs format_version \"1.1\" (format 1.0 takes whole "
+               "numbers >= 0)", code)
+        return None
+    ck.add(key, "wrong_type",
+           f"'code' must be a whole number >= 0 or (format 1.1) text such as 'a', got "
+           f"{code!r}", code)
+    return None
 
 
 def _newer(fv: str) -> bool:

@@ -17,6 +17,7 @@ __all__ = [
     "KINDS",
     "STATUSES",
     "CHANGE_ACTIONS",
+    "ADAPTATION_STEPS",
     "Scale",
     "Item",
     "Gate",
@@ -27,8 +28,12 @@ __all__ = [
     "Instrument",
 ]
 
-#: The instrument file format this version of instrval writes (and the newest it reads).
-FORMAT_VERSION = "1.0"
+#: The newest instrument file format this version of instrval reads and writes. Format
+#: 1.1 adds text codes (``code: a``) on items and ``codes`` on gates; a file that uses
+#: neither is written as 1.0 (see :meth:`Instrument.required_format_version`), so 1.0
+#: files read and write exactly as before.
+FORMAT_VERSION = "1.1"
+
 
 #: Construct kinds. ``multi_select``: check all that apply, each item a 0/1 box;
 #: ``single_choice``: the items are mutually exclusive levels of one question;
@@ -38,8 +43,21 @@ KINDS = ("multi_select", "single_choice", "likert", "binary")
 #: Life-cycle status of an instrument version.
 STATUSES = ("draft", "validated", "retired")
 
-#: What a revision did to an item, as recorded in a changelog.
-CHANGE_ACTIONS = ("kept", "revised", "removed", "added")
+#: What a revision did to an item, as recorded in a changelog; ``adapted``: a step of a
+#: translation and cultural adaptation (see :data:`ADAPTATION_STEPS`).
+CHANGE_ACTIONS = ("kept", "revised", "removed", "added", "adapted")
+
+#: Steps of a translation and cultural adaptation, after the ISPOR principles of good
+#: practice (Wild et al., Value in Health 2005;8:94-104), recorded as ``adapted``
+#: changelog entries with ``step``, ``language``, ``by`` and ``date``.
+ADAPTATION_STEPS = ("preparation", "forward_translation", "reconciliation",
+                    "back_translation", "back_translation_review", "harmonisation",
+                    "cognitive_debriefing", "review", "proofreading", "final_report")
+
+#: Translations of a field: ``{field: {language: text}}`` (``label``, ``text``,
+#: ``question``, ``description``, ``title``), holding every language including the
+#: default one (the instrument's ``language``), whose text is also the plain field.
+Translations = Mapping[str, Mapping[str, str]]
 
 
 @dataclass(frozen=True)
@@ -50,6 +68,8 @@ class Scale:
     min: int
     max: int
     labels: Mapping[int, str] = field(default_factory=dict)
+    #: ``{code: {language: label}}`` when the labels are translated (format 1.1).
+    translations: Mapping[int, Mapping[str, str]] = field(default_factory=dict)
 
     @property
     def values(self) -> tuple[int, ...]:
@@ -61,32 +81,44 @@ class Scale:
 class Item:
     """One item: a check box, a level of a single-choice question, or a rated statement.
 
-    ``code`` is the number survey platforms store for a level or box (REDCap's choice
-    code); when a file gives none, the 1-based position within the construct is used.
+    ``code`` is what survey platforms store for a level or box (REDCap's choice code): a
+    whole number, or text such as ``a`` or ``NA`` (format 1.1); when a file gives none,
+    the 1-based position within the construct is used.
     """
 
     id: str
     label: str
     text: str | None = None
     reverse: bool = False
-    code: int | None = None
+    code: int | str | None = None
+    translations: Translations = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
 class Gate:
     """A screening question: the construct's items are presented only when it is open.
 
-    ``open_when`` lists the options that open the gate (e.g. ``("yes",)``).
+    ``open_when`` lists the options that open the gate (e.g. ``("yes",)``). ``codes``
+    (format 1.1) are the stored codes of the options, in the same order (a REDCap
+    ``yesno`` field stores ``1`` for yes and ``0`` for no); without them option ``k`` is
+    stored as ``k`` (1-based).
     """
 
     id: str
     question: str
     options: tuple[str, ...]
     open_when: tuple[str, ...]
+    codes: tuple[int | str, ...] | None = None
+    translations: Translations = field(default_factory=dict)
 
     def is_open(self, answer: object) -> bool:
         """Return True when ``answer`` (an option id) opens the gate."""
         return answer in self.open_when
+
+    def option_code(self, option: str) -> int | str:
+        """The stored code of an option (its ``codes`` entry, else its 1-based position)."""
+        pos = self.options.index(option)
+        return self.codes[pos] if self.codes is not None else pos + 1
 
 
 @dataclass(frozen=True)
@@ -101,12 +133,13 @@ class Construct:
     scale: str | None = None
     gate: Gate | None = None
     description: str | None = None
+    translations: Translations = field(default_factory=dict)
 
     @property
     def item_ids(self) -> tuple[str, ...]:
         return tuple(i.id for i in self.items)
 
-    def item_code(self, item_id: str) -> int:
+    def item_code(self, item_id: str) -> int | str:
         """The stored code of an item (its ``code``, else its 1-based position)."""
         for pos, it in enumerate(self.items, start=1):
             if it.id == item_id:
@@ -140,6 +173,10 @@ class ChangeEntry:
     reason: str
     item: str | None = None
     evidence: str | None = None
+    step: str | None = None
+    language: str | None = None
+    by: str | None = None
+    date: str | None = None
 
 
 @dataclass(frozen=True)
@@ -174,6 +211,7 @@ class Instrument:
     changelog: tuple[ChangeEntry, ...] = ()
     scales: Mapping[str, Scale] = field(default_factory=dict)
     provenance: Mapping[str, Any] | None = None
+    translations: Translations = field(default_factory=dict)
 
     # ------------------------------------------------------------------ lookups
     @property
@@ -259,6 +297,87 @@ class Instrument:
             "gates": len(self.gates),
         }
 
+    def required_format_version(self) -> str:
+        """The oldest file format that can hold this instrument: ``"1.1"`` when an item
+        has a text code, a gate has ``codes``, a text is translated or the changelog
+        records an adaptation, else ``"1.0"``."""
+        if any(isinstance(it.code, str) for it in self.items) or any(
+                g.codes is not None for g in self.gates) or len(self.languages) > 1 \
+                or any(e.action == "adapted" for e in self.changelog):
+            return "1.1"
+        return "1.0"
+
+    # ------------------------------------------------------------ translations
+    def _translated(self) -> Iterator[Any]:
+        yield self
+        yield from self.scales.values()
+        for c in self.constructs:
+            yield c
+            if c.gate is not None:
+                yield c.gate
+            yield from c.items
+
+    @property
+    def languages(self) -> tuple[str, ...]:
+        """The languages of the wording: the default ``language`` first, then the others
+        found in translations, sorted."""
+        langs: set[str] = set()
+        for obj in self._translated():
+            for tr in obj.translations.values():
+                langs.update(tr)
+        first = (self.language,) if self.language else ()
+        return first + tuple(sorted(langs - set(first)))
+
+    def in_language(self, language: str) -> Instrument:
+        """This instrument with ``language`` as its default: every translated text is
+        shown in that language (texts without a translation keep the default wording).
+        The translations themselves are kept, so ``in_language`` can be applied again.
+
+        Raises
+        ------
+        KeyError
+            When no text is in ``language``.
+        """
+        if language == self.language:
+            return self
+        if language not in self.languages:
+            raise KeyError(f"{self.label} has no text in language {language!r} (languages: "
+                           f"{', '.join(self.languages) or 'none'})")
+
+        def tr(obj: Any, **fields: Any) -> dict[str, Any]:
+            out = {}
+            for f, cur in fields.items():
+                t = obj.translations.get(f, {})
+                out[f] = t.get(language, cur) if cur is not None else None
+            return out
+
+        scales = {sid: replace(sc, labels={k: sc.translations.get(k, {}).get(language, v)
+                                           for k, v in sc.labels.items()})
+                  for sid, sc in self.scales.items()}
+        constructs = []
+        for c in self.constructs:
+            gate = None if c.gate is None else replace(c.gate, **tr(c.gate,
+                                                                    question=c.gate.question))
+            items = tuple(replace(it, **tr(it, label=it.label, text=it.text))
+                          for it in c.items)
+            constructs.append(replace(c, gate=gate, items=items,
+                                      **tr(c, label=c.label, question=c.question,
+                                           description=c.description)))
+        return replace(self, language=language, scales=scales, constructs=tuple(constructs),
+                       **tr(self, title=self.title, description=self.description))
+
+    def without_translations(self) -> Instrument:
+        """This instrument in its default language only (translations dropped)."""
+        def plain(obj: Any) -> Any:
+            return replace(obj, translations={})
+
+        constructs = tuple(replace(c, translations={},
+                                   gate=None if c.gate is None else plain(c.gate),
+                                   items=tuple(plain(it) for it in c.items))
+                           for c in self.constructs)
+        return replace(self, translations={}, constructs=constructs,
+                       scales={k: plain(v) for k, v in self.scales.items()})
+
     def replace(self, **changes: Any) -> Instrument:
         """Return a copy with some fields changed (instruments are immutable)."""
         return replace(self, **changes)
@@ -274,11 +393,11 @@ class Instrument:
             "format_version": self.format_version,
             "id": self.id,
             "version": self.version,
-            "title": self.title,
+            "title": _text_out(self, "title", self.title),
             "status": self.status,
         }
         if self.description is not None:
-            d["description"] = self.description
+            d["description"] = _text_out(self, "description", self.description)
         if self.language is not None:
             d["language"] = self.language
         if self.source is not None:
@@ -294,14 +413,16 @@ class Instrument:
         if self.scales:
             d["scales"] = {
                 sid: _drop_none({"min": s.min, "max": s.max,
-                                 "labels": dict(s.labels) or None})
+                                 "labels": {k: dict(s.translations[k]) if k in s.translations
+                                            else v for k, v in s.labels.items()} or None})
                 for sid, s in self.scales.items()
             }
         d["constructs"] = [_construct_to_dict(c) for c in self.constructs]
         if self.changelog:
             d["changelog"] = [
                 _drop_none({"version": e.version, "item": e.item, "action": e.action,
-                            "reason": e.reason, "evidence": e.evidence})
+                            "step": e.step, "language": e.language, "by": e.by,
+                            "date": e.date, "reason": e.reason, "evidence": e.evidence})
                 for e in self.changelog
             ]
         if self.provenance:
@@ -336,12 +457,18 @@ def _plain(obj: Any) -> Any:
     return obj
 
 
+def _text_out(obj: Any, name: str, value: str) -> Any:
+    """A text as written: plain, or ``{language: text}`` when it is translated."""
+    tr = obj.translations.get(name)
+    return dict(tr) if tr else value
+
+
 def _construct_to_dict(c: Construct) -> dict[str, Any]:
-    d: dict[str, Any] = {"id": c.id, "label": c.label}
+    d: dict[str, Any] = {"id": c.id, "label": _text_out(c, "label", c.label)}
     if c.question is not None:
-        d["question"] = c.question
+        d["question"] = _text_out(c, "question", c.question)
     if c.description is not None:
-        d["description"] = c.description
+        d["description"] = _text_out(c, "description", c.description)
     d["kind"] = c.kind
     if c.scale is not None:
         d["scale"] = c.scale
@@ -349,15 +476,17 @@ def _construct_to_dict(c: Construct) -> dict[str, Any]:
         g = c.gate
         d["gate"] = {
             "id": g.id,
-            "question": g.question,
+            "question": _text_out(g, "question", g.question),
             "options": list(g.options),
             "open_when": g.open_when[0] if len(g.open_when) == 1 else list(g.open_when),
         }
+        if g.codes is not None:
+            d["gate"]["codes"] = list(g.codes)
     items = []
     for it in c.items:
-        di: dict[str, Any] = {"id": it.id, "label": it.label}
+        di: dict[str, Any] = {"id": it.id, "label": _text_out(it, "label", it.label)}
         if it.text is not None:
-            di["text"] = it.text
+            di["text"] = _text_out(it, "text", it.text)
         if it.reverse:
             di["reverse"] = True
         if it.code is not None:
@@ -367,60 +496,99 @@ def _construct_to_dict(c: Construct) -> dict[str, Any]:
     return d
 
 
+def _code(value: Any) -> int | str:
+    """A stored code as checked: whole numbers stay numbers, anything else is text."""
+    return value if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+
+def _split(value: Any, lang: str | None) -> tuple[str | None, dict[str, str] | None]:
+    """A checked text: plain -> (text, None); ``{language: text}`` -> (the default
+    language's text, the mapping)."""
+    if value is None:
+        return None, None
+    if isinstance(value, Mapping):
+        tr = {str(k): str(v) for k, v in value.items()}
+        default = tr.get(lang) if lang else None
+        return (default if default is not None else next(iter(tr.values()))), tr
+    return str(value), None
+
+
+def _texts(obj: Mapping[str, Any], lang: str | None, *names: str
+           ) -> tuple[dict[str, Any], dict[str, dict[str, str]]]:
+    plain: dict[str, Any] = {}
+    trans: dict[str, dict[str, str]] = {}
+    for n in names:
+        text, tr = _split(obj.get(n), lang)
+        plain[n] = text
+        if tr:
+            trans[n] = tr
+    return plain, trans
+
+
 def _build(data: Mapping[str, Any]) -> Instrument:
     """Build an Instrument from data that passed :func:`check_instrument_data`."""
-    scales = {
-        str(sid): Scale(
-            id=str(sid),
-            min=int(s["min"]),
-            max=int(s["max"]),
-            labels={int(k): str(v) for k, v in (s.get("labels") or {}).items()},
-        )
-        for sid, s in (data.get("scales") or {}).items()
-    }
+    lang = data.get("language")
+    scales = {}
+    for sid, s in (data.get("scales") or {}).items():
+        labels, ltr = {}, {}
+        for k, v in (s.get("labels") or {}).items():
+            text, tr = _split(v, lang)
+            labels[int(k)] = text
+            if tr:
+                ltr[int(k)] = tr
+        scales[str(sid)] = Scale(id=str(sid), min=int(s["min"]), max=int(s["max"]),
+                                 labels=labels, translations=ltr)
     constructs = []
     for c in data["constructs"]:
         gate = None
         if c.get("gate"):
             g = c["gate"]
             ow = g["open_when"]
+            gq, gtr = _texts(g, lang, "question")
             gate = Gate(
                 id=str(g["id"]),
-                question=str(g["question"]),
+                question=str(gq["question"]),
+                translations=gtr,
                 options=tuple(str(o) for o in g["options"]),
                 open_when=(str(ow),) if isinstance(ow, str) else tuple(str(o) for o in ow),
+                codes=None if g.get("codes") is None else tuple(_code(k) for k in g["codes"]),
             )
-        items = tuple(
-            Item(
+        items = []
+        for i in c["items"]:
+            it_txt, it_tr = _texts(i, lang, "label", "text")
+            items.append(Item(
                 id=str(i["id"]),
-                label=str(i["label"]),
-                text=None if i.get("text") is None else str(i["text"]),
+                label=str(it_txt["label"]),
+                text=it_txt["text"],
                 reverse=bool(i.get("reverse", False)),
-                code=None if i.get("code") is None else int(i["code"]),
-            )
-            for i in c["items"]
-        )
+                code=None if i.get("code") is None else _code(i["code"]),
+                translations=it_tr,
+            ))
+        c_txt, c_tr = _texts(c, lang, "label", "question", "description")
         constructs.append(
             Construct(
                 id=str(c["id"]),
-                label=str(c["label"]),
+                label=str(c_txt["label"]),
                 kind=str(c["kind"]),
-                items=items,
-                question=None if c.get("question") is None else str(c["question"]),
+                items=tuple(items),
+                question=c_txt["question"],
                 scale=None if c.get("scale") is None else str(c["scale"]),
                 gate=gate,
-                description=None if c.get("description") is None else str(c["description"]),
+                description=c_txt["description"],
+                translations=c_tr,
             )
         )
     src = data.get("source")
     df = data.get("derived_from")
+    top, top_tr = _texts(data, lang, "title", "description")
     return Instrument(
         format_version=str(data["format_version"]),
         id=str(data["id"]),
         version=str(data["version"]),
-        title=str(data["title"]),
+        title=str(top["title"]),
         status=str(data.get("status", "draft")),
-        description=data.get("description"),
+        description=top["description"],
+        translations=top_tr,
         language=data.get("language"),
         source=Source(citation=src.get("citation"), url=src.get("url"), note=src.get("note"))
         if src
@@ -434,6 +602,10 @@ def _build(data: Mapping[str, Any]) -> Instrument:
                 reason=str(e["reason"]),
                 item=None if e.get("item") is None else str(e["item"]),
                 evidence=None if e.get("evidence") is None else str(e["evidence"]),
+                step=None if e.get("step") is None else str(e["step"]),
+                language=None if e.get("language") is None else str(e["language"]),
+                by=None if e.get("by") is None else str(e["by"]),
+                date=None if e.get("date") is None else str(e["date"]),
             )
             for e in (data.get("changelog") or [])
         ),

@@ -146,18 +146,21 @@ def level_codes(c: Construct) -> dict[str, str]:
     for it in c.items:
         code = c.item_code(it.id)
         out[it.id.lower()] = it.id
-        out[str(code)] = it.id
-        out[f"{code}.0"] = it.id
+        out[str(code).lower()] = it.id  # text codes (format 1.1) match in any case
+        if isinstance(code, int):
+            out[f"{code}.0"] = it.id
     return out
 
 
 def gate_codes(g: Gate) -> dict[str, str]:
     """Lookup for a gate cell: lower-cased option and its 1-based code -> option."""
     out: dict[str, str] = {}
-    for pos, opt in enumerate(g.options, start=1):
+    for opt in g.options:
+        code = g.option_code(opt)  # 1-based position unless the gate stores codes
         out[opt.lower()] = opt
-        out[str(pos)] = opt
-        out[f"{pos}.0"] = opt
+        out[str(code).lower()] = opt
+        if isinstance(code, int):
+            out[f"{code}.0"] = opt
     return out
 
 

@@ -24,15 +24,17 @@ import os
 from pathlib import Path
 
 from instrval.errors import ExportError
-from instrval.io.exports.fhir import to_fhir_questionnaire, write_fhir
+from instrval.io.exports.fhir import read_fhir_instrument, to_fhir_questionnaire, write_fhir
 from instrval.io.exports.redcap import (
     REDCAP_COLUMNS,
+    FormImport,
     import_redcap_dictionary,
+    read_redcap_instrument,
     redcap_dictionary,
     redcap_field_map,
     write_redcap,
 )
-from instrval.io.exports.xlsform import write_xlsform, xlsform_sheets
+from instrval.io.exports.xlsform import read_xlsform_instrument, write_xlsform, xlsform_sheets
 from instrval.model.instrument import Instrument
 
 __all__ = [
@@ -45,11 +47,48 @@ __all__ = [
     "redcap_field_map",
     "write_redcap",
     "import_redcap_dictionary",
+    "read_redcap_instrument",
+    "read_xlsform_instrument",
+    "read_fhir_instrument",
+    "import_instrument",
+    "IMPORT_FORMATS",
+    "FormImport",
     "xlsform_sheets",
     "write_xlsform",
 ]
 
 EXPORT_FORMATS = ("fhir", "redcap", "xlsform")
+#: Formats :func:`import_instrument` reads.
+IMPORT_FORMATS = ("redcap", "xlsform", "fhir")
+
+
+def import_instrument(path: str | os.PathLike[str], format: str, *, id: str | None = None,
+                      version: str | None = None, title: str | None = None,
+                      strict: bool = False) -> FormImport:
+    """Build an instrument from a REDCap data dictionary, an XLSForm or a FHIR
+    Questionnaire (``format``: redcap, xlsform or fhir).
+
+    Returns the :class:`~instrval.io.exports.redcap.FormImport` (``instrument`` and the
+    ``notes`` on what was left out). ``id`` and ``version`` are required for REDCap;
+    ``strict`` (REDCap) refuses fields that cannot be imported.
+
+    Raises
+    ------
+    ExportError
+        For an unknown format, a file not in its format, or one that gives no construct.
+    """
+    if format == "redcap":
+        if not id or not version:
+            raise ExportError("a REDCap import needs id and version (a data dictionary "
+                              "names neither)")
+        return read_redcap_instrument(path, id=id, version=version, title=title,
+                                      strict=strict)
+    if format == "xlsform":
+        return read_xlsform_instrument(path, id=id, version=version, title=title)
+    if format == "fhir":
+        return read_fhir_instrument(path, id=id, version=version, title=title)
+    raise ExportError(f"unknown import format {format!r}; choose one of "
+                      f"{', '.join(IMPORT_FORMATS)}")
 
 
 def export_instrument(instrument: Instrument, format: str, out: str | os.PathLike[str]

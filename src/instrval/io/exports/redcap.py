@@ -23,6 +23,8 @@ binary item     a ``yesno`` field named by the item id (REDCap stores 1 = yes, 0
 Field labels are the construct question (else its label) for checkbox/radio construct
 fields, the gate question for gates, and the item text (else label) for item fields. The
 construct label is the Section Header of the construct's first field (its gate, when gated).
+The question of a likert or binary construct is shown to respondents as a ``descriptive``
+field ``<construct>_question`` just before its items (tagged ``@INSTRVAL-DESCRIPTIVE``).
 
 The ``Field Annotation`` column keeps what REDCap has no column for, as instrval tags, so
 that :func:`import_redcap_dictionary` restores the instrument: ``@INSTRVAL-ID=<id>`` (the
@@ -54,17 +56,26 @@ round-trips).
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
 import os
 import re
-from collections.abc import Mapping
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from instrval.errors import ExportError, InstrumentError, Problem
+from instrval.errors import ExportError, InstrumentError, InstrvalWarning, Problem
 from instrval.io.atomic import atomic_write_text
+from instrval.io.redcap_dictionary import (
+    REDCAP_FIELD_TYPES,
+    RedcapField,
+    column_name,
+    parse_gate_logic,
+    parse_redcap_dictionary,
+)
 from instrval.model.instrument import FORMAT_VERSION, Instrument
 
 __all__ = [
@@ -74,7 +85,11 @@ __all__ = [
     "redcap_dictionary_csv",
     "write_redcap",
     "redcap_field_map",
+    "redcap_translation_paths",
     "import_redcap_dictionary",
+    "read_redcap_instrument",
+    "FormImport",
+    "RedcapImport",
 ]
 
 #: The 18 columns of a REDCap data dictionary, in REDCap's order.
@@ -98,13 +113,9 @@ REDCAP_COLUMNS = (
     "Matrix Ranking?",
     "Field Annotation",
 )
-#: Field types REDCap knows.
-REDCAP_FIELD_TYPES = ("text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse",
-                      "calc", "file", "slider", "descriptive", "sql")
 
 _NAME, _FORM, _SECTION, _TYPE, _LABEL, _CHOICES = REDCAP_COLUMNS[:6]
 _BRANCH, _MATRIX, _ANNOT = REDCAP_COLUMNS[11], REDCAP_COLUMNS[15], REDCAP_COLUMNS[17]
-_REQUIRED_COLUMNS = (_NAME, _FORM, _TYPE, _LABEL, _CHOICES)
 _FORMULA_START = ("=", "+", "-", "@")
 
 
@@ -143,6 +154,8 @@ def _field_names(inst: Instrument) -> dict[str, str]:
         if c.kind in ("multi_select", "single_choice"):
             claim(c.id)
         else:
+            if c.question:
+                claim(f"{c.id}_question")
             for it in c.items:
                 claim(it.id)
     return names
@@ -186,7 +199,7 @@ def redcap_field_map(instrument: Instrument) -> dict[str, Any]:
     for c in inst.constructs:
         if c.gate is not None:
             g = c.gate
-            codes = {o: k for k, o in enumerate(g.options, start=1)}
+            codes = {o: g.option_code(o) for o in g.options}
             out["gates"][g.id] = {"field": names[g.id], "type": "radio", "construct": c.id,
                                   "codes": codes, "open_codes": [codes[o] for o in g.open_when]}
         choice = c.kind in ("multi_select", "single_choice")
@@ -245,14 +258,14 @@ def redcap_dictionary(instrument: Instrument) -> list[dict[str, str]]:
         logic = ""
         if c.gate is not None:
             g = c.gate
-            choices = " | ".join(f"{k}, {_choice_label(o)}" for k, o in enumerate(g.options, 1))
+            choices = " | ".join(f"{g.option_code(o)}, {_choice_label(o)}" for o in g.options)
             altered = [o for o in g.options if _choice_label(o) != o]
             row(**{_NAME: names[g.id], _SECTION: section, _TYPE: "radio",
                    _LABEL: _safe_label(g.question), _CHOICES: choices,
                    _ANNOT: _tags(id=g.id, gate=c.id,
                                  options=list(g.options) if altered else None)})
             section = ""
-            logic = " or ".join(f"[{names[g.id]}] = '{g.options.index(o) + 1}'"
+            logic = " or ".join(f"[{names[g.id]}] = '{g.option_code(o)}'"
                                 for o in g.open_when)
         if c.kind in ("multi_select", "single_choice"):
             choices = " | ".join(f"{c.item_code(it.id)}, {_choice_label(it.label)}"
@@ -267,6 +280,11 @@ def redcap_dictionary(instrument: Instrument) -> list[dict[str, str]]:
                                  texts=texts or None, labels=labels or None)})
             continue
         sc = inst.scale_of(c)
+        if c.question:  # shown to respondents above the items
+            row(**{_NAME: names[f"{c.id}_question"], _SECTION: section, _TYPE: "descriptive",
+                   _LABEL: _safe_label(c.question), _BRANCH: logic,
+                   _ANNOT: _tags(descriptive=True, construct=c.id)})
+            section = ""
         for pos, it in enumerate(c.items):
             cells = {_NAME: names[it.id], _SECTION: section if pos == 0 else "",
                      _LABEL: _safe_label(it.text or it.label), _BRANCH: logic}
@@ -297,14 +315,32 @@ def redcap_dictionary_csv(instrument: Instrument) -> str:
 
 
 def write_redcap(instrument: Instrument, path: str | os.PathLike[str]) -> Path:
-    """Write the REDCap data dictionary CSV (UTF-8, atomically)."""
-    return atomic_write_text(path, redcap_dictionary_csv(instrument))
+    """Write the REDCap data dictionary CSV (UTF-8, atomically).
+
+    A translated instrument gets one dictionary per language (REDCap holds one language
+    per project, or per form with its Multi-Language Management): ``path`` in the default
+    language and ``<stem>-<language><suffix>`` beside it for each other language (see
+    :func:`redcap_translation_paths`). Field names and codes are the same in all of them,
+    so data collected in any language merge.
+    """
+    out = atomic_write_text(path, redcap_dictionary_csv(instrument))
+    for lang, p in redcap_translation_paths(instrument, path).items():
+        atomic_write_text(p, redcap_dictionary_csv(instrument.in_language(lang)))
+    return out
+
+
+def redcap_translation_paths(instrument: Instrument, path: str | os.PathLike[str]
+                             ) -> dict[str, Path]:
+    """Where :func:`write_redcap` writes the dictionaries of the other languages."""
+    p = Path(path)
+    return {lang: p.with_name(f"{p.stem}-{lang}{p.suffix}")
+            for lang in instrument.languages[1:]}
 
 
 # ============================================================================ import
 _JSON_TAGS = ("texts", "labels", "options")
 _TAG_RE = re.compile(r'@INSTRVAL-([A-Z-]+)(?:=("(?:[^"\\]|\\.)*"|\S+))?')
-_LOGIC_PART = re.compile(r"""^\s*\[([A-Za-z][A-Za-z0-9_]*)\]\s*=\s*(['"]?)([^'"\s]+)\2\s*$""")
+_ID_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 
 
 def _parse_tags(text: str) -> dict[str, Any]:
@@ -317,14 +353,18 @@ def _parse_tags(text: str) -> dict[str, Any]:
         elif key in _JSON_TAGS:
             continue  # JSON with spaces: decoded below
         elif val.startswith('"'):
-            out[key] = json.loads(val)
+            try:
+                out[key] = json.loads(val)
+            except ValueError:
+                out[key] = val.strip('"')
         else:
             out[key] = val
     # JSON objects and lists contain spaces: decode them from where they start
     for key in _JSON_TAGS:
         m = re.search(rf"@INSTRVAL-{key.upper()}=", text or "")
         if m:
-            out[key], _ = json.JSONDecoder().raw_decode(text[m.end():])
+            with contextlib.suppress(ValueError):
+                out[key], _ = json.JSONDecoder().raw_decode(text[m.end():])
     return out
 
 
@@ -334,209 +374,322 @@ def _unsafe(text: str) -> str:
     return text
 
 
-class _Row:
-    def __init__(self, n: int, cells: Mapping[str, str]):
-        self.n = n
-        self.cells = cells
+def _stored_code(code: str) -> int | str:
+    """A REDCap choice code as instrval keeps it: whole numbers (written without leading
+    zeros) as numbers, anything else (``a``, ``NA``, ``-9``, ``01``) as text."""
+    return int(code) if re.fullmatch(r"0|[1-9]\d*", code) else code
 
-    def __getitem__(self, col: str) -> str:
-        return (self.cells.get(col) or "").strip()
+
+def _id_part(code: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_]", "_", code.replace("-", "m"))
+
+
+@dataclass(frozen=True)
+class FormImport:
+    """What an import (REDCap, XLSForm, FHIR) built, and the notes on what it left out.
+
+    ``notes`` are warnings (``Problem`` records with file, row, column and value): fields
+    skipped because they hold no choices, choice labels that were blank, branching logic
+    that is not an instrval gate, fields whose choices could not be read.
+    """
+
+    instrument: Instrument
+    notes: tuple[Problem, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"instrument": self.instrument.label,
+                "counts": self.instrument.counts(),
+                "notes": [p.to_dict() for p in self.notes]}
+
+
+#: The result of :func:`read_redcap_instrument` (the same type for every import).
+RedcapImport = FormImport
 
 
 def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: str,
-                             title: str | None = None) -> Instrument:
-    """Read a REDCap data dictionary (CSV) back into an instrument.
+                             title: str | None = None, strict: bool = False) -> Instrument:
+    """Read a REDCap data dictionary (CSV) into an instrument.
+
+    The same as :func:`read_redcap_instrument` but returning the instrument only; the
+    notes on what was left out are issued as :class:`~instrval.errors.InstrvalWarning`
+    (one warning listing them all).
+    """
+    res = read_redcap_instrument(path, id=id, version=version, title=title, strict=strict)
+    if res.notes:
+        warnings.warn(
+            f"{path}: {len(res.notes)} note(s) on the import: "
+            + "; ".join(p.message for p in res.notes[:5])
+            + (" ..." if len(res.notes) > 5 else ""), InstrvalWarning, stacklevel=2)
+    return res.instrument
+
+
+def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: str,
+                           title: str | None = None, strict: bool = False) -> FormImport:
+    """Read a REDCap data dictionary (CSV) into an instrument, importing what can be.
 
     Dictionaries written by :func:`write_redcap` come back equivalent: the same
     constructs, kinds, items, ids (case restored from ``@INSTRVAL-ID``), labels, questions,
     gates and scales. Instrument metadata is not in a data dictionary: ``id``, ``version``
     and ``title`` are given here (``title`` defaults to the form name), status is
-    ``draft``. Dictionaries made in REDCap (without instrval tags) are read as: checkbox
-    -> multi_select construct (items ``<field>_<code>``), radio/dropdown -> single_choice
-    construct, or a gate when later fields' branching logic is ``[field] = 'k'``
-    (joined by ``or``), radio fields sharing a matrix group with consecutive whole-number
-    codes -> a likert construct, yesno/truefalse -> binary items grouped by section.
-    Other field types (text, notes, calc, descriptive, file, slider, sql) hold no
-    instrval data and are skipped.
+    ``draft``.
+
+    Dictionaries made in REDCap (without instrval tags) are read as:
+
+    * checkbox -> multi_select construct (items ``<field>_<code>``);
+    * radio/dropdown -> single_choice construct, or a **gate** when a later imported
+      field's branching logic is ``[field] = 'k'`` (joined by ``or``; any case, quoted or
+      not); yesno/truefalse fields can be gates too (codes 1 and 0 kept as the gate's
+      ``codes``);
+    * radio fields sharing a matrix group with whole-number codes that are consecutive in
+      either order (``1..5`` or ``2, 1, 0``) -> a likert construct; in a matrix group
+      with other codes -> single_choice constructs;
+    * yesno/truefalse -> binary items grouped by section.
+
+    Codes that are not whole numbers (``a``, ``NA``, ``-9``) are kept as text codes (the
+    instrument is then written in format 1.1). Fields that hold no choices (text, notes,
+    calc, file, slider, descriptive, sql), radios with a single option and choice fields
+    whose choices cannot be read are skipped with a note; blank choice labels are a note
+    (the code stands in); branching logic that is not an instrval gate (``and``,
+    comparisons, several fields, a checkbox box) is a note and the field is imported
+    without a gate.
 
     Parameters
     ----------
     path : path-like
-        The data dictionary CSV.
+        The data dictionary CSV (REDCap's human headers or the API's snake_case ones).
     id, version : str
         Id and version of the instrument to build.
     title : str, optional
         Its title (default: the form name of the first field).
+    strict : bool
+        Refuse (rather than note) choice fields that cannot be read and branching logic
+        that is not a gate.
+
+    Returns
+    -------
+    FormImport
+        ``instrument`` and ``notes``.
 
     Raises
     ------
     ExportError
-        Naming file, row and column: missing columns, an unknown field type, malformed
-        choices, branching logic that is not a gate, or a dictionary that does not give a
-        valid instrument.
+        Listing every problem at once (file, row, column, value): the file is missing or
+        not a data dictionary, nothing in it can be imported (reason ``no_choice_fields``),
+        or, with ``strict``, a field cannot be imported.
     """
     name = str(path)
-    try:
-        text = Path(path).read_text("utf-8-sig")
-    except FileNotFoundError:
-        raise ExportError(f"REDCap data dictionary not found: {name}") from None
-    except UnicodeDecodeError:
-        raise ExportError(f"{name}: the data dictionary is not UTF-8 text; save it as "
-                          "UTF-8 CSV") from None
-    except IsADirectoryError:
-        raise ExportError(f"REDCap data dictionary is a directory, not a file: {name}",
-                          [Problem("not_a_file", "is a directory", file=name)]) from None
-    except OSError as exc:
-        raise ExportError(f"cannot read the REDCap data dictionary {name}: "
-                          f"{exc.strerror or exc}",
-                          [Problem("unreadable", str(exc.strerror or exc), file=name)]) from None
-    reader = csv.DictReader(io.StringIO(text))
-    try:
-        header = [h.strip() for h in (reader.fieldnames or [])]
-    except csv.Error as exc:
-        raise ExportError(f"{name}: cannot read the data dictionary as CSV: {exc}",
-                          [Problem("unreadable", str(exc), file=name)]) from None
-    missing = [c for c in _REQUIRED_COLUMNS if c not in header]
-    if missing:
-        raise ExportError(
-            f"{name}: not a REDCap data dictionary: missing column(s) "
-            f"{', '.join(repr(c) for c in missing)}",
-            [Problem("missing_column", f"missing column {c!r}", file=name, row=1, column=c)
-             for c in missing])
-    reader.fieldnames = header
-    try:
-        rows = [_Row(i, r) for i, r in enumerate(reader, start=2)]
-    except csv.Error as exc:
-        raise ExportError(f"{name}: cannot read the data dictionary as CSV: {exc}",
-                          [Problem("unreadable", str(exc), file=name)]) from None
-    problems: list[Problem] = []
+    d = parse_redcap_dictionary(path, error=ExportError)
+    ccol = column_name(d, "choices")
+    bcol = column_name(d, "branching")
+    notes: list[Problem] = list(d.problems)
 
-    def bad(r: _Row, col: str, reason: str, msg: str, value: Any = None) -> None:
-        problems.append(Problem(reason, msg, file=name, row=r.n, column=col, value=value))
+    def note(f: RedcapField, reason: str, msg: str, col: str, value: Any = None,
+             error: bool = False) -> None:
+        notes.append(Problem(reason, msg, file=name, row=f.row, column=col, value=value,
+                             severity="error" if error else "warning"))
 
-    parsed: list[dict[str, Any]] = []
-    for r in rows:
-        ftype = r[_TYPE].lower()
-        if not r[_NAME]:
-            if any(v for v in r.cells.values()):
-                bad(r, _NAME, "missing_value", "the field has no name")
+    # ---- fields that can be imported
+    usable: list[dict[str, Any]] = []
+    skipped: dict[str, list[str]] = {}
+    carried = ""  # a section header on a skipped field heads the next imported field
+    for f in d.fields:
+        tags = _parse_tags(f.annotation)
+        if not f.is_choice:
+            if f.name.lower() != "record_id" and f.row != 2 and not (
+                    f.type == "descriptive" and "descriptive" in tags):
+                skipped.setdefault(f.type, []).append(f.name)
+            carried = _unsafe(f.section) or carried
             continue
-        if ftype not in REDCAP_FIELD_TYPES:
-            bad(r, _TYPE, "unknown_field_type",
-                f"unknown field type {r[_TYPE]!r}; REDCap types are "
-                f"{', '.join(REDCAP_FIELD_TYPES)}", r[_TYPE])
-            continue
-        f: dict[str, Any] = {"row": r, "name": r[_NAME], "type": ftype,
-                             "label": _unsafe(r[_LABEL]), "section": _unsafe(r[_SECTION]),
-                             "matrix": r[_MATRIX], "logic": r[_BRANCH],
-                             "tags": _parse_tags(r[_ANNOT])}
-        if ftype in ("checkbox", "radio", "dropdown"):
-            choices = _parse_choices(r[_CHOICES])
-            if choices is None:
-                bad(r, _CHOICES, "malformed_choices",
-                    "choices must look like 'code, label | code, label' with distinct codes",
-                    r[_CHOICES])
-                continue
-            f["choices"] = choices
-        parsed.append(f)
-    if problems:
-        raise ExportError.from_problems(problems, name)
+        if f.choices is None:
+            continue  # the parser noted why
+        if f.type in ("radio", "dropdown") and len(f.choices) < 2 and "kind" not in tags:
+            note(f, "single_option", f"field {f.name!r} ({f.type}) has a single option "
+                 f"({f.choices_text!r}): imported as a binary item (REDCap stores its code "
+                 "when it is chosen, blank otherwise)", ccol, f.choices_text)
+        usable.append({"f": f, "name": f.name, "type": f.type, "label": _unsafe(f.label),
+                       "section": _unsafe(f.section) or carried, "matrix": f.matrix,
+                       "choices": [(c, _unsafe(lab)) for c, lab in f.choices],
+                       "logic": f.branching, "tags": tags})
+        carried = ""
+    for ftype, names in skipped.items():
+        shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+        notes.append(Problem("skipped_field", f"{len(names)} {ftype} field(s) hold no "
+                             f"choices and were skipped: {shown}", file=name,
+                             column=column_name(d, "type"), value=ftype, severity="warning"))
+    if strict and any(p.severity == "error" for p in notes):
+        raise ExportError.from_problems([p for p in notes if p.severity == "error"], name)
 
-    by_name = {f["name"]: f for f in parsed}
-    # which radio fields are gates: tagged, or referenced by later fields' branching logic
-    gates_of: dict[str, list[str]] = {}  # gate field -> opening codes
-    for f in parsed:
-        if not f["logic"]:
+    by_name = {u["name"].lower(): u for u in usable}
+    position = {u["name"].lower(): k for k, u in enumerate(usable)}
+    # which fields are gates: named by a later imported field's branching logic
+    parsed: dict[int, Any] = {}
+    why_not: dict[int, str] = {}
+    for k, u in enumerate(usable):
+        if not u["logic"]:
             continue
-        parts = re.split(r"\s+or\s+", f["logic"])
-        ms = [_LOGIC_PART.match(p) for p in parts]
-        gfields = {m.group(1) for m in ms if m}
-        if not all(ms) or len(gfields) != 1 or next(iter(gfields)) not in by_name \
-                or by_name[next(iter(gfields))]["type"] not in ("radio", "dropdown"):
-            bad(f["row"], _BRANCH, "unsupported_branching",
-                "branching logic must be [gate_field] = 'code' (joined by 'or') naming a "
-                "radio field before this one, to become an instrval gate", f["logic"])
-            continue
-        f["gate_field"] = next(iter(gfields))
-        gates_of[f["gate_field"]] = [m.group(3) for m in ms if m]
-    if problems:
-        raise ExportError.from_problems(problems, name)
+        g = parse_gate_logic(u["logic"])
+        target = by_name.get(g.field) if g is not None else None
+        why = None
+        if g is None:
+            why = "it is not [field] = 'code' joined by 'or'"
+        elif g.box is not None:
+            why = "it tests a checkbox box; an instrval gate is one radio or yes/no question"
+        elif target is None:
+            why = f"it names {g.field!r}, which is not an imported choice field"
+        elif target["type"] == "checkbox" or position[g.field] >= k:
+            why = f"it names {g.field!r}, which is not a radio or yes/no field before this one"
+        elif not set(g.values) <= {c for c, _ in target["choices"]}:
+            why = (f"it opens on code(s) {', '.join(g.values)}, not all among the choices "
+                   f"of {g.field!r}")
+        if why is None:
+            parsed[k] = g
+        else:
+            why_not[k] = why
+    while True:  # a gate shown only under a condition: its own logic cannot be kept
+        gate_names = {g.field for g in parsed.values()}
+        nested = [k for k in parsed if usable[k]["name"].lower() in gate_names]
+        if not nested:
+            break
+        for k in nested:
+            why_not[k] = "this field is a gate, and instrval gates cannot be nested"
+            del parsed[k]
+    gates_of: dict[str, list[str]] = {}  # gate field -> opening codes (first user)
+    for k, u in enumerate(usable):
+        if k in why_not:
+            note(u["f"], "branching_not_gate", f"field {u['name']!r}: branching logic "
+                 f"{u['logic']!r} is not an instrval gate ({why_not[k]}); the field is "
+                 "imported without a gate", bcol, u["logic"], error=strict)
+        elif k in parsed:
+            g = parsed[k]
+            u["gate_field"] = g.field
+            u["open_codes"] = list(g.values)
+            gates_of.setdefault(g.field, list(g.values))
+    if strict and any(p.severity == "error" for p in notes):
+        raise ExportError.from_problems([p for p in notes if p.severity == "error"], name)
 
+    used_ids: set[str] = set()
+
+    def fresh(base: str) -> str:
+        base = re.sub(r"[^A-Za-z0-9_]+", "_", base).strip("_") or "x"
+        if not base[:1].isalpha():
+            base = f"c_{base}"
+        out, n = base, 1
+        while out.lower() in used_ids:
+            n += 1
+            out = f"{base}_{n}"
+        used_ids.add(out.lower())
+        return out
+
+    for u in usable:  # field names and tagged ids are claimed first
+        used_ids.add(str(u["tags"].get("id") or u["name"]).lower())
+
+    def ident(u: dict[str, Any]) -> str:
+        return str(u["tags"].get("id") or u["name"])
+
+    gate_for: dict[str, dict[str, Any]] = {}  # gate field -> gate dict
+    gate_used: set[str] = set()
+    pending_label: dict[str, str] = {}
     scales: dict[str, dict[str, Any]] = {}
     constructs: list[dict[str, Any]] = []
-    gate_for: dict[str, dict[str, Any]] = {}  # gate field -> gate dict
-    pending_label: dict[str, str] = {}  # gate field -> section header (construct label)
     current: dict[str, Any] | None = None
-    first_title = rows[0][_FORM] if rows else ""
+    first_title = d.fields[0].form if d.fields else ""
 
-    def ident(f: dict[str, Any]) -> str:
-        return str(f["tags"].get("id") or f["name"])
+    def make_gate(u: dict[str, Any], opening: list[str]) -> dict[str, Any]:
+        codes = [c for c, _ in u["choices"]]
+        options = [lab for _, lab in u["choices"]]
+        if isinstance(u["tags"].get("options"), list) and \
+                len(u["tags"]["options"]) == len(options):
+            options = [str(o) for o in u["tags"]["options"]]
+        # option ids must be distinct and non-blank
+        seen: set[str] = set()
+        for j, o in enumerate(options):
+            o = o or codes[j]
+            while o in seen:
+                o = f"{o} ({codes[j]})"
+            seen.add(o)
+            options[j] = o
+        ow = [options[codes.index(c)] for c in opening]
+        gate: dict[str, Any] = {"id": ident(u), "question": u["label"] or u["name"],
+                                "options": options,
+                                "open_when": ow[0] if len(ow) == 1 else ow}
+        if codes != [str(k) for k in range(1, len(codes) + 1)]:
+            gate["codes"] = [_stored_code(c) for c in codes]
+        return gate
 
-    def make_gate(f: dict[str, Any]) -> dict[str, Any]:
-        codes = [code for code, _ in f["choices"]]
-        opening = gates_of.get(f["name"], [])
-        for code in opening:
-            if code not in codes:
-                bad(f["row"], _CHOICES, "malformed_choices",
-                    f"branching logic opens this gate with code {code!r}, which is not one "
-                    f"of its choices ({', '.join(codes)})", code)
-        options = [lab for _, lab in f["choices"]]
-        if isinstance(f["tags"].get("options"), list) and \
-                len(f["tags"]["options"]) == len(options):
-            options = [str(o) for o in f["tags"]["options"]]
-        ow = [options[codes.index(c)] for c in opening if c in codes]
-        return {"id": ident(f), "question": f["label"], "options": options,
-                "open_when": ow[0] if len(ow) == 1 else ow}
+    def gate_of(u: dict[str, Any]) -> dict[str, Any] | None:
+        g = u.get("gate_field")
+        if not g or g not in gate_for:
+            return None
+        if g in gate_used:
+            note(u["f"], "gate_shared", f"field {u['name']!r}: gate {g!r} already opens "
+                 "another construct; an instrval gate opens one construct, so this one is "
+                 "imported without a gate", bcol, u["logic"])
+            return None
+        gate_used.add(g)
+        gate = dict(gate_for[g])
+        codes = [c for c, _ in by_name[g]["choices"]]
+        opts = gate["options"]
+        ow = [opts[codes.index(c)] for c in u["open_codes"]]
+        gate["open_when"] = ow[0] if len(ow) == 1 else ow
+        return gate
 
-    def gate_of(f: dict[str, Any]) -> dict[str, Any] | None:
-        g = f.get("gate_field")
-        return gate_for.get(g) if g else None
-
-    for f in parsed:
-        tags, t = f["tags"], f["type"]
-        if t in ("text", "notes", "calc", "file", "slider", "descriptive", "sql"):
+    for u in usable:
+        tags, t = u["tags"], u["type"]
+        is_gate = "gate" in tags or (u["name"].lower() in gates_of and "kind" not in tags)
+        if is_gate and t != "checkbox":
+            opening = gates_of.get(u["name"].lower(), [])
+            if not opening:  # tagged gate that nothing opens: keep its first option
+                opening = [u["choices"][0][0]]
+            gate_for[u["name"].lower()] = make_gate(u, opening)
+            pending_label[u["name"].lower()] = u["section"]
             current = None
             continue
-        is_gate = "gate" in tags or (f["name"] in gates_of and "kind" not in tags)
-        if t in ("radio", "dropdown") and is_gate:
-            gate_for[f["name"]] = make_gate(f)
-            pending_label[f["name"]] = f["section"]
-            current = None
-            continue
-        gfield = f.get("gate_field")
+        gfield = u.get("gate_field")
         label_from_gate = pending_label.pop(gfield, None) if gfield else None
-        section = f["section"] or label_from_gate or ""
+        section = u["section"] or label_from_gate or ""
         kind = tags.get("kind")
-        if t == "checkbox" or (t in ("radio", "dropdown") and kind != "likert" and (
-                kind == "single_choice" or not f["matrix"])):
+        codes = [c for c, _ in u["choices"]]
+        single = t in ("radio", "dropdown") and len(codes) < 2 and kind is None
+        likert_ok = t in ("radio", "dropdown") and all(re.fullmatch(r"-?\d+", c)
+                                                       for c in codes)
+        if likert_ok:
+            ints = sorted(int(c) for c in codes)
+            likert_ok = ints == list(range(ints[0], ints[0] + len(ints))) and len(ints) >= 2
+        if t in ("radio", "dropdown") and (u["matrix"] or kind == "likert") and \
+                kind != "single_choice" and not likert_ok and not single:
+            note(u["f"], "not_likert", f"field {u['name']!r} is in matrix group "
+                 f"{u['matrix']!r} but its codes ({', '.join(codes)}) are not consecutive "
+                 "whole numbers; it is imported as a single-choice question", ccol,
+                 u["f"].choices_text)
+        if t == "checkbox" or (t in ("radio", "dropdown") and not single and (
+                kind == "single_choice" or not likert_ok or
+                (kind != "likert" and not u["matrix"]))):
             ckind = "multi_select" if t == "checkbox" else "single_choice"
             ids = str(tags["items"]).split(",") if tags.get("items") else None
+            if ids is not None and len(ids) != len(u["choices"]):
+                note(u["f"], "malformed_choices", f"@INSTRVAL-ITEMS names {len(ids)} items "
+                     f"but there are {len(u['choices'])} choices; item ids are made from "
+                     "the codes", column_name(d, "annotation"), tags["items"])
+                ids = None
             texts = tags.get("texts") or {}
             labels = tags.get("labels") or {}
-            if ids is not None and len(ids) != len(f["choices"]):
-                bad(f["row"], _ANNOT, "malformed_choices",
-                    f"@INSTRVAL-ITEMS names {len(ids)} items but there are "
-                    f"{len(f['choices'])} choices", tags["items"])
-                continue
+            cid = ident(u)
             items = []
-            for pos, (code, lab) in enumerate(f["choices"], start=1):
-                if not re.fullmatch(r"\d+", code):
-                    bad(f["row"], _CHOICES, "malformed_choices",
-                        f"choice code {code!r} is not a whole number >= 0", code)
-                    continue
-                iid = ids[pos - 1] if ids else f"{f['name']}_{code}"
-                it: dict[str, Any] = {"id": iid, "label": labels.get(iid, lab)}
+            for pos, (code, lab) in enumerate(u["choices"], start=1):
+                iid = ids[pos - 1] if ids else fresh(f"{u['name']}_{_id_part(code)}")
+                it: dict[str, Any] = {"id": iid, "label": labels.get(iid, lab) or code}
                 if iid in texts:
                     it["text"] = texts[iid]
-                if int(code) != pos:
-                    it["code"] = int(code)
+                sc = _stored_code(code)
+                if sc != pos:
+                    it["code"] = sc
                 items.append(it)
-            label = section or f["label"]
-            c: dict[str, Any] = {"id": ident(f), "label": label}
-            if f["label"] != label:
-                c["question"] = f["label"]
+            label = section or u["label"] or u["name"]
+            c: dict[str, Any] = {"id": cid, "label": label}
+            if u["label"] and u["label"] != label:
+                c["question"] = u["label"]
             c["kind"] = ckind
-            g = gate_of(f)
+            g = gate_of(u)
             if g:
                 c["gate"] = g
             c["items"] = items
@@ -544,84 +697,79 @@ def import_redcap_dictionary(path: str | os.PathLike[str], *, id: str, version: 
             current = None
             continue
         # likert (radio in a matrix / tagged likert) and binary (yesno/truefalse) items
-        ikind = "binary" if t in ("yesno", "truefalse") else "likert"
-        cid = str(tags.get("construct") or f["matrix"] or "")
-        item: dict[str, Any] = {"id": ident(f), "label": tags.get("label") or f["label"]}
+        ikind = "binary" if t in ("yesno", "truefalse") or single else "likert"
+        cid = str(tags.get("construct") or u["matrix"] or "")
+        item: dict[str, Any] = {"id": ident(u), "label": tags.get("label") or u["label"]
+                                or u["name"]}
+        if not u["label"]:
+            note(u["f"], "blank_label", f"field {u['name']!r} has a blank label; its name "
+                 "is used", column_name(d, "label"))
         if tags.get("label"):
-            item["text"] = f["label"]
+            item["text"] = u["label"]
         if tags.get("reverse"):
             item["reverse"] = True
         scale_id = None
         if ikind == "likert":
-            codes = [code for code, _ in f["choices"]]
-            if not all(re.fullmatch(r"-?\d+", cd) for cd in codes) or \
-                    [int(cd) for cd in codes] != list(range(int(codes[0]),
-                                                            int(codes[0]) + len(codes))):
-                bad(f["row"], _CHOICES, "malformed_choices",
-                    "the choices of a likert item must be consecutive whole numbers",
-                    " | ".join(codes))
-                continue
-            scale_id = str(tags.get("scale") or f"{cid}_scale")
-            sc = {"min": int(codes[0]), "max": int(codes[-1]),
-                  "labels": {int(cd): lab for cd, lab in f["choices"] if lab != cd}}
+            ints = [int(cd) for cd in codes]
+            sc = {"min": min(ints), "max": max(ints),
+                  "labels": {int(cd): lab for cd, lab in u["choices"] if lab != cd}}
             if not sc["labels"]:
                 del sc["labels"]
+            scale_id = str(tags.get("scale") or f"{cid}_scale")
             if scale_id in scales and scales[scale_id] != sc:
-                bad(f["row"], _CHOICES, "malformed_choices",
-                    f"the choices differ from those of scale {scale_id!r} used before", None)
-                continue
+                k = 2
+                while f"{scale_id}_{k}" in scales and scales[f"{scale_id}_{k}"] != sc:
+                    k += 1
+                scale_id = f"{scale_id}_{k}"
             scales[scale_id] = sc
-        if cid:  # tagged construct or matrix group: continue while the id is the same
-            same = current is not None and current["id"] == cid and current["kind"] == ikind
+        if cid:  # tagged construct or matrix group: continue while the id and scale agree
+            same = current is not None and current["_key"] == cid and \
+                current["kind"] == ikind and current.get("scale") == scale_id and \
+                current["_gate_field"] == gfield
         else:  # untagged yesno fields: one construct per section header (and gate)
             same = (current is not None and current.get("_auto", False) and not section
                     and current["kind"] == ikind and current["_gate_field"] == gfield)
         if not same:
             auto = not cid
+            key = cid
             if not cid:
-                cid = re.sub(r"[^A-Za-z0-9_]+", "_", section).strip("_").lower() \
-                    if section else f"{f['name']}_group"
-                if not cid[:1].isalpha():
-                    cid = f"c_{cid}"
-            current = {"id": cid, "label": section or cid, "kind": ikind,
+                cid = section.lower() if section else f"{u['name']}_group"
+            cid = cid if cid == str(tags.get("construct") or "") and _ID_RE.match(cid) \
+                and cid.lower() not in {x["id"].lower() for x in constructs} else fresh(cid)
+            current = {"id": cid, "_key": key, "label": section or cid, "kind": ikind,
                        "_gate_field": gfield, "_auto": auto, "items": []}
             if tags.get("question"):
                 current["question"] = tags["question"]
             if scale_id:
                 current["scale"] = scale_id
-            g = gate_of(f)
+            g = gate_of(u)
             if g:
                 current["gate"] = g
             constructs.append(current)
         current["items"].append(item)
-    if problems:
-        raise ExportError.from_problems(problems, name)
+
     for c in constructs:
-        c.pop("_gate_field", None)
-        c.pop("_auto", None)
-    data: dict[str, Any] = {"format_version": FORMAT_VERSION, "id": id, "version": version,
+        for k in ("_gate_field", "_auto", "_key"):
+            c.pop(k, None)
+    used_scales = {c.get("scale") for c in constructs}
+    scales = {k: v for k, v in scales.items() if k in used_scales}
+    if not constructs:
+        raise ExportError(
+            f"{name}: nothing to import: the data dictionary has no radio, dropdown, "
+            "checkbox, yes/no or true/false field that gives an instrval construct",
+            [Problem("no_choice_fields", "no importable choice field", file=name),
+             *notes])
+    data: dict[str, Any] = {"format_version": "1.0", "id": id, "version": version,
                             "title": title or first_title or id, "status": "draft"}
     if scales:
         data["scales"] = scales
     data["constructs"] = constructs
+    if any(isinstance(it.get("code"), str) for c in constructs for it in c["items"]) or \
+            any("codes" in (c.get("gate") or {}) for c in constructs):
+        data["format_version"] = FORMAT_VERSION
     try:
-        return Instrument.from_dict(data, file=name)
+        inst = Instrument.from_dict(data, file=name)
     except InstrumentError as exc:
         raise ExportError(f"{name}: the data dictionary does not give a valid instrument "
-                          f"({exc.summary})", exc.problems) from None
-
-
-def _parse_choices(text: str) -> list[tuple[str, str]] | None:
-    """``"1, Yes | 2, No"`` -> ``[("1", "Yes"), ("2", "No")]``; None when malformed."""
-    if not text.strip():
-        return None
-    out: list[tuple[str, str]] = []
-    for part in text.split("|"):
-        code, sep, label = part.partition(",")
-        code, label = code.strip(), label.strip()
-        if not sep or not code or not label:
-            return None
-        out.append((code, _unsafe(label)))
-    if len({c for c, _ in out}) != len(out):
-        return None
-    return out
+                          f"({exc.summary})", [*exc.problems, *notes]) from None
+    return FormImport(instrument=inst, notes=tuple(notes))
