@@ -216,3 +216,108 @@ def test_stai6_example_declares_the_group_analyses():
     st = read_study(ROOT / "examples/stai6/study.yaml")
     assert st.dif is not None and st.dif.group == "session"
     assert st.panel is not None and st.panel.name == "panel.csv"
+
+
+# ------------------------------------------------------------------ IRT end to end
+@pytest.fixture(scope="module")
+def irt_run(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("irt")
+    study = _study(tmp, extra={"irt": {}, "dif": {"group": "grp", "levels": [REF, FOC]}})
+    res = run_validation(study, quiet=True)
+    return res, tmp, write_report(res, tmp / "report")
+
+
+def test_irt_in_the_pipeline_equals_irt_on_reverse_keyed_items(irt_run):
+    from instrval.stats.irt import irt
+
+    res, _, _ = irt_run
+    fit = res.irt["mood"]
+    assert fit.model == "grm"  # auto: the graded response model for a Likert scale
+    X = _ratings()[ITEMS].astype(float)
+    X["i5"] = 5 - X["i5"]  # min + max - x
+    direct = irt(X, model="grm", lowest=1)
+    assert_allclose(fit.items["a"].to_numpy(float), direct.items["a"].to_numpy(float),
+                    rtol=1e-10)
+    assert_allclose(fit.loglik, direct.loglik, rtol=1e-12)
+    assert (fit.items["a"] > 0).all()  # reverse keys applied: every item points one way
+
+
+def test_irt_misfit_is_rule_r24_and_follows_the_rules(irt_run, tmp_path):
+    res, _, _ = irt_run
+    t = res.joint.items.set_index("item_id")
+    items = res.irt["mood"].items.set_index("item_id")
+    for it in ITEMS:
+        fired = "R24-irt-misfit" in t.loc[it, "supporting_rules"]
+        assert fired == bool(items.loc[it, "misfit"]), it
+        assert t.loc[it, "irt_model"] == "grm"
+        assert_allclose(t.loc[it, "irt_p_adjusted"], items.loc[it, "p_adjusted"], rtol=0)
+    # the check itself reads the thresholds of the rules
+    from instrval.integrate.decisions import RULE_CATALOGUE
+    from instrval.model.rules import DecisionRules
+
+    r24 = {r.id: r for r in RULE_CATALOGUE}["R24-irt-misfit"]
+    rules = DecisionRules()
+    row = {"kind": "likert"}
+    assert r24.fires({**row, "irt_infit": 1.31, "irt_outfit": 1.0}, rules)
+    assert r24.fires({**row, "irt_infit": 1.0, "irt_outfit": 0.69}, rules)
+    assert not r24.fires({**row, "irt_infit": 1.29, "irt_outfit": 0.71}, rules)
+    assert r24.fires({**row, "irt_p_adjusted": 0.009}, rules)
+    assert not r24.fires({**row, "irt_p_adjusted": 0.011}, rules)
+    loose = DecisionRules.from_mapping({"irt_msq_max": 1.5, "irt_fit_alpha": 0.001})
+    assert not r24.fires({**row, "irt_infit": 1.4, "irt_p_adjusted": 0.009}, loose)
+
+
+def test_irt_report_section_and_json(irt_run):
+    res, tmp, files = irt_run
+    html = files["html"].read_text()
+    i = html.index('<section id="irt"><h2>Item response theory</h2>')
+    sec = html[i:html.index("</section>", i)]
+    assert "graded response model (MML)" in sec and "<svg" in sec
+    assert "test information" in sec and "Item parameters and fit (grm)" in sec
+    d = json.loads(files["results_json"].read_text())
+    assert d["irt"]["mood"]["model"] == "grm" and d["irt"]["mood"]["scores"] is None
+    assert d["study"]["irt"] == {"model": "auto"}
+    assert len(d["irt"]["mood"]["information"]["items"]) == len(ITEMS)
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(d, json.loads((ROOT / "docs/results.schema.json").read_text()))
+    assert "## Item response theory" in files["markdown"].read_text()
+    assert (tmp / "report" / "tables" / "irt_items.csv").exists()
+
+
+def test_cosmin_structural_validity_cites_irt(irt_run):
+    from instrval.integrate.cosmin import cosmin_summary
+
+    res, _, _ = irt_run
+    row = res.cosmin.table.set_index("property").loc["structural validity"]
+    n_fit = int((~res.irt["mood"].items["misfit"]).sum())
+    assert f"IRT (grm): mood: {n_fit} of 6 items fit" in row["evidence"]
+    assert row["evidence"].startswith("WLSMV")  # the CFA still sets the rating
+    # without a CFA the item response model rates structural validity
+    only = cosmin_summary(res.joint, irt=res.irt).table.set_index("property")
+    r = only.loc["structural validity"]
+    assert r["rating"] == ("sufficient" if n_fit == 6 else "insufficient")
+    assert "rated on the item response model" in r["evidence"]
+
+
+def test_binary_scale_gets_the_rasch_model_by_default(tmp_path):
+    data = _ratings()
+    for it in ITEMS:  # dichotomise (binary items are never reverse keyed)
+        data[it] = ((5 - data[it] if it == "i5" else data[it]) >= 3).astype(int)
+    text = INSTRUMENT.replace("kind: likert\n    scale: four\n", "kind: binary\n").replace(
+        ", reverse: true", "")
+    (tmp_path / "mood6.yaml").write_text(text)
+    data.to_csv(tmp_path / "ratings.csv", index=False)
+    study = study_from_mapping({"instrument": "mood6.yaml", "ratings": "ratings.csv",
+                                "irt": "auto", "seed": 1}, base_dir=tmp_path)
+    res = run_validation(study, quiet=True)
+    fit = res.irt["mood"]
+    assert fit.model == "rasch" and fit.estimation == "CML"
+    t = res.joint.items.set_index("item_id")
+    for it in ITEMS:
+        assert_allclose(t.loc[it, "irt_infit"],
+                        fit.items.set_index("item_id").loc[it, "infit"], rtol=0)
+    from instrval.stats.irt import irt
+
+    X = data[ITEMS].astype(float)
+    assert_allclose(fit.items["difficulty"].to_numpy(float),
+                    irt(X, model="rasch").items["difficulty"].to_numpy(float), rtol=1e-10)

@@ -332,8 +332,11 @@ def _evidence_text(row: dict[str, Any], rules: DecisionRules) -> str:
                         else ""))
     if not _isna(row.get("irt_model")):
         fit = [f"{label} {v:.2f}" for label, v in (
-            ("infit", _num(row.get("irt_infit"))), ("outfit", _num(row.get("irt_outfit"))),
-            ("S-X2 adjusted p", _num(row.get("irt_p_adjusted")))) if v is not None]
+            ("infit", _num(row.get("irt_infit"))), ("outfit", _num(row.get("irt_outfit"))))
+            if v is not None]
+        p = _num(row.get("irt_p_adjusted"))
+        if p is not None:
+            fit.append("S-X2 adjusted p " + ("< .001" if p < 0.001 else f"= {p:.3f}"))
         parts.append(f"IRT ({row['irt_model']}): " + (", ".join(fit) or "no item fit"))
     icvi = _num(row.get("i_cvi"))
     if icvi is not None:

@@ -69,7 +69,8 @@ def irt_frame(r: Any) -> pd.DataFrame:
         d.insert(1, "model", res.model)
         th = res.thresholds
         d["thresholds"] = [
-            ", ".join(fmt_value(v, "f2") for v in th.loc[th["item_id"] == i, "value"])
+            ", ".join(fmt_value(v + 0.0, "f2").replace("-0.00", "0.00")
+                      for v in th.loc[th["item_id"] == i, "value"])
             if res.model in ("pcm", "rsm", "grm") else None for i in d["item_id"]]
         frames.append(d)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()

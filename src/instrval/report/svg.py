@@ -13,7 +13,8 @@ from typing import Any
 
 import pandas as pd
 
-__all__ = ["relevance_chart", "scree_plot", "loadings_heatmap", "distribution_bars"]
+__all__ = ["relevance_chart", "scree_plot", "loadings_heatmap", "distribution_bars",
+           "information_curves"]
 
 FONT = "font-size:11px"
 C_OK = "#3b6ea5"
@@ -288,5 +289,81 @@ def distribution_bars(distribution: pd.DataFrame, items: pd.DataFrame, *,
         if flags.get(it):
             out.append(f'<text x="{left + bw + 4}" y="{y + bh - 2}" fill="{C_BAD}">'
                        "\u25b2</text>")
+    out.append("</svg>")
+    return "".join(out)
+
+
+_CURVE_COLOURS = ("#3b6ea5", "#d35400", "#2e7d32", "#8e44ad", "#c0392b", "#16a085",
+                  "#7f8c8d", "#b7950b")
+
+
+def information_curves(theta: Sequence[float], information: Any, *,
+                       title: str = "Information", test: bool = True) -> str:
+    """Item (thin lines) and test (thick line, their sum) information against theta.
+
+    ``theta`` is the grid (ascending); ``information`` a mapping of item id to one value
+    per grid point, or a DataFrame with one column per item. With ``test=False`` only the
+    item curves are drawn.
+
+    >>> svg = information_curves([-1, 0, 1], {"i1": [0.1, 0.25, 0.1], "i2": [0.2, 0.2, 0.1]})
+    >>> svg.startswith("<svg") and "test information" in svg
+    True
+    """
+    xs = [float(t) for t in theta]
+    if hasattr(information, "columns"):
+        curves = {str(c): [float(v) for v in information[c]] for c in information.columns}
+    else:
+        curves = {str(k): [float(v) for v in vals] for k, vals in dict(information).items()}
+    for k, vals in curves.items():
+        if len(vals) != len(xs):
+            raise ValueError(f"information of {k!r} has {len(vals)} values for "
+                             f"{len(xs)} theta points")
+    total = ([sum(v[i] for v in curves.values()) for i in range(len(xs))]
+             if test and curves else None)
+    w, h, left, right, top, bottom = 560, 300, 48, 150, 28, 36
+    pw, ph = w - left - right, h - top - bottom
+    finite = [v for vals in [*curves.values(), total or []] for v in vals if v == v]
+    ymax = max([1e-9, *finite])
+    step = 10 ** math.floor(math.log10(ymax))
+    ymax = math.ceil(ymax / step) * step
+    x0, x1 = (xs[0], xs[-1]) if xs else (0.0, 1.0)
+
+    def px(t: float) -> float:
+        return left + (t - x0) / ((x1 - x0) or 1.0) * pw
+
+    def py(v: float) -> float:
+        return top + (ymax - v) / ymax * ph
+
+    out = _open(w, h, title)
+    out.append(f'<text x="{left}" y="16" style="font-weight:600" fill="{C_TEXT}">'
+               f"{_e(title)}</text>")
+    n_ticks = int(round(ymax / step))
+    every = max(1, math.ceil(n_ticks / 6))
+    for k in range(0, n_ticks + 1, every):
+        v = k * step
+        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{py(v):.1f}" y2="{py(v):.1f}" '
+                   f'stroke="{C_GRID}" stroke-width="0.6"/>')
+        out.append(f'<text x="{left - 6}" y="{py(v) + 4:.1f}" text-anchor="end" '
+                   f'fill="{C_TEXT}">{v:g}</text>')
+    for t in range(math.ceil(x0), math.floor(x1) + 1):
+        out.append(f'<text x="{px(t):.1f}" y="{top + ph + 16}" text-anchor="middle" '
+                   f'fill="{C_TEXT}">{t}</text>')
+    out.append(f'<text x="{left + pw / 2:.1f}" y="{h - 4}" text-anchor="middle" '
+               f'fill="{C_TEXT}">theta</text>')
+    series = [(k, v, _CURVE_COLOURS[j % len(_CURVE_COLOURS)], 1.2)
+              for j, (k, v) in enumerate(curves.items())]
+    if total is not None:
+        series.append(("test information", total, C_TEXT, 2.4))
+    for j, (name, vals, colour, width) in enumerate(series):
+        pts = " ".join(f"{px(t):.1f},{py(v):.1f}" for t, v in zip(xs, vals, strict=True)
+                       if v == v)
+        out.append(f'<polyline points="{pts}" fill="none" stroke="{colour}" '
+                   f'stroke-width="{width}"/>')
+        if j < 15:
+            ly = top + 8 + j * 16
+            out.append(f'<line x1="{left + pw + 12}" x2="{left + pw + 34}" y1="{ly}" '
+                       f'y2="{ly}" stroke="{colour}" stroke-width="{width}"/>')
+            out.append(f'<text x="{left + pw + 38}" y="{ly + 4}" fill="{C_TEXT}">'
+                       f"{_e(_trunc(name, 16))}</text>")
     out.append("</svg>")
     return "".join(out)
