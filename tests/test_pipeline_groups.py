@@ -321,3 +321,52 @@ def test_binary_scale_gets_the_rasch_model_by_default(tmp_path):
     X = data[ITEMS].astype(float)
     assert_allclose(fit.items["difficulty"].to_numpy(float),
                     irt(X, model="rasch").items["difficulty"].to_numpy(float), rtol=1e-10)
+
+
+# ------------------------------------------------------------------ measurement invariance
+@pytest.fixture(scope="module")
+def inv_run(tmp_path_factory):
+    pytest.importorskip("instrval.stats.sem.invariance")
+    tmp = tmp_path_factory.mktemp("inv")
+    study = _study(tmp, extra={"invariance": {"group": "grp"}})
+    res = run_validation(study, quiet=True)
+    return res, tmp, write_report(res, tmp / "report")
+
+
+def test_invariance_in_the_pipeline_equals_the_function(inv_run):
+    from instrval.stats.sem.invariance import measurement_invariance
+
+    res, _, _ = inv_run
+    direct = measurement_invariance(_ratings()[[*ITEMS, "grp"]].astype({i: float for i in ITEMS}),
+                                    {"mood": ITEMS}, group="grp", estimator="ml")
+    got = res.invariance.levels
+    assert list(got["level"]) == list(direct.levels["level"])
+    for col in ("chi2", "cfi", "rmsea", "delta_cfi"):
+        assert_allclose(got[col].to_numpy(float), direct.levels[col].to_numpy(float),
+                        rtol=1e-10)
+    assert list(got["holds"]) == list(direct.levels["holds"])
+    assert res.analyses["invariance"] == "run"
+
+
+def test_invariance_feeds_cosmin_and_the_report(inv_run):
+    res, tmp, files = inv_run
+    levels = res.invariance.levels
+    row = res.cosmin.table.set_index("property").loc[
+        "cross-cultural validity / measurement invariance"]
+    assert row["rating"] == ("sufficient" if levels["holds"].all() else "insufficient")
+    for rec in levels.to_dict(orient="records"):
+        word = "holds" if rec["holds"] else "does not hold"
+        assert f"{rec['level']} {word}" in row["evidence"]
+    html = files["html"].read_text()
+    i = html.index('<section id="invariance"><h2>Measurement invariance</h2>')
+    sec = html[i:html.index("</section>", i)]
+    assert "(Chen 2007)" in sec and "\u0394CFI &gt;= -0.010" in sec
+    assert "&lt;ref&gt; (n = " in sec  # group labels escaped
+    d = json.loads(files["results_json"].read_text())
+    inv = d["measurement_properties"]["invariance"]
+    assert [lv["level"] for lv in inv["levels"]] == list(levels["level"])
+    assert d["study"]["invariance"] == {"group": "grp", "estimator": "ml"}
+    jsonschema = pytest.importorskip("jsonschema")
+    jsonschema.validate(d, json.loads((ROOT / "docs/results.schema.json").read_text()))
+    assert "## Measurement invariance" in files["markdown"].read_text()
+    assert (tmp / "report" / "tables" / "invariance.csv").exists()

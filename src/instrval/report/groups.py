@@ -134,10 +134,10 @@ def _invariance_intro(r: Any) -> str:
     spec = r.study.invariance
     crit = dict(getattr(inv, "criteria", {}) or {})
     groups = ", ".join(f"{g} (n = {n})" for g, n in inv.groups.items())
-    c = (f"configural holds when CFI >= {crit.get('configural_cfi_min', 0.90):g} and RMSEA <= "
-         f"{crit.get('configural_rmsea_max', 0.08):g}; each further level holds when the "
-         f"level before holds, \u0394CFI >= {crit.get('delta_cfi_min', -0.010):g} and "
-         f"\u0394RMSEA <= {crit.get('delta_rmsea_max', 0.015):g} (Chen 2007)")
+    c = (f"configural holds when CFI >= {crit.get('configural_cfi_min', 0.90):.2f} and "
+         f"RMSEA <= {crit.get('configural_rmsea_max', 0.08):.2f}; each further level holds "
+         f"when the level before holds, \u0394CFI >= {crit.get('delta_cfi_min', -0.010):.3f} "
+         f"and \u0394RMSEA <= {crit.get('delta_rmsea_max', 0.015):.3f} (Chen 2007)")
     return (f"Multi-group CFA across {spec.group}: {groups}; estimator "
             f"{str(inv.estimator).upper()}. Levels: configural (same pattern), metric "
             "(+ equal loadings), scalar (+ equal intercepts), strict (+ equal residual "
