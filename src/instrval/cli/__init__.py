@@ -11,6 +11,7 @@ from instrval.cli import (  # noqa: F401  (imported for the commands they regist
     dif,
     factor,
     instrument,
+    invariance,
     irt,
     publish,
     ratings,
