@@ -153,8 +153,13 @@ def test_stai6_example_fills_the_table(stai6_report):
     for prop, rating in rated.items():
         assert t.loc[prop, "rating"] == rating, prop
     inv = t.loc["cross-cultural validity / measurement invariance"]
-    assert inv["rating"] == "sufficient" and "groups by session" in inv["evidence"]
+    # DIF finds nothing, but the one-factor model misfits in each group (configural fails)
+    assert inv["rating"] == "insufficient" and "groups by session" in inv["evidence"]
     assert "DIF: no item flagged" in inv["evidence"]
+    assert "configural does not hold" in inv["evidence"]
+    assert res.invariance.levels["delta_cfi"].iloc[1:].abs().max() < 0.002
+    assert "IRT (grm): stai6: 0 of 6 items fit" in t.loc["structural validity", "evidence"]
+    assert (t["evidence"].str.startswith("no data")).sum() == 0
     rel = t[t["aspect"] == "relevance"].iloc[0]  # the illustrative panel
     assert rel["rating"] == "sufficient" and "expert panel of 6" in rel["evidence"]
     assert t.loc["internal consistency", "rating"] == "indeterminate"  # structure first
