@@ -12,7 +12,9 @@ from typing import Any
 
 import pandas as pd
 
-from instrval.report.html import Col, _e, _table, fmt_value
+from instrval.report.html import Col, fmt_value
+from instrval.report.html import escape_text as _e
+from instrval.report.html import html_table as _table
 
 __all__ = ["dif_frame", "irt_frame", "invariance_frame", "dif_html", "irt_html",
            "invariance_html", "dif_markdown", "irt_markdown", "invariance_markdown",
@@ -191,7 +193,8 @@ def invariance_html(r: Any) -> str:
 
 # ---------------------------------------------------------------------- Markdown
 def dif_markdown(r: Any) -> list[str]:
-    from instrval.report.markdown import _cell, md_table
+    from instrval.report.markdown import md_cell as _cell
+    from instrval.report.markdown import md_table
 
     if not getattr(r, "dif", None):
         return []
@@ -201,7 +204,8 @@ def dif_markdown(r: Any) -> list[str]:
 
 
 def irt_markdown(r: Any) -> list[str]:
-    from instrval.report.markdown import _cell, md_table
+    from instrval.report.markdown import md_cell as _cell
+    from instrval.report.markdown import md_table
 
     if not getattr(r, "irt", None):
         return []
@@ -215,7 +219,8 @@ def irt_markdown(r: Any) -> list[str]:
 
 
 def invariance_markdown(r: Any) -> list[str]:
-    from instrval.report.markdown import _cell, md_table
+    from instrval.report.markdown import md_cell as _cell
+    from instrval.report.markdown import md_table
 
     if getattr(r, "invariance", None) is None:
         return []

@@ -17,7 +17,7 @@ import pandas as pd
 
 from instrval.report import svg
 
-__all__ = ["render_html", "fmt_value"]
+__all__ = ["render_html", "fmt_value", "html_table", "escape_text", "Col"]
 
 CONVERGENCE_COLOURS = {
     "confirmation": ("#e4f2e1", "#2e7d32", "both strands agree"),
@@ -204,6 +204,12 @@ def _table(df: pd.DataFrame, cols: Sequence[Col], *, caption: str | None = None,
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+#: Public names of the helpers that other report modules use: an HTML table of a frame
+#: (every cell escaped) and the escape of a text.
+html_table = _table
+escape_text = _e
 
 
 def _badge(decision: Any) -> str:

@@ -15,7 +15,7 @@ from instrval.report.html import (
     scale_reliability_frame,
 )
 
-__all__ = ["render_markdown", "md_table"]
+__all__ = ["render_markdown", "md_table", "md_cell"]
 
 
 def _cell(text: Any) -> str:
@@ -24,6 +24,10 @@ def _cell(text: Any) -> str:
     for ch in "<>`*_[]":
         s = s.replace(ch, "\\" + ch)
     return s
+
+
+#: A text as one Markdown table cell or line (markup and line breaks escaped).
+md_cell = _cell
 
 
 def md_table(df: pd.DataFrame, cols: Sequence[tuple[str, str, str]]) -> str:
