@@ -176,6 +176,7 @@ def test_dif_report_files(dif_run):
     jsonschema.validate(d, json.loads((ROOT / "docs/results.schema.json").read_text()))
     html = (out / "report.html").read_text()
     assert '<section id="dif"><h2>Differential item functioning</h2>' in html
+    assert html.count("DIF class ") == 1  # the flagged item's cell in the joint display
     assert "&lt;ref&gt;" in html and "foc &amp; co" in html and "<ref>" not in html
     md = (out / "report.md").read_text()
     assert "## Differential item functioning" in md and "\\<ref\\>" in md
@@ -274,6 +275,8 @@ def test_irt_report_section_and_json(irt_run):
     sec = html[i:html.index("</section>", i)]
     assert "graded response model (MML)" in sec and "<svg" in sec
     assert "test information" in sec and "Item parameters and fit (grm)" in sec
+    n_misfit = int(res.irt["mood"].items["misfit"].sum())
+    assert html.count("grm misfit") == n_misfit
     d = json.loads(files["results_json"].read_text())
     assert d["irt"]["mood"]["model"] == "grm" and d["irt"]["mood"]["scores"] is None
     assert d["study"]["irt"] == {"model": "auto"}

@@ -1115,6 +1115,10 @@ def _joint(r: Any) -> str:
             bits.append(f"loading {fmt_value(rec['loading'], 'f2')} ({_e(rec['loading_factor'])})")
         if not _isna(rec.get("cross_loading")):
             bits.append(f"cross {fmt_value(rec['cross_loading'], 'f2')}")
+        if rec.get("dif_class") in ("B", "C"):
+            bits.append(f"DIF class {rec['dif_class']}")
+        if "R24-irt-misfit" in str(rec.get("supporting_rules") or ""):
+            bits.append(f"{rec.get('irt_model')} misfit")
         nb = "\u00a0"  # the panel's bits break only between label and comparison
         if not _isna(rec.get("i_cvi")):
             bits.append(f"I-CVI{nb}{fmt_value(rec['i_cvi'], 'f2')}")
