@@ -113,7 +113,8 @@ def test_study_keys_are_read_and_written_back(tmp_path):
     ({"dif": {"group": "g", "alpha": 5}}, "dif.alpha", "between 0 and 1"),
     ({"dif": {"group": "g", "purfy": True}}, "dif.purfy", "did you mean 'purify'"),
     ({"irt": {"model": "3pl"}}, "irt.model", "grm"),
-    ({"invariance": {"group": "g", "estimator": "wls"}}, "invariance.estimator", "ml, mlr"),
+    ({"invariance": {"group": "g", "estimator": "wls"}}, "invariance.estimator",
+     "ml, mlr, wlsmv"),
     ({"invariance": {"estimator": "ml"}}, "invariance.group", "required"),
 ])
 def test_bad_study_keys_name_the_key(tmp_path, extra, key, words):
@@ -373,3 +374,18 @@ def test_invariance_feeds_cosmin_and_the_report(inv_run):
     jsonschema.validate(d, json.loads((ROOT / "docs/results.schema.json").read_text()))
     assert "## Measurement invariance" in files["markdown"].read_text()
     assert (tmp / "report" / "tables" / "invariance.csv").exists()
+
+
+def test_invariance_of_ordered_items_by_wlsmv(tmp_path):
+    from instrval.stats.sem.invariance import measurement_invariance
+
+    study = _study(tmp_path, extra={"invariance": {"group": "grp", "estimator": "wlsmv"}})
+    res = run_validation(study, quiet=True)
+    direct = measurement_invariance(_ratings()[[*ITEMS, "grp"]].astype({i: float for i in ITEMS}),
+                                    {"mood": ITEMS}, group="grp", estimator="wlsmv")
+    got = res.invariance.levels
+    assert list(got["level"]) == list(direct.levels["level"]) and res.invariance.estimator == "wlsmv"
+    assert_allclose(got["cfi"].to_numpy(float), direct.levels["cfi"].to_numpy(float),
+                    rtol=1e-10)
+    html = write_report(res, tmp_path / "r")["html"].read_text()
+    assert "scalar (equal loadings and thresholds)" in html and "estimator WLSMV" in html

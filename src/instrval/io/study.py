@@ -114,7 +114,7 @@ _AUTO_OFF = ("auto", "off")
 #: Values of ``irt.model`` (``auto``: Rasch for binary scales, graded response for Likert).
 IRT_MODEL_CHOICES = ("auto", "rasch", "pcm", "rsm", "2pl", "grm")
 #: Values of ``invariance.estimator``.
-INVARIANCE_ESTIMATORS = ("ml", "mlr")
+INVARIANCE_ESTIMATORS = ("ml", "mlr", "wlsmv")
 _GENERATORS = ("iam",)
 _STATUSES = ("draft", "validated", "retired")
 
@@ -231,7 +231,7 @@ class IRTSpec:
 @dataclass(frozen=True)
 class InvarianceSpec:
     """Multi-group measurement invariance across the groups of the ratings column
-    ``group``, by ``estimator`` (``ml`` or ``mlr``)."""
+    ``group``, by ``estimator`` (``ml``, ``mlr`` or ``wlsmv`` for ordered items)."""
 
     group: str
     estimator: str = "ml"

@@ -140,10 +140,16 @@ def _invariance_intro(r: Any) -> str:
          f"RMSEA <= {crit.get('configural_rmsea_max', 0.08):.2f}; each further level holds "
          f"when the level before holds, \u0394CFI >= {crit.get('delta_cfi_min', -0.010):.3f} "
          f"and \u0394RMSEA <= {crit.get('delta_rmsea_max', 0.015):.3f} (Chen 2007)")
+    ordinal = str(inv.estimator).lower() == "wlsmv"
+    meaning = {"configural": "same pattern", "metric": "+ equal loadings",
+               "thresholds": "+ equal thresholds",
+               "scalar": ("equal loadings and thresholds" if ordinal
+                          else "+ equal intercepts"),
+               "strict": "+ equal residual variances"}
+    names = [str(lv) for lv in inv.levels["level"]]
+    levels = ", ".join(f"{n} ({meaning[n]})" if n in meaning else n for n in names)
     return (f"Multi-group CFA across {spec.group}: {groups}; estimator "
-            f"{str(inv.estimator).upper()}. Levels: configural (same pattern), metric "
-            "(+ equal loadings), scalar (+ equal intercepts), strict (+ equal residual "
-            f"variances). Criteria: {c}.")
+            f"{str(inv.estimator).upper()}. Levels: {levels}. Criteria: {c}.")
 
 
 # ---------------------------------------------------------------------- HTML
