@@ -363,7 +363,7 @@ def _methods(r: Any) -> str:
         txt[-1] += "."
     if r.content_validity is not None:
         cvs = r.content_validity.scale
-        aspects = list(getattr(r, "content_validity_aspects", None) or {})
+        aspects = list(r.content_validity_aspects or {})
         txt.append(f"An expert panel of {cvs.get('n_experts')} experts rated the relevance"
                    + "".join(f" and {_e(a)}" for a in aspects)
                    + " of each item; it gave the item content validity index (I-CVI, "
@@ -479,7 +479,7 @@ def _descriptives(r: Any) -> str:
 
 def _scale_totals(r: Any) -> str:
     """Floor and ceiling effects on the scale totals (rule R16; Terwee et al. 2007)."""
-    sc = getattr(r.joint, "scales", None)
+    sc = r.joint.scales
     if sc is None or sc.empty or sc["floor_share"].isna().all():
         return ""
     df = sc.copy()
@@ -716,7 +716,7 @@ def _efa_tables(r: Any) -> str:
     correlations of the EFA."""
     e = r.efa
     parts = []
-    if getattr(r, "kmo", None) is not None and getattr(r, "bartlett", None) is not None:
+    if r.kmo is not None and r.bartlett is not None:
         b = r.bartlett
         parts.append(
             f"<p>Sampling adequacy of the {_e(e.corr)} correlations: Kaiser-Meyer-Olkin "
@@ -857,7 +857,7 @@ def panel_frame(r: Any) -> pd.DataFrame:
     df["r14"] = df["i_cvi"] < df["i_cvi_min"]
     df["r15"] = [not _isna(c) and v < c for v, c in zip(df["cvr"], df["cvr_critical"],
                                                         strict=True)]
-    for aspect, res in (getattr(r, "content_validity_aspects", None) or {}).items():
+    for aspect, res in (r.content_validity_aspects or {}).items():
         other = res.items.set_index("item_id")
         for col in ("i_cvi", "aiken_v"):
             df[f"{aspect}_{col}"] = df["item_id"].map(other[col])
@@ -869,7 +869,7 @@ def _content_validity(r: Any) -> str:
     s = cv.scale
     rules = r.rules
     opts = cv.options
-    aspects = dict(getattr(r, "content_validity_aspects", None) or {})
+    aspects = dict(r.content_validity_aspects or {})
     df = panel_frame(r)
     n_exp = s.get("n_experts")
     lo, hi = opts.get("scale_min", 1), opts.get("scale_max", 4)
@@ -1255,10 +1255,10 @@ _HYP_COLS: list[Col] = [("id", "hypothesis", "code"), ("scale", "scale", "code")
 def _properties(r: Any) -> str:
     """Details behind the COSMIN rows of the other measurement properties."""
     parts = []
-    sc = getattr(r, "scores", None)
+    sc = r.scores
     if sc is not None:
         parts.append(f"<p>Scale scores: {_e(sc.rule)}.</p>")
-    rt = getattr(r, "retest", None)
+    rt = r.retest
     if rt is not None:
         parts.append(_table(rt.table, [
             ("scale", "scale", "code"), ("n", "n", "int"),
@@ -1269,11 +1269,11 @@ def _properties(r: Any) -> str:
             ("loa_high", "LoA high", "f3"), ("mic", "MIC", "f3")],
             caption=f"Test-retest (occasions {rt.times[0]} and {rt.times[1]}): "
                     "reliability and measurement error"))
-    hy = getattr(r, "hypotheses", None)
+    hy = r.hypotheses
     if hy is not None:
         parts.append(_table(hy.table, _HYP_COLS,
                             caption="Hypotheses testing for construct validity"))
-    crit = getattr(r, "criterion", None)
+    crit = r.criterion
     if crit:
         parts.append(_table(pd.concat([c.to_frame() for c in crit], ignore_index=True), [
             ("scale", "scale", "code"), ("criterion", "criterion", "code"),
@@ -1281,7 +1281,7 @@ def _properties(r: Any) -> str:
             ("estimate", "estimate", "f3"), ("ci_low", "CI low", "f3"),
             ("ci_high", "CI high", "f3"), ("sufficient", "sufficient", "bool")],
             caption="Criterion validity (gold standard)"))
-    rs = getattr(r, "responsiveness", None)
+    rs = r.responsiveness
     if rs is not None:
         parts.append(_table(rs.hypotheses.table, _HYP_COLS,
                             caption=f"Responsiveness: hypotheses about change scores "

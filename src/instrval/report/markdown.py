@@ -84,7 +84,7 @@ def render_markdown(result: Any) -> str:
             cols += [("floor_share", "lowest option", "pct1"),
                      ("ceiling_share", "highest option", "pct1")]
         out += ["## Item descriptives", "", md_table(items, cols)]
-        sc = getattr(r.joint, "scales", None)
+        sc = r.joint.scales
         if sc is not None and not sc.empty and not sc["floor_share"].isna().all():
             sc = sc.assign(flag=["R16" if "R16" in str(v) else "" for v in sc["rules_fired"]])
             out += [f"Floor and ceiling effects of the scale totals (more than "
@@ -152,8 +152,8 @@ def render_markdown(result: Any) -> str:
                    f"{fmt_value(r.bartlett.df, 'num')}, p "
                    + ("< .001" if r.bartlett.pvalue < 0.001
                       else "= " + fmt_value(r.bartlett.pvalue, "p")) + "."
-                   if getattr(r, "kmo", None) is not None
-                   and getattr(r, "bartlett", None) is not None else ""),
+                   if r.kmo is not None
+                   and r.bartlett is not None else ""),
                 "", md_table(lo, [*cols, ("h2", "h2", "f2")])]
     if r.cfa is not None or r.cfa_ordinal is not None:
         cols = [("index", "fit index", "text")]
@@ -174,7 +174,7 @@ def render_markdown(result: Any) -> str:
                                                               df["aiken_ci_high"], strict=True)]
         df["flags"] = ["; ".join(f for f, on in (("R14", a), ("R15", b)) if on)
                        for a, b in zip(df["r14"], df["r15"], strict=True)]
-        aspects = list(getattr(r, "content_validity_aspects", None) or {})
+        aspects = list(r.content_validity_aspects or {})
         cols = [("item_id", "item", "code"), ("n_experts", "experts", "int"),
                 ("i_cvi", "I-CVI", "f2"), ("kappa_text", "kappa* (band)", "text"),
                 ("cvr", "CVR", "f2"), ("cvr_critical", "CVR critical", "f2"),
@@ -185,7 +185,7 @@ def render_markdown(result: Any) -> str:
         lines = [f"{sc.get('n_experts')} experts; S-CVI/Ave = "
                  f"{fmt_value(sc.get('s_cvi_ave'), 'f3')}, S-CVI/UA = "
                  f"{fmt_value(sc.get('s_cvi_ua'), 'f3')}."]
-        for a, res in (getattr(r, "content_validity_aspects", None) or {}).items():
+        for a, res in (r.content_validity_aspects or {}).items():
             lines.append(f"{_cell(a.capitalize())}: S-CVI/Ave = "
                          f"{fmt_value(res.scale.get('s_cvi_ave'), 'f3')}, S-CVI/UA = "
                          f"{fmt_value(res.scale.get('s_cvi_ua'), 'f3')}.")
@@ -237,7 +237,7 @@ def render_markdown(result: Any) -> str:
                      + ([("i_cvi", "I-CVI", "f2"), ("cvr", "CVR", "f2")]
                         if r.content_validity is not None else [])
                      + ([("clarity_i_cvi", "clarity I-CVI", "f2")]
-                        if "clarity" in (getattr(r, "content_validity_aspects", None) or {})
+                        if "clarity" in (r.content_validity_aspects or {})
                         else [])
                      + ([("quant_verdict", "item statistics", "text"),
                          ("difficulty", "difficulty p", "f2"), ("r_drop", "r.drop", "f2"),
@@ -291,10 +291,10 @@ def _properties_md(r: Any) -> list[str]:
            ("estimate", "estimate", "f3"), ("ci_low", "CI low", "f3"),
            ("ci_high", "CI high", "f3"), ("expected", "expected", "text"),
            ("holds", "holds", "bool")]
-    sc = getattr(r, "scores", None)
+    sc = r.scores
     if sc is not None:
         out += ["", f"Scale scores: {_cell(sc.rule)}.", ""]
-    rt = getattr(r, "retest", None)
+    rt = r.retest
     if rt is not None:
         out += ["", f"### Test-retest (occasions {rt.times[0]} and {rt.times[1]})", "",
                 md_table(rt.table, [
@@ -306,11 +306,11 @@ def _properties_md(r: Any) -> list[str]:
                     ("sdc_group", "SDC group", "f3"), ("mean_diff", "mean difference", "f3"),
                     ("loa_low", "LoA low", "f3"), ("loa_high", "LoA high", "f3"),
                     ("mic", "MIC", "f3")])]
-    hy = getattr(r, "hypotheses", None)
+    hy = r.hypotheses
     if hy is not None:
         out += ["", "### Hypotheses testing for construct validity", "",
                 md_table(hy.table, hyp)]
-    crit = getattr(r, "criterion", None)
+    crit = r.criterion
     if crit:
         out += ["", "### Criterion validity", "",
                 md_table(pd.concat([c.to_frame() for c in crit], ignore_index=True), [
@@ -318,7 +318,7 @@ def _properties_md(r: Any) -> list[str]:
                     ("statistic", "statistic", "text"), ("n", "n", "int"),
                     ("estimate", "estimate", "f3"), ("ci_low", "CI low", "f3"),
                     ("ci_high", "CI high", "f3"), ("sufficient", "sufficient", "bool")])]
-    rs = getattr(r, "responsiveness", None)
+    rs = r.responsiveness
     if rs is not None:
         out += ["", f"### Responsiveness ({rs.n} respondents)", "",
                 md_table(rs.hypotheses.table, hyp)]
