@@ -793,10 +793,10 @@ def qualcoder_segments(docs: list[str], texts: list[str],
     numbering: dict[str, int] = {}
     for r in sorted(clusters):
         members = clusters[r]
-        spans = [p for j in members if (p := pos[j]) is not None]
+        located = [p for j in members if (p := pos[j]) is not None]
         d = docs[r]
-        if len(spans) == len(members):
-            sid = f"{d}:{min(a for a, _ in spans)}-{max(b for _, b in spans)}"
+        if len(located) == len(members):
+            sid = f"{d}:{min(a for a, _ in located)}-{max(b for _, b in located)}"
         else:
             numbering[d] = numbering.get(d, 0) + 1
             sid = f"{d}:#{numbering[d]}"
@@ -983,8 +983,8 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
             codings = _children(sel, "Coding")
             for cod in codings:
                 n += 1
-                ref = _child(cod, "CodeRef")
-                target = ref.get("targetGUID", "") if ref is not None else ""
+                code_ref = _child(cod, "CodeRef")
+                target = code_ref.get("targetGUID", "") if code_ref is not None else ""
                 entry = codes.get(_guid(target))
                 p = problem
                 if entry is None and p is None:

@@ -169,9 +169,9 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
                                 file=file, column=c, severity="error"))
     if problems:
         raise StudyError.from_problems(problems, file or "expert decisions")
-    for c in DECISION_COLUMNS:
-        if c not in df.columns:
-            df[c] = ""
+    for col in DECISION_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
     records = [{c: _clean(rec.get(c)) for c in DECISION_COLUMNS}
                for rec in df.to_dict(orient="records")]
     df = pd.DataFrame(records, columns=list(DECISION_COLUMNS), dtype=object)

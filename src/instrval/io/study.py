@@ -426,6 +426,7 @@ def study_from_mapping(data: Mapping[str, Any], *, base_dir: str | os.PathLike[s
     criterion = c.criterion(data.get("criterion"))
     if c.problems:
         raise StudyError.from_problems(c.problems, c.file or "study")
+    assert instrument is not None  # required=True: a missing path is a problem above
     return Study(
         instrument=instrument, ratings=ratings, coding=coding, coding_format=coding_format,
         codebook=codebook, panel=panel, decisions=decisions, rules=rules,
