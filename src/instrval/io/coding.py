@@ -924,7 +924,7 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
     users_el = _child(root, "Users")
     if users_el is not None:
         for u in _children(users_el, "User"):
-            users[_guid(u.get("guid"))] = u.get("name") or u.get("id") or u.get("guid", "")
+            users[_guid(u.get("guid"))] = u.get("name") or u.get("id") or u.get("guid") or ""
     codes = _refi_codes(root, instrument)
     source_case: dict[str, str] = {}
     cases_el = _child(root, "Cases")
@@ -933,7 +933,7 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
             for ref in _children(case, "SourceRef"):
                 target = _guid(ref.get("targetGUID"))
                 # a source in several cases keeps the first
-                source_case.setdefault(target, case.get("name") or case.get("guid", ""))
+                source_case.setdefault(target, case.get("name") or case.get("guid") or "")
     rows: list[dict[str, Any]] = []
     n = 0
     sources_el = _child(root, "Sources")

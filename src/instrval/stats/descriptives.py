@@ -68,7 +68,7 @@ class DescriptivesResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         def rec(r: dict[str, Any]) -> dict[str, Any]:
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in r.items():
                 if k in ("item_id", "construct_id", "kind"):
                     out[k] = None if v is None or v is pd.NA else str(v)
