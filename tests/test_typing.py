@@ -15,9 +15,9 @@ PACKAGE = ROOT / "src" / "instrval"
 
 #: Modules not yet type-clean, checked only as imports of the others (errors inside them
 #: are not reported). Keep this list short: remove a module as soon as it is clean.
+#: report/html.py: its item-table helpers are being rewritten; two ``int()`` calls on
+#: optional cells remain.
 NOT_YET_CLEAN: tuple[str, ...] = (
-    "io/engine.py",
-    "pipeline.py",
     "report/html.py",
 )
 
