@@ -825,7 +825,7 @@ class _Checker:
         if group is None:
             return None
         return DIFSpec(group=group, method=method, purify=purify,
-                       levels=tuple(levels) if levels else None,  # type: ignore[arg-type]
+                       levels=tuple(levels) if levels else None,
                        alpha=None if alpha is None else float(alpha))
 
     def irt(self, value: Any) -> IRTSpec | None:
