@@ -531,7 +531,7 @@ def _measurement_properties(study: Study, instrument: Any, ratings: Any, notes: 
     out: dict[str, Any] = {"scores": None, "retest": None, "hypotheses": None,
                            "criterion": (), "responsiveness": None, "invariance": None}
     sc = study.scoring
-    opts = {"method": sc.method, "impute": sc.impute, "min_items": sc.min_items}
+    opts: dict[str, Any] = {"method": sc.method, "impute": sc.impute, "min_items": sc.min_items}
     if not (study.retest or study.hypotheses or study.criterion or study.responsiveness):
         return out
     from instrval.io.hypotheses import read_hypotheses, read_scored_table
@@ -821,6 +821,7 @@ def _require_item_values(ratings: Any, study: Study) -> None:
     presented = ratings.summary().get("presented", {})
     if ratings.n_accepted and any(int(v) for v in presented.values()):
         return
+    assert study.ratings is not None  # called for a study with ratings only
     where = study.display_path(Path(study.ratings.file))
     expected = ", ".join(ratings.instrument.item_ids[:5])
     raise RatingsError(
@@ -835,6 +836,7 @@ def _read_ratings(study: Study, instrument: Any, engine: str = "auto",
     from instrval.io.engine import read_ratings_any
 
     spec = study.ratings
+    assert spec is not None  # called for a study with ratings only
     mapping = spec.mapping
     if isinstance(mapping, Path):
         mapping = str(mapping)

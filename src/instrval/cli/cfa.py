@@ -103,6 +103,7 @@ def load_model_and_data(data: str, instrument_file: str | None, model_file: str 
         from instrval.io.instrument import read_instrument
         from instrval.stats.cfa import model_from_instrument
 
+        assert instrument_file is not None  # both None is refused above
         model = read_instrument(instrument_file)
         items = [i for its in model_from_instrument(model).values() for i in its]
     return model, read_item_data(data, items, instrument=instrument_file, fmt=fmt,

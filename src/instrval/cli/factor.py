@@ -60,9 +60,9 @@ def _load_items(data: str, instrument: str | None, items: str | None, *,
     table.require(wanted, what="item column")
     out = table.numeric(wanted)
     if reverse:
-        for it in rev:
-            lo, hi = scales[it]
-            out[it] = hi + lo - out[it]
+        for item_id in rev:
+            lo, hi = scales[item_id]
+            out[item_id] = hi + lo - out[item_id]
     return out
 
 

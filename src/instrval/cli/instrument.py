@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -38,7 +39,7 @@ def check_cmd(files: tuple[str, ...], as_json: bool) -> None:
     """
     from instrval.io.instrument import check_instrument_file, read_instrument
 
-    results = []
+    results: list[dict[str, Any]] = []
     for f in files:
         problems = check_instrument_file(f)
         results.append({"file": f, "ok": not problems,
@@ -57,8 +58,8 @@ def check_cmd(files: tuple[str, ...], as_json: bool) -> None:
     if as_json:
         emit_json({"ok": not bad, "files": results})
     elif bad:
-        n = sum(len(r["problems"]) for r in bad)
-        click.secho(f"Error: {n} problem{'s' if n != 1 else ''} in {len(bad)} of {len(files)} "
+        total = sum(len(r["problems"]) for r in bad)
+        click.secho(f"Error: {total} problem{'s' if total != 1 else ''} in {len(bad)} of {len(files)} "
                     f"file{'s' if len(files) != 1 else ''}", err=True, fg="red")
     if bad:
         click.get_current_context().exit(EXIT_INPUT_ERROR)

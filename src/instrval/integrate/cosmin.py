@@ -241,8 +241,8 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
     # -- structural validity
     structural_ok = False
     fits = []
-    ml_fit = getattr(cfa, "fit", None) if cfa is not None else None
-    ord_fit = getattr(cfa_ordinal, "fit", None) if cfa_ordinal is not None else None
+    ml_fit: Any = getattr(cfa, "fit", None) if cfa is not None else None
+    ord_fit: Any = getattr(cfa_ordinal, "fit", None) if cfa_ordinal is not None else None
     if ord_fit:
         fits.append(("WLSMV", _ordinal_indices(ord_fit)))
     if ml_fit:
@@ -345,7 +345,7 @@ def _irt_text(irt: Mapping[str, Any]) -> str:
 
 def _rule(rules: Any, name: str, default: float) -> float:
     """A COSMIN threshold: the rules object's when it has one, else COSMIN's default."""
-    v = getattr(rules, name, None)
+    v: Any = getattr(rules, name, None)
     return float(v) if _num(v) else default
 
 

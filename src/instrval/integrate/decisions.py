@@ -304,12 +304,12 @@ def _evidence_text(row: dict[str, Any], rules: DecisionRules) -> str:
     if r is not None:
         lo, hi = _num(row.get("relevance_ci_low")), _num(row.get("relevance_ci_high"))
         ci = f" [{_pct(lo)}, {_pct(hi)}]" if lo is not None and hi is not None else ""
-        n = row.get("relevance_presented")
+        n: Any = row.get("relevance_presented")
         parts.append(f"relevance R = {_pct(r)}{ci}"
                      + (f", n = {int(n):,}" if not _isna(n) else "")
                      + f" (cut-off {_cut(rules.relevance_min)})")
     rep = row.get("representative")
-    npart = row.get("qual_participants")
+    npart: Any = row.get("qual_participants")
     if not _isna(npart) and int(npart) > 0:
         verdict = ("representative" if rep is True else "not representative" if rep is False
                    else "no verdict")
@@ -472,7 +472,7 @@ def propose_decisions(evidence: pd.DataFrame, rules: DecisionRules | None = None
         rep = row.get("representative")
         rep = None if _isna(rep) else bool(rep)
         wording = int(row.get("qual_wording") or 0) if not _isna(row.get("qual_wording")) else 0
-        fired: list[str] = []
+        fired = []
         scale = row.get("kind") in SCALE_KINDS and _has_item_statistics(row)
         problems = [f for f in supp if by_id[f].strand in ("psychometric", "panel")]
         if scale:
@@ -565,7 +565,7 @@ def apply_expert_decisions(table: pd.DataFrame, decisions: Any = None) -> pd.Dat
     decisions : ExpertDecisions, optional
     """
     out = table.copy()
-    cols = {k: [] for k in ("expert_decision", "expert_rationale", "expert_who",
+    cols: dict[str, list[Any]] = {k: [] for k in ("expert_decision", "expert_rationale", "expert_who",
                             "expert_date", "new_label", "new_text", "new_item_id",
                             "new_construct_id", "decision", "decided_by", "open_question")}
     for row in table.to_dict(orient="records"):

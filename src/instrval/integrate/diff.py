@@ -231,13 +231,13 @@ def instrument_diff(old: Instrument, new: Instrument) -> InstrumentDiff:
         if sid not in old.scales:
             add("scale_added", field="scale", new_v=f"{sid} ({s.min}..{s.max})")
             continue
-        o = old.scales[sid]
+        os_ = old.scales[sid]
         for f in ("min", "max"):
-            if getattr(o, f) != getattr(s, f):
-                add("scale_changed", field=f"{sid}.{f}", old_v=getattr(o, f),
+            if getattr(os_, f) != getattr(s, f):
+                add("scale_changed", field=f"{sid}.{f}", old_v=getattr(os_, f),
                     new_v=getattr(s, f))
-        if dict(o.labels) != dict(s.labels):
-            add("scale_changed", field=f"{sid}.labels", old_v=dict(o.labels),
+        if dict(os_.labels) != dict(s.labels):
+            add("scale_changed", field=f"{sid}.labels", old_v=dict(os_.labels),
                 new_v=dict(s.labels))
 
     # -- constructs
@@ -265,8 +265,8 @@ def instrument_diff(old: Instrument, new: Instrument) -> InstrumentDiff:
 
     # -- gates (of constructs present in both versions, or new constructs' gates)
     for c in new.constructs:
-        o = old_c.get(c.id)
-        og, ng = (o.gate if o else None), c.gate
+        oc = old_c.get(c.id)
+        og, ng = (oc.gate if oc else None), c.gate
         if og is None and ng is not None:
             add("gate_added", construct_id=c.id, field="gate", new_v=_gate_text(ng))
         elif og is not None and ng is None:

@@ -150,7 +150,10 @@ def revise_instrument(instrument: Instrument, joint: Any, *, version: str | None
                  Item(id=it.id, label=it.label, text=it.text, reverse=it.reverse,
                       code=c.item_code(it.id))
                  for pos, it in enumerate(items, start=1)]
-        next_code = max(c.item_code(i.id) for i in c.items) + 1
+        # new items get numeric codes after the largest numeric one (text codes are
+        # labels, not positions)
+        next_code = max((k for i in c.items if isinstance(k := c.item_code(i.id), int)),
+                        default=len(c.items)) + 1
         for r in added.pop(c.id, []):
             pos = len(items) + 1
             new = Item(id=str(r["new_item_id"]), label=str(r["new_label"]),

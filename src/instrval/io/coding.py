@@ -793,10 +793,10 @@ def qualcoder_segments(docs: list[str], texts: list[str],
     numbering: dict[str, int] = {}
     for r in sorted(clusters):
         members = clusters[r]
-        spans = [p for j in members if (p := pos[j]) is not None]
+        located = [p for j in members if (p := pos[j]) is not None]
         d = docs[r]
-        if len(spans) == len(members):
-            sid = f"{d}:{min(a for a, _ in spans)}-{max(b for _, b in spans)}"
+        if len(located) == len(members):
+            sid = f"{d}:{min(a for a, _ in located)}-{max(b for _, b in located)}"
         else:
             numbering[d] = numbering.get(d, 0) + 1
             sid = f"{d}:#{numbering[d]}"
@@ -924,7 +924,7 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
     users_el = _child(root, "Users")
     if users_el is not None:
         for u in _children(users_el, "User"):
-            users[_guid(u.get("guid"))] = u.get("name") or u.get("id") or u.get("guid", "")
+            users[_guid(u.get("guid"))] = u.get("name") or u.get("id") or u.get("guid") or ""
     codes = _refi_codes(root, instrument)
     source_case: dict[str, str] = {}
     cases_el = _child(root, "Cases")
@@ -933,7 +933,7 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
             for ref in _children(case, "SourceRef"):
                 target = _guid(ref.get("targetGUID"))
                 # a source in several cases keeps the first
-                source_case.setdefault(target, case.get("name") or case.get("guid", ""))
+                source_case.setdefault(target, case.get("name") or case.get("guid") or "")
     rows: list[dict[str, Any]] = []
     n = 0
     sources_el = _child(root, "Sources")
@@ -983,8 +983,8 @@ def _refi_rows(data: bytes, path: Path, file: str, instrument: Instrument | None
             codings = _children(sel, "Coding")
             for cod in codings:
                 n += 1
-                ref = _child(cod, "CodeRef")
-                target = ref.get("targetGUID", "") if ref is not None else ""
+                code_ref = _child(cod, "CodeRef")
+                target = code_ref.get("targetGUID", "") if code_ref is not None else ""
                 entry = codes.get(_guid(target))
                 p = problem
                 if entry is None and p is None:

@@ -169,9 +169,9 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
                                 file=file, column=c, severity="error"))
     if problems:
         raise StudyError.from_problems(problems, file or "expert decisions")
-    for c in DECISION_COLUMNS:
-        if c not in df.columns:
-            df[c] = ""
+    for col in DECISION_COLUMNS:
+        if col not in df.columns:
+            df[col] = ""
     records = [{c: _clean(rec.get(c)) for c in DECISION_COLUMNS}
                for rec in df.to_dict(orient="records")]
     df = pd.DataFrame(records, columns=list(DECISION_COLUMNS), dtype=object)
@@ -228,12 +228,12 @@ def decisions_from_frame(df: pd.DataFrame, *, instrument: Any = None,
                                         "an added item needs a construct (or the concept it "
                                         "answers, whose construct is then used)", file=file,
                                         row=row, column="construct"))
-        c = rec["construct"]
-        if c is not None and construct_ids is not None and c not in construct_ids:
+        cid = rec["construct"]
+        if cid is not None and construct_ids is not None and cid not in construct_ids:
             problems.append(Problem("unknown_construct",
-                                    f"construct {c!r} is not a construct of "
+                                    f"construct {cid!r} is not a construct of "
                                     f"{instrument.label}", file=file, row=row,
-                                    column="construct", value=c))
+                                    column="construct", value=cid))
     if problems:
         raise StudyError.from_problems(problems, file or "expert decisions")
     table = pd.DataFrame(records, columns=list(DECISION_COLUMNS), dtype=object)

@@ -253,7 +253,8 @@ def _value_tables(parts: Sequence[str], cols: dict[str, str], instrument: Instru
         level_of = next((x for x in instrument.constructs
                          if x.kind == "single_choice" and x.id == c), None)
         if gate is not None or level_of is not None:
-            lookup = gate_codes(gate) if gate is not None else level_codes(level_of)
+            lookup = (gate_codes(gate) if gate is not None
+                      else level_codes(level_of) if level_of is not None else {})
             targets = set(lookup.values())
             for k in (*lookup, *targets):
                 for sp in (k, k.upper(), k.capitalize()):
@@ -342,13 +343,13 @@ def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -
     if {c.lower() for c in names} >= {"rating_id", "respondent_id", "item_id", "value"}:
         raise EngineNotApplicable("a long export")
     used = [c for c in (*ID_COLUMNS, "date", *expected) if c in names]
-    for c in used:
-        if kinds[c] not in ("str", "int", "float", "date", "ts", "null"):
-            raise EngineNotApplicable(f"column {c!r} of type {schema.field(c).type}")
-        if c in ID_COLUMNS and kinds[c] not in ("str", "int"):
-            raise EngineNotApplicable(f"column {c!r} of type {schema.field(c).type}")
-        if c == "date" and kinds[c] not in ("str", "date", "ts"):
-            raise EngineNotApplicable(f"date column of type {schema.field(c).type}")
+    for col in used:
+        if kinds[col] not in ("str", "int", "float", "date", "ts", "null"):
+            raise EngineNotApplicable(f"column {col!r} of type {schema.field(col).type}")
+        if col in ID_COLUMNS and kinds[col] not in ("str", "int"):
+            raise EngineNotApplicable(f"column {col!r} of type {schema.field(col).type}")
+        if col == "date" and kinds[col] not in ("str", "date", "ts"):
+            raise EngineNotApplicable(f"date column of type {schema.field(col).type}")
     # level 1: one projection computing every cell's meaning once per row
     l1: list[str] = ["__row"]
     clean: list[str] = []
@@ -394,6 +395,7 @@ def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -
         gate = next((g for g in instrument.gates if g.id == x), None)
         level_of = next((c for c in instrument.constructs
                          if c.kind == "single_choice" and c.id == x), None)
+        ok: dict[Any, Any]
         if gate is not None:
             ok, blanks = _choice_map(distinct[x], gate_codes(gate))
             opens = [k for k, v in ok.items() if v in gate.open_when]

@@ -431,7 +431,7 @@ def mapping_template(names: Sequence[str], instrument: Instrument, fmt: str,
                                                        labels=labels)
     missing = [t for t in (*ID_COLUMNS, *expected_columns(instrument))
                if t not in columns.values()]
-    codes: dict[str, dict[str, Any]] = {}
+    codes: dict[str, dict[int | str, Any]] = {}
     for _c, t in columns.items():
         if t in {g.id for g in instrument.gates}:
             g = instrument.gate(t)

@@ -237,4 +237,4 @@ def shipped_schema() -> dict[str, Any]:
     """The schema file shipped in the package (the same content as
     :func:`instrument_schema`; a test keeps them equal)."""
     return json.loads(
-        resources.files("instrval.io").joinpath("schema", SCHEMA_FILE).read_text("utf-8"))
+        resources.files("instrval.io").joinpath("schema").joinpath(SCHEMA_FILE).read_text("utf-8"))

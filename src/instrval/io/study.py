@@ -494,6 +494,7 @@ def study_from_mapping(data: Mapping[str, Any], *, base_dir: str | os.PathLike[s
     invariance = c.invariance(data.get("invariance"))
     if c.problems:
         raise StudyError.from_problems(c.problems, c.file or "study")
+    assert instrument is not None  # required=True: a missing path is a problem above
     return Study(
         instrument=instrument, ratings=ratings, coding=coding, coding_format=coding_format,
         codebook=codebook, panel=panel, decisions=decisions, rules=rules,
@@ -824,7 +825,7 @@ class _Checker:
         if group is None:
             return None
         return DIFSpec(group=group, method=method, purify=purify,
-                       levels=tuple(levels) if levels else None,  # type: ignore[arg-type]
+                       levels=tuple(levels) if levels else None,
                        alpha=None if alpha is None else float(alpha))
 
     def irt(self, value: Any) -> IRTSpec | None:

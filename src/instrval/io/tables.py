@@ -35,6 +35,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -210,7 +211,7 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
     p = Path(path)
     name = str(path)
 
-    def fail(reason: str, message: str, **kw: object) -> InstrvalError:
+    def fail(reason: str, message: str, **kw: Any) -> InstrvalError:
         return error(f"{name}: {message}", [Problem(reason, message, file=name, **kw)])
 
     lim = limits()

@@ -15,6 +15,7 @@ through :func:`load_document`, which
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 from typing import Any
@@ -69,7 +70,7 @@ class Document:
         self.file = file
 
 
-def load_document(path: str | Path, *, error: type[InstrvalError] = InstrvalError,
+def load_document(path: str | os.PathLike[str], *, error: type[InstrvalError] = InstrvalError,
                   what: str = "file") -> Document:
     """Read a YAML or JSON file safely.
 

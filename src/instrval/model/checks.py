@@ -87,6 +87,7 @@ class _Checker:
         self.file = file
         self.lines = lines or {}
         self.problems: list[Problem] = []
+        self.text_codes = False
 
     # -- recording
     def add(self, key: str, reason: str, message: str, value: Any = None) -> None:
@@ -205,7 +206,7 @@ def _check(ck: _Checker, data: Any) -> None:
     fv = data.get("format_version")
     # text codes and gate codes arrived with format 1.1
     ck.text_codes = isinstance(fv, str) and bool(re.match(r"^\d+\.\d+$", fv)) and \
-        tuple(int(x) for x in fv.split(".")) >= (1, 1)  # type: ignore[attr-defined]
+        tuple(int(x) for x in fv.split(".")) >= (1, 1)
     if fv is not None:
         if not isinstance(fv, str):
             ck.add("format_version", "wrong_type",

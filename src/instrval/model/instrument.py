@@ -533,6 +533,7 @@ def _build(data: Mapping[str, Any]) -> Instrument:
         labels, ltr = {}, {}
         for k, v in (s.get("labels") or {}).items():
             text, tr = _split(v, lang)
+            assert text is not None  # the checks require every label to be text
             labels[int(k)] = text
             if tr:
                 ltr[int(k)] = tr

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
-from typing import Any
+from typing import Any, TypedDict
 
 from instrval.errors import Problem, StudyError
 
@@ -63,7 +63,12 @@ class Threshold:
         return "any number"
 
 
-_UNIT = {"lower": 0.0, "upper": 1.0}
+class _Bounds(TypedDict):
+    lower: float | None
+    upper: float | None
+
+
+_UNIT: _Bounds = {"lower": 0.0, "upper": 1.0}
 
 #: Every threshold: default, bounds, the rules that use it and where it comes from.
 THRESHOLDS: tuple[Threshold, ...] = (

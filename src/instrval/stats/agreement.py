@@ -54,9 +54,9 @@ __all__ = [
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
 
-def _clean(v: float) -> float | None:
-    v = float(v)
-    return None if np.isnan(v) or np.isinf(v) else v
+def _clean(v: float | np.floating) -> float | None:
+    x = float(v)
+    return None if np.isnan(x) or np.isinf(x) else x
 
 
 # --------------------------------------------------------------------------- results

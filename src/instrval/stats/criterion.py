@@ -224,7 +224,7 @@ def criterion_validity(data: pd.DataFrame, *, score: str, criterion: str,
         kind = "dichotomous" if crit.dropna().nunique() == 2 else "continuous"
     if kind == "continuous":
         r = pearson_ci(data[score], crit, confidence=confidence)
-        return CriterionResult(scale=score, criterion=criterion, kind=kind, n=r["n"],
+        return CriterionResult(scale=score, criterion=criterion, kind=kind, n=int(r["n"]),
                                estimate=r["r"], ci_low=r["ci_low"], ci_high=r["ci_high"],
                                threshold=threshold, sufficient=bool(r["r"] >= threshold),
                                details={"t": r["t"], "df": r["df"], "p": r["p"]})

@@ -68,7 +68,7 @@ class DescriptivesResult(Result):
 
     def to_dict(self) -> dict[str, Any]:
         def rec(r: dict[str, Any]) -> dict[str, Any]:
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in r.items():
                 if k in ("item_id", "construct_id", "kind"):
                     out[k] = None if v is None or v is pd.NA else str(v)
@@ -196,7 +196,7 @@ def item_descriptives(data: Any, instrument: Any = None, *,
             "floor_flag": (floor > floor_ceiling_max) if rated and n else pd.NA,
             "ceiling_flag": (ceil > floor_ceiling_max) if rated and n else pd.NA,
         })
-        if lo is not None:
+        if lo is not None and hi is not None:
             values, counts = np.unique(ok.astype(np.int64), return_counts=True)
             cmap = dict(zip(values.tolist(), counts.tolist(), strict=True))
             options = sorted(set(range(int(lo), int(hi) + 1)) | set(cmap))
@@ -256,7 +256,7 @@ def _from_counts(scan: Any, counts: Any, *, items: Sequence[str] | None,
                 "floor_flag": (floor > floor_ceiling_max) if rated and n else pd.NA,
                 "ceiling_flag": (ceil > floor_ceiling_max) if rated and n else pd.NA,
             })
-            if lo is not None:
+            if lo is not None and hi is not None:
                 options = sorted(set(range(int(lo), int(hi) + 1)) | set(vc))
                 for v in options:
                     k = int(vc.get(v, 0))
@@ -344,7 +344,7 @@ def scale_totals(data: pd.DataFrame, instrument: Any, *,
             lo, hi = 0, 1
         ids = list(c.item_ids)
         absent = [i for i in ids if i not in data.columns]
-        if absent or lo is None:
+        if absent or lo is None or hi is None:
             continue
         x = data[ids].apply(pd.to_numeric, errors="coerce").astype("float64")
         for it in c.items:

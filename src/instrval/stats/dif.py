@@ -202,12 +202,13 @@ def _label(v: Any) -> str:
 def _scales(data: pd.DataFrame, instrument: Any, construct: str | None,
             items: list[str] | None, reverse: list[str] | None,
             scale_range: tuple[int, int] | None, group: str
-            ) -> list[tuple[str, list[str], list[str], tuple[float, float] | None]]:
+            ) -> list[tuple[str, list[str], list[str], tuple[float, ...] | None]]:
     """(construct id, items, reverse-keyed items, scale range) of each scale to analyse."""
     if instrument is None:
         if construct is not None:
             raise StatisticsError("construct= needs instrument=")
-        cols = list(items) if items is not None else [c for c in data.columns if c != group]
+        cols: list[str] = (list(items) if items is not None
+                           else [c for c in data.columns if c != group])
         return [("scale", cols, list(reverse or []),
                  tuple(scale_range) if scale_range is not None else None)]
     if items is not None:
@@ -227,10 +228,10 @@ def _scales(data: pd.DataFrame, instrument: Any, construct: str | None,
         chosen = [c for c in instrument.constructs if c.kind in ("likert", "binary")]
         if not chosen:
             raise StatisticsError(f"{instrument.label} has no likert or binary construct")
-    out = []
+    out: list[tuple[str, list[str], list[str], tuple[float, ...] | None]] = []
     for c in chosen:
         if c.kind == "binary":
-            rng: tuple[float, float] | None = (0, 1)
+            rng: tuple[float, ...] | None = (0, 1)
         else:
             sc = instrument.scale_of(c)
             rng = (sc.min, sc.max) if sc is not None else None
@@ -311,11 +312,11 @@ def _ordinal_item(y_raw: np.ndarray, total: np.ndarray, grp: np.ndarray, alpha: 
     l1, l2, l3 = f1.loglik, f2.loglik, f3.loglik
     chi = {"12": 2 * (l2 - l1), "13": 2 * (l3 - l1), "23": 2 * (l3 - l2)}
     dfs = {"12": 1, "13": 2, "23": 1}
-    for key in chi:
-        c = max(chi[key], 0.0)
-        row[f"chi2_{key}"] = c
-        row[f"df_{key}"] = dfs[key]
-        row[f"p_{key}"] = float(chdtrc(dfs[key], c))
+    for pair in chi:
+        c = max(chi[pair], 0.0)
+        row[f"chi2_{pair}"] = c
+        row[f"df_{pair}"] = dfs[pair]
+        row[f"p_{pair}"] = float(chdtrc(dfs[pair], c))
     row.update(loglik_0=l0, loglik_1=l1, loglik_2=l2, loglik_3=l3)
     nk = {m: _nagelkerke(l0, lm, n) for m, lm in (("1", l1), ("2", l2), ("3", l3))}
     mf = {m: (1.0 - lm / l0) if l0 < 0 else np.nan for m, lm in (("1", l1), ("2", l2),
@@ -537,7 +538,7 @@ def dif(
                     f"{show_value(x[r, j])} is outside the scale {rng[0]}-{rng[1]} "
                     f"({int(out.sum())} such cell(s))")
         for j, c in enumerate(cols):
-            if c in rev:
+            if c in rev and rng is not None:  # rev without rng was refused above
                 x[:, j] = rng[0] + rng[1] - x[:, j]
         if method == "mh":
             nonbin = [c for j, c in enumerate(cols)
@@ -619,7 +620,7 @@ def dif(
     table = table[lead + mid + tail].reset_index(drop=True)
     table["flag"] = table["flag"].astype(bool)
     coef_df = pd.DataFrame(all_coefs, columns=["item_id", "model", "term", "estimate"])
-    exc = pd.DataFrame(excluded, columns=["row", "construct", "reason"])
+    excluded_df = pd.DataFrame(excluded, columns=["row", "construct", "reason"])
     if method == "ordinal":
         criteria = {"rule": "Jodoin & Gierl (2001)", "test": "chi2_13 (2 df)",
                     "effect_size": "Nagelkerke R2 change, M1 to M3",
@@ -633,5 +634,5 @@ def dif(
                     "class_c": float(delta_thresholds[1]), "alpha": float(alpha)}
     return DIFResult(items=table, coefficients=coef_df, method=method, group=group,
                      reference=ref, focal=foc, alpha=float(alpha), purify=bool(purify),
-                     iterations=iterations, anchors=anchors_out, excluded=exc,
+                     iterations=iterations, anchors=anchors_out, excluded=excluded_df,
                      criteria=criteria)

@@ -82,7 +82,7 @@ class HypothesesResult(Result):
     def to_dict(self) -> dict[str, Any]:
         rows = []
         for rec in self.table.to_dict(orient="records"):
-            out = {}
+            out: dict[str, Any] = {}
             for k, v in rec.items():
                 if k in ("n",):
                     out[k] = int(v)

@@ -35,6 +35,7 @@ and McDonald's omega_h. Psychometrika, 70, 123-133.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,11 +48,11 @@ from instrval._result import Result
 from instrval.errors import HeywoodWarning
 from instrval.stats._threads import single_threaded_blas
 from instrval.stats.efa import efa, prepare_correlation, smc
-from instrval.stats.rotation import geomin, oblimin, promax, quartimin
+from instrval.stats.rotation import Rotation, geomin, oblimin, promax, quartimin
 
 __all__ = ["OmegaResult", "OneFactorOmega", "omega", "omega_one_factor"]
 
-_OBLIQUE = {"oblimin": oblimin, "quartimin": quartimin, "geomin": geomin, "promax": promax}
+_OBLIQUE: dict[str, Callable[[np.ndarray], Rotation]] = {"oblimin": oblimin, "quartimin": quartimin, "geomin": geomin, "promax": promax}
 
 
 @dataclass(frozen=True, repr=False)

@@ -373,8 +373,8 @@ def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12, warn: bo
     >>> done
     False
     """
-    is_df = isinstance(r, pd.DataFrame)
-    a = r.to_numpy(dtype=float) if is_df else np.asarray(r, dtype=float)
+    df = r if isinstance(r, pd.DataFrame) else None
+    a = df.to_numpy(dtype=float) if df is not None else np.asarray(r, dtype=float)
     if a.ndim != 2 or a.shape[0] != a.shape[1]:
         raise StatisticsError(f"cor_smooth needs a square matrix, got shape {a.shape}")
     if not np.isfinite(a).all():
@@ -392,8 +392,8 @@ def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12, warn: bo
     dd = np.sqrt(np.diag(s))
     s = s / np.outer(dd, dd)
     np.fill_diagonal(s, 1.0)
-    if is_df:
-        return pd.DataFrame(s, index=r.index, columns=r.columns), True
+    if df is not None:
+        return pd.DataFrame(s, index=df.index, columns=df.columns), True
     return s, True
 
 

@@ -603,7 +603,7 @@ def relevance_ratios(
             f"(only Likert items: pass likert_relevant_min)")
     codes, resp_ids = pd.factorize(data["respondent_id"], use_na_sentinel=False)
     rng = np.random.default_rng(seed) if method == "bootstrap" else None
-    opts = {"threshold": threshold, "confidence": confidence, "cluster_method": method,
+    opts: dict[str, Any] = {"threshold": threshold, "confidence": confidence, "cluster_method": method,
             "n_boot": int(n_boot), "rng": rng}
     items = _table(ind, codes, len(resp_ids), **opts)
     empty = items.loc[items["presented"] == 0, "item_id"].tolist()

@@ -535,6 +535,7 @@ def cronbach_alpha(
         p = 1.0 - confidence
         b_low, b_high = (float(v) for v in np.quantile(boots, [p / 2.0, 1.0 - p / 2.0]))
     if ci_method == "bootstrap":
+        assert b_low is not None and b_high is not None  # n_boot > 0 checked above
         ci_low, ci_high = b_low, b_high
     else:
         ci_low, ci_high = f_low, f_high

@@ -259,8 +259,8 @@ def score_items(data: pd.DataFrame, *, instrument: Any = None,
         X = np.where(np.isnan(X), fill[None, :], X)
     col = {it: j for j, it in enumerate(items)}
     K = np.zeros((len(items), len(parsed)))
-    for s, v in enumerate(parsed.values()):
-        for it, sign in v:
+    for s, terms in enumerate(parsed.values()):
+        for it, sign in terms:
             K[col[it], s] = sign
     C = pd.DataFrame(X).cov().to_numpy()  # pairwise complete
     scores = np.full((len(data), len(parsed)), np.nan)

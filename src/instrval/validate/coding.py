@@ -70,9 +70,9 @@ def parse_category(value: str | None) -> tuple[str | None, str | None, bool]:
     """
     if value is None:
         return None, None, True
-    cat, _, sub = str(value).strip().partition(":")
+    cat, _, rest = str(value).strip().partition(":")
     cat = cat.strip().lower().replace(" ", "_").replace("-", "_")
-    sub = sub.strip() or None
+    sub = rest.strip() or None
     return cat, sub, cat in CATEGORIES
 
 

@@ -409,13 +409,13 @@ def check_table(table: pd.DataFrame, instrument: Instrument, *,
                         f"{_fmt(x[p])} is not an allowed code of {i} "
                         f"(allowed: {_allowed_text(a)})")
             blanks[it.id] = b
-            codes[it.id] = vals  # type: ignore[assignment]
+            codes[it.id] = vals
 
     # ---- skip logic: answers to a gated construct whose gate is not open
     for c in instrument.constructs:
-        g = c.gate
-        if g is None:
+        if c.gate is None:
             continue
+        g = c.gate
         cols = [x for x in (c.id,) if c.kind == "single_choice" and x in blanks] or \
             [x for x in c.item_ids if x in blanks]
         if not cols:

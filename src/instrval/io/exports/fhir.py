@@ -62,6 +62,8 @@ __all__ = ["to_fhir_questionnaire", "write_fhir", "FHIR_STATUS", "DEFAULT_BASE_U
 
 #: instrval status -> FHIR PublicationStatus.
 FHIR_STATUS = {"draft": "draft", "validated": "active", "retired": "retired"}
+#: FHIR status -> instrval status (any other value, or none, reads as draft)
+_FROM_FHIR_STATUS: dict[Any, str] = {"active": "validated", "retired": "retired"}
 #: Canonical base used when no ``base_url`` is given: ``urn:instrval:questionnaire:<id>``.
 DEFAULT_BASE_URL = "urn:instrval:questionnaire"
 #: The FHIR extension holding a translation of a string.
@@ -428,11 +430,11 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
     for k, (it, _) in enumerate(flat):
         if not holds_answers(it):
             continue  # a condition on items that are not imported gates nothing
-        c = gate_cond(it, k)
-        if isinstance(c, tuple):
-            conds[k] = c
-        elif isinstance(c, str) and it.get("type") in ("group", "choice", "boolean"):
-            note("enable_when_not_gate", f"{it.get('linkId')!r}: enableWhen ({c}) is not an "
+        cond = gate_cond(it, k)
+        if isinstance(cond, tuple):
+            conds[k] = cond
+        elif isinstance(cond, str) and it.get("type") in ("group", "choice", "boolean"):
+            note("enable_when_not_gate", f"{it.get('linkId')!r}: enableWhen ({cond}) is not an "
                  "instrval gate; imported without a gate", it.get("enableWhen"))
     gate_links = {f for f, _ in conds.values()}
     for it, _ in flat:
@@ -476,7 +478,7 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
         else:
             skipped.setdefault(str(t), []).append(link)
             continue
-        opts = options_of(it) if t == "choice" else [
+        opts: list[dict[str, Any]] | None = options_of(it) if t == "choice" else [
             {"code": "1", "display": "Yes", "ordinal": 1.0, "node": {}},
             {"code": "0", "display": "No", "ordinal": 0.0, "node": {}}]
         if opts is None or len(opts) < 2:
@@ -569,7 +571,7 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
                     entry["code"] = sc
             items.append(entry)
         group_only = parent is not None and link.endswith(".answer")
-        label = txt(parent, fallback=None) if group_only else None
+        label = txt(parent, fallback=None) if group_only and parent is not None else None
         c: dict[str, Any] = {"id": qid, "label": label or txt(it, fallback=qid),
                              "kind": "multi_select" if it.get("repeats") else "single_choice"}
         qtext = txt(it)
@@ -601,7 +603,7 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
         "id": id or safe(str(qid_default)),
         "version": version or safe_version_label(q.get("version") or "1"),
         "title": title or _translations_of(q, "title", lang, q.get("title")) or
-        str(qid_default), "status": {"active": "validated", "retired": "retired"}.get(
+        str(qid_default), "status": _FROM_FHIR_STATUS.get(
             q.get("status"), "draft")}
     if lang:
         data["language"] = lang

@@ -361,10 +361,10 @@ def _parse_tags(text: str) -> dict[str, Any]:
             out[key] = val
     # JSON objects and lists contain spaces: decode them from where they start
     for key in _JSON_TAGS:
-        m = re.search(rf"@INSTRVAL-{key.upper()}=", text or "")
-        if m:
+        start = re.search(rf"@INSTRVAL-{key.upper()}=", text or "")
+        if start:
             with contextlib.suppress(ValueError):
-                out[key], _ = json.JSONDecoder().raw_decode(text[m.end():])
+                out[key], _ = json.JSONDecoder().raw_decode(text[start.end():])
     return out
 
 
@@ -689,9 +689,9 @@ def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: st
             if u["label"] and u["label"] != label:
                 c["question"] = u["label"]
             c["kind"] = ckind
-            g = gate_of(u)
-            if g:
-                c["gate"] = g
+            gate = gate_of(u)
+            if gate:
+                c["gate"] = gate
             c["items"] = items
             constructs.append(c)
             current = None
@@ -711,17 +711,18 @@ def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: st
         scale_id = None
         if ikind == "likert":
             ints = [int(cd) for cd in codes]
-            sc = {"min": min(ints), "max": max(ints),
-                  "labels": {int(cd): lab for cd, lab in u["choices"] if lab != cd}}
-            if not sc["labels"]:
-                del sc["labels"]
+            sdef: dict[str, Any] = {
+                "min": min(ints), "max": max(ints),
+                "labels": {int(cd): lab for cd, lab in u["choices"] if lab != cd}}
+            if not sdef["labels"]:
+                del sdef["labels"]
             scale_id = str(tags.get("scale") or f"{cid}_scale")
-            if scale_id in scales and scales[scale_id] != sc:
+            if scale_id in scales and scales[scale_id] != sdef:
                 k = 2
-                while f"{scale_id}_{k}" in scales and scales[f"{scale_id}_{k}"] != sc:
+                while f"{scale_id}_{k}" in scales and scales[f"{scale_id}_{k}"] != sdef:
                     k += 1
                 scale_id = f"{scale_id}_{k}"
-            scales[scale_id] = sc
+            scales[scale_id] = sdef
         if cid:  # tagged construct or matrix group: continue while the id and scale agree
             same = current is not None and current["_key"] == cid and \
                 current["kind"] == ikind and current.get("scale") == scale_id and \
@@ -742,15 +743,16 @@ def read_redcap_instrument(path: str | os.PathLike[str], *, id: str, version: st
                 current["question"] = tags["question"]
             if scale_id:
                 current["scale"] = scale_id
-            g = gate_of(u)
-            if g:
-                current["gate"] = g
+            gate = gate_of(u)
+            if gate:
+                current["gate"] = gate
             constructs.append(current)
+        assert current is not None  # set above unless the item continues it
         current["items"].append(item)
 
     for c in constructs:
-        for k in ("_gate_field", "_auto", "_key"):
-            c.pop(k, None)
+        for private in ("_gate_field", "_auto", "_key"):
+            c.pop(private, None)
     used_scales = {c.get("scale") for c in constructs}
     scales = {k: v for k, v in scales.items() if k in used_scales}
     if not constructs:

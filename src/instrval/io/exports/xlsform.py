@@ -161,9 +161,10 @@ def write_xlsform(instrument: Instrument, path: str | os.PathLike[str]) -> Path:
     langs = instrument.languages
     if len(langs) > 1:
         lcols = tuple(language_column(lang) for lang in langs)
-        layout = (("survey", ("type", "name", *lcols, "hint", "relevant")),
-                  ("choices", ("list_name", "name", *lcols)),
-                  ("settings", (*SETTINGS_COLUMNS, "default_language")))
+        layout: tuple[tuple[str, tuple[str, ...]], ...] = (
+            ("survey", ("type", "name", *lcols, "hint", "relevant")),
+            ("choices", ("list_name", "name", *lcols)),
+            ("settings", (*SETTINGS_COLUMNS, "default_language")))
     else:
         layout = (("survey", SURVEY_COLUMNS), ("choices", CHOICES_COLUMNS),
                   ("settings", SETTINGS_COLUMNS))
@@ -226,7 +227,7 @@ def _sheet_rows(ws: Any) -> list[dict[str, Any]]:
                 break
             continue
         blank = 0
-        d = {"_row": n}
+        d: dict[str, Any] = {"_row": n}
         for h, v in zip(norm, r, strict=False):
             if h and v is not None and str(v).strip() != "":
                 d[h] = str(v).strip() if not isinstance(v, float) or not v.is_integer() \
@@ -285,14 +286,14 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
     from instrval.model.instrument import FORMAT_VERSION
 
     name = str(path)
-    data = read_input_bytes(path, error=ExportError, what="XLSForm")
+    raw = read_input_bytes(path, error=ExportError, what="XLSForm")
     try:  # the archive checks of the coding readers: member count, sizes, ratio, names
-        _open_zip(data, name).close()
+        _open_zip(raw, name).close()
     except CodingError as exc:
         raise ExportError(f"{name}: not a readable .xlsx workbook: {exc.summary}",
                           exc.problems) from None
     try:
-        wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many kinds on damaged files
         raise ExportError(f"{name}: not a readable .xlsx workbook: {exc}",
                           [Problem("unreadable", str(exc), file=name)]) from None
@@ -314,12 +315,12 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
     # languages: every label column
     label_cols: dict[str, str] = {}
     for r in (*survey, *choices_rows):
-        for k in r:
-            if k.lower().startswith("label"):
-                lang = _lang_of(k)
-                label_cols.setdefault(lang or "", k)
+        for col in r:
+            if col.lower().startswith("label"):
+                lang = _lang_of(col)
+                label_cols.setdefault(lang or "", col)
     langs = [x for x in label_cols if x]
-    default = None
+    default: str | None = None
     if settings.get("default_language"):
         default = _lang_of("label::" + settings["default_language"])
     if langs:
@@ -334,7 +335,8 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
         if not multi:
             col = next(iter(label_cols.values()), "label")
             return row.get(col)
-        tr = {lang: row[c] for lang, c in label_cols.items() if c in row}
+        tr: dict[str | None, Any] = {lang: row[c] for lang, c in label_cols.items()
+                                     if c in row}
         if not tr:
             return None
         if default not in tr:
@@ -369,16 +371,16 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
             return None
         f = next(iter(fields))
         target = survey[names[f]] if f in names and names[f] < k else None
-        if target is None or not _SELECT.match(str(target.get("type", ""))) or \
-                _SELECT.match(str(target.get("type", ""))).group(1) != "one":
+        sel = _SELECT.match(str(target.get("type", ""))) if target is not None else None
+        if sel is None or sel.group(1) != "one":
             return None
         return f, vals
 
     gate_refs: dict[int, tuple[str, list[str]]] = {}
     for k, r in enumerate(survey):
-        g = gate_ref(r, k)
-        if g is not None:
-            gate_refs[k] = g
+        ref = gate_ref(r, k)
+        if ref is not None:
+            gate_refs[k] = ref
         elif r.get("relevant") and (_SELECT.match(str(r.get("type", ""))) or
                                     str(r.get("type", "")).replace("_", " ") == "begin group"):
             note(r, "relevant_not_gate", f"{r.get('name')!r}: relevant {r['relevant']!r} "
@@ -493,7 +495,7 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
                     lab = text(o)
                     if plain(lab) is not None and plain(lab) != str(o["name"]):
                         labels[int(o["name"])] = lab
-                sc = {"min": ivals[0], "max": ivals[-1]}
+                sc: dict[str, Any] = {"min": ivals[0], "max": ivals[-1]}
                 if labels:
                     sc["labels"] = labels
                 scales[sid] = sc

@@ -176,25 +176,25 @@ def fit_cml(x: np.ndarray, m: np.ndarray, model: str, *, max_iter: int = 100,
             for h in range(1, m[i] + 1):
                 counts[offsets[i] + h - 1] += np.sum(xi == h)
 
-    def evaluate(eta: np.ndarray, hess: bool) -> tuple[float, np.ndarray, np.ndarray | None]:
+    def evaluate(eta: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        """Log-likelihood, gradient and information matrix at ``eta``."""
         beta = w_mat @ eta
         ll = float(counts @ beta)
         grad = counts.copy()
-        info = np.zeros((k_tot, k_tot)) if hess else None
+        info = np.zeros((k_tot, k_tot))
         for items, rows in groups:
             sub_m = m[items]
             sub_idx = np.concatenate([offsets[i] + np.arange(m[i]) for i in items])
             sub_off = np.concatenate(([0], np.cumsum(sub_m)[:-1])).astype(int)
             lg, ex, cv = _group_terms(x[np.ix_(rows, items)], sub_m, beta[sub_idx], sub_off,
-                                      hess)
+                                      True)
             ll += lg
             grad[sub_idx] -= ex
-            if hess:
-                info[np.ix_(sub_idx, sub_idx)] += cv
-        return ll, w_mat.T @ grad, (w_mat.T @ info @ w_mat if hess else None)
+            info[np.ix_(sub_idx, sub_idx)] += cv
+        return ll, w_mat.T @ grad, w_mat.T @ info @ w_mat
 
     eta = np.zeros(w_mat.shape[1])
-    ll, g, info = evaluate(eta, True)
+    ll, g, info = evaluate(eta)
     converged = False
     it = 0
     while it < max_iter:
@@ -203,7 +203,7 @@ def fit_cml(x: np.ndarray, m: np.ndarray, model: str, *, max_iter: int = 100,
         t = 1.0
         while True:
             new = eta + t * step
-            ll_new, g_new, info_new = evaluate(new, True)
+            ll_new, g_new, info_new = evaluate(new)
             if np.isfinite(ll_new) and ll_new >= ll - 1e-9 * abs(ll) or t < 1e-6:
                 break
             t /= 2

@@ -189,7 +189,7 @@ def build_partable(model: str | Sequence[Statement], *, groups: Sequence[str] = 
     specs: list[tuple[str, str, str, str, int, int, Statement | None, float | None]] = []
     for f in lv:
         for k, v in enumerate(indicators[f]):
-            st = user[(f, "=~", v)]
+            st: Statement | None = user[(f, "=~", v)]
             default_fix = 1.0 if (k == 0 and not std_lv) else None
             if v in lv:
                 specs.append((f, "=~", v, "beta", li[v], li[f], st, default_fix))
@@ -198,12 +198,12 @@ def build_partable(model: str | Sequence[Statement], *, groups: Sequence[str] = 
     seen_cov = set()
     for v in ov:
         if ordered and user.get((v, "~~", v)) is not None:
-            st = user[(v, "~~", v)]
-            raise StatisticsError(f"model syntax, line {st.line}: the residual variance of "
+            bad = user[(v, "~~", v)]
+            raise StatisticsError(f"model syntax, line {bad.line}: the residual variance of "
                                   f"the ordered item {v} is not a parameter (delta "
                                   "parameterization)",
                                   [Problem("bad_model_syntax", "ordered residual variance",
-                                           line=st.line, value=f"{v} ~~ {v}")])
+                                           line=bad.line, value=f"{v} ~~ {v}")])
         specs.append((v, "~~", v, "theta", oi[v], oi[v], user.get((v, "~~", v)),
                       0.0 if ordered else None))
         seen_cov.add((v, v))
@@ -213,11 +213,11 @@ def build_partable(model: str | Sequence[Statement], *, groups: Sequence[str] = 
         seen_cov.add((f, f))
     for a in range(len(exo)):
         for b in range(a + 1, len(exo)):
-            f, g = exo[a], exo[b]
-            st = user.get((f, "~~", g))
-            specs.append((f, "~~", g, "psi", li[g], li[f], st, 0.0 if orthogonal else None))
-            seen_cov.add((f, g))
-            seen_cov.add((g, f))
+            f, h = exo[a], exo[b]
+            st = user.get((f, "~~", h))
+            specs.append((f, "~~", h, "psi", li[h], li[f], st, 0.0 if orthogonal else None))
+            seen_cov.add((f, h))
+            seen_cov.add((h, f))
     for s in stmts:
         if s.op == "~~" and (s.lhs, s.rhs) not in seen_cov:
             both_ov = s.lhs in oi and s.rhs in oi

@@ -214,7 +214,7 @@ class _Model:
                 k += self.m
         self.q = k
 
-    def parts(self, theta: np.ndarray, g: int) -> dict[str, np.ndarray]:
+    def parts(self, theta: np.ndarray, g: int) -> dict[str, Any]:
         mats = self.eng.matrices(theta[:self.pt.nfree], g)
         sigma, _, aux = self.eng.implied(mats)
         tau = theta[self.th_idx[g]]
