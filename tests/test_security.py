@@ -628,7 +628,13 @@ def test_ctrl_c_turned_into_a_parse_error_is_still_aborted(monkeypatch, tmp_path
         return None
 
     monkeypatch.setattr(tables, "read_table", parser)
-    r = CliRunner().invoke(main, ["reliability", str(tmp_path / "x.csv")])
+    # as in a terminal: Python's own SIGINT handler (an earlier test in the same process, e.g.
+    # a Dask cluster, may have left another one, which the CLI rightly leaves alone)
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        r = CliRunner().invoke(main, ["reliability", str(tmp_path / "x.csv")])
+    finally:
+        signal.signal(signal.SIGINT, previous)
     assert r.exit_code == 130 and "Aborted!" in r.output
     assert "cannot read" not in r.output
 
