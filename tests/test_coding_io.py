@@ -13,7 +13,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from instrval.errors import CodingError
+from instrval.errors import CodingError, DataQualityWarning
 from instrval.io.coding import read_codebook, read_coding
 from instrval.io.instrument import read_instrument
 from instrval.model.coding import SEGMENT_COLUMNS
@@ -194,9 +194,14 @@ def test_missing_columns_and_bad_files(tmp_path):
     (tmp_path / "empty.csv").write_text("")
     with pytest.raises(CodingError, match="empty"):
         read_coding(tmp_path / "empty.csv")
+    # Windows-1252 text is read (with a warning) as by every reader; its columns are checked
     (tmp_path / "latin.csv").write_bytes("segment_id,text\ns1,caf\xe9\n".encode("latin-1"))
-    with pytest.raises(CodingError, match="UTF-8"):
+    with pytest.warns(DataQualityWarning, match="not UTF-8"), \
+            pytest.raises(CodingError, match="required column 'participant'"):
         read_coding(tmp_path / "latin.csv")
+    (tmp_path / "nul.csv").write_bytes(b"segment_id,text\ns1,\x00\n")
+    with pytest.raises(CodingError, match="NUL byte on line 2"):
+        read_coding(tmp_path / "nul.csv")
     with pytest.raises(CodingError, match="unknown coding format"):
         read_coding(p, format="nvivo")
 

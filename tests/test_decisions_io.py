@@ -11,8 +11,7 @@ from instrval.io.decisions import read_decisions
     [
         ("empty.csv", b"", "empty_file", "is empty"),
         ("blank.csv", b"\n\n", "empty_file", "is empty"),
-        ("latin1.csv", "item,decision,rationale\nx,keep,d\xe9j\xe0\n".encode("latin-1"),
-         "encoding", "not UTF-8"),
+        ("nul.csv", b"item,decision,rationale\nx,keep,\x00\n", "not_text", "NUL byte"),
         ("ragged.csv", b"item,decision,rationale\nx,keep,ok\ny,keep,fine,EXTRA\n",
          "ragged_row", "row has 4 cells but the header has 3"),
         ("fake.xlsx", b"PK\x03\x04 not really a workbook", "unreadable",

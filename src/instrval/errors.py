@@ -101,6 +101,33 @@ class Reason(str, Enum):
     INVALID_VALUE = "invalid_value"
     UNKNOWN_KEY = "unknown_key"
     MISSING_KEY = "missing_key"
+    MISSING_DEPENDENCY = "missing_dependency"
+    MORE_PROBLEMS = "more_problems"
+    DUPLICATE_ITEM = "duplicate_item"
+    DUPLICATE_ROW = "duplicate_row"
+    UNKNOWN_ITEM = "unknown_item"
+    UNKNOWN_CONSTRUCT = "unknown_construct"
+    CONSTRUCT_MISMATCH = "construct_mismatch"
+    DUPLICATE_CODE = "duplicate_code"
+    MISSING_CODE = "missing_code"
+    UNKNOWN_CATEGORY = "unknown_category"
+    NO_CODER_COLUMN = "no_coder_column"
+    UNKNOWN_SEGMENT = "unknown_segment"
+    PINNED_NOT_SHOWN = "pinned_not_shown"
+    DUPLICATE_FIELD = "duplicate_field"
+    MISSING_VALUE = "missing_value"
+    UNKNOWN_FIELD_TYPE = "unknown_field_type"
+    BLANK_CHOICE_LABEL = "blank_choice_label"
+    MALFORMED_CHOICES = "malformed_choices"
+    DICTIONARY_MISMATCH = "dictionary_mismatch"
+    SKIPPED_FIELD = "skipped_field"
+    NO_CHOICE_FIELDS = "no_choice_fields"
+    NOT_QUESTIONNAIRE = "not_questionnaire"
+    MISSING_SHEET = "missing_sheet"
+    BAD_MODEL = "bad_model"
+    BAD_ITEMS = "bad_items"
+    BAD_MODEL_SYNTAX = "bad_model_syntax"
+    BAD_PARAMETER = "bad_parameter"
 
     def __str__(self) -> str:
         return self.value
@@ -162,6 +189,33 @@ REASONS: dict[str, str] = {
     Reason.INVALID_VALUE.value: "a value that is not one of the allowed choices",
     Reason.UNKNOWN_KEY.value: "a key the format does not define",
     Reason.MISSING_KEY.value: "a required key is absent",
+    Reason.MISSING_DEPENDENCY.value: "an optional package the chosen feature needs is not installed",
+    Reason.MORE_PROBLEMS.value: "a summary line: more problems than a message lists (all are in the error's problems)",
+    Reason.DUPLICATE_ITEM.value: "an item named twice in a selection of items",
+    Reason.DUPLICATE_ROW.value: "a second row for what one row may describe (e.g. a second decision for an item)",
+    Reason.UNKNOWN_ITEM.value: "an item id that is not in the instrument",
+    Reason.UNKNOWN_CONSTRUCT.value: "a construct id that is not in the instrument",
+    Reason.CONSTRUCT_MISMATCH.value: "an item given under a construct it does not belong to",
+    Reason.DUPLICATE_CODE.value: "a qualitative code defined twice in a codebook",
+    Reason.MISSING_CODE.value: "a codebook entry without a code",
+    Reason.UNKNOWN_CATEGORY.value: "a code category that is not one of the allowed categories",
+    Reason.NO_CODER_COLUMN.value: "coding data that names no coders (each segment is taken as coded once)",
+    Reason.UNKNOWN_SEGMENT.value: "a pinned quote that is not an accepted segment of the coding data",
+    Reason.PINNED_NOT_SHOWN.value: "a pinned quote about nothing the report shows",
+    Reason.DUPLICATE_FIELD.value: "a REDCap field defined twice in a data dictionary",
+    Reason.MISSING_VALUE.value: "a row with cells but no value in its key column (e.g. no field name)",
+    Reason.UNKNOWN_FIELD_TYPE.value: "a REDCap field type the dictionary reader does not know",
+    Reason.BLANK_CHOICE_LABEL.value: "a choice code with a blank label",
+    Reason.MALFORMED_CHOICES.value: "a choices cell that cannot be split into code, label pairs",
+    Reason.DICTIONARY_MISMATCH.value: "a column of an export that the data dictionary does not define",
+    Reason.SKIPPED_FIELD.value: "fields without choices that an importer skipped (a note)",
+    Reason.NO_CHOICE_FIELDS.value: "an exported form with no question an importer can use",
+    Reason.NOT_QUESTIONNAIRE.value: "a FHIR resource that is not a Questionnaire",
+    Reason.MISSING_SHEET.value: "a workbook without the sheet its format needs (e.g. XLSForm's survey)",
+    Reason.BAD_MODEL.value: "a factor model file that is not a mapping of factors to items",
+    Reason.BAD_ITEMS.value: "a factor of a model file whose items are not a list of item ids",
+    Reason.BAD_MODEL_SYNTAX.value: "lavaan-style model syntax that cannot be parsed",
+    Reason.BAD_PARAMETER.value: "a parameter named in a constraint that is not in the model",
 }
 
 

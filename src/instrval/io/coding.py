@@ -47,6 +47,7 @@ from instrval._choices import CODING_FORMATS
 from instrval.errors import CodingError, Problem
 from instrval.io.files import read_input_bytes
 from instrval.io.tables import read_sheet
+from instrval.io.text import decode_text, sniff_delimiter
 from instrval.io.yamlfile import load_document
 from instrval.model.coding import CATEGORIES, Codebook, CodebookEntry, CodingData
 from instrval.model.instrument import Instrument
@@ -223,15 +224,11 @@ def _table_from_bytes(data: bytes, path: Path, file: str) -> pd.DataFrame:
                 raise _fail(file, "not_text", "the file is an SQLite database (a QualCoder "
                             "project?), not a table; export the codings as REFI-QDA (.qdpx) "
                             "or CSV")
-            try:
-                text = data.decode("utf-8-sig")
-            except UnicodeDecodeError as exc:
-                line = data[: exc.start].count(b"\n") + 1
-                raise _fail(file, "encoding", f"not UTF-8 text (byte 0x{data[exc.start]:02x} "
-                            f"at line {line}); save it as UTF-8", line=line) from None
+            text = decode_text(data, file=file, error=CodingError, what="coding table",
+                               stacklevel=4)
             if not text.strip():
                 raise _fail(file, "empty_file", "the file is empty")
-            sep = "\t" if suffix == ".tsv" else None
+            sep = "\t" if suffix == ".tsv" else sniff_delimiter(text)
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
                              engine="python", header=None)
             header = [str(h).strip() for h in df.iloc[0]] if len(df) else []
@@ -246,7 +243,6 @@ def _table_from_bytes(data: bytes, path: Path, file: str) -> pd.DataFrame:
     except CodingError:
         raise
     except (ValueError, pd.errors.ParserError, KeyError, OSError, csv.Error) as exc:
-        # csv.Error: the python engine's delimiter sniffer found no delimiter
         raise _fail(file, "unreadable", f"cannot read the table: {exc}") from None
     df.columns = [str(c) for c in df.columns]
     return df.fillna("")

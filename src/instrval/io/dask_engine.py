@@ -57,7 +57,7 @@ def dask_client(scheduler: Any) -> tuple[Any, bool]:
     except ImportError:  # pragma: no cover - depends on the environment
         raise RatingsError("--engine dask needs dask.distributed: pip install "
                            "'instrval[dask]'",
-                           [Problem("unparseable", "dask is not installed")]) from None
+                           [Problem("missing_dependency", "dask is not installed")]) from None
     if isinstance(scheduler, Client):
         return scheduler, False
     if scheduler in (None, "local"):

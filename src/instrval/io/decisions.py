@@ -40,6 +40,7 @@ import pandas as pd
 from instrval.errors import Problem, StudyError
 from instrval.io.files import read_input_bytes
 from instrval.io.tables import read_sheet
+from instrval.io.text import decode_text, sniff_delimiter
 
 __all__ = ["DECISIONS", "DECISION_COLUMNS", "ExpertDecisions", "read_decisions",
            "decisions_from_frame"]
@@ -119,22 +120,20 @@ def read_decisions(path: str | os.PathLike[str], instrument: Any = None) -> Expe
             df = read_sheet(raw, file=name, error=StudyError, what="expert decisions file",
                             dtype=str, keep_default_na=False)
         else:
-            try:
-                text = raw.decode("utf-8-sig")
-            except UnicodeDecodeError:
-                raise fail("encoding", "expert decisions file is not UTF-8 text; save it as "
-                                       "UTF-8") from None
+            text = decode_text(raw, file=name, error=StudyError,
+                               what="expert decisions file", stacklevel=3)
+            sep = sniff_delimiter(text)
             ragged = [
                 Problem("ragged_row", f"row has {len(r)} cells but the header has {len(hdr)}",
                         file=name, row=i)
-                for hdr in [next(csv.reader(io.StringIO(text)), [])]
-                for i, r in enumerate(csv.reader(io.StringIO(text)), start=1)
+                for hdr in [next(csv.reader(io.StringIO(text), delimiter=sep), [])]
+                for i, r in enumerate(csv.reader(io.StringIO(text), delimiter=sep), start=1)
                 if i > 1 and len(r) > len(hdr)
             ]
             if ragged:
                 raise StudyError.from_problems(ragged, name)
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                             index_col=False)
+                             index_col=False, sep=sep)
     except StudyError:
         raise
     except pd.errors.EmptyDataError:

@@ -86,7 +86,7 @@ def ratings_parts(path: str | os.PathLike[str]) -> list[str]:
         files = sorted(f for f in _glob.glob(s) if Path(f).is_file())
         if not files:
             raise RatingsError(f"no files match {s}",
-                               [Problem("missing_file", "no files match the pattern", file=s)])
+                               [Problem("file_not_found", "no files match the pattern", file=s)])
         return files
     p = Path(s)
     if p.is_dir():
@@ -94,11 +94,11 @@ def ratings_parts(path: str | os.PathLike[str]) -> list[str]:
                        and f.suffix.lower() in _PARQUET and not f.name.startswith((".", "_")))
         if not files:
             raise RatingsError(f"{p}: the folder holds no Parquet parts (*.parquet)",
-                               [Problem("missing_file", "no Parquet parts", file=s)])
+                               [Problem("file_not_found", "no Parquet parts", file=s)])
         return files
     if not p.exists():
         raise RatingsError(f"{p}: no such file",
-                           [Problem("missing_file", "no such file", file=s)])
+                           [Problem("file_not_found", "no such file", file=s)])
     return [s]
 
 
@@ -113,7 +113,7 @@ def choose_engine(path: str | os.PathLike[str], engine: str = "auto") -> str:
     files of at least :data:`AUTO_ENGINE_ROWS` rows, else ``pandas``."""
     if engine not in ENGINES:
         raise RatingsError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})",
-                           [Problem("unparseable", f"unknown engine {engine!r}",
+                           [Problem("invalid_value", f"unknown engine {engine!r}",
                                     value=engine)])
     if engine != "auto":
         return engine
@@ -206,13 +206,13 @@ def _schema(parts: Sequence[str]) -> tuple[Any, list[int], int, dict[str, bool]]
             pf = pq.ParquetFile(f)
         except Exception as exc:  # pyarrow.ArrowInvalid, OSError
             raise RatingsError(f"{f}: cannot read the Parquet file: {exc}",
-                               [Problem("unparseable", str(exc), file=str(f))]) from None
+                               [Problem("unreadable", str(exc), file=str(f))]) from None
         s = pf.schema_arrow
         if schema is None:
             schema = s
         elif not s.equals(schema):
             raise RatingsError(f"{f}: its columns differ from those of {parts[0]}",
-                               [Problem("unparseable", "parts with different columns",
+                               [Problem("unreadable", "parts with different columns",
                                         file=str(f))])
         offsets.append(total)
         md = pf.metadata
@@ -778,7 +778,7 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
         raise RatingsError(
             f"{path}: DuckDB ran out of its memory limit ({exc}); raise it with the "
             "INSTRVAL_DUCKDB_MEMORY environment variable (e.g. INSTRVAL_DUCKDB_MEMORY=4GB)",
-            [Problem("out_of_memory", str(exc), file=str(path))]) from None
+            [Problem("too_large", str(exc), file=str(path))]) from None
 
 
 def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
@@ -859,7 +859,7 @@ def _read_parts_pandas(parts: Sequence[str], instrument: Instrument, name: str) 
         table = pa.concat_tables([pq.read_table(f) for f in parts])
     except Exception as exc:  # pyarrow.ArrowInvalid, OSError
         raise RatingsError(f"{name}: cannot read the Parquet parts: {exc}",
-                           [Problem("unparseable", str(exc), file=name)]) from None
+                           [Problem("unreadable", str(exc), file=name)]) from None
     raw = frame_table(table.to_pandas(), file=name, fmt="wide",
                       details={"container": "parquet", "parts": len(parts)})
     return _finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
@@ -913,7 +913,7 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
             parts = ratings_parts(path)
             if format not in (None, "wide") or mapping is not None:
                 raise RatingsError(f"{path}: folders of parts must be wide Parquet exports",
-                                   [Problem("unparseable", "parts must be wide Parquet",
+                                   [Problem("invalid_value", "parts must be wide Parquet",
                                             file=str(path))])
             result = _read_parts_pandas(parts, instrument, str(path))
         else:

@@ -40,6 +40,7 @@ import pandas as pd
 from instrval.errors import PanelError, Problem
 from instrval.io.files import inflate_gzip, read_input_bytes
 from instrval.io.tables import read_sheet
+from instrval.io.text import decode_text, sniff_delimiter
 
 __all__ = ["PanelData", "read_panel", "REASONS"]
 
@@ -121,8 +122,10 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
         else:
             if data[:2] == b"\x1f\x8b":
                 data = inflate_gzip(data, file=name, error=PanelError, what="panel file")
-            text = data.decode("utf-8-sig")
-            header = next(csv.reader(io.StringIO(text)), [])
+            text = decode_text(data, file=name, error=PanelError, what="panel file",
+                               stacklevel=3)
+            sep = sniff_delimiter(text)
+            header = next(csv.reader(io.StringIO(text), delimiter=sep), [])
             names = [h.strip() for h in header]
             twice = sorted({h for h in names if h and names.count(h) > 1})
             if twice:
@@ -131,7 +134,7 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
                              "header; the second would be silently ignored", file=name, row=1,
                              column=h, value=h) for h in twice], name)
             raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
-                              skip_blank_lines=False)
+                              skip_blank_lines=False, sep=sep)
             fmt = "csv"
     except pd.errors.EmptyDataError:
         raise PanelError(
@@ -140,12 +143,6 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
         ) from None
     except PanelError:
         raise
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise PanelError(
-            f"{name}:{line}: the panel file is not UTF-8 text; save it as CSV UTF-8",
-            [Problem("encoding", f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
-                     f"{line})", file=name, line=line)]) from None
     except (ValueError, OSError, csv.Error, pd.errors.ParserError) as exc:
         raise PanelError(
             f"cannot read panel file {name}",

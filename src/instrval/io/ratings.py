@@ -862,10 +862,21 @@ def iter_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     puts the later row in the quarantine (``duplicate_id``); the earlier, already
     yielded row stays accepted (ids are compared through 64-bit hashes). Use
     :class:`RatingCounts` to add up the chunks.
+
+    A file that is missing or cannot be opened raises :class:`~instrval.errors.RatingsError`
+    (``file_not_found``, ``not_a_file``...) at the call, as :func:`read_ratings` does, not
+    at the first chunk.
     """
     _check_format(format)
     p = Path(path)
     head = read_input_bytes(p, error=RatingsError, what="rating export", limit=8)
+    return _iter_chunks(p, head, instrument, chunksize=chunksize, format=format,
+                        mapping=mapping, progress=progress)
+
+
+def _iter_chunks(p: Path, head: bytes, instrument: Instrument, *, chunksize: int,
+                 format: str | None, mapping: Any, progress: ProgressFn | None
+                 ) -> Iterator[RatingData]:
     if _container(p, head) != "parquet":
         yield inspect_ratings(p, instrument, format=format, mapping=mapping,
                               progress=progress)

@@ -6,9 +6,8 @@ records it could not split (ragged or truncated rows, already quarantined), and 
 file-level problems. Nothing here knows the instrument; :mod:`instrval.io.ratings` maps
 the columns and checks the cells.
 
-Delimited text is decoded as UTF-8 (with or without a byte-order mark); other encodings
-are refused with a message naming the offending byte. The delimiter (comma, semicolon or
-tab) is taken from the header line. Files without quote characters are split with
+Delimited text is decoded and its delimiter (comma, semicolon, tab or pipe) taken from the
+header line by :mod:`instrval.io.text`, as for every tabular reader. Files without quote characters are split with
 pandas' C parser after a fast scan that counts the cells of every line; files with quotes
 go through :mod:`csv`, which follows quoted cells across lines.
 """
@@ -28,7 +27,9 @@ import numpy as np
 import pandas as pd
 
 from instrval.errors import Problem, RatingsError
-from instrval.io.files import Limits, inflate_gzip, limits, read_input_bytes
+from instrval.io.files import Limits, limits
+from instrval.io.text import decode_text as _decode
+from instrval.io.text import read_text_bytes, sniff_delimiter
 
 __all__ = ["RawTable", "read_bytes", "decode_text", "sniff_delimiter", "parse_delimited",
            "frame_table", "EXTRA_CELLS"]
@@ -89,15 +90,8 @@ def frame_text(df: pd.DataFrame) -> pd.DataFrame:
 
 def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, str]:
     """Read a file (gunzipping ``.gz`` or gzip-magic content); return bytes and sha256."""
-    p = Path(path)
-    name = str(path)
-    lim = limits()
-    raw = read_input_bytes(p, error=RatingsError, what="rating export", limits=lim)
-    digest = hashlib.sha256(raw).hexdigest()
-    if raw[:2] == b"\x1f\x8b":
-        raw = inflate_gzip(raw, file=name, error=RatingsError, what="rating export",
-                           limits=lim)
-    return raw, digest
+    stored, raw = read_text_bytes(Path(path), error=RatingsError, what="rating export")
+    return raw, hashlib.sha256(stored).hexdigest()
 
 
 def csv_limits() -> Limits:
@@ -109,50 +103,10 @@ def csv_limits() -> Limits:
 
 
 def decode_text(raw: bytes, file: str | None) -> str:
-    """Decode UTF-8 (a byte-order mark is removed); refuse other encodings clearly."""
-    name = file or "<data>"
-    if raw[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        raise RatingsError(
-            f"{name}: the file is UTF-16 text (Excel's 'Unicode text'); save it as "
-            "'CSV UTF-8' instead",
-            [Problem("encoding", "UTF-16 text; save it as CSV UTF-8", file=file)])
-    nul = raw.find(b"\x00")
-    if nul >= 0:  # text never holds NUL (and the csv module of Python 3.10 refuses it)
-        line = raw[:nul].count(b"\n") + 1
-        msg = (f"the file contains a NUL byte on line {line}: it is not a text export "
-               "(a binary or damaged file?)")
-        raise RatingsError(f"{name}:{line}: {msg}",
-                           [Problem("encoding", msg, file=file, line=line, row=line)])
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        byte = raw[exc.start]
-        guess = ""
-        try:
-            raw[max(0, exc.start - 40): exc.start + 40].decode("cp1252")
-            guess = " It looks like Windows-1252/Latin-1 (Excel's plain 'CSV')."
-        except UnicodeDecodeError:
-            pass
-        msg = (f"the file is not UTF-8 text: byte 0x{byte:02x} at position {exc.start} "
-               f"(line {line}).{guess} Save it as 'CSV UTF-8' and read it again")
-        raise RatingsError(f"{name}:{line}: {msg}",
-                           [Problem("encoding", msg, file=file, line=line,
-                                    row=line)]) from None
-
-
-def sniff_delimiter(header: str) -> str:
-    """The delimiter of a header line: the most frequent of comma, semicolon and tab
-    outside quotes (comma when there is none)."""
-    counts = {",": 0, ";": 0, "\t": 0}
-    inq = False
-    for ch in header:
-        if ch == '"':
-            inq = not inq
-        elif not inq and ch in counts:
-            counts[ch] += 1
-    best = max(counts, key=lambda k: counts[k])
-    return best if counts[best] else ","
+    """Decode a rating export by the policy of :func:`instrval.io.text.decode_text`
+    (UTF-8 with or without a byte-order mark, UTF-16 with one, else Windows-1252 with a
+    warning; binary content is refused)."""
+    return _decode(raw, file=file, error=RatingsError, what="rating export", stacklevel=3)
 
 
 def _header_names(cells: list[str], file: str | None) -> tuple[list[str], list[Problem]]:
@@ -231,7 +185,7 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
                            [Problem("empty_file", "the file is empty", file=file)])
     first_nl = text.find("\n")
     header_line = text if first_nl < 0 else text[:first_nl]
-    delim = sniff_delimiter(header_line.rstrip("\r"))
+    delim = sniff_delimiter(header_line)
     if '"' in text or "\r" in text.replace("\r\n", "\n"):
         return _parse_quoted(text, delim, file=file, fmt=fmt, header_rows=header_rows)
     lines = text.split("\n")

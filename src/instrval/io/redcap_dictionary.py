@@ -34,11 +34,13 @@ import csv
 import io
 import os
 import re
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
-from instrval.errors import InstrvalError, Problem
+from instrval.errors import DataQualityWarning, InstrvalError, Problem
 from instrval.io.files import read_input_bytes
+from instrval.io.text import decode_text_with, sniff_delimiter
 
 __all__ = [
     "RedcapField",
@@ -319,11 +321,12 @@ def parse_redcap_dictionary_text(data: bytes | str, *, file: str | None = None,
     """Parse the content of a data dictionary (bytes or text)."""
     problems: list[Problem] = []
     if isinstance(data, bytes):
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            text = data.decode("cp1252", errors="replace")
-            problems.append(Problem("not_utf8", "the file is not UTF-8; read as "
+        with warnings.catch_warnings():  # reported once, as a note of the dictionary
+            warnings.simplefilter("ignore", DataQualityWarning)
+            text, encoding = decode_text_with(data, file=file, error=error,
+                                              what="REDCap data dictionary")
+        if encoding in ("cp1252", "latin-1"):
+            problems.append(Problem("encoding", "the file is not UTF-8; read as "
                                     "Windows-1252 (save it as UTF-8 CSV)", file=file,
                                     severity="warning"))
     else:
@@ -332,7 +335,8 @@ def parse_redcap_dictionary_text(data: bytes | str, *, file: str | None = None,
         raise error(f"{file}: the data dictionary holds NUL bytes; it is not a CSV file",
                     [Problem("unreadable", "NUL bytes in the file", file=file)])
     try:
-        rows = list(csv.reader(io.StringIO(text, newline="")))
+        rows = list(csv.reader(io.StringIO(text, newline=""),
+                               delimiter=sniff_delimiter(text)))
     except csv.Error as exc:
         raise error(f"{file}: cannot read the data dictionary as CSV: {exc}",
                     [Problem("unreadable", str(exc), file=file)]) from None

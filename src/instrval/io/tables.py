@@ -31,7 +31,6 @@ import csv
 import io
 import os
 import re
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,8 +39,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instrval.errors import DataQualityWarning, InstrvalError, Problem, StatisticsError
+from instrval.errors import InstrvalError, Problem, StatisticsError
 from instrval.io.files import check_xlsx, inflate_gzip, limits, read_input_bytes
+from instrval.io.text import BINARY_MAGIC, decode_text_with, sniff_delimiter
 
 __all__ = ["Table", "read_table", "read_sheet", "MISSING_TOKENS"]
 
@@ -51,16 +51,6 @@ MISSING_TOKENS = frozenset({"NA", "N/A", "n/a", "NaN", "nan", "-nan", "NULL", "n
 
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _TAB_SUFFIXES = (".tsv", ".tab")
-_DELIMITERS = (",", ";", "\t", "|")
-_MAGIC = {
-    b"\x89PNG": "a PNG image",
-    b"%PDF": "a PDF document",
-    b"GIF8": "a GIF image",
-    b"\xff\xd8\xff": "a JPEG image",
-    b"PK\x03\x04": "a zip archive (an .xlsx workbook is one: give it the .xlsx extension)",
-    b"\xd0\xcf\x11\xe0": "an old binary Excel/Office file (.xls): save it as .xlsx or CSV",
-    b"SQLite format": "an SQLite database",
-}
 #: Largest magnitude a cell may hold: squares and sums of larger numbers overflow.
 _MAX_MAGNITUDE = 1e150
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
@@ -228,10 +218,10 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
             raw = inflate_gzip(raw, file=name, error=error, what=what, limits=lim)
             if not raw:
                 raise fail("empty_file", "the file is empty (0 bytes once decompressed)")
-        text, encoding = _decode(raw, name, what, fail)
+        text, encoding = decode_text_with(raw, file=name, error=error, what=what)
         if not text.strip():
             raise fail("empty_file", f"the {what} is empty (no header row)")
-        sep = "\t" if suffix in _TAB_SUFFIXES else _sniff(text)
+        sep = "\t" if suffix in _TAB_SUFFIXES else sniff_delimiter(text)
         data, rows = _parse_csv(text, sep, name, error)
         fmt = "csv"
     if len(data) == 0:
@@ -241,53 +231,6 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
 
 
 # ----------------------------------------------------------------------------- helpers
-def _decode(raw: bytes, name: str, what: str, fail) -> tuple[str, str]:
-    for magic, kind in _MAGIC.items():
-        if raw.startswith(magic):
-            raise fail("not_text", f"the {what} is {kind}, not a CSV text file")
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):  # UTF-16 with BOM ("Unicode text")
-        try:
-            return raw.decode("utf-16"), "utf-16"
-        except UnicodeDecodeError:
-            raise fail("encoding", "the file starts as UTF-16 text but is not valid "
-                       "UTF-16") from None
-    nul = raw.find(b"\x00")
-    if nul >= 0:  # text never holds NUL; the csv module (Python 3.10) cannot parse it either
-        line = raw[:nul].count(b"\n") + 1
-        raise fail("not_text", f"the {what} contains a NUL byte on line {line}: it is not a "
-                   "text table; give a CSV, TSV or XLSX file", line=line)
-    try:
-        return raw.decode("utf-8-sig"), "utf-8"
-    except UnicodeDecodeError as exc:
-        bad_at = exc.start
-    head = raw[:65536]
-    controls = sum(1 for b in head if b < 32 and b not in (9, 10, 13))
-    if b"\x00" in head or controls > len(head) // 100:
-        line = raw[:bad_at].count(b"\n") + 1
-        raise fail("not_text", f"the {what} is not a text file (binary content, e.g. byte "
-                   f"0x{raw[bad_at]:02x} on line {line}); give a CSV, TSV or XLSX file",
-                   line=line)
-    try:
-        text, encoding = raw.decode("cp1252"), "cp1252"
-    except UnicodeDecodeError:
-        text, encoding = raw.decode("latin-1"), "latin-1"
-    line = raw[:bad_at].count(b"\n") + 1
-    warnings.warn(
-        f"{name} is not UTF-8 (byte 0x{raw[bad_at]:02x} on line {line}); it was read as "
-        f"{'Windows-1252' if encoding == 'cp1252' else 'Latin-1'}. If accented text looks "
-        "wrong, save the file as 'CSV UTF-8'", DataQualityWarning, stacklevel=3)
-    return text, encoding
-
-
-def _sniff(text: str) -> str:
-    """The delimiter of the header line: the most frequent of , ; TAB | outside quotes."""
-    header = next((ln for ln in text.splitlines() if ln.strip()), "")
-    unquoted = re.sub(r'"[^"]*"', "", header)
-    counts = {d: unquoted.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
-
-
 def _parse_csv(text: str, sep: str, name: str,
                error: type[InstrvalError]) -> tuple[pd.DataFrame, np.ndarray]:
     """Parse delimited text: pandas' C parser when the table is regular, else a scan that
@@ -472,7 +415,7 @@ def read_sheet(raw: bytes, *, file: str, error: type[InstrvalError], what: str,
     the second ``A.1``), unless ``duplicates="keep"`` (the caller reports them). Data row ``i`` of the result is spreadsheet row ``i + 2``.
     """
     if not raw.startswith(b"PK\x03\x04"):
-        kind = next((k for m, k in _MAGIC.items() if raw.startswith(m)), None)
+        kind = next((k for m, k in BINARY_MAGIC.items() if raw.startswith(m)), None)
         if raw.startswith(b"\xd0\xcf\x11\xe0"):
             kind = "an old binary Excel file (.xls)"
         elif kind is None and raw[:64].strip() and b"\x00" not in raw[:1024]:

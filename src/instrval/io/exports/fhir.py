@@ -313,7 +313,7 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
         q = json.loads(raw.decode("utf-8-sig"))
     except RecursionError:
         raise ExportError(f"{name}: the JSON is nested too deeply to read",
-                          [Problem("too_deep", "JSON nested too deeply", file=name)]) from None
+                          [Problem("too_complex", "JSON nested too deeply", file=name)]) from None
     except (UnicodeDecodeError, ValueError) as exc:
         raise ExportError(f"{name}: not JSON: {exc}",
                           [Problem("unreadable", str(exc), file=name)]) from None
@@ -391,7 +391,7 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
         walk(q.get("item", []), None)
     except RecursionError:
         raise ExportError(f"{name}: the items are nested too deeply",
-                          [Problem("too_deep", "items nested too deeply", file=name)]) from None
+                          [Problem("too_complex", "items nested too deeply", file=name)]) from None
     pos_of = {it.get("linkId"): k for k, (it, _) in enumerate(flat)}
 
     def gate_cond(node: dict[str, Any], k: int) -> tuple[str, list[str]] | None | str:
