@@ -1,0 +1,96 @@
+"""Layer contract of the report: it renders results and computes no statistics.
+
+Everything a report shows is computed in stats/, qual/, integrate/ or the pipeline and
+carried by the results; report/ only arranges the values into tables (report/tables.py)
+and renders them (HTML through autoescaped Jinja2 templates, Markdown). This test reads
+the source of every module under report/ and fails on
+
+* an import of a private name (``_name``) of another instrval package, or of a private
+  module of one (``instrval.stats._common``);
+* an import of a numerical library that computes statistics (scipy, statsmodels,
+  sklearn) or of ``math`` functions that derive distributions (``erf``, ``erfc``);
+* an import of the statistics modules' internals through a star import.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+import instrval
+
+REPORT = Path(instrval.__file__).parent / "report"
+STATS_LIBRARIES = ("scipy", "statsmodels", "sklearn", "pingouin", "factor_analyzer")
+
+
+def _modules() -> list[Path]:
+    files = sorted(REPORT.rglob("*.py"))
+    assert files, "no report modules found"
+    return files
+
+
+def _imports(path: Path) -> list[tuple[str, str | None, int]]:
+    """``(module, name, line)`` for every import in the file (name None for ``import m``)."""
+    tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+    out: list[tuple[str, str | None, int]] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            out += [(a.name, None, node.lineno) for a in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            mod = node.module or ""
+            if node.level:  # relative import inside instrval.report
+                mod = "instrval.report" + ("." + mod if mod else "")
+            out += [(mod, a.name, node.lineno) for a in node.names]
+    return out
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: p.name)
+def test_report_imports_no_private_names(path: Path) -> None:
+    bad = []
+    for mod, name, line in _imports(path):
+        if not mod.startswith("instrval.") or mod.startswith("instrval.report"):
+            continue
+        parts = mod.split(".")[1:]
+        if any(p.startswith("_") for p in parts[1:]) or (
+                name is not None and name.startswith("_")) or name == "*":
+            bad.append(f"{path.name}:{line}: from {mod} import {name}")
+    assert not bad, "report/ imports private names of other layers:\n" + "\n".join(bad)
+
+
+@pytest.mark.parametrize("path", _modules(), ids=lambda p: p.name)
+def test_report_performs_no_statistics(path: Path) -> None:
+    bad = []
+    for mod, name, line in _imports(path):
+        top = mod.split(".")[0]
+        if top in STATS_LIBRARIES:
+            bad.append(f"{path.name}:{line}: import {mod}")
+        if top == "math" and name in ("erf", "erfc", "lgamma", "gamma"):
+            bad.append(f"{path.name}:{line}: from math import {name}")
+    text = path.read_text(encoding="utf-8")
+    for call in ("math.erf(", "math.erfc(", "norm.cdf(", "norm.ppf(", "np.linalg."):
+        if call in text:
+            bad.append(f"{path.name}: calls {call[:-1]}")
+    assert not bad, "report/ computes statistics:\n" + "\n".join(bad)
+
+
+def test_the_contract_catches_a_violation(tmp_path: Path) -> None:
+    """The checks above can fail: a module with the old private import is caught."""
+    src = tmp_path / "bad.py"
+    src.write_text("from instrval.stats.agreement import _cohen_codes\n"
+                   "from scipy import stats\nimport math\nx = math.erf(1.0)\n",
+                   encoding="utf-8")
+    found = _imports(src)
+    assert ("instrval.stats.agreement", "_cohen_codes", 1) in found
+    assert ("scipy", "stats", 2) in found
+    with pytest.raises(AssertionError, match="private names"):
+        test_report_imports_no_private_names(src)
+    with pytest.raises(AssertionError, match="computes statistics"):
+        test_report_performs_no_statistics(src)
+
+
+def test_report_modules_do_not_import_upward_into_the_pipeline_or_cli() -> None:
+    bad = [f"{p.name}:{line}: {mod}" for p in _modules() for mod, _n, line in _imports(p)
+           if mod.startswith(("instrval.cli", "instrval.pipeline"))]
+    assert not bad, "report/ imports a higher layer:\n" + "\n".join(bad)
