@@ -14,7 +14,8 @@ statistics (pure functions, DataFrames in, frozen results out)
     :func:`responsiveness`, :func:`omega`, :func:`omega_one_factor`;
     structure: :func:`correlation_matrix`, :func:`polychoric`, :func:`tetrachoric`,
     :func:`kmo`, :func:`bartlett`, :func:`eigenvalues`, :func:`parallel_analysis`,
-    :func:`velicer_map`, :func:`efa`, :func:`cfa`;
+    :func:`velicer_map`, :func:`efa`, :func:`cfa`, :func:`measurement_invariance`;
+    item response theory: :func:`irt`;
     fairness: :func:`dif`;
     qualitative: :func:`item_evidence`; agreement: :func:`cohen_kappa`,
     :func:`fleiss_kappa`, :func:`krippendorff_alpha`, :func:`coder_agreement`
@@ -109,6 +110,8 @@ _LAZY: dict[str, str] = {
     "cfa": "instrval.stats.cfa",
     "OrdinalCFAResult": "instrval.stats.cfa_ordinal",
     "cfa_ordinal": "instrval.stats.cfa_ordinal",
+    "InvarianceResult": "instrval.stats.sem.invariance",
+    "measurement_invariance": "instrval.stats.sem.invariance",
     "DIFResult": "instrval.stats.dif",
     "dif": "instrval.stats.dif",
     "ContentValidityResult": "instrval.stats.content_validity",
@@ -124,6 +127,8 @@ _LAZY: dict[str, str] = {
     "efa": "instrval.stats.efa",
     "ICCResult": "instrval.stats.icc",
     "icc": "instrval.stats.icc",
+    "IRTResult": "instrval.stats.irt",
+    "irt": "instrval.stats.irt",
     "ScoreResult": "instrval.stats.scoring",
     "score_items": "instrval.stats.scoring",
     "FactorScoresResult": "instrval.stats.scoring",
@@ -221,12 +226,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.hypotheses import HypothesesResult, evaluate_hypotheses
     from instrval.stats.icc import ICCResult, icc
     from instrval.stats.intervals import binomial_interval, wilson_interval
+    from instrval.stats.irt import IRTResult, irt
     from instrval.stats.measurement_error import RetestResult, retest
     from instrval.stats.omega import OmegaResult, omega, omega_one_factor
     from instrval.stats.polychoric import polychoric, tetrachoric
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
     from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
     from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
+    from instrval.stats.sem.invariance import InvarianceResult, measurement_invariance
 
 
 def __getattr__(name: str) -> Any:
@@ -293,6 +300,8 @@ __all__ = [
     "AlphaResult",
     "icc",
     "ICCResult",
+    "irt",
+    "IRTResult",
     "score_items",
     "ScoreResult",
     "factor_scores",
@@ -327,6 +336,8 @@ __all__ = [
     "CFAResult",
     "cfa_ordinal",
     "OrdinalCFAResult",
+    "measurement_invariance",
+    "InvarianceResult",
     "dif",
     "DIFResult",
     "item_evidence",

@@ -11,6 +11,8 @@ from instrval.cli import (  # noqa: F401  (imported for the commands they regist
     dif,
     factor,
     instrument,
+    invariance,
+    irt,
     publish,
     ratings,
     relevance,

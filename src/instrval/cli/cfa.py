@@ -20,9 +20,9 @@ SCALED_FIT_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "t
                    "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
 
 
-def _read_data(path: str, columns: list[str] | None, *, instrument: Any = None,
-               fmt: str | None = None, mapping: str | None = None,
-               dictionary: str | None = None) -> pd.DataFrame:
+def read_item_data(path: str, columns: list[str] | None, *, instrument: Any = None,
+                   fmt: str | None = None, mapping: str | None = None,
+                   dictionary: str | None = None) -> pd.DataFrame:
     """Read item data (CSV, TSV/TXT or XLSX; see :func:`instrval.io.tables.read_table`).
 
     ``columns`` that are in the file are checked and returned as numbers (every cell a
@@ -40,9 +40,26 @@ def _read_data(path: str, columns: list[str] | None, *, instrument: Any = None,
     return df
 
 
-def _read_model(path: str) -> dict[str, list[str]]:
-    """Read a YAML/JSON model file ``{factor: [item, ...]}``, reporting every problem."""
+def read_model_file(path: str) -> dict[str, list[str]] | str:
+    """Read a model file: lavaan syntax (a file whose text has ``=~``; returned as text) or
+    YAML/JSON ``{factor: [item, ...]}``, reporting every problem."""
+    from instrval.io.files import read_input_bytes
     from instrval.io.yamlfile import load_document
+    from instrval.stats.sem.syntax import looks_like_syntax
+
+    raw = read_input_bytes(path, error=StatisticsError, what="model file")
+    text = raw.decode("utf-8", errors="replace")
+    if "=~" in text and looks_like_syntax(text):
+        from dataclasses import replace
+
+        from instrval.stats.sem.partable import build_partable
+
+        try:
+            build_partable(text)
+        except StatisticsError as exc:
+            raise StatisticsError(f"{path}: {exc.args[0]}",
+                                  [replace(p, file=path) for p in exc.problems]) from None
+        return text
 
     doc = load_document(path, error=StatisticsError, what="model file")
     data = doc.data
@@ -65,6 +82,31 @@ def _read_model(path: str) -> dict[str, list[str]]:
     if problems:
         raise StatisticsError.from_problems(problems, path)
     return model
+
+
+def load_model_and_data(data: str, instrument_file: str | None, model_file: str | None, *,
+                        fmt: str | None = None, mapping: str | None = None,
+                        dictionary: str | None = None) -> tuple[Any, pd.DataFrame]:
+    """The model (``--model`` file, else the instrument's constructs) and the data file's
+    columns it needs, as numbers (the shared start of ``cfa`` and ``invariance``)."""
+    if instrument_file is None and model_file is None:
+        raise click.UsageError("give --instrument or --model (or both)")
+    if model_file is not None:
+        model: Any = read_model_file(model_file)
+        if isinstance(model, str):
+            from instrval.stats.sem.partable import build_partable
+
+            items = list(build_partable(model).ov)
+        else:
+            items = [i for its in model.values() for i in its]
+    else:
+        from instrval.io.instrument import read_instrument
+        from instrval.stats.cfa import model_from_instrument
+
+        model = read_instrument(instrument_file)
+        items = [i for its in model_from_instrument(model).values() for i in its]
+    return model, read_item_data(data, items, instrument=instrument_file, fmt=fmt,
+                                 mapping=mapping, dictionary=dictionary)
 
 
 def _cfa_json(res: Any) -> dict[str, Any]:
@@ -94,52 +136,64 @@ def _cfa_json(res: Any) -> dict[str, Any]:
 @click.option("--instrument", "instrument_file", type=click.Path(dir_okay=False),
               help="Instrument file: each likert/binary construct is a factor of its items.")
 @click.option("--model", "model_file", type=click.Path(dir_okay=False),
-              help="YAML/JSON model file {factor: [items]}; overrides the instrument's "
-                   "constructs.")
+              help="Model file: lavaan syntax (=~, ~~, ~ 1, fixed values 1*x, start(.5)*x, "
+                   "labels; higher-order and bifactor models) or YAML/JSON "
+                   "{factor: [items]}; overrides the instrument's constructs.")
 @click.option("--std-lv", is_flag=True,
               help="Fix factor variances to 1 instead of the first loading (lavaan std.lv).")
-@click.option("--estimator", type=click.Choice(["ml", "wlsmv"]), default="ml",
+@click.option("--orthogonal", is_flag=True,
+              help="Uncorrelated factors (lavaan orthogonal=TRUE; e.g. a bifactor model); "
+                   "lavaan-syntax models only.")
+@click.option("--estimator", type=click.Choice(["ml", "mlr", "wlsmv"]), default="ml",
               show_default=True,
-              help="ml: maximum likelihood; wlsmv: ordered items (polychoric correlations, "
+              help="ml: maximum likelihood; mlr: ML with robust (Huber-White) SEs and the "
+                   "Yuan-Bentler scaled chi-square; wlsmv: ordered items (polychoric correlations, "
                    "DWLS, robust SEs, scaled-shifted chi-square), as lavaan ordered=TRUE.")
+@click.option("--missing", type=click.Choice(["listwise", "ml"]), default="listwise",
+              show_default=True,
+              help="listwise: drop rows with a missing answer; ml: full-information ML "
+                   "(FIML, lavaan missing = \"ml\"), every answered item counts.")
+@click.option("--mi", "mi", is_flag=True,
+              help="Also print modification indices (largest first) and standardized "
+                   "residuals (ML/MLR; lavaan modindices and residuals type standardized).")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @export_options
 def cfa_command(data: str, instrument_file: str | None, model_file: str | None, std_lv: bool,
-                estimator: str, as_json: bool, fmt: str | None, mapping: str | None,
-                dictionary: str | None) -> None:
-    """Confirmatory factor analysis (ML or WLSMV, as lavaan) of the items in DATA.
+                orthogonal: bool, estimator: str, missing: str, mi: bool, as_json: bool,
+                fmt: str | None, mapping: str | None, dictionary: str | None) -> None:
+    """Confirmatory factor analysis (ML, MLR or WLSMV, as lavaan) of the items in DATA.
 
     DATA is a CSV/TSV/XLSX file with one column per item (named by item id). Rows with a
-    missing answer to any model item are dropped (listwise). Prints the fit measures
-    (chi-square, CFI, TLI, RMSEA with its 90% CI, SRMR, AIC, BIC), the loadings with their
-    standard errors and standardized values, and the factor correlations.
+    missing answer to any model item are dropped (listwise) unless --missing ml (FIML).
+    Prints the fit measures (chi-square, CFI, TLI, RMSEA with its 90% CI, SRMR, AIC, BIC),
+    the loadings with their standard errors and standardized values, and the factor
+    correlations.
 
     \b
     Example:
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --json
       instrval cfa hs.csv --model model.yaml
+      instrval cfa hs.csv --model bifactor.lav --std-lv --orthogonal --json
+      instrval cfa hs.csv --model hs.lav --mi
+      instrval cfa hs_missing.csv --model hs.lav --missing ml
       instrval cfa tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml --estimator wlsmv
     """
     import pandas as pd
 
     from instrval.stats.cfa import cfa
 
-    if instrument_file is None and model_file is None:
-        raise click.UsageError("give --instrument or --model (or both)")
-    if model_file is not None:
-        model: Any = _read_model(model_file)
-        items = [i for its in model.values() for i in its]
-    else:
-        from instrval.io.instrument import read_instrument
-        from instrval.stats.cfa import model_from_instrument
-
-        model = read_instrument(instrument_file)
-        items = [i for its in model_from_instrument(model).values() for i in its]
-    df = _read_data(data, items, instrument=instrument_file, fmt=fmt, mapping=mapping,
-                    dictionary=dictionary)
-    res = cfa(df, model, std_lv=std_lv, estimator=estimator)
+    model, df = load_model_and_data(data, instrument_file, model_file, fmt=fmt,
+                                    mapping=mapping, dictionary=dictionary)
+    res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal, mi=mi,
+              missing=missing)
     if as_json:
-        emit_json(_cfa_json(res))
+        out = _cfa_json(res)
+        if mi:
+            from instrval._jsonable import to_jsonable
+
+            out["modification_indices"] = to_jsonable(res.modification_indices)
+            out["standardized_residuals"] = to_jsonable(res.standardized_residuals)
+        emit_json(out)
         return
     fit_keys = [*FIT_KEYS, *(k for k in SCALED_FIT_KEYS if k in res.fit)]
     fit = pd.DataFrame([{"measure": k, "value": float(res.fit[k])} for k in fit_keys])
@@ -151,6 +205,14 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
     fc = res.factor_correlations.copy()
     fc.insert(0, "factor", fc.index.astype(str))
     echo_table(fc.reset_index(drop=True), title="Factor correlations")
+    if mi and res.modification_indices is not None and res.standardized_residuals is not None:
+        click.echo()
+        echo_table(res.modification_indices.head(15),
+                   title="Modification indices (largest 15)")
+        sr = res.standardized_residuals.dropna(subset=["z"])
+        sr = sr.reindex(sr["z"].abs().sort_values(ascending=False).index).head(15)
+        click.echo()
+        echo_table(sr, title="Standardized residuals (largest 15 in absolute value)")
 
 
 @main.command("correlations")

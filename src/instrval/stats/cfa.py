@@ -34,150 +34,36 @@ from __future__ import annotations
 
 import math
 import warnings
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
-from instrval._jsonable import to_jsonable
-from instrval.errors import ConvergenceWarning, HeywoodWarning, StatisticsError
+from instrval.errors import ConvergenceWarning, StatisticsError
+from instrval.stats.cfa_ordinal import cfa_ordinal
+from instrval.stats.sem.common import (
+    FACTOR_KINDS,
+    CFAResult,
+    check_improper,
+    first_loadings_positive,
+    free_positions,
+    loading_pattern,
+    model_data,
+    model_from_instrument,
+    param_row,
+    parse_factor_mapping,
+)
+from instrval.stats.sem.diagnostics import modification_indices, standardized_residuals
+from instrval.stats.sem.fitmeasures import ml_fit_measures
+from instrval.stats.sem.ml import MLSolution, fit_ml, group_data, group_data_missing
+from instrval.stats.sem.partable import build_partable, factor_syntax
+from instrval.stats.sem.robust import mlr
 
-__all__ = ["CFAResult", "cfa", "model_from_instrument"]
+__all__ = ["FACTOR_KINDS", "CFAResult", "cfa", "model_from_instrument"]
 
-ESTIMATORS = ("ml", "wlsmv")
-MISSING = ("listwise",)
-
-#: Construct kinds whose items form a factor when an Instrument is given as the model.
-FACTOR_KINDS = ("likert", "binary")
-
-
-# --------------------------------------------------------------------------- model spec
-def model_from_instrument(instrument: Any) -> dict[str, list[str]]:
-    """The measurement model of an instrument: each likert/binary construct a factor.
-
-    Parameters
-    ----------
-    instrument : Instrument
-        Its ``constructs`` of kind ``likert`` or ``binary`` become factors named by the
-        construct id, measured by the construct's ``item_ids`` in file order (the first is the
-        marker).  ``multi_select`` and ``single_choice`` constructs are skipped.
-
-    Returns
-    -------
-    dict
-        ``{construct_id: [item ids]}``.
-    """
-    constructs = getattr(instrument, "constructs", None)
-    if constructs is None:
-        raise StatisticsError(
-            f"the model must be a mapping {{factor: [items]}} or an Instrument, got "
-            f"{type(instrument).__name__}")
-    model = {c.id: list(c.item_ids) for c in constructs if c.kind in FACTOR_KINDS}
-    if not model:
-        raise StatisticsError(
-            f"instrument {getattr(instrument, 'label', '?')} has no likert or binary "
-            "constructs to use as factors")
-    return model
-
-
-def _parse_model(model: Any) -> dict[str, list[str]]:
-    if isinstance(model, Mapping):
-        spec = {}
-        for f, items in model.items():
-            if isinstance(items, str) or not isinstance(items, Sequence):
-                raise StatisticsError(
-                    f"factor {f!r}: items must be a list of item ids, got {items!r}")
-            spec[str(f)] = [str(i) for i in items]
-    else:
-        spec = model_from_instrument(model)
-    if not spec:
-        raise StatisticsError("the model has no factors")
-    for f, items in spec.items():
-        if len(items) < 2:
-            raise StatisticsError(
-                f"factor {f!r} has {len(items)} item(s); each factor needs at least 2")
-        dup = sorted({i for i in items if items.count(i) > 1})
-        if dup:
-            raise StatisticsError(f"factor {f!r} lists item(s) more than once: {', '.join(dup)}")
-    return spec
-
-
-def _model_data(data: pd.DataFrame, spec: dict[str, list[str]], what: str
-                ) -> tuple[list[str], np.ndarray]:
-    """The model's items (in order of first mention) and their columns of ``data`` as a
-    float array (NaN for missing); ``what`` names the function in messages."""
-    items: list[str] = []
-    for fac in spec:
-        for it in spec[fac]:
-            if it not in items:
-                items.append(it)
-    cols = {str(c): c for c in data.columns}
-    absent = [i for i in items if i not in cols]
-    if absent:
-        raise StatisticsError(
-            f"the model's item(s) {', '.join(absent)} are not columns of the data "
-            f"(columns: {', '.join(map(str, data.columns))})")
-    try:
-        x = data[[cols[i] for i in items]].to_numpy(dtype=float, na_value=np.nan)
-    except (TypeError, ValueError) as exc:
-        raise StatisticsError(f"{what} needs numeric item responses: {exc}") from None
-    return items, x
-
-
-def _loading_pattern(spec: dict[str, list[str]], items: list[str], std_lv: bool
-                     ) -> tuple[np.ndarray, np.ndarray]:
-    """``(pattern, fixed_one)``, both (items x factors) bool: where an item loads, and the
-    marker loadings fixed to 1 (each factor's first item, unless ``std_lv``)."""
-    pattern = np.zeros((len(items), len(spec)), dtype=bool)
-    fixed_one = np.zeros_like(pattern)
-    for f, fac in enumerate(spec):
-        for k, it in enumerate(spec[fac]):
-            pattern[items.index(it), f] = True
-            if k == 0 and not std_lv:
-                fixed_one[items.index(it), f] = True
-    return pattern, fixed_one
-
-
-def _free_positions(pattern: np.ndarray, fixed_one: np.ndarray, std_lv: bool
-                    ) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
-    """The free loadings ``(item, factor)`` factor by factor, and the free factor
-    (co)variances ``(f, g)`` with ``f >= g`` (no variances when ``std_lv``)."""
-    p, m = pattern.shape
-    lam_idx = [(i, f) for f in range(m) for i in range(p)
-               if pattern[i, f] and not fixed_one[i, f]]
-    phi_idx = [(f, g) for f in range(m) for g in range(f + 1) if not (std_lv and f == g)]
-    return lam_idx, phi_idx
-
-
-def _first_loadings_positive(lam: np.ndarray, phi: np.ndarray, pattern: np.ndarray) -> None:
-    """Flip factors (in place) so that each factor's first loading is positive."""
-    for f in range(pattern.shape[1]):
-        first = np.flatnonzero(pattern[:, f])[0]
-        if lam[first, f] < 0:
-            lam[:, f] = -lam[:, f]
-            phi[f, :] = -phi[f, :]
-            phi[:, f] = -phi[:, f]
-
-
-def _improper(items: list[str], resvar: np.ndarray, phi: np.ndarray, *, stacklevel: int
-              ) -> list[str]:
-    """Items with a residual variance <= 0, then ``"Phi"`` if :math:`\\Phi` is not positive
-    definite; warns (:class:`~instrval.errors.HeywoodWarning`) when there is any, with the
-    ``stacklevel`` the caller would give."""
-    bad = [it for i, it in enumerate(items) if not resvar[i] > 0]
-    if np.linalg.eigvalsh(phi).min() <= 0:
-        bad.append("Phi")
-    if bad:
-        warnings.warn(
-            "improper solution (Heywood case): "
-            + ", ".join(f"negative residual variance of {b}" if b != "Phi"
-                        else "factor covariance matrix not positive definite" for b in bad),
-            HeywoodWarning, stacklevel=stacklevel + 1)
-    return bad
-
+ESTIMATORS = ("ml", "mlr", "wlsmv")
+MISSING = ("listwise", "ml")
 
 # --------------------------------------------------------------------------- the structure
 @dataclass
@@ -194,7 +80,7 @@ class _Structure:
     n_theta: int = 0
 
     def __post_init__(self) -> None:
-        self.lam_idx, self.phi_idx = _free_positions(self.pattern, self.fixed_one, self.std_lv)
+        self.lam_idx, self.phi_idx = free_positions(self.pattern, self.fixed_one, self.std_lv)
         self.n_theta = self.pattern.shape[0]
 
     @property
@@ -366,135 +252,47 @@ def _fit(st: _Structure, S: np.ndarray, max_iter: int = 500, gtol: float = 1e-10
     return theta, f, it, converged
 
 
-# --------------------------------------------------------------------------- fit measures
-def _rmsea_ci(x2: float, df: float, n: float, level: float = 0.90) -> tuple[float, float]:
-    """lavaan's ``lav_fit_rmsea_ci``: invert the noncentral chi-square for lambda."""
-    if not (math.isfinite(x2) and df >= 1):
-        return (math.nan, math.nan)
-    upper_p = 1 - (1 - level) / 2
-    lower_p = (1 - level) / 2
-
-    def lo_fn(lam: float) -> float:
-        return float(stats.ncx2.cdf(x2, df, lam) if lam > 0 else stats.chi2.cdf(x2, df)) - upper_p
-
-    def up_fn(lam: float) -> float:
-        return float(stats.ncx2.cdf(x2, df, lam) if lam > 0 else stats.chi2.cdf(x2, df)) - lower_p
-
-    if lo_fn(0.0) < 0:
-        lower = 0.0
-    else:
-        lam_l = optimize.brentq(lo_fn, 0.0, x2, xtol=1e-12, rtol=1e-14)
-        lower = math.sqrt(lam_l / (n * df))
-    n_rmsea = max(n, x2 * 4)
-    if up_fn(n_rmsea) > 0 or up_fn(0.0) < 0:
-        upper = 0.0
-    else:
-        lam_u = optimize.brentq(up_fn, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
-        upper = math.sqrt(lam_u / (n * df))
-    return lower, upper
-
-
-# --------------------------------------------------------------------------- result
-@dataclass(frozen=True)
-class CFAResult:
-    """A fitted confirmatory factor model.
-
-    Attributes
-    ----------
-    fit : dict
-        ``chi2``, ``df``, ``pvalue``, ``cfi``, ``tli``, ``rmsea``, ``rmsea_ci_low``,
-        ``rmsea_ci_high``, ``srmr``, ``aic``, ``bic``, ``loglik``, ``loglik_unrestricted``,
-        ``baseline_chi2``, ``baseline_df``, ``fmin`` (lavaan's ``F_ML / 2``), ``npar``, ``n``.
-    loadings : DataFrame
-        One row per loading: ``factor``, ``item_id``, ``estimate``, ``se``, ``z``, ``pvalue``,
-        ``std_lv``, ``std_all``, ``fixed`` (the marker loadings, fixed to 1, have se NaN).
-    residual_variances : DataFrame
-        One row per item: ``item_id``, ``estimate``, ``se``, ``std_all`` (= 1 - R^2).
-    factor_covariances : DataFrame
-        The estimated :math:`\\Phi` (factors as index and columns).
-    factor_correlations : DataFrame
-        :math:`\\Phi` rescaled to correlations.
-    parameters : DataFrame
-        Every parameter in lavaan's ``parameterEstimates`` layout: ``lhs``, ``op``, ``rhs``,
-        ``estimate``, ``se``, ``z``, ``pvalue``, ``std_lv``, ``std_all``, ``free``.
-    implied_covariance, sample_covariance : DataFrame
-        :math:`\\Sigma(\\hat\\theta)` and :math:`S` (divisor N).
-    n : int
-        Rows used (complete on the model's items).
-    converged : bool
-    iterations : int
-    heywood : bool
-        True if a residual variance is negative (or zero) or :math:`\\Phi` is not positive
-        definite (an improper solution); ``heywood_items`` names the items / ``"Phi"``.
-    """
-
-    fit: dict[str, float]
-    loadings: pd.DataFrame
-    residual_variances: pd.DataFrame
-    factor_covariances: pd.DataFrame
-    factor_correlations: pd.DataFrame
-    parameters: pd.DataFrame
-    implied_covariance: pd.DataFrame
-    sample_covariance: pd.DataFrame
-    model: dict[str, list[str]]
-    n: int
-    estimator: str
-    missing: str
-    std_lv: bool
-    converged: bool
-    iterations: int
-    heywood: bool
-    heywood_items: tuple[str, ...]
-
-    def to_frame(self) -> pd.DataFrame:
-        """The loadings table (one row per factor-item pair)."""
-        return self.loadings.copy()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready: ``fit``, ``loadings`` (records with ``factor``, ``item_id``,
-        ``estimate``, ``std_all``, ``se`` ...), ``factor_correlations`` (records with
-        ``factor`` then one key per factor), ``residual_variances``, ``n``, flags."""
-        fc = self.factor_correlations.copy()
-        fc.insert(0, "factor", [str(i) for i in fc.index])
-        return {
-            "fit": to_jsonable(dict(self.fit)),
-            "loadings": to_jsonable(self.loadings),
-            "factor_correlations": to_jsonable(fc.reset_index(drop=True)),
-            "residual_variances": to_jsonable(self.residual_variances),
-            "n": int(self.n),
-            "estimator": self.estimator,
-            "missing": self.missing,
-            "std_lv": bool(self.std_lv),
-            "converged": bool(self.converged),
-            "iterations": int(self.iterations),
-            "heywood": bool(self.heywood),
-            "heywood_items": list(self.heywood_items),
-        }
-
-
 # --------------------------------------------------------------------------- the function
 def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str = "listwise",
-        std_lv: bool = False) -> CFAResult:
+        std_lv: bool = False, orthogonal: bool = False, mi: bool = False) -> CFAResult:
     r"""Confirmatory factor analysis by maximum likelihood, as ``lavaan::cfa`` (0.6.14).
 
     Parameters
     ----------
     data : DataFrame
         One numeric column per item (other columns are ignored).
-    model : mapping or Instrument
+    model : str, mapping or Instrument
+        lavaan model syntax (``"visual =~ x1 + x2 + x3"``, with ``~~`` covariances, ``~ 1``
+        intercepts, fixed values ``1*x``, starts ``start(.5)*x``, labels, higher-order and
+        bifactor models; see :mod:`instrval.stats.sem.syntax`), or
         ``{factor: [item ids]}`` (an item may appear under several factors: a
         cross-loading), or an :class:`~instrval.model.instrument.Instrument`, each of whose
         likert/binary constructs becomes a factor of its items (:func:`model_from_instrument`).
         The first item of each factor is its marker (loading fixed to 1).
-    estimator : {"ml", "wlsmv"}
-        ``"ml"``: maximum likelihood (lavaan ``estimator="ML"``). ``"wlsmv"``: ordered
+    estimator : {"ml", "mlr", "wlsmv"}
+        ``"ml"``: maximum likelihood (lavaan ``estimator="ML"``). ``"mlr"``: ML estimates
+        with robust (Huber-White) standard errors and the Yuan-Bentler scaled chi-square
+        (lavaan ``estimator="MLR"``; ``fit`` gains ``chi2_scaled``, ``scaling_factor``,
+        ``cfi_scaled``, ``tli_scaled``, ``rmsea_scaled`` ...; see
+        :mod:`instrval.stats.sem.robust`). ``"wlsmv"``: ordered
         items (polychoric correlations, DWLS, robust standard errors, scaled-shifted
         chi-square), handed to :func:`instrval.stats.cfa_ordinal.cfa_ordinal`.
-    missing : {"listwise"}
-        Rows with a missing answer to any item of the model are dropped (lavaan's default).
+    missing : {"listwise", "ml"}
+        ``"listwise"``: rows with a missing answer to any item of the model are dropped
+        (lavaan's default).  ``"ml"``: full-information maximum likelihood, every row with
+        at least one answer contributes the likelihood of its observed items; the saturated
+        model is estimated by EM, standard errors come from the observed information
+        (lavaan ``missing = "ml"``; ML only).
     std_lv : bool
         Identify the factors by fixing their variances to 1 (all loadings free) instead of
         fixing the first loading (lavaan ``std.lv=TRUE``).
+    orthogonal : bool
+        Factors that are not indicators of another factor do not covary (lavaan
+        ``orthogonal=TRUE``, e.g. for a bifactor model); syntax models only.
+    mi : bool
+        Also compute the modification indices and the standardized residuals
+        (``modification_indices``, ``standardized_residuals``; ML and MLR, as lavaan's
+        ``modindices(fit)`` and ``residuals(fit, type = "standardized")``).
 
     Returns
     -------
@@ -546,16 +344,25 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         raise StatisticsError(
             f"estimator={estimator!r} is not available; choose one of {ESTIMATORS}")
     if est == "wlsmv":
-        from instrval.stats.cfa_ordinal import cfa_ordinal
-
-        return cfa_ordinal(data, model, std_lv=std_lv, missing=missing)
+        if mi:
+            raise StatisticsError("modification indices are available for ML and MLR only")
+        return cfa_ordinal(data, model, std_lv=std_lv, missing=missing, orthogonal=orthogonal)
     if missing not in MISSING:
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
+    if missing == "ml" and (est != "ml" or mi):
+        raise StatisticsError("missing='ml' (FIML) is available with estimator='ml' and "
+                              "without modification indices")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"cfa needs a pandas DataFrame, got {type(data).__name__}")
-    spec = _parse_model(model)
+    if isinstance(model, str) or est == "mlr" or mi or missing == "ml":
+        syntax = model if isinstance(model, str) else factor_syntax(parse_factor_mapping(model))
+        return _cfa_syntax(data, syntax, std_lv=std_lv, orthogonal=orthogonal, missing=missing,
+                           estimator=est, mi=mi)
+    if orthogonal:
+        raise StatisticsError("orthogonal=True needs a model in lavaan syntax")
+    spec = parse_factor_mapping(model)
     factors = list(spec)
-    items, x = _model_data(data, spec, "cfa")
+    items, x = model_data(data, spec, "cfa")
     x = x[~np.isnan(x).any(axis=1)]
     n, p = x.shape
     if n < 2:
@@ -568,8 +375,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
     if np.linalg.eigvalsh(S).min() <= 0:
         raise StatisticsError("the sample covariance matrix of the model's items is singular "
                               "(fewer complete rows than items, or a linear dependence)")
-    m = len(factors)
-    pattern, fixed_one = _loading_pattern(spec, items, std_lv)
+    pattern, fixed_one = loading_pattern(spec, items, std_lv)
     st = _Structure(items, factors, pattern, fixed_one, bool(std_lv))
     q = st.q
     df = p * (p + 1) // 2 - q
@@ -583,7 +389,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
                       "not reliable", ConvergenceWarning, stacklevel=2)
     lam, phi, th = st.unpack(theta)
     if st.std_lv:  # sign convention: each factor's first loading positive
-        _first_loadings_positive(lam, phi, pattern)
+        first_loadings_positive(lam, phi, pattern)
         theta = _repack(st, lam, phi, th)
     sigma = lam @ phi @ lam.T + np.diag(th)
     inv = np.linalg.inv(sigma)
@@ -601,36 +407,34 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         warnings.warn("the information matrix is singular: the model may not be identified; "
                       "standard errors are not available", ConvergenceWarning, stacklevel=2)
         se = np.full(q, np.nan)
-    # ---- fit measures
-    chi2 = n * fval
-    pval = float(stats.chi2.sf(chi2, df)) if df > 0 else math.nan
-    logdet_s = float(np.linalg.slogdet(S)[1])
-    base_chi2 = n * (float(np.sum(np.log(np.diag(S)))) - logdet_s)
-    base_df = p * (p - 1) / 2
-    t1 = max(chi2 - df, 0.0)
-    t2 = max(chi2 - df, base_chi2 - base_df, 0.0)
-    cfi = 1.0 - t1 / t2 if t2 > 0 else 1.0
-    tli = ((base_chi2 / base_df - chi2 / df) / (base_chi2 / base_df - 1.0)
-           if df > 0 else math.nan)
-    rmsea = math.sqrt(max(chi2 / n / df - 1.0 / n, 0.0)) if df > 0 else 0.0
-    ci_lo, ci_hi = _rmsea_ci(chi2, df, n)
-    sd = np.sqrt(np.diag(S))
-    resid = (S - sigma) / np.outer(sd, sd)
-    srmr = math.sqrt(float(np.sum(resid[np.tril_indices(p)] ** 2)) / (p * (p + 1) / 2))
-    log2pi = math.log(2.0 * math.pi)
-    logdet_sig = float(np.linalg.slogdet(sigma)[1])
-    loglik = -n / 2.0 * (p * log2pi + logdet_sig + float(np.trace(S @ inv)))
-    loglik_u = -n / 2.0 * (p * log2pi + logdet_s + p)
-    fit = {
-        "chi2": float(chi2), "df": float(df), "pvalue": pval, "cfi": float(cfi),
-        "tli": float(tli), "rmsea": float(rmsea), "rmsea_ci_low": float(ci_lo),
-        "rmsea_ci_high": float(ci_hi), "srmr": float(srmr),
-        "aic": float(-2.0 * loglik + 2.0 * q), "bic": float(-2.0 * loglik + q * math.log(n)),
-        "loglik": float(loglik), "loglik_unrestricted": float(loglik_u),
-        "baseline_chi2": float(base_chi2), "baseline_df": float(base_df),
-        "fmin": float(fval / 2.0), "npar": float(q), "n": float(n),
-    }
-    # ---- tables
+    fit = ml_fit_measures(S=[S], sigma=[sigma], n=[n], q=q, df=df)
+    rows, load_rows, res_rows = _ml_tables(st, spec, theta, se, sigma)
+    phi_df = pd.DataFrame(phi, index=factors, columns=factors)
+    fsd = np.sqrt(np.where(np.diag(phi) > 0, np.diag(phi), np.nan))
+    cor_lv = phi / np.outer(fsd, fsd)
+    bad = check_improper(items, th, phi, stacklevel=2)
+    return CFAResult(
+        fit=fit,
+        loadings=pd.DataFrame(load_rows),
+        residual_variances=pd.DataFrame(res_rows),
+        factor_covariances=phi_df,
+        factor_correlations=pd.DataFrame(cor_lv, index=factors, columns=factors),
+        parameters=pd.DataFrame(rows),
+        implied_covariance=pd.DataFrame(sigma, index=items, columns=items),
+        sample_covariance=pd.DataFrame(S, index=items, columns=items),
+        model={f: list(v) for f, v in spec.items()}, n=int(n), estimator=est,
+        missing=missing, std_lv=bool(std_lv), converged=bool(converged), iterations=int(iters),
+        heywood=bool(bad), heywood_items=tuple(bad))
+
+
+def _ml_tables(st: _Structure, spec: dict[str, list[str]], theta: np.ndarray, se: np.ndarray,
+               sigma: np.ndarray) -> tuple[list[dict[str, Any]], list[dict[str, Any]],
+                                           list[dict[str, Any]]]:
+    """The parameter table (lavaan's ``parameterEstimates`` layout), the loadings and the
+    residual variances as records."""
+    lam, phi, th = st.unpack(theta)
+    items, factors = st.items, st.factors
+    p, m = lam.shape
     vsd = np.sqrt(np.diag(sigma))
     fsd = np.sqrt(np.where(np.diag(phi) > 0, np.diag(phi), np.nan))
     se_of: dict[tuple[str, int, int], float] = {}
@@ -651,7 +455,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
             i = items.index(it)
             e = lam[i, f]
             s = se_of.get(("lam", i, f), math.nan)
-            r = _param_row(fac, "=~", it, e, s, e * fsd[f], e * fsd[f] / vsd[i],
+            r = param_row(fac, "=~", it, e, s, e * fsd[f], e * fsd[f] / vsd[i],
                            ("lam", i, f) in se_of)
             rows.append(r)
             load_rows.append({"factor": fac, "item_id": it, "estimate": r["estimate"],
@@ -661,7 +465,7 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
     res_rows = []
     for i, it in enumerate(items):
         s = se_of[("th", i, i)]
-        r = _param_row(it, "~~", it, th[i], s, th[i], th[i] / sigma[i, i], True)
+        r = param_row(it, "~~", it, th[i], s, th[i], th[i] / sigma[i, i], True)
         rows.append(r)
         res_rows.append({"item_id": it, "estimate": r["estimate"], "se": r["se"],
                          "std_all": r["std_all"]})
@@ -669,23 +473,9 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
         for g in range(f, m):
             s = se_of.get(("phi", g, f), math.nan)
             cor = phi[f, g] / (fsd[f] * fsd[g])
-            rows.append(_param_row(factors[f], "~~", factors[g], phi[f, g], s, cor, cor,
+            rows.append(param_row(factors[f], "~~", factors[g], phi[f, g], s, cor, cor,
                                    ("phi", g, f) in se_of))
-    phi_df = pd.DataFrame(phi, index=factors, columns=factors)
-    cor_lv = phi / np.outer(fsd, fsd)
-    bad = _improper(items, th, phi, stacklevel=2)
-    return CFAResult(
-        fit=fit,
-        loadings=pd.DataFrame(load_rows),
-        residual_variances=pd.DataFrame(res_rows),
-        factor_covariances=phi_df,
-        factor_correlations=pd.DataFrame(cor_lv, index=factors, columns=factors),
-        parameters=pd.DataFrame(rows),
-        implied_covariance=pd.DataFrame(sigma, index=items, columns=items),
-        sample_covariance=pd.DataFrame(S, index=items, columns=items),
-        model={f: list(v) for f, v in spec.items()}, n=int(n), estimator=est,
-        missing=missing, std_lv=bool(std_lv), converged=bool(converged), iterations=int(iters),
-        heywood=bool(bad), heywood_items=tuple(bad))
+    return rows, load_rows, res_rows
 
 
 def _repack(st: _Structure, lam: np.ndarray, phi: np.ndarray, th: np.ndarray) -> np.ndarray:
@@ -693,10 +483,62 @@ def _repack(st: _Structure, lam: np.ndarray, phi: np.ndarray, th: np.ndarray) ->
     return np.array(vals, dtype=float)
 
 
-def _param_row(lhs: str, op: str, rhs: str, est: float, se: float, std_lv: float,
-               std_all: float, free: bool) -> dict[str, Any]:
-    z = est / se if free and se and math.isfinite(se) and se > 0 else math.nan
-    pv = 2.0 * float(stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan
-    return {"lhs": lhs, "op": op, "rhs": rhs, "estimate": float(est),
-            "se": float(se) if free else math.nan, "z": float(z), "pvalue": pv,
-            "std_lv": float(std_lv), "std_all": float(std_all), "free": bool(free)}
+def _cfa_syntax(data: pd.DataFrame, syntax: str, *, std_lv: bool, orthogonal: bool,
+                missing: str, estimator: str = "ml", mi: bool = False) -> CFAResult:
+    """ML or MLR CFA of a model in lavaan syntax (the engine of :mod:`instrval.stats.sem`)."""
+    fiml = missing == "ml"
+    pt = build_partable(syntax, std_lv=std_lv, orthogonal=orthogonal,
+                        meanstructure=True if fiml else None)
+    items, x = model_data(data, {"model": list(pt.ov)}, "cfa")
+    if fiml:
+        gd = group_data_missing(x, "1", items)
+    else:
+        gd = group_data(x[~np.isnan(x).any(axis=1)], "1", items)
+    sol = fit_ml(pt, [gd], stacklevel=3)
+    if estimator == "mlr":
+        sol = mlr(sol)
+    res = cfa_result_from_solution(sol, missing=missing, std_lv=std_lv, stacklevel=3,
+                                   estimator=estimator)
+    if mi:
+        res = replace(res, modification_indices=modification_indices(sol).drop(
+            columns="group"), standardized_residuals=standardized_residuals(sol).drop(
+            columns="group"))
+    return res
+
+
+def cfa_result_from_solution(sol: MLSolution, *, missing: str = "listwise",
+                             std_lv: bool = False, stacklevel: int = 2,
+                             estimator: str = "ml") -> CFAResult:
+    """A :class:`CFAResult` of a one-group :class:`~instrval.stats.sem.ml.MLSolution`."""
+    pt = sol.partable
+    pe = sol.parameters
+    items, factors = list(pt.ov), list(pt.lv)
+    lo = pe[pe["op"] == "=~"]
+    loadings = pd.DataFrame({
+        "factor": lo["lhs"].to_numpy(), "item_id": lo["rhs"].to_numpy(),
+        "estimate": lo["estimate"].to_numpy(), "se": lo["se"].to_numpy(),
+        "z": lo["z"].to_numpy(), "pvalue": lo["pvalue"].to_numpy(),
+        "std_lv": lo["std_lv"].to_numpy(), "std_all": lo["std_all"].to_numpy(),
+        "fixed": ~lo["free"].to_numpy(dtype=bool)})
+    rv = pe[(pe["op"] == "~~") & (pe["lhs"] == pe["rhs"]) & pe["lhs"].isin(items)]
+    residual = pd.DataFrame({"item_id": rv["lhs"].to_numpy(),
+                             "estimate": rv["estimate"].to_numpy(), "se": rv["se"].to_numpy(),
+                             "std_all": rv["std_all"].to_numpy()})
+    mats = sol.matrices[0]
+    ib = np.linalg.inv(np.eye(len(factors)) - mats["beta"])
+    cov_lv = ib @ mats["psi"] @ ib.T
+    fsd = np.sqrt(np.where(np.diag(cov_lv) > 0, np.diag(cov_lv), np.nan))
+    bad = check_improper(items, np.diag(mats["theta"]), mats["psi"], stacklevel=stacklevel + 1)
+    params = pe.drop(columns=["group", "group_name", "parameter"])
+    return CFAResult(
+        fit=dict(sol.fit), loadings=loadings.reset_index(drop=True),
+        residual_variances=residual.reset_index(drop=True),
+        factor_covariances=pd.DataFrame(cov_lv, index=factors, columns=factors),
+        factor_correlations=pd.DataFrame(cov_lv / np.outer(fsd, fsd), index=factors,
+                                         columns=factors),
+        parameters=params.reset_index(drop=True),
+        implied_covariance=pd.DataFrame(sol.sigma[0], index=items, columns=items),
+        sample_covariance=pd.DataFrame(sol.data[0].S, index=items, columns=items),
+        model={f: list(v) for f, v in pt.indicators.items()}, n=int(sol.data[0].n),
+        estimator=estimator, missing=missing, std_lv=bool(std_lv), converged=sol.converged,
+        iterations=sol.iterations, heywood=bool(bad), heywood_items=tuple(bad))

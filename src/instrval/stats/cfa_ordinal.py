@@ -76,18 +76,21 @@ from scipy.special import ndtr, ndtri
 
 from instrval._jsonable import to_jsonable
 from instrval.errors import ConvergenceWarning, StatisticsError
-from instrval.stats.cfa import (
-    CFAResult,
-    _first_loadings_positive,
-    _free_positions,
-    _improper,
-    _loading_pattern,
-    _model_data,
-    _param_row,
-    _parse_model,
-    _rmsea_ci,
-)
 from instrval.stats.polychoric import _cell_probabilities, _solve_pairs
+from instrval.stats.sem.common import (
+    CFAResult,
+    check_improper,
+    first_loadings_positive,
+    free_positions,
+    loading_pattern,
+    model_data,
+    param_row,
+    parse_factor_mapping,
+    rmsea_ci,
+)
+from instrval.stats.sem.ml import Engine, GroupData
+from instrval.stats.sem.ml import start_values as ml_start
+from instrval.stats.sem.partable import ParTable, build_partable
 
 __all__ = ["OrdinalCFAResult", "cfa_ordinal"]
 
@@ -284,8 +287,10 @@ def _stage12(codes: np.ndarray, ncat: np.ndarray, items: list[str]
     onehot[np.arange(n)[:, None], np.arange(p)[None, :], codes] = 1.0
     flat = onehot.reshape(n, p * kmax)
     tabs_all = (flat.T @ flat).reshape(p, kmax, p, kmax).transpose(0, 2, 1, 3)
-    freq = tabs_all[il, jl]                     # rows = item i (later), cols = item j
-    freq = _zero_cells(freq, ncat[il], ncat[jl], items, il, jl)
+    counts = tabs_all[il, jl]                   # rows = item i (later), cols = item j
+    # the zero-cell correction serves the polychoric estimates only; the scores (and so
+    # Gamma) are the cases' own, as in lavaan
+    freq = _zero_cells(counts, ncat[il], ncat[jl], items, il, jl)
     x = codes.astype(float)
     xc = x - x.mean(axis=0)
     sd = np.sqrt(np.sum(xc * xc, axis=0))
@@ -321,7 +326,7 @@ def _stage12(codes: np.ndarray, ncat: np.ndarray, items: list[str]
     if np.any(a22 <= 0):
         raise StatisticsError("cannot compute the weight matrix: a polychoric correlation "
                               "has no information (a pair of items with a degenerate table)")
-    a21 = _a21(freq, rho, tau[il], tau[jl], pi, s_rho, il, jl, th_start, nth_i, nth)
+    a21 = _a21(counts, rho, tau[il], tau[jl], pi, s_rho, il, jl, th_start, nth_i, nth)
     binv = np.zeros((nth + npair, nth + npair))
     binv[:nth, :nth] = a11_inv
     binv[nth:, nth:] = np.diag(1.0 / a22)
@@ -335,10 +340,12 @@ def _stage12(codes: np.ndarray, ncat: np.ndarray, items: list[str]
 
 def _zero_cells(freq: np.ndarray, nr: np.ndarray, nc: np.ndarray, items: list[str],
                 il: np.ndarray, jl: np.ndarray) -> np.ndarray:
-    """lavaan's ``zero.add = c(0.5, 0)``: only 2 x 2 tables are touched.
+    """lavaan's ``zero.add = c(0.5, 0)`` with ``zero.keep.margins = TRUE``: only 2 x 2 tables
+    are touched, and only for estimating the correlation.
 
     One empty cell: 0.5 is moved into it keeping the margins; two empty cells (a
-    correlation of +-1) are refused.
+    correlation of +-1) are refused.  The case-wise scores, and the cross-products
+    :math:`A_{21}` built from the cell counts, use the observed (unadjusted) counts.
     """
     freq = freq.copy()
     for t in np.flatnonzero((nr == 2) & (nc == 2)):
@@ -402,7 +409,7 @@ class _Model:
     std_lv: bool
 
     def __post_init__(self) -> None:
-        self.lam_idx, self.phi_idx = _free_positions(self.pattern, self.fixed_one, self.std_lv)
+        self.lam_idx, self.phi_idx = free_positions(self.pattern, self.fixed_one, self.std_lv)
 
     @property
     def q(self) -> int:
@@ -418,6 +425,10 @@ class _Model:
         for k, (f, g) in enumerate(self.phi_idx):
             phi[f, g] = phi[g, f] = theta[off + k]
         return lam, phi
+
+    def implied_pairs(self, theta: np.ndarray, il: np.ndarray, jl: np.ndarray) -> np.ndarray:
+        lam, phi = self.unpack(theta)
+        return (lam @ phi @ lam.T)[il, jl]
 
     def pack(self, lam: np.ndarray, phi: np.ndarray) -> np.ndarray:
         return np.array([lam[i, f] for i, f in self.lam_idx]
@@ -460,7 +471,7 @@ def _start(mod: _Model, cor: np.ndarray) -> np.ndarray:
     return mod.pack(lam, phi)
 
 
-def _dwls_fit(mod: _Model, r: np.ndarray, w: np.ndarray, il: np.ndarray, jl: np.ndarray,
+def _dwls_fit(mod: Any, r: np.ndarray, w: np.ndarray, il: np.ndarray, jl: np.ndarray,
               theta: np.ndarray, max_iter: int = 500) -> tuple[np.ndarray, float, int, bool]:
     """Minimise sum w (r - rho(theta))^2 by Levenberg-Marquardt (Gauss-Newton) steps.
 
@@ -468,9 +479,7 @@ def _dwls_fit(mod: _Model, r: np.ndarray, w: np.ndarray, il: np.ndarray, jl: np.
     weights' scale) or a full Gauss-Newton step changes no estimate by more than 1e-12.
     """
     def resid(th: np.ndarray) -> np.ndarray:
-        lam, phi = mod.unpack(th)
-        s = lam @ phi @ lam.T
-        return r - s[il, jl]
+        return r - mod.implied_pairs(th, il, jl)
 
     e = resid(theta)
     f = float(np.sum(w * e * e))
@@ -510,7 +519,7 @@ def _dwls_fit(mod: _Model, r: np.ndarray, w: np.ndarray, il: np.ndarray, jl: np.
 # --------------------------------------------------------------------------- the function
 def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
                 std_lv: bool = False, parameterization: str = "delta",
-                missing: str = "listwise") -> OrdinalCFAResult:
+                missing: str = "listwise", orthogonal: bool = False) -> OrdinalCFAResult:
     r"""Confirmatory factor analysis of ordered items by WLSMV, as lavaan 0.6.14.
 
     Parameters
@@ -519,7 +528,10 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
         One column per item; each item's distinct values (numbers) are its ordered
         categories (the smallest is category 1), as lavaan's ``ordered = TRUE``.  Other
         columns are ignored.
-    model : mapping or Instrument
+    model : str, mapping or Instrument
+        lavaan model syntax (``=~`` including higher-order factors, ``~~`` residual
+        correlations and factor covariances, fixed values, labels; no intercepts or residual
+        variances of the items, which the thresholds and the delta parameterization fix),
         ``{factor: [item ids]}`` (cross-loadings allowed) or an
         :class:`~instrval.model.instrument.Instrument` (each likert/binary construct a
         factor; :func:`~instrval.stats.cfa.model_from_instrument`).  The first item of each
@@ -599,9 +611,18 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"cfa_ordinal needs a pandas DataFrame, got {type(data).__name__}")
-    spec = _parse_model(model)
+    if isinstance(model, str):
+        pt = build_partable(model, std_lv=std_lv, orthogonal=orthogonal, ordered=True)
+        spec = {f: list(v) for f, v in pt.indicators.items()}
+        _, x = model_data(data, {"model": list(pt.ov)}, "cfa_ordinal")
+        items = list(pt.ov)
+    else:
+        if orthogonal:
+            raise StatisticsError("orthogonal=True needs a model in lavaan syntax")
+        pt = None
+        spec = parse_factor_mapping(model)
+        items, x = model_data(data, spec, "cfa_ordinal")
     factors = list(spec)
-    items, x = _model_data(data, spec, "cfa_ordinal")
     if np.isinf(x).any():
         j = int(np.flatnonzero(np.isinf(x).any(axis=0))[0])
         raise StatisticsError(f"item {items[j]!r} has infinite values")
@@ -618,7 +639,10 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
                                   f"rows ({lev[0]:g}); an ordered item needs at least 2")
         codes[:, i] = inv
         ncat[i] = lev.size
-    pattern, fixed_one = _loading_pattern(spec, items, std_lv)
+    if pt is not None:
+        with _single_threaded_blas():
+            return _fit_syntax(codes, ncat, pt, n, est, missing, bool(std_lv))
+    pattern, fixed_one = loading_pattern(spec, items, std_lv)
     mod = _Model(pattern, fixed_one, bool(std_lv))
     pstar = p * (p - 1) // 2
     q = mod.q
@@ -674,18 +698,158 @@ def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],
                       "estimates are not reliable", ConvergenceWarning, stacklevel=3)
     lam, phi = mod.unpack(theta)
     if mod.std_lv:
-        _first_loadings_positive(lam, phi, pattern)
+        first_loadings_positive(lam, phi, pattern)
         theta = mod.pack(lam, phi)
     implied = lam @ phi @ lam.T
     resvar = 1.0 - np.diag(implied)
     implied_cor = implied.copy()
     np.fill_diagonal(implied_cor, 1.0)
 
-    # ---- robust standard errors and the scaled-shifted test.  Delta = [[I, 0], [0, D]] and
-    # W are block diagonal (thresholds | correlations), so the information
-    # Delta'W Delta = diag(W_t, D'W_r D), the thresholds' acov is Gamma_tt / (N - 1) and
-    # U = diag(0, U_r) with U_r = W_r - W_r D (D'W_r D)^-1 D'W_r.
     d_r = mod.jacobian(theta, il, jl)
+    se, fit = _robust_se_and_fit(d_r, w, gamma, r, implied[il, jl], nth=nth, n=n, q=q, df=df,
+                                 pstar=pstar, p=p, fval=fval)
+    return _build_result(
+        fit=fit, spec=spec, factors=factors, items=items, mod=mod, lam=lam, phi=phi,
+        resvar=resvar, se=se, s12=s12, implied_cor=implied_cor, n=n, est=est,
+        missing=missing, std_lv=std_lv, converged=converged, iters=iters,
+        gamma=gamma)
+
+
+class _SyntaxModel:
+    """A parameter-table model for DWLS: the implied correlations are the off-diagonal
+    elements of :math:`\\Lambda(I-B)^{-1}\\Psi(I-B)^{-\top}\\Lambda' + \\Theta` (the items'
+    residual variances are not parameters)."""
+
+    def __init__(self, pt: ParTable, cor: np.ndarray, n: int):
+        self.pt = pt
+        p = cor.shape[0]
+        self.eng = Engine(pt, [GroupData("1", n, cor, np.zeros(p))])
+        self.q = pt.nfree
+
+    def implied(self, theta: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray],
+                                                  dict[str, Any]]:
+        mats = self.eng.matrices(theta, 0)
+        sigma, _, aux = self.eng.implied(mats)
+        return sigma, mats, aux
+
+    def implied_pairs(self, theta: np.ndarray, il: np.ndarray, jl: np.ndarray) -> np.ndarray:
+        return self.implied(theta)[0][il, jl]
+
+    def jacobian(self, theta: np.ndarray, il: np.ndarray, jl: np.ndarray) -> np.ndarray:
+        _, mats, aux = self.implied(theta)
+        ds, _ = self.eng.derivatives(theta, 0, mats, aux)
+        return ds[:, il, jl].T
+
+
+def _fit_syntax(codes: np.ndarray, ncat: np.ndarray, pt: ParTable, n: int, est: str,
+                missing: str, std_lv: bool) -> OrdinalCFAResult:
+    """WLSMV for a model in lavaan syntax: stages 1-3, standard errors, fit, result."""
+    items = list(pt.ov)
+    factors = list(pt.lv)
+    p = len(items)
+    pstar = p * (p - 1) // 2
+    q = pt.nfree
+    df = pstar - q
+    if df < 0:
+        raise StatisticsError(f"the model is not identified: {q} free parameters but only "
+                              f"{pstar} polychoric correlations")
+    s12 = _stage12(codes, ncat, items)
+    if not s12["converged"]:
+        warnings.warn("a polychoric correlation did not converge", ConvergenceWarning,
+                      stacklevel=3)
+    il, jl, nth, gamma, r = s12["il"], s12["jl"], s12["nth"], s12["gamma"], s12["rho"]
+    dg = np.diag(gamma)
+    if not (np.all(np.isfinite(dg)) and np.all(dg > 0)):
+        raise StatisticsError("the diagonal of Gamma (the asymptotic covariance matrix of the "
+                              "thresholds and polychoric correlations) is not positive")
+    w = 1.0 / dg[nth:]
+    mod = _SyntaxModel(pt, s12["cor"], n)
+    theta, fval, iters, converged = _dwls_fit(mod, r, w, il, jl, ml_start(mod.eng))
+    if not converged:
+        warnings.warn(f"the WLSMV fit did not converge after {iters} iterations; the "
+                      "estimates are not reliable", ConvergenceWarning, stacklevel=3)
+    sigma, mats, aux = mod.implied(theta)
+    common = sigma - mats["theta"] * np.eye(p)
+    resvar = 1.0 - np.diag(common)
+    implied_cor = sigma.copy()
+    np.fill_diagonal(implied_cor, 1.0)
+    se, fit = _robust_se_and_fit(mod.jacobian(theta, il, jl), w, gamma, r, sigma[il, jl],
+                                 nth=nth, n=n, q=q, df=df, pstar=pstar, p=p, fval=fval)
+    cov_lv = aux["A"]
+    fsd = np.sqrt(np.where(np.diag(cov_lv) > 0, np.diag(cov_lv), np.nan))
+    li = {f: k for k, f in enumerate(factors)}
+    oi = {v: k for k, v in enumerate(items)}
+    th_start, nth_i = s12["th_start"], s12["nth_i"]
+    rows: list[dict[str, Any]] = []
+    load_rows = []
+    for row in pt.rows:
+        est_v = float(theta[row.free - 1]) if row.free else float(row.value)
+        se_v = float(se[nth + row.free - 1]) if row.free else math.nan
+        if row.op == "=~":
+            if row.rhs in li:
+                std = est_v * fsd[li[row.lhs]] / fsd[li[row.rhs]]
+            else:
+                std = est_v * fsd[li[row.lhs]]
+            rr = param_row(row.lhs, "=~", row.rhs, est_v, se_v, std, std, bool(row.free))
+            load_rows.append({"factor": row.lhs, "item_id": row.rhs, "estimate": rr["estimate"],
+                              "se": rr["se"], "z": rr["z"], "pvalue": rr["pvalue"],
+                              "std_lv": rr["std_lv"], "std_all": rr["std_all"],
+                              "fixed": not row.free})
+        elif row.mat == "theta" and row.lhs == row.rhs:
+            v = float(resvar[oi[row.lhs]])
+            rr = param_row(row.lhs, "~~", row.rhs, v, math.nan, v, v, False)
+        elif row.mat == "theta":
+            i, j = oi[row.lhs], oi[row.rhs]
+            d = math.sqrt(resvar[i] * resvar[j]) if resvar[i] * resvar[j] > 0 else math.nan
+            rr = param_row(row.lhs, "~~", row.rhs, est_v, se_v, est_v / d, est_v / d,
+                           bool(row.free))
+        else:  # psi
+            i, j = li[row.lhs], li[row.rhs]
+            psi = mats["psi"]
+            d = math.sqrt(psi[i, i] * psi[j, j]) if psi[i, i] * psi[j, j] > 0 else math.nan
+            std = est_v / cov_lv[i, i] if i == j else est_v / d
+            rr = param_row(row.lhs, "~~", row.rhs, est_v, se_v, std, std, bool(row.free))
+        rr["label"] = row.label
+        rows.append(rr)
+    th_rows = []
+    for i, it in enumerate(items):
+        for k in range(nth_i[i]):
+            t = s12["tau"][i, k]
+            rr = param_row(it, "|", f"t{k + 1}", t, se[th_start[i] + k], t, t, True)
+            rr["label"] = ""
+            rows.append(rr)
+            th_rows.append({"item_id": it, "threshold": f"t{k + 1}", "estimate": rr["estimate"],
+                            "se": rr["se"], "z": rr["z"], "pvalue": rr["pvalue"]})
+    res_rows = [{"item_id": it, "estimate": float(resvar[i]), "se": math.nan,
+                 "std_all": float(resvar[i])} for i, it in enumerate(items)]
+    bad = check_improper(items, resvar, mats["psi"], stacklevel=4)
+    names = [f"{it}|t{k + 1}" for i, it in enumerate(items) for k in range(nth_i[i])]
+    names += [f"{items[a]}~~{items[b]}" for a, b in zip(il, jl, strict=True)]
+    return OrdinalCFAResult(
+        fit=fit, loadings=pd.DataFrame(load_rows),
+        residual_variances=pd.DataFrame(res_rows),
+        factor_covariances=pd.DataFrame(cov_lv, index=factors, columns=factors),
+        factor_correlations=pd.DataFrame(cov_lv / np.outer(fsd, fsd), index=factors,
+                                         columns=factors),
+        parameters=pd.DataFrame(rows),
+        implied_covariance=pd.DataFrame(implied_cor, index=items, columns=items),
+        sample_covariance=pd.DataFrame(s12["cor"], index=items, columns=items),
+        model={f: list(v) for f, v in pt.indicators.items()}, n=int(n), estimator=est,
+        missing=missing, std_lv=std_lv, converged=bool(converged), iterations=int(iters),
+        heywood=bool(bad), heywood_items=tuple(bad), thresholds=pd.DataFrame(th_rows),
+        nacov=pd.DataFrame(gamma, index=names, columns=names),
+        polychoric_converged=bool(s12["converged"]))
+
+
+def _robust_se_and_fit(d_r: np.ndarray, w: np.ndarray, gamma: np.ndarray, r: np.ndarray,
+                       implied_pairs: np.ndarray, *, nth: int, n: int, q: int, df: int,
+                       pstar: int, p: int, fval: float) -> tuple[np.ndarray, dict[str, float]]:
+    """Robust standard errors (thresholds first) and the fit measures of a DWLS solution.
+
+    Delta = [[I, 0], [0, D]] and W are block diagonal (thresholds | correlations), so the
+    information Delta'W Delta = diag(W_t, D'W_r D), the thresholds' acov is Gamma_tt / (N - 1)
+    and U = diag(0, U_r) with U_r = W_r - W_r D (D'W_r D)^-1 D'W_r.
+    """
     k_all = nth + q
     g_rr = gamma[nth:, nth:]
     wd = d_r * w[:, None]
@@ -706,28 +870,24 @@ def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],
     else:
         warnings.warn("the information matrix is singular: the model may not be identified; "
                       "standard errors and the scaled test are not available",
-                      ConvergenceWarning, stacklevel=3)
+                      ConvergenceWarning, stacklevel=4)
     chi2 = (n - 1) * fval
     chi2_s, scaling, shift = _scaled_shifted(chi2, df, tr_ug, tr_ug2)
     # baseline: thresholds free, correlations 0; U0 = W on the correlations
     base_chi2 = (n - 1) * float(np.sum(w * r * r))
     base_df = float(pstar)
-    wg0 = gamma[nth:, nth:] * w[:, None]
+    wg0 = g_rr * w[:, None]
     base_s, base_scaling, base_shift = _scaled_shifted(
         base_chi2, base_df, float(np.trace(wg0)), float(np.sum(wg0 * wg0.T)))
     fit = _fit_measures(chi2, df, chi2_s, base_chi2, base_df, base_s, n - 1)
     fit.update({
         "scaling_factor": scaling, "shift_parameter": shift,
         "baseline_scaling_factor": base_scaling, "baseline_shift_parameter": base_shift,
-        "srmr": math.sqrt(float(np.sum((r - implied[il, jl]) ** 2)) / (p * (p + 1) / 2)),
+        "srmr": math.sqrt(float(np.sum((r - implied_pairs) ** 2)) / (p * (p + 1) / 2)),
         "fmin": float(0.5 * (n - 1) / n * fval), "npar": float(k_all), "n": float(n),
         "aic": math.nan, "bic": math.nan, "loglik": math.nan,
     })
-    return _build_result(
-        fit=fit, spec=spec, factors=factors, items=items, mod=mod, lam=lam, phi=phi,
-        resvar=resvar, se=se, s12=s12, implied_cor=implied_cor, n=n, est=est,
-        missing=missing, std_lv=std_lv, converged=converged, iters=iters,
-        gamma=gamma)
+    return se, fit
 
 
 def _scaled_shifted(t: float, df: float, tr_ug: float, tr_ug2: float
@@ -769,9 +929,9 @@ def _rmsea(x2: float, df: float, n: float) -> float:
 def _fit_measures(chi2: float, df: float, chi2_s: float, base: float, base_df: float,
                   base_s: float, n: int) -> dict[str, float]:
     """``n`` is lavaan's ``lav_utils_get_ntotal``: N - 1 for (D)WLS."""
-    lo, hi = _rmsea_ci(chi2, df, n)
+    lo, hi = rmsea_ci(chi2, df, n)
     if math.isfinite(chi2_s):
-        lo_s, hi_s = _rmsea_ci(chi2_s, df, n)
+        lo_s, hi_s = rmsea_ci(chi2_s, df, n)
     else:
         lo_s = hi_s = math.nan
     return {
@@ -814,7 +974,7 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
             i = items.index(it)
             e = lam[i, f]
             free = ("lam", i, f) in se_of
-            rr = _param_row(fac, "=~", it, e, se_of.get(("lam", i, f), math.nan), e * fsd[f],
+            rr = param_row(fac, "=~", it, e, se_of.get(("lam", i, f), math.nan), e * fsd[f],
                       e * fsd[f], free)
             rows.append(rr)
             load_rows.append({"factor": fac, "item_id": it, "estimate": rr["estimate"],
@@ -825,22 +985,22 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
     for i, it in enumerate(items):
         for k in range(nth_i[i]):
             t = s12["tau"][i, k]
-            rr = _param_row(it, "|", f"t{k + 1}", t, se_th[th_start[i] + k], t, t, True)
+            rr = param_row(it, "|", f"t{k + 1}", t, se_th[th_start[i] + k], t, t, True)
             rows.append(rr)
             th_rows.append({"item_id": it, "threshold": f"t{k + 1}", "estimate": rr["estimate"],
                             "se": rr["se"], "z": rr["z"], "pvalue": rr["pvalue"]})
     res_rows = []
     for i, it in enumerate(items):
-        rows.append(_param_row(it, "~~", it, resvar[i], math.nan, resvar[i], resvar[i], False))
+        rows.append(param_row(it, "~~", it, resvar[i], math.nan, resvar[i], resvar[i], False))
         res_rows.append({"item_id": it, "estimate": float(resvar[i]), "se": math.nan,
                          "std_all": float(resvar[i])})
     for f in range(m):
         for g in range(f, m):
             free = ("phi", g, f) in se_of
             cor = phi[f, g] / (fsd[f] * fsd[g])
-            rows.append(_param_row(factors[f], "~~", factors[g], phi[f, g],
+            rows.append(param_row(factors[f], "~~", factors[g], phi[f, g],
                              se_of.get(("phi", g, f), math.nan), cor, cor, free))
-    bad = _improper(items, resvar, phi, stacklevel=4)
+    bad = check_improper(items, resvar, phi, stacklevel=4)
     il, jl = s12["il"], s12["jl"]
     names = [f"{it}|t{k + 1}" for i, it in enumerate(items) for k in range(nth_i[i])]
     names += [f"{items[a]}~~{items[b]}" for a, b in zip(il, jl, strict=True)]

@@ -1,0 +1,118 @@
+r"""Maximum-likelihood fit measures for one or several groups, as lavaan's ``fitMeasures``.
+
+With :math:`G` groups of :math:`N_g` rows (:math:`N = \sum N_g`), sample covariances
+:math:`S_g` (divisor :math:`N_g`) and means :math:`\bar y_g`, and the implied
+:math:`\Sigma_g`, :math:`\mu_g`:
+
+* :math:`F_g = \log|\Sigma_g| + \mathrm{tr}(S_g\Sigma_g^{-1}) - \log|S_g| - p
+  + (\bar y_g - \mu_g)'\Sigma_g^{-1}(\bar y_g - \mu_g)` (the mean term only with a mean
+  structure); :math:`\chi^2 = \sum_g N_g F_g`, ``fmin`` :math:`= \chi^2 / (2N)`.
+* Baseline (independence) model: :math:`\chi^2_0 = \sum_g N_g(\sum_i\log s_{g,ii} -
+  \log|S_g|)` with :math:`df_0 = G\,p(p-1)/2`.
+* CFI, TLI as Bentler (1990) and Tucker & Lewis (1973); RMSEA
+  :math:`= \sqrt{G}\sqrt{\max(\chi^2/(N\,df) - 1/N, 0)}` (Steiger, 1998: the
+  :math:`\sqrt G` multi-group correction lavaan applies) with its 90% interval.
+* SRMR (lavaan's ``srmr_bentler``): per group the root mean square of the residual
+  covariances scaled by :math:`\sqrt{s_{ii}s_{jj}}` (:math:`i \le j`) and, with a mean
+  structure, the residual means scaled by :math:`\sqrt{s_{ii}}`; groups weighted by
+  :math:`N_g/N`.
+* :math:`\log L = -\sum_g \frac{N_g}{2}(p\log 2\pi + \log|\Sigma_g| +
+  \mathrm{tr}(S_g\Sigma_g^{-1}) + (\bar y_g-\mu_g)'\Sigma_g^{-1}(\bar y_g-\mu_g))`,
+  AIC :math:`= -2\log L + 2q`, BIC :math:`= -2\log L + q\log N`.
+
+R equivalent: ``lavaan::fitMeasures(fit)``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+from scipy import stats
+
+from instrval.stats.sem.common import rmsea_ci
+
+__all__ = ["FIT_KEYS", "cfi_tli", "discrepancy", "ml_fit_measures"]
+
+#: The keys of an ML fit-measure dictionary, in order.
+FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
+            "srmr", "aic", "bic", "loglik", "loglik_unrestricted", "baseline_chi2",
+            "baseline_df", "fmin", "npar", "n")
+
+
+def discrepancy(S: np.ndarray, sigma: np.ndarray, mean_resid: np.ndarray | None = None
+                ) -> float:
+    """:math:`F_{ML}` of one group (``inf`` if :math:`\\Sigma` is not positive definite)."""
+    try:
+        c = np.linalg.cholesky(sigma)
+    except np.linalg.LinAlgError:
+        return math.inf
+    logdet = 2.0 * float(np.sum(np.log(np.diag(c))))
+    inv = np.linalg.inv(sigma)
+    f = logdet + float(np.sum(S * inv)) - float(np.linalg.slogdet(S)[1]) - S.shape[0]
+    if mean_resid is not None:
+        f += float(mean_resid @ inv @ mean_resid)
+    return f
+
+
+def cfi_tli(chi2: float, df: float, base_chi2: float, base_df: float) -> tuple[float, float]:
+    """CFI and TLI (lavaan's formulas, CFI bounded to [0, 1])."""
+    t1 = max(chi2 - df, 0.0)
+    t2 = max(chi2 - df, base_chi2 - base_df, 0.0)
+    cfi = 1.0 - t1 / t2 if t2 > 0 else 1.0
+    tli = ((base_chi2 / base_df - chi2 / df) / (base_chi2 / base_df - 1.0)
+           if df > 0 else math.nan)
+    return cfi, tli
+
+
+def ml_fit_measures(*, S: Sequence[np.ndarray], sigma: Sequence[np.ndarray],
+                    n: Sequence[int], q: int, df: int,
+                    M: Sequence[np.ndarray] | None = None,
+                    mu: Sequence[np.ndarray] | None = None,
+                    missing: tuple[float, float, float] | None = None) -> dict[str, float]:
+    r"""The fit measures (keys :data:`FIT_KEYS`) of an ML solution over the groups.
+
+    ``M``/``mu`` (sample and implied means) are given with a mean structure, else None.
+    With missing data (FIML) ``missing`` is ``(loglik, loglik_h1, loglik_baseline)``, the
+    case-wise log-likelihoods of the model, the saturated model (EM) and the independence
+    model; ``S``/``M`` are then the EM estimates, and :math:`\chi^2 = 2(\ell_1 - \ell_0)`,
+    :math:`\chi^2_0 = 2(\ell_1 - \ell_b)` (lavaan ``missing = "ml"``).
+    """
+    G = len(S)
+    ntot = float(sum(n))
+    p = S[0].shape[0]
+    log2pi = math.log(2.0 * math.pi)
+    chi2 = base = loglik = loglik_u = srmr = 0.0
+    for g in range(G):
+        d = None if M is None or mu is None else np.asarray(M[g]) - np.asarray(mu[g])
+        fg = discrepancy(S[g], sigma[g], d)
+        chi2 += n[g] * fg
+        logdet_s = float(np.linalg.slogdet(S[g])[1])
+        base += n[g] * (float(np.sum(np.log(np.diag(S[g])))) - logdet_s)
+        loglik += -n[g] / 2.0 * (p * log2pi + logdet_s + p + fg)
+        loglik_u += -n[g] / 2.0 * (p * log2pi + logdet_s + p)
+        sd = np.sqrt(np.diag(S[g]))
+        resid = ((S[g] - sigma[g]) / np.outer(sd, sd))[np.tril_indices(p)]
+        if d is not None:
+            resid = np.concatenate([d / sd, resid])
+        srmr += n[g] / ntot * math.sqrt(float(np.mean(resid ** 2)))
+    if missing is not None:
+        loglik, loglik_u, ll_base = missing
+        chi2 = 2.0 * (loglik_u - loglik)
+        base = 2.0 * (loglik_u - ll_base)
+    base_df = G * p * (p - 1) / 2
+    cfi, tli = cfi_tli(chi2, df, base, base_df)
+    rmsea = math.sqrt(G) * math.sqrt(max(chi2 / ntot / df - 1.0 / ntot, 0.0)) if df > 0 else 0.0
+    lo, hi = rmsea_ci(chi2, df, ntot)
+    return {
+        "chi2": float(chi2), "df": float(df),
+        "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else math.nan,
+        "cfi": float(cfi), "tli": float(tli), "rmsea": float(rmsea),
+        "rmsea_ci_low": float(lo * math.sqrt(G)), "rmsea_ci_high": float(hi * math.sqrt(G)),
+        "srmr": float(srmr),
+        "aic": float(-2.0 * loglik + 2.0 * q), "bic": float(-2.0 * loglik + q * math.log(ntot)),
+        "loglik": float(loglik), "loglik_unrestricted": float(loglik_u),
+        "baseline_chi2": float(base), "baseline_df": float(base_df),
+        "fmin": float(chi2 / ntot / 2.0), "npar": float(q), "n": ntot,
+    }
