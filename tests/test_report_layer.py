@@ -94,3 +94,43 @@ def test_report_modules_do_not_import_upward_into_the_pipeline_or_cli() -> None:
     bad = [f"{p.name}:{line}: {mod}" for p in _modules() for mod, _n, line in _imports(p)
            if mod.startswith(("instrval.cli", "instrval.pipeline"))]
     assert not bad, "report/ imports a higher layer:\n" + "\n".join(bad)
+
+
+TEMPLATES = REPORT / "templates"
+
+
+def test_templates_autoescape_and_mark_only_svg_safe() -> None:
+    """Autoescaping is on, and the only ``|safe`` is the figure macro's inline SVG."""
+    from instrval.report.html import environment
+
+    env = environment()
+    assert env.autoescape is True
+    assert env.from_string("{{ x }}").render(x="<b>&'\"") == "&lt;b&gt;&amp;&#x27;&quot;"
+    uses = [(p.name, line) for p in sorted(TEMPLATES.rglob("*.j2"))
+            for line in p.read_text(encoding="utf-8").splitlines() if "|safe" in line]
+    assert uses == [("macros.html.j2",
+                     "<figure>{{ svg|safe }}{% if caption %}<figcaption>{{ caption }}"
+                     "</figcaption>{% endif %}</figure>")]
+
+
+def test_every_section_has_a_packaged_template() -> None:
+    """Each section of the report has its template, and the package data globs of
+    pyproject.toml ship every template file."""
+    import fnmatch
+
+    import tomllib
+
+    from instrval.report.html import SECTIONS
+
+    names = {sid for sid, _ in SECTIONS}
+    assert names <= {p.stem.removesuffix(".html") for p in (TEMPLATES / "sections").glob("*.j2")}
+    root = Path(__file__).resolve().parents[1]
+    pyproject = root / "pyproject.toml"
+    if not pyproject.exists():  # pragma: no cover - installed without the sources
+        pytest.skip("no pyproject.toml")
+    globs = tomllib.loads(pyproject.read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["package-data"]["instrval"]
+    pkg = REPORT.parent
+    files = [p.relative_to(pkg).as_posix() for p in TEMPLATES.rglob("*") if p.is_file()]
+    unshipped = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
+    assert files and not unshipped, unshipped

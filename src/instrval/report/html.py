@@ -188,7 +188,7 @@ def _factor_constructs(r: Any) -> str:
 
 def _panel_comments(r: Any) -> list[tuple[str, str, str]]:
     """The experts' comments (item, expert, text), in the instrument's item order."""
-    data = getattr(r.panel, "data", None)
+    data = r.panel.data
     if not isinstance(data, pd.DataFrame):
         return []
     text_cols = [c for c in data.columns
@@ -205,25 +205,28 @@ def _panel_comments(r: Any) -> list[tuple[str, str, str]]:
     return [(i, e, text) for _, i, e, text in rows]
 
 
+#: The sections of the report, in order, as ``(id, title)``; each has its template,
+#: ``templates/sections/<id>.html.j2``.
+SECTIONS = (("summary", "Summary"), ("methods", "Study design and methods"),
+            ("descriptives", "Item descriptives"), ("relevance", "Relevance"),
+            ("reliability", "Reliability"), ("factor", "Factor analysis"),
+            ("panel", "Expert panel"), ("qualitative", "Qualitative evidence"),
+            ("joint", "Joint display"), ("decisions", "Decisions"),
+            ("cosmin", "Evidence summary (COSMIN)"), ("revised", "The revised instrument"),
+            ("quality", "Data quality"), ("rules", "Appendix: decision rules"))
+
+
 def report_sections(r: Any) -> list[tuple[str, str]]:
-    """The sections of the report that apply, as ``(id, title)``, in order."""
-    s = [("summary", "Summary"), ("methods", "Study design and methods")]
-    if r.descriptives is not None and len(r.descriptives.items):
-        s.append(("descriptives", "Item descriptives"))
-    if r.relevance is not None:
-        s.append(("relevance", "Relevance"))
-    if r.reliability:
-        s.append(("reliability", "Reliability"))
-    if r.efa is not None or r.cfa is not None or r.parallel is not None:
-        s.append(("factor", "Factor analysis"))
-    if r.content_validity is not None:
-        s.append(("panel", "Expert panel"))
-    if r.qual is not None:
-        s.append(("qualitative", "Qualitative evidence"))
-    s += [("joint", "Joint display"), ("decisions", "Decisions"),
-          ("cosmin", "Evidence summary (COSMIN)"), ("revised", "The revised instrument"),
-          ("quality", "Data quality"), ("rules", "Appendix: decision rules")]
-    return s
+    """The sections of :data:`SECTIONS` that apply to the result, in order."""
+    applies = {
+        "descriptives": r.descriptives is not None and len(r.descriptives.items) > 0,
+        "relevance": r.relevance is not None,
+        "reliability": bool(r.reliability),
+        "factor": r.efa is not None or r.cfa is not None or r.parallel is not None,
+        "panel": r.content_validity is not None,
+        "qualitative": r.qual is not None,
+    }
+    return [(sid, title) for sid, title in SECTIONS if applies.get(sid, True)]
 
 
 def render_html(result: Any) -> str:

@@ -54,13 +54,13 @@ def data_quality(result: Any) -> dict[str, Any]:
         out["coding"] = {"read": int(c.n_read), "accepted": int(c.n_accepted),
                          "quarantined": int(c.n_quarantined),
                          "reasons": _reasons(c.quarantine),
-                         "problems": len(getattr(c, "problems", ()))}
+                         "problems": len(c.problems)}
     p = result.panel
     if p is not None and isinstance(getattr(p, "quarantine", None), pd.DataFrame):
         # the unit is one rating (long form: one row; wide form: one non-blank cell)
         accepted = int(len(p.data)) if isinstance(getattr(p, "data", None), pd.DataFrame) \
             else None
-        src = getattr(p, "source", None) or {}
+        src = p.source or {}
         read = src.get("ratings_read")
         if read is None and accepted is not None:
             read = accepted + int(len(p.quarantine))
@@ -68,7 +68,7 @@ def data_quality(result: Any) -> dict[str, Any]:
                         "quarantined": int(len(p.quarantine)),
                         "experts": len(p.experts) if hasattr(p, "experts") else None,
                         "reasons": _reasons(p.quarantine),
-                        "problems": len(getattr(p, "problems", ()))}
+                        "problems": len(p.problems)}
     return out
 
 
@@ -77,13 +77,13 @@ def _content_validity(result: Any) -> dict[str, Any] | None:
     ``options``, as ``ContentValidityResult.to_dict()``), the same for every other rated
     aspect under ``aspects`` (e.g. ``clarity``), and ``panel`` (experts, aspects, scale,
     layout)."""
-    cv = getattr(result, "content_validity", None)
+    cv = result.content_validity
     if cv is None:
         return None
     d = jsonable(cv)
     d["aspects"] = {a: jsonable(r) for a, r in
-                    (getattr(result, "content_validity_aspects", None) or {}).items()}
-    p = getattr(result, "panel", None)
+                    (result.content_validity_aspects).items()}
+    p = result.panel
     if p is not None:
         d["panel"] = {"experts": [str(e) for e in p.experts], "aspects": list(p.aspects),
                       "scale_min": int(p.scale_min), "scale_max": int(p.scale_max),
@@ -95,8 +95,8 @@ def _content_validity(result: Any) -> dict[str, Any] | None:
 def _omega(result: Any) -> dict[str, Any] | None:
     """``omega``: omega total and hierarchical of all Likert items (psych::omega) and the
     one-factor omega per scale."""
-    om = getattr(result, "omega", None)
-    scales = getattr(result, "omega_scales", None) or {}
+    om = result.omega
+    scales = result.omega_scales
     if om is None and not scales:
         return None
     d: dict[str, Any] = {"omega_total": None, "omega_hierarchical": None}
@@ -123,7 +123,7 @@ def measurement_properties(result: Any) -> dict[str, Any]:
         v = getattr(result, name, None)
         return jsonable(v) if v is not None else None
 
-    crit = getattr(result, "criterion", ()) or ()
+    crit = result.criterion
     return {"scores": part("scores"), "retest": part("retest"),
             "hypotheses": part("hypotheses"),
             "criterion": [jsonable(c) for c in crit] or None,
@@ -147,7 +147,7 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
             "missing_concepts": jsonable(result.qual.missing_concepts),
             "agreement": jsonable(result.agreement) if result.agreement is not None else None,
             "agreement_table": (result.agreement_summary.to_dict()
-                                if getattr(result, "agreement_summary", None) is not None
+                                if result.agreement_summary is not None
                                 else None),
         }
     changelog = [{"version": e.version, "item": e.item, "action": e.action,
@@ -178,7 +178,7 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
         "efa": jsonable(result.efa),
         "parallel_analysis": jsonable(result.parallel),
         "cfa": jsonable(result.cfa),
-        "cfa_wlsmv": jsonable(getattr(result, "cfa_ordinal", None)),
+        "cfa_wlsmv": jsonable(result.cfa_ordinal),
         "omega": _omega(result),
         "content_validity": _content_validity(result),
         "qualitative": qual,
@@ -194,10 +194,10 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
         "notes": list(result.notes),
         "warnings": list(result.warnings),
     }
-    scales = getattr(jd, "scales", None)
+    scales = jd.scales
     if scales is not None and not scales.empty:
         d["scales"] = jsonable(scales)
-    if getattr(result, "kmo", None) is not None and getattr(result, "bartlett", None) is not None:
+    if result.kmo is not None and result.bartlett is not None:
         d["sampling_adequacy"] = {"kmo": jsonable(result.kmo),
                                   "bartlett": jsonable(result.bartlett)}
     return d

@@ -37,16 +37,16 @@ def measurement_tables(result: Any) -> dict[str, pd.DataFrame]:
     ``scale_scores``, ``retest``, ``hypotheses``, ``criterion``, ``responsiveness``
     (those computed)."""
     t: dict[str, pd.DataFrame] = {}
-    if getattr(result, "scores", None) is not None:
+    if result.scores is not None:
         t["scale_scores"] = result.scores.scales.assign(rule=result.scores.rule)
-    if getattr(result, "retest", None) is not None:
+    if result.retest is not None:
         t["retest"] = result.retest.table.copy()
-    if getattr(result, "hypotheses", None) is not None:
+    if result.hypotheses is not None:
         t["hypotheses"] = result.hypotheses.table.copy()
-    if getattr(result, "criterion", None):
+    if result.criterion:
         t["criterion"] = pd.concat([c.to_frame() for c in result.criterion],
                                    ignore_index=True)
-    if getattr(result, "responsiveness", None) is not None:
+    if result.responsiveness is not None:
         t["responsiveness"] = result.responsiveness.hypotheses.table.copy()
     return t
 
@@ -115,8 +115,8 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
         t["efa_loadings"] = df
     if result.parallel is not None:
         t["parallel_analysis"] = result.parallel.table.copy()
-    omega = getattr(result, "omega", None)
-    scales = getattr(result, "omega_scales", None) or {}
+    omega = result.omega
+    scales = result.omega_scales
     if omega is not None or scales:
         rows = []
         if omega is not None:
@@ -132,7 +132,7 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
         t["omega"] = pd.DataFrame(rows)
         if omega is not None:
             t["omega_groups"] = omega.groups.copy()
-    fits = [("ml", result.cfa), ("wlsmv", getattr(result, "cfa_ordinal", None))]
+    fits = [("ml", result.cfa), ("wlsmv", result.cfa_ordinal)]
     fits = [(name, res) for name, res in fits if res is not None]
     if fits:
         t["cfa_fit"] = pd.DataFrame([{"estimator": name, "index": k, "value": v}
@@ -141,7 +141,7 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
                                        for name, res in fits], ignore_index=True)
     if result.content_validity is not None:
         t["content_validity"] = result.content_validity.items.copy()
-        aspects = getattr(result, "content_validity_aspects", None) or {}
+        aspects = result.content_validity_aspects
         if aspects:
             # the panel's other aspects (e.g. clarity), long: one row per aspect and item
             t["content_validity_aspects"] = pd.concat(
@@ -151,7 +151,7 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
         t["qualitative_items"] = result.qual.items.copy()
         t["quotes"] = result.qual.quotes.copy()
         t["missing_concepts"] = result.qual.missing_concepts.copy()
-    summary = getattr(result, "agreement_summary", None)
+    summary = result.agreement_summary
     if summary is not None:
         t["coder_agreement"] = summary.to_frame()
     t["cosmin"] = result.cosmin.table.copy()
@@ -413,7 +413,7 @@ def _descriptives_tables(r: Any) -> dict[str, DisplayTable]:
         " (share of answers at the lowest / highest option of Likert items: descriptive; "
         "floor and ceiling effects are judged on the scale totals)" if has_likert else "")
     t = {"descriptives": DisplayTable(items, _cols(*cols), caption=caption)}
-    sc = getattr(r.joint, "scales", None)
+    sc = r.joint.scales
     if sc is not None and not sc.empty and not sc["floor_share"].isna().all():
         df = sc.copy()
         df["flag"] = [("R16" if "R16" in str(v) else "") for v in df["rules_fired"]]
@@ -724,7 +724,7 @@ def _qual_tables(r: Any) -> dict[str, DisplayTable]:
             ("theme", "theme", "text"), ("participants", "participants", "int"),
             ("segments", "segments", "int"), ("example_quote", "example", "quote")),
             caption="Concepts no item covers (missing concepts)")
-    themes = getattr(q, "themes", None)
+    themes = q.themes
     if isinstance(themes, pd.DataFrame) and len(themes):
         heads = {"construct_id": "construct", "item_id": "item"}
         t["themes"] = DisplayTable(themes, _cols(*[
