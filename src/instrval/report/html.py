@@ -169,21 +169,10 @@ def _distribution_figures(r: Any) -> list[str]:
 
 
 def _factor_constructs(r: Any) -> str:
-    """Which construct each EFA factor mostly carries (the construct whose items have the
-    largest absolute loadings on it, summed)."""
-    lo = r.efa.loadings
-    out = []
-    for f in r.efa.factors:
-        by: dict[str, float] = {}
-        for item, v in zip(lo["item_id"], lo[f], strict=True):
-            try:
-                cid = r.instrument.construct_of(str(item)).id
-            except (KeyError, ValueError):
-                continue
-            by[cid] = by.get(cid, 0.0) + (abs(float(v)) if not is_missing(v) else 0.0)
-        if by:
-            out.append(f"{f} \u2248 {max(by, key=lambda k: by[k])}")
-    return "; ".join(out)
+    """Which construct each EFA factor mostly carries (``EFAResult.dominant_groups``)."""
+    groups = {it: c.id for c in r.instrument.constructs for it in c.item_ids}
+    return "; ".join(f"{f} \u2248 {cid}"
+                     for f, cid in r.efa.dominant_groups(groups).items())
 
 
 def _panel_comments(r: Any) -> list[tuple[str, str, str]]:
