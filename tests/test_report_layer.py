@@ -134,3 +134,29 @@ def test_every_section_has_a_packaged_template() -> None:
     files = [p.relative_to(pkg).as_posix() for p in TEMPLATES.rglob("*") if p.is_file()]
     unshipped = [f for f in files if not any(fnmatch.fnmatch(f, g) for g in globs)]
     assert files and not unshipped, unshipped
+
+
+def test_validation_result_fields_are_typed_with_result_classes() -> None:
+    """Every field of ValidationResult resolves to a real class (no ``Any`` except inside
+    the ``inputs`` mapping), so the report reads attributes, never guesses them."""
+    import dataclasses
+    import typing
+
+    import instrval.pipeline as pipeline
+
+    tree = ast.parse(Path(pipeline.__file__).read_text(encoding="utf-8"))
+    block = next(n for n in tree.body if isinstance(n, ast.If)
+                 and getattr(n.test, "id", None) == "TYPE_CHECKING")
+    ns: dict[str, object] = {}
+    exec(compile(ast.Module(body=block.body, type_ignores=[]), "<types>", "exec"), ns)
+    hints = typing.get_type_hints(pipeline.ValidationResult, localns=ns)
+    fields = {f.name for f in dataclasses.fields(pipeline.ValidationResult)}
+    assert set(hints) == fields
+    untyped = [name for name, h in hints.items() if h is typing.Any]
+    assert untyped == [], untyped
+    # the result classes the report uses, by field
+    from instrval.stats.agreement import AgreementSummary
+    from instrval.stats.content_validity import ContentValidityResult
+
+    assert hints["agreement_summary"] == AgreementSummary | None
+    assert hints["content_validity"] == ContentValidityResult | None

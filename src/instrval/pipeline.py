@@ -57,6 +57,7 @@ if TYPE_CHECKING:  # pragma: no cover - the result classes, for the annotations 
     from instrval.stats.relevance import RelevanceResult
     from instrval.stats.reliability import AlphaResult
     from instrval.stats.scoring import ScoreResult
+    from instrval.stats.sem.invariance import InvarianceResult
 
 __all__ = ["ValidationResult", "run_validation", "write_report", "STEPS", "software_versions",
            "sha256_file"]
@@ -126,7 +127,7 @@ class ValidationResult:
     hypotheses: HypothesesResult | None = None
     criterion: tuple[CriterionResult, ...] = ()
     responsiveness: ResponsivenessResult | None = None
-    invariance: Any = None  # the invariance result, once the pipeline computes it
+    invariance: InvarianceResult | None = None
 
     @property
     def rules(self) -> DecisionRules:
