@@ -452,7 +452,7 @@ def test_read_table_numeric_names_every_bad_cell(bad):
     with pytest.raises(StatisticsError) as e:
         t.numeric(["A1", "A2", "A3"])
     found = {(p.row, p.column, p.value, p.reason) for p in e.value.problems}
-    assert found == {(3, "A1", "foo", "non_numeric"), (4, "A2", "x", "non_numeric")}
+    assert found == {(3, "A1", "foo", "not_a_number"), (4, "A2", "x", "not_a_number")}
     assert all(p.file == bad["junk.csv"] for p in e.value.problems)
     with pytest.raises(StatisticsError, match="no column"):
         t.numeric(["A9"])
@@ -623,7 +623,7 @@ def test_property_read_table(tmp_path, text, enc):
     try:
         x = t.numeric(t.item_columns())
     except StatisticsError as exc:
-        assert all(pr.reason in ("non_numeric", "blank_column") for pr in exc.problems)
+        assert all(pr.reason in ("not_a_number", "blank_column") for pr in exc.problems)
         assert all(pr.row is None or pr.row in set(t.rows) for pr in exc.problems)
         return
     assert x.shape == (len(t.data), len(t.item_columns()))

@@ -15,9 +15,9 @@ from instrval.io.decisions import read_decisions
          "encoding", "not UTF-8"),
         ("ragged.csv", b"item,decision,rationale\nx,keep,ok\ny,keep,fine,EXTRA\n",
          "ragged_row", "row has 4 cells but the header has 3"),
-        ("fake.xlsx", b"PK\x03\x04 not really a workbook", "malformed",
+        ("fake.xlsx", b"PK\x03\x04 not really a workbook", "unreadable",
          "not a readable spreadsheet"),
-        ("png.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(64), "malformed",
+        ("png.xlsx", b"\x89PNG\r\n\x1a\n" + bytes(64), "not_xlsx",
          "not a readable spreadsheet"),
     ],
 )

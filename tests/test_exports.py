@@ -44,7 +44,7 @@ EDGE = {
          "gate": {"id": "any_gate", "question": "Any effect?",
                   "options": ["yes", "no", "not sure"], "open_when": ["yes", "not sure"]},
          "items": [{"id": "A1", "label": "+good", "text": "A good effect"},
-                   {"id": "a1", "label": "@bad"}]},
+                   {"id": "a1_", "label": "@bad"}]},
         {"id": "mood", "label": "Mood", "kind": "likert", "scale": "freq4",
          "question": "In the last week...",
          "gate": {"id": "mood_gate", "question": "Rate mood?", "options": ["y", "n"],

@@ -69,7 +69,7 @@ def test_clean_wide_file(tmp_path):
         (",q1,3", "blank_expert", "expert", None, "the expert id is blank"),
         ("E3,,3", "blank_item", "item_id", None, "the item id is blank"),
         ("E3,q1,", "missing_value", "relevance", None, "relevance: no rating given"),
-        ("E3,q1,high", "non_numeric", "relevance", "high", "rating 'high' is not a number"),
+        ("E3,q1,high", "not_a_number", "relevance", "high", "rating 'high' is not a number"),
         ("E3,q1,5", "out_of_range", "relevance", "5", "rating 5 is outside the scale"),
         ("E3,q1,0", "out_of_range", "relevance", "0", "use a whole number from 1 to 4"),
         ("E3,q1,2.5", "out_of_range", "relevance", "2.5", "rating 2.5 is outside the scale"),
@@ -135,13 +135,13 @@ def test_missing_columns(tmp_path):
 def test_unreadable_files(tmp_path):
     with pytest.raises(PanelError) as exc:
         read_panel(tmp_path / "nope.csv")
-    assert exc.value.problems[0].reason == "unreadable"
+    assert exc.value.problems[0].reason == "file_not_found"
     assert "nope.csv" in str(exc.value)
     bad = tmp_path / "broken.xlsx"
     bad.write_bytes(b"this is not a zip file")
     with pytest.raises(PanelError) as exc:
         read_panel(bad)
-    assert exc.value.problems[0].reason == "unreadable"
+    assert exc.value.problems[0].reason == "not_xlsx"
     with pytest.raises(PanelError, match="unsupported file type '.sav'"):
         read_panel(_write(tmp_path, "x", "a.sav"))
 
@@ -161,26 +161,26 @@ def test_many_faults_at_once_long(tmp_path):
         "E1,q2,5,3\n"        # 3 out_of_range
         "E1,qx,3,3\n"        # 4 unknown_item
         ",q3,4,4\n"          # 5 blank_expert
-        "E2,q1,high,2\n"     # 6 non_numeric
+        "E2,q1,high,2\n"     # 6 not_a_number
         "E2,q2,3,\n"         # 7 duplicate of 8
         "E2,q2,4,4\n"        # 8 duplicate of 7
         "E2,q3,,2\n"         # 9 missing_value
         "\n"                 # 10 blank line: skipped
         "E3,q1,3,9\n"        # 11 out_of_range (clarity)
-        ",qy,x,\n"           # 12 blank_expert + unknown_item + non_numeric
+        ",qy,x,\n"           # 12 blank_expert + unknown_item + not_a_number
         "E3,q2,4,4\n"        # 13 ok
     )
     panel = read_panel(_write(tmp_path, text), INST)
     assert panel.data["row"].tolist() == [2, 13]
     q = panel.quarantine.set_index("row")
     assert q["reason"].to_dict() == {
-        3: "out_of_range", 4: "unknown_item", 5: "blank_expert", 6: "non_numeric",
+        3: "out_of_range", 4: "unknown_item", 5: "blank_expert", 6: "not_a_number",
         7: "duplicate_rating", 8: "duplicate_rating", 9: "missing_value",
-        11: "out_of_range", 12: "blank_expert;unknown_item;non_numeric"}
+        11: "out_of_range", 12: "blank_expert;unknown_item;not_a_number"}
     assert q.loc[12, "raw_relevance"] == "x"
     assert len(panel.problems) == 11
     assert [(p.row, p.reason) for p in panel.problems if p.row == 12] == [
-        (12, "blank_expert"), (12, "unknown_item"), (12, "non_numeric")]  # by column
+        (12, "blank_expert"), (12, "unknown_item"), (12, "not_a_number")]  # by column
     _check_invariant(panel)
     assert panel.source["rows_read"] == 11
 
@@ -190,7 +190,7 @@ def test_many_faults_at_once_wide(tmp_path):
     panel = read_panel(_write(tmp_path, text), INST)
     q = panel.quarantine
     got = sorted(zip(q["row"], q["column"], q["reason"], strict=True))
-    assert got == [(2, "zz", "unknown_item"), (3, "q2", "non_numeric"),
+    assert got == [(2, "zz", "unknown_item"), (3, "q2", "not_a_number"),
                    (4, "q1", "blank_expert"), (4, "q2", "blank_expert"),
                    (4, "q3", "blank_expert"), (5, "q3", "out_of_range")]
     unknown = _only(panel.problems, "unknown_item")

@@ -12,9 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
+from enum import Enum
 from typing import Any
 
 __all__ = [
+    "Reason",
+    "REASONS",
     "Problem",
     "InstrvalError",
     "InstrumentError",
@@ -31,6 +34,135 @@ __all__ = [
     "SmoothingWarning",
     "DataQualityWarning",
 ]
+
+
+class Reason(str, Enum):
+    """The catalogue of reason codes: one code per meaning.
+
+    A :class:`Problem`'s ``reason`` is one of these values (a plain string, so that
+    comparisons with text and JSON output are unchanged). Readers and checks with codes
+    of their own (``validate.ratings.REASONS``, the panel reader's, the instrument
+    checker's) use these for the meanings listed here; the descriptions are in
+    :data:`REASONS`. Former codes of the same meaning: ``non_numeric`` is
+    ``not_a_number``; ``unparseable`` and ``malformed`` are ``unreadable``; a missing file
+    is always ``file_not_found``.
+    """
+    FILE_NOT_FOUND = "file_not_found"
+    NOT_A_FILE = "not_a_file"
+    NOT_A_REGULAR_FILE = "not_a_regular_file"
+    UNREADABLE = "unreadable"
+    TOO_LARGE = "too_large"
+    DECOMPRESSION_BOMB = "decompression_bomb"
+    TOO_MANY_ROWS = "too_many_rows"
+    TOO_MANY_CELLS = "too_many_cells"
+    TOO_COMPLEX = "too_complex"
+    YAML_ALIAS = "yaml_alias"
+    ENCODING = "encoding"
+    NOT_TEXT = "not_text"
+    NOT_XLSX = "not_xlsx"
+    EMPTY_FILE = "empty_file"
+    HEADER_ONLY = "header_only"
+    YAML_SYNTAX = "yaml_syntax"
+    YAML_TAG = "yaml_tag"
+    JSON_SYNTAX = "json_syntax"
+    DUPLICATE_KEY = "duplicate_key"
+    XML_SYNTAX = "xml_syntax"
+    UNSAFE_XML = "unsafe_xml"
+    XML_TOO_LARGE = "xml_too_large"
+    BAD_ARCHIVE = "bad_archive"
+    ARCHIVE_TOO_LARGE = "archive_too_large"
+    ARCHIVE_TOO_MANY_MEMBERS = "archive_too_many_members"
+    ARCHIVE_PATH_TRAVERSAL = "archive_path_traversal"
+    NESTED_ARCHIVE = "nested_archive"
+    MISSING_MEMBER = "missing_member"
+    CORRUPT_INDEX = "corrupt_index"
+    PATH_OUTSIDE_OUTPUT = "path_outside_output"
+    DUPLICATE_COLUMN = "duplicate_column"
+    UNKNOWN_COLUMN = "unknown_column"
+    MISSING_COLUMN = "missing_column"
+    MISSING_ID_COLUMN = "missing_id_column"
+    BLANK_COLUMN = "blank_column"
+    RAGGED_ROW = "ragged_row"
+    TRUNCATED_ROW = "truncated_row"
+    UNTERMINATED_QUOTE = "unterminated_quote"
+    EMPTY_ROW = "empty_row"
+    NOT_A_NUMBER = "not_a_number"
+    OUT_OF_RANGE = "out_of_range"
+    BLANK_ID = "blank_id"
+    DUPLICATE_ID = "duplicate_id"
+    CASE_TWIN_ID = "case_twin_id"
+    CONFLICTING_RECORD_ROW = "conflicting_record_row"
+    MAPPING = "mapping"
+    NOTHING_USABLE = "nothing_usable"
+    WRONG_TYPE = "wrong_type"
+    EMPTY_VALUE = "empty_value"
+    INVALID_ID = "invalid_id"
+    INVALID_VERSION = "invalid_version"
+    INVALID_VALUE = "invalid_value"
+    UNKNOWN_KEY = "unknown_key"
+    MISSING_KEY = "missing_key"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+#: What each catalogued reason code means.
+REASONS: dict[str, str] = {
+    Reason.FILE_NOT_FOUND.value: "the file does not exist",
+    Reason.NOT_A_FILE.value: "a folder was given where a file is expected",
+    Reason.NOT_A_REGULAR_FILE.value: "a device, named pipe (FIFO) or socket was given; only regular files are read",
+    Reason.UNREADABLE.value: "the file cannot be read or parsed in its format (damaged workbook, gzip or archive; not valid CSV)",
+    Reason.TOO_LARGE.value: "the file, or the memory it would need, is over a limit (docs/security.md)",
+    Reason.DECOMPRESSION_BOMB.value: "a gzip file, archive member or Parquet file inflates past a size or ratio limit",
+    Reason.TOO_MANY_ROWS.value: "a worksheet has more rows than the limit",
+    Reason.TOO_MANY_CELLS.value: "a worksheet has more cells than the limit",
+    Reason.TOO_COMPLEX.value: "a YAML/JSON document nests too deeply or holds a number too long to convert",
+    Reason.YAML_ALIAS.value: "YAML aliases expand past the node limit, or an alias refers to itself",
+    Reason.ENCODING.value: "the text is not in an encoding the reader accepts (UTF-8)",
+    Reason.NOT_TEXT.value: "a binary file (image, PDF, database...) was given where text is expected",
+    Reason.NOT_XLSX.value: "a file named .xlsx is not an Excel workbook",
+    Reason.EMPTY_FILE.value: "the file has no content",
+    Reason.HEADER_ONLY.value: "the file has a header but no data rows",
+    Reason.YAML_SYNTAX.value: "invalid YAML",
+    Reason.YAML_TAG.value: "a YAML tag that would build objects",
+    Reason.JSON_SYNTAX.value: "invalid JSON",
+    Reason.DUPLICATE_KEY.value: "a key appears twice in one mapping",
+    Reason.XML_SYNTAX.value: "XML that is not well-formed",
+    Reason.UNSAFE_XML.value: "XML with a DTD, entity declaration or external reference",
+    Reason.XML_TOO_LARGE.value: "an XML document over the size limit",
+    Reason.BAD_ARCHIVE.value: "an archive that cannot be read",
+    Reason.ARCHIVE_TOO_LARGE.value: "an archive member over the size or ratio limit",
+    Reason.ARCHIVE_TOO_MANY_MEMBERS.value: "an archive with too many members",
+    Reason.ARCHIVE_PATH_TRAVERSAL.value: "an archive member whose path leaves the archive",
+    Reason.NESTED_ARCHIVE.value: "an archive inside an archive",
+    Reason.MISSING_MEMBER.value: "an archive lacks the member its format needs",
+    Reason.CORRUPT_INDEX.value: "a registry index entry is damaged or points outside the registry",
+    Reason.PATH_OUTSIDE_OUTPUT.value: "a file name that would be written outside the output folder",
+    Reason.DUPLICATE_COLUMN.value: "two columns carry the same name",
+    Reason.UNKNOWN_COLUMN.value: "a column that is not expected (or not found)",
+    Reason.MISSING_COLUMN.value: "an expected column is absent",
+    Reason.MISSING_ID_COLUMN.value: "no rating_id or respondent_id column",
+    Reason.BLANK_COLUMN.value: "a column blank in every row",
+    Reason.RAGGED_ROW.value: "a row with more cells than the header",
+    Reason.TRUNCATED_ROW.value: "a row with fewer cells than the header",
+    Reason.UNTERMINATED_QUOTE.value: "a quoted cell runs over several lines (a stray quote), swallowing them",
+    Reason.EMPTY_ROW.value: "an empty row",
+    Reason.NOT_A_NUMBER.value: "a cell that must hold a number holds text",
+    Reason.OUT_OF_RANGE.value: "a number outside the allowed codes or range (or infinite)",
+    Reason.BLANK_ID.value: "a blank id",
+    Reason.DUPLICATE_ID.value: "an id used twice",
+    Reason.CASE_TWIN_ID.value: "two ids that differ only by case",
+    Reason.CONFLICTING_RECORD_ROW.value: "two REDCap record-level rows of one record disagree",
+    Reason.MAPPING.value: "a mapping file names an unknown target or is malformed",
+    Reason.NOTHING_USABLE.value: "every row was quarantined",
+    Reason.WRONG_TYPE.value: "a value of the wrong type",
+    Reason.EMPTY_VALUE.value: "an empty value where one is required",
+    Reason.INVALID_ID.value: "an id that is not identifier-safe",
+    Reason.INVALID_VERSION.value: "a version label that cannot name a file safely",
+    Reason.INVALID_VALUE.value: "a value that is not one of the allowed choices",
+    Reason.UNKNOWN_KEY.value: "a key the format does not define",
+    Reason.MISSING_KEY.value: "a required key is absent",
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +202,10 @@ class Problem:
     line: int | None = None
     value: Any = None
     severity: str = "error"
+
+    def __post_init__(self) -> None:
+        if isinstance(self.reason, Reason):  # stored as the plain code
+            object.__setattr__(self, "reason", self.reason.value)
 
     def location(self) -> str:
         """Return ``file:line`` / ``file, row R, column C`` style text for this problem."""

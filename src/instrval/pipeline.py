@@ -18,8 +18,11 @@ Examples
 from __future__ import annotations
 
 import hashlib
+import os
 import platform
+import shutil
 import sys
+import tempfile
 import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -30,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from instrval._version import __version__
-from instrval.errors import InstrvalError, InstrvalWarning, StatisticsError, StudyError
+from instrval.errors import InstrvalError, InstrvalWarning, Problem, StatisticsError, StudyError
 from instrval.io.study import Study
 
 if TYPE_CHECKING:  # pragma: no cover - the result classes, for the annotations only
@@ -738,17 +741,63 @@ def write_report(result: ValidationResult, out_dir: str | Path | None = None) ->
     if out_dir is None:
         out_dir = result.study.output or (result.study.base_dir / "report")
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    written: dict[str, Path] = {}
+    out.parent.mkdir(parents=True, exist_ok=True)
     inst_name = f"{result.revised.id}-{result.revised.version}.yaml"
-    written["revised_instrument"] = atomic_write_text(out / inst_name,
-                                                      dumps_instrument(result.revised))
-    tables = report_tables(result)
-    written.update(write_csv_tables(tables, out / "tables"))
-    written["quarantine"] = write_csv(tables["quarantine"], out / "quarantine.csv")
-    written["xlsx"] = write_xlsx(tables, out / "tables.xlsx", timestamp=result.timestamp)
-    written["results_json"] = atomic_write_text(out / "results.json",
-                                                dumps_results(result, files=inst_name))
-    written["markdown"] = atomic_write_text(out / "report.md", render_markdown(result))
-    written["html"] = atomic_write_text(out / "report.html", render_html(result))
+    # Everything is written into a temporary folder beside the report folder and moved
+    # into place only once every file exists: a failure part-way leaves the old report
+    # as it was, never a mix of old and new files.
+    stage = Path(tempfile.mkdtemp(prefix=f".{out.name or 'report'}.tmp-", dir=out.parent))
+    mask = os.umask(0o022)
+    os.umask(mask)
+    os.chmod(stage, 0o777 & ~mask)  # mkdtemp's 0700 would become the report folder's
+    try:
+        def inside(name: str) -> Path:
+            return _inside(stage, name)
+
+        staged: dict[str, Path] = {}
+        staged["revised_instrument"] = atomic_write_text(inside(inst_name),
+                                                         dumps_instrument(result.revised))
+        tables = report_tables(result)
+        staged.update(write_csv_tables(tables, inside("tables")))
+        staged["quarantine"] = write_csv(tables["quarantine"], inside("quarantine.csv"))
+        staged["xlsx"] = write_xlsx(tables, inside("tables.xlsx"), timestamp=result.timestamp)
+        staged["results_json"] = atomic_write_text(inside("results.json"),
+                                                   dumps_results(result, files=inst_name))
+        staged["markdown"] = atomic_write_text(inside("report.md"), render_markdown(result))
+        staged["html"] = atomic_write_text(inside("report.html"), render_html(result))
+        written = _move_into_place(stage, out, staged)
+    finally:
+        shutil.rmtree(stage, ignore_errors=True)
     return written
+
+
+def _inside(folder: Path, name: str) -> Path:
+    """``folder / name``, refusing a name that would resolve outside ``folder``."""
+    base = folder.resolve()
+    target = (folder / name).resolve()
+    if target == base or base not in target.parents:
+        raise StudyError(f"refusing to write {name!r}: it would leave the report folder",
+                         [Problem("path_outside_output", "the file name leaves the report "
+                                  "folder", value=name)])
+    return folder / name
+
+
+def _move_into_place(stage: Path, out: Path, staged: dict[str, Path]) -> dict[str, Path]:
+    """Move the staged report into ``out``: one rename when ``out`` does not exist yet,
+    else one atomic rename per file (files of ``out`` that the report does not write are
+    left alone)."""
+    final = {k: out / p.relative_to(stage) for k, p in staged.items()}
+    if not out.exists():
+        os.replace(stage, out)
+        stage.mkdir()  # for the caller's cleanup
+        return final
+    if not out.is_dir():
+        raise StudyError(f"the output {out} exists and is not a folder",
+                         [Problem("not_a_file", "the output exists and is not a folder",
+                                  file=str(out))])
+    for p in staged.values():
+        rel = str(p.relative_to(stage))
+        dest = _inside(out, rel)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(p, dest)
+    return final

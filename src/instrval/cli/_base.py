@@ -3,14 +3,17 @@
 Commands are thin: they parse options, call the public API, and print a table or JSON.
 Library errors (:class:`~instrval.errors.InstrvalError`) and operating-system errors
 (a file that cannot be written...) become one clear message on standard error and exit
-status 1; click's usage errors exit with status 2. Any other exception is a bug: it is
-reported in one line with exit status 70 (``INSTRVAL_DEBUG=1`` shows the traceback).
+status 1; click's usage errors exit with status 2; Ctrl-C prints "Aborted!" and exits with
+status 130, whenever it comes (even when a library turned it into another error). Any
+other exception is a bug: it is reported in one line with exit status 70
+(``INSTRVAL_DEBUG=1`` shows the traceback).
 """
 
 from __future__ import annotations
 
 import json
 import os
+import signal
 import sys
 import warnings
 from typing import TYPE_CHECKING, Any
@@ -25,8 +28,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
 __all__ = ["main", "emit_json", "to_jsonable", "echo_table", "p_text", "plural",
-           "EXIT_INPUT_ERROR",
-           "EXIT_INTERNAL_ERROR"]
+           "EXIT_INPUT_ERROR", "EXIT_INTERNAL_ERROR", "EXIT_INTERRUPTED"]
 
 #: Exit status for bad input (click uses 2 for bad command-line usage).
 EXIT_INPUT_ERROR = 1
@@ -34,8 +36,47 @@ EXIT_INPUT_ERROR = 1
 EXIT_INTERNAL_ERROR = 70
 
 
+#: Exit status after Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+_interrupted: list[bool] = []
+
+
+def _on_sigint(signum: int, frame: Any) -> None:
+    """Remember the interrupt (a library may turn the KeyboardInterrupt into another
+    error, e.g. a parse error) and raise it."""
+    _interrupted.append(True)
+    raise KeyboardInterrupt
+
+
+def aborted() -> None:
+    """Print "Aborted!" and exit with status 130 (Ctrl-C)."""
+    click.echo("Aborted!", err=True)
+    sys.exit(EXIT_INTERRUPTED)
+
+
 class _Group(click.Group):
     """A click group that turns instrval errors into clean messages."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:
+        previous = None
+        _interrupted.clear()
+        try:
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                previous = signal.signal(signal.SIGINT, _on_sigint)
+        except ValueError:  # not the main thread
+            previous = None
+        try:
+            return super().main(*args, **kwargs)
+        except KeyboardInterrupt:  # outside a command (while parsing options)
+            aborted()
+        except SystemExit as exc:  # click's own "Aborted!" exits with status 1
+            if _interrupted and exc.code == 1:
+                raise SystemExit(EXIT_INTERRUPTED) from None
+            raise
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
 
     def invoke(self, ctx: click.Context) -> Any:
         caught: list[warnings.WarningMessage] = []
@@ -43,18 +84,36 @@ class _Group(click.Group):
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", InstrvalWarning)
                 return super().invoke(ctx)
+        except (KeyboardInterrupt, click.exceptions.Abort):
+            click.echo("Aborted!", err=True)
+            ctx.exit(EXIT_INTERRUPTED)
         except InstrvalError as exc:
+            if _interrupted:
+                click.echo("Aborted!", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
             click.secho(f"Error: {exc}", err=True, fg="red")
             ctx.exit(EXIT_INPUT_ERROR)
         except OSError as exc:
+            if _interrupted:
+                click.echo("Aborted!", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
             if isinstance(exc, BrokenPipeError):
                 ctx.exit(0)
             click.secho(f"Error: {_os_error_text(exc)}", err=True, fg="red")
             ctx.exit(EXIT_INPUT_ERROR)
-        except (click.exceptions.ClickException, click.exceptions.Exit,
-                click.exceptions.Abort):
+        except (click.exceptions.ClickException, click.exceptions.Exit):
             raise
+        except (RecursionError, MemoryError) as exc:
+            # bad input that got past the readers' limits: too deep or too big
+            what = ("nested too deeply" if isinstance(exc, RecursionError)
+                    else "too large for the memory available")
+            click.secho(f"Error: the input is {what} to be processed; see the limits in "
+                        "docs/security.md", err=True, fg="red")
+            ctx.exit(EXIT_INPUT_ERROR)
         except Exception as exc:
+            if _interrupted:
+                click.echo("Aborted!", err=True)
+                ctx.exit(EXIT_INTERRUPTED)
             # A bug, not bad input: one line instead of a traceback, and its own status.
             if os.environ.get("INSTRVAL_DEBUG"):
                 raise

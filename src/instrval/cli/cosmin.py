@@ -252,7 +252,7 @@ def criterion_cmd(data: str, instrument_file: str, method: str, impute: str,
     try:  # a numeric criterion (or 0/1) is checked cell by cell; text labels are kept
         inst, df = _read(data, instrument_file, numeric=[crit])
     except StatisticsError as exc:
-        if not any(p.reason == "non_numeric" for p in exc.problems):
+        if not any(p.reason == "not_a_number" for p in exc.problems):
             raise
         inst, df = _read(data, instrument_file)
     res, scored = _scored(inst, df, method, impute, min_items)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import warnings
 from pathlib import Path
 from typing import Any
@@ -72,9 +71,9 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
       instrval ratings check examples/iam/data/iam-sample.csv \\
           --instrument instruments/iam/iam-2011.yaml --quarantine bad-rows.csv
     """
-    from instrval.io.atomic import atomic_write_bytes
     from instrval.io.instrument import read_instrument
     from instrval.io.ratings import inspect_ratings
+    from instrval.report.tables import write_csv
 
     inst = read_instrument(instrument_file)
     with warnings.catch_warnings():
@@ -83,9 +82,8 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
                              dictionary=dictionary)
     rep = _report(rd)
     if quarantine_path is not None:
-        buf = io.StringIO()
-        rd.quarantine.to_csv(buf, index=False, lineterminator="\n")
-        atomic_write_bytes(quarantine_path, buf.getvalue().encode("utf-8"))
+        # neutralised as the report's tables are: the quarantine holds the export's cells
+        write_csv(rd.quarantine, quarantine_path)
     if as_json:
         emit_json(rep)
     else:
@@ -172,8 +170,9 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
 @click.option("--out", "out_dir", required=True,
               type=click.Path(file_okay=False, path_type=Path),
               help="Folder to write the files into.")
-@click.option("--n-ratings", default=234_196, show_default=True, help="Number of ratings.")
-@click.option("--n-respondents", default=None, type=int,
+@click.option("--n-ratings", default=234_196, show_default=True,
+              type=click.IntRange(1, 100_000_000), help="Number of ratings (1 to 100 million).")
+@click.option("--n-respondents", default=None, type=click.IntRange(1, 100_000_000),
               help="Number of respondents (default: 5596, scaled with --n-ratings).")
 @click.option("--seed", default=2012, show_default=True, help="Random seed.")
 @click.option("--format", "fmts", type=click.Choice(["csv", "csv.gz", "redcap", "parquet"]),

@@ -104,13 +104,19 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
         changes["rules"] = DecisionRules.from_mapping(
             {**study.rules.to_dict(), "relevance_min": threshold}, key="--threshold")
     if version_label is not None:
+        from instrval.model.checks import VERSION_PATTERN
+
+        if not VERSION_PATTERN.match(version_label):
+            raise StudyError(f"--version-label {version_label!r} is not a safe version label: "
+                             "use letters, digits and . _ + - only, starting with a letter or "
+                             "digit, at most 64 characters (it names the revised file)")
         changes["revision_version"] = version_label
     if timestamp is not None:
         try:
             changes["timestamp"] = normalise_timestamp(timestamp)
-        except ValueError:
-            raise StudyError(f"--timestamp must be ISO 8601 (2014-06-30T12:00:00Z), got "
-                             f"{timestamp!r}") from None
+        except ValueError as exc:
+            raise StudyError(f"--timestamp must be ISO 8601 (2014-06-30T12:00:00Z) between "
+                             f"1980 and 2107, got {timestamp!r} ({exc})") from None
     if out_dir is not None:
         changes["output"] = here(out_dir)
     if changes:

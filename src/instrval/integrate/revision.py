@@ -22,7 +22,8 @@ from typing import Any
 
 import pandas as pd
 
-from instrval.errors import StudyError
+from instrval.errors import Problem, StudyError
+from instrval.model.checks import VERSION_PATTERN
 from instrval.model.instrument import (
     ChangeEntry,
     Construct,
@@ -97,6 +98,12 @@ def revise_instrument(instrument: Instrument, joint: Any, *, version: str | None
     """
     table = joint.items if hasattr(joint, "items") and not callable(joint.items) else joint
     new_version = version or next_version(instrument.version, timestamp=timestamp)
+    if not VERSION_PATTERN.match(str(new_version)):
+        raise StudyError(f"the revised version label {new_version!r} is not a safe version "
+                         "label: use letters, digits and . _ + - only, starting with a letter "
+                         "or digit, at most 64 characters (it names the revised file)",
+                         [Problem("invalid_version", "not a safe version label",
+                                  key="revision.version", value=new_version)])
     if new_version == instrument.version:
         raise StudyError(f"the revised version label {new_version!r} equals the reviewed "
                          f"version's; give another with revision.version / --version-label")

@@ -46,6 +46,7 @@ from defusedxml.ElementTree import fromstring as _safe_fromstring
 from instrval._choices import CODING_FORMATS
 from instrval.errors import CodingError, Problem
 from instrval.io.files import read_input_bytes
+from instrval.io.tables import read_sheet
 from instrval.io.yamlfile import load_document
 from instrval.model.coding import CATEGORIES, Codebook, CodebookEntry, CodingData
 from instrval.model.instrument import Instrument
@@ -215,9 +216,13 @@ def _table_from_bytes(data: bytes, path: Path, file: str) -> pd.DataFrame:
         if suffix in (".xlsx", ".xlsm"):
             zf = _open_zip(data, file)
             zf.close()
-            df = pd.read_excel(io.BytesIO(data), dtype=str, engine="openpyxl",
-                               keep_default_na=False)
+            df = read_sheet(data, file=file, error=CodingError, what="coding table",
+                            dtype=str, keep_default_na=False)
         else:
+            if data.startswith(b"SQLite format 3"):
+                raise _fail(file, "not_text", "the file is an SQLite database (a QualCoder "
+                            "project?), not a table; export the codings as REFI-QDA (.qdpx) "
+                            "or CSV")
             try:
                 text = data.decode("utf-8-sig")
             except UnicodeDecodeError as exc:
@@ -228,7 +233,16 @@ def _table_from_bytes(data: bytes, path: Path, file: str) -> pd.DataFrame:
                 raise _fail(file, "empty_file", "the file is empty")
             sep = "\t" if suffix == ".tsv" else None
             df = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, sep=sep,
-                             engine="python")
+                             engine="python", header=None)
+            header = [str(h).strip() for h in df.iloc[0]] if len(df) else []
+            twice = sorted({h for h in header if h and header.count(h) > 1})
+            if twice:
+                raise CodingError.from_problems(
+                    [Problem("duplicate_column", f"column {h!r} appears more than once in "
+                             "the header; the second would be silently ignored", file=file,
+                             row=1, column=h, value=h) for h in twice], file)
+            df = df.iloc[1:].reset_index(drop=True)
+            df.columns = header
     except CodingError:
         raise
     except (ValueError, pd.errors.ParserError, KeyError, OSError, csv.Error) as exc:
@@ -313,6 +327,7 @@ def read_codebook(path: str | Path, *, instrument: Instrument | None = None) -> 
                     "code -> {category, item_id, construct_id, ...} or a list)", key="codes")
     codes = data["codes"]
     records = []
+    shape: list[Problem] = []  # every malformed entry, not only the first
     if isinstance(codes, Mapping):
         for code, spec in codes.items():
             if spec is None:
@@ -320,21 +335,29 @@ def read_codebook(path: str | Path, *, instrument: Instrument | None = None) -> 
             if isinstance(spec, str):
                 spec = {"category": spec}
             if not isinstance(spec, Mapping):
-                raise _fail(file, "wrong_type", f"code {code!r} must map to a mapping, got "
-                            f"{type(spec).__name__}", key=f"codes.{code}",
-                            line=doc.lines.get(f"codes.{code}"))
+                shape.append(Problem("wrong_type", f"code {code!r} must map to a mapping, "
+                                     f"got {type(spec).__name__}", file=file,
+                                     key=f"codes.{code}", line=doc.lines.get(f"codes.{code}")))
+                continue
             records.append({**spec, "code": code, "_line": doc.lines.get(f"codes.{code}"),
                             "_key": f"codes.{code}"})
     elif isinstance(codes, list):
         for i, spec in enumerate(codes):
             if not isinstance(spec, Mapping):
-                raise _fail(file, "wrong_type", f"codes[{i}] must be a mapping",
-                            key=f"codes[{i}]", line=doc.lines.get(f"codes[{i}]"))
+                shape.append(Problem("wrong_type", f"codes[{i}] must be a mapping", file=file,
+                                     key=f"codes[{i}]", line=doc.lines.get(f"codes[{i}]")))
+                continue
             records.append({**spec, "_line": doc.lines.get(f"codes[{i}]"),
                             "_key": f"codes[{i}]"})
     else:
         raise _fail(file, "wrong_type", "'codes' must be a mapping or a list", key="codes",
                     line=doc.lines.get("codes"))
+    if shape:
+        try:
+            _finish_codebook(records, file, instrument, "line")
+        except CodingError as exc:  # the well-formed entries' problems too
+            shape.extend(exc.problems)
+        raise CodingError.from_problems(shape, file)
     inst_label = data.get("instrument")
     return _finish_codebook(records, file, instrument, "line",
                             instrument_label=None if inst_label is None else str(inst_label))

@@ -39,6 +39,7 @@ import pandas as pd
 
 from instrval.errors import Problem, StudyError
 from instrval.io.files import read_input_bytes
+from instrval.io.tables import read_sheet
 
 __all__ = ["DECISIONS", "DECISION_COLUMNS", "ExpertDecisions", "read_decisions",
            "decisions_from_frame"]
@@ -115,7 +116,8 @@ def read_decisions(path: str | os.PathLike[str], instrument: Any = None) -> Expe
         raise fail("empty_file", "expert decisions file is empty")
     try:
         if p.suffix.lower() in (".xlsx", ".xlsm"):
-            df = pd.read_excel(io.BytesIO(raw), dtype=str, keep_default_na=False)
+            df = read_sheet(raw, file=name, error=StudyError, what="expert decisions file",
+                            dtype=str, keep_default_na=False)
         else:
             try:
                 text = raw.decode("utf-8-sig")
@@ -138,9 +140,9 @@ def read_decisions(path: str | os.PathLike[str], instrument: Any = None) -> Expe
     except pd.errors.EmptyDataError:
         raise fail("empty_file", "expert decisions file has no header row") from None
     except pd.errors.ParserError as exc:
-        raise fail("malformed", f"expert decisions file is not a valid table: {exc}") from None
+        raise fail("unreadable", f"expert decisions file is not a valid table: {exc}") from None
     except (zipfile.BadZipFile, csv.Error, ValueError, KeyError, OSError) as exc:
-        raise fail("malformed", "expert decisions file is not a readable spreadsheet "
+        raise fail("unreadable", "expert decisions file is not a readable spreadsheet "
                                 f"({type(exc).__name__}: {exc})") from None
     out = decisions_from_frame(df, instrument=instrument, file=name)
     return ExpertDecisions(out.table, {"file": name,

@@ -20,12 +20,14 @@ holds (in the wide form the unit is one non-blank cell). :class:`~instrval.error
 is raised only when the file cannot be parsed or nothing usable remains.
 
 Reason codes: ``unreadable``, ``empty_file``, ``missing_column``, ``blank_expert``,
-``blank_item``, ``unknown_item``, ``missing_value``, ``non_numeric``, ``out_of_range``,
+``blank_item``, ``unknown_item``, ``missing_value``, ``not_a_number``, ``out_of_range``,
 ``duplicate_rating``.
 """
 
 from __future__ import annotations
 
+import csv
+import io
 import math
 import os
 from collections.abc import Mapping
@@ -36,6 +38,8 @@ from typing import Any
 import pandas as pd
 
 from instrval.errors import PanelError, Problem
+from instrval.io.files import inflate_gzip, read_input_bytes
+from instrval.io.tables import read_sheet
 
 __all__ = ["PanelData", "read_panel", "REASONS"]
 
@@ -47,7 +51,7 @@ REASONS = (
     "blank_item",
     "unknown_item",
     "missing_value",
-    "non_numeric",
+    "not_a_number",
     "out_of_range",
     "duplicate_rating",
 )
@@ -103,25 +107,32 @@ class PanelData:
 def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
     name = str(path)
     suffix = path.suffix.lower()
-    if not path.exists():
+    if suffix not in (".xlsx", ".xlsm", ".csv", ".txt", ""):
         raise PanelError(
             f"cannot read panel file {name}",
-            [Problem("unreadable", "the file does not exist", file=name)],
+            [Problem("unreadable", f"unsupported file type {suffix!r}; use .csv or .xlsx",
+                     file=name, value=suffix)],
         )
+    data = read_input_bytes(path, error=PanelError, what="panel file")
     try:
         if suffix in (".xlsx", ".xlsm"):
-            raw = pd.read_excel(path, dtype=object, header=0)
+            raw = read_sheet(data, file=name, error=PanelError, what="panel file")
             fmt = "xlsx"
-        elif suffix in (".csv", ".txt", ""):
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8-sig",
+        else:
+            if data[:2] == b"\x1f\x8b":
+                data = inflate_gzip(data, file=name, error=PanelError, what="panel file")
+            text = data.decode("utf-8-sig")
+            header = next(csv.reader(io.StringIO(text)), [])
+            names = [h.strip() for h in header]
+            twice = sorted({h for h in names if h and names.count(h) > 1})
+            if twice:
+                raise PanelError.from_problems(
+                    [Problem("duplicate_column", f"column {h!r} appears more than once in the "
+                             "header; the second would be silently ignored", file=name, row=1,
+                             column=h, value=h) for h in twice], name)
+            raw = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False,
                               skip_blank_lines=False)
             fmt = "csv"
-        else:
-            raise PanelError(
-                f"cannot read panel file {name}",
-                [Problem("unreadable", f"unsupported file type {suffix!r}; use .csv or .xlsx",
-                         file=name, value=suffix)],
-            )
     except pd.errors.EmptyDataError:
         raise PanelError(
             f"panel file {name} is empty",
@@ -129,16 +140,17 @@ def _read_table(path: Path) -> tuple[pd.DataFrame, str]:
         ) from None
     except PanelError:
         raise
-    except (ValueError, OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise PanelError(
+            f"{name}:{line}: the panel file is not UTF-8 text; save it as CSV UTF-8",
+            [Problem("encoding", f"not UTF-8 text (byte 0x{data[exc.start]:02x} on line "
+                     f"{line})", file=name, line=line)]) from None
+    except (ValueError, OSError, csv.Error, pd.errors.ParserError) as exc:
         raise PanelError(
             f"cannot read panel file {name}",
             [Problem("unreadable", f"the file cannot be parsed as {suffix or 'CSV'}: {exc}",
                      file=name)],
-        ) from None
-    except Exception as exc:  # openpyxl/zipfile raise assorted errors on corrupt files
-        raise PanelError(
-            f"cannot read panel file {name}",
-            [Problem("unreadable", f"the file cannot be parsed: {exc}", file=name)],
         ) from None
     return raw, fmt
 
@@ -165,7 +177,7 @@ def _code(v: Any, lo: int, hi: int) -> tuple[int | None, str | None, str | None]
     if _blank(v):
         return None, "missing_value", "no rating given"
     if isinstance(v, bool):
-        return None, "non_numeric", f"rating {v!r} is not a number"
+        return None, "not_a_number", f"rating {v!r} is not a number"
     if isinstance(v, (int, float)):
         num = float(v)
     else:
@@ -173,7 +185,7 @@ def _code(v: Any, lo: int, hi: int) -> tuple[int | None, str | None, str | None]
         try:
             num = float(s)
         except ValueError:
-            return None, "non_numeric", f"rating {s!r} is not a number; use {lo} to {hi}"
+            return None, "not_a_number", f"rating {s!r} is not a number; use {lo} to {hi}"
     if not (math.isfinite(num) and num.is_integer() and lo <= num <= hi):
         shown = int(num) if math.isfinite(num) and num.is_integer() else num
         return None, "out_of_range", f"rating {shown!r} is outside the scale; use a whole number from {lo} to {hi}"

@@ -46,7 +46,7 @@ import pandas as pd
 
 from instrval._choices import RATING_FORMATS
 from instrval.errors import DataQualityWarning, Problem, RatingsError
-from instrval.io.files import read_input_bytes
+from instrval.io.files import check_input_file, check_parquet, read_input_bytes
 from instrval.io.mapping import ColumnMapping, apply_mapping, load_mapping, mapping_template
 from instrval.io.ratings_formats import (
     RawTable,
@@ -55,6 +55,7 @@ from instrval.io.ratings_formats import (
     parse_delimited,
     read_bytes,
 )
+from instrval.io.tables import read_sheet
 from instrval.model.instrument import Instrument
 from instrval.model.ratings import ID_COLUMNS, QUARANTINE_COLUMNS, RatingData
 from instrval.validate.ratings import as_text, blank_mask, check_table, gate_codes
@@ -155,10 +156,16 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
     if container in ("excel", "parquet"):
         what, detail = ("Excel", "xlsx") if container == "excel" else ("Parquet", "parquet")
         raw_bytes, digest = read_bytes(path)
+        if container == "parquet":
+            check_parquet(io.BytesIO(raw_bytes), file=name, error=RatingsError,
+                          what="rating export", whole=True)
         try:
             buf = io.BytesIO(raw_bytes)
-            df = (pd.read_excel(buf, sheet_name=0, dtype=object) if container == "excel"
+            df = (read_sheet(raw_bytes, file=name, error=RatingsError, what="rating export",
+                             duplicates="keep") if container == "excel"
                   else pd.read_parquet(buf))
+        except RatingsError:
+            raise
         except Exception as exc:  # openpyxl and pyarrow raise many kinds on damaged files
             raise _unreadable(name, what, f"{what} file", exc) from None
         return frame_table(df, file=name, fmt=fmt, details={"container": detail}), digest
@@ -169,7 +176,7 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
         except ImportError:  # pragma: no cover - depends on the environment
             raise RatingsError("reading SPSS files needs pyreadstat: pip install "
                                "'instrval[spss]'",
-                               [Problem("unparseable", "pyreadstat is not installed",
+                               [Problem("unreadable", "pyreadstat is not installed",
                                         file=name)]) from None
         try:
             df, meta = pyreadstat.read_sav(str(path), apply_value_formats=False)
@@ -187,7 +194,7 @@ def _read_raw(path: Path, fmt: str, container: str) -> tuple[RawTable, str]:
 def _unreadable(name: str, what: str, noun: str, exc: Exception) -> RatingsError:
     """The error for a binary export (``what``: Excel, Parquet, SPSS) its library refused."""
     return RatingsError(f"{name}: cannot read the {what} file: {exc}",
-                        [Problem("unparseable", f"not a readable {noun}: {exc}", file=name)])
+                        [Problem("unreadable", f"not a readable {noun}: {exc}", file=name)])
 
 
 def _qualtrics_legacy(lines: list[str]) -> bool:
@@ -274,6 +281,7 @@ def _redcap_prepare(raw: RawTable, instrument: Instrument,
             record_cols = [c for c in value_cols if filled[c].any()]
             if record_cols:
                 b = base.assign(_key=as_text(base[rec]))[["_key", *record_cols]]
+                problems.extend(_conflicting_record_rows(b, raw, np.flatnonzero(~is_rep)))
                 b = b.drop_duplicates("_key", keep="first").set_index("_key")
                 for c in record_cols:
                     fill = recid.map(b[c])
@@ -304,6 +312,33 @@ def _redcap_prepare(raw: RawTable, instrument: Instrument,
     if ddict:
         problems.extend(_check_dictionary(instrument, ddict, raw.file))
     return problems
+
+
+def _conflicting_record_rows(b: pd.DataFrame, raw: RawTable,
+                             pos: np.ndarray) -> list[Problem]:
+    """A problem for every record-level field that two record-level rows of the same
+    record fill with different values (only the first would be used)."""
+    out: list[Problem] = []
+    dup = b["_key"].duplicated(keep=False).to_numpy()
+    if not dup.any():
+        return out
+    sub = b.loc[dup]
+    rows = raw.rows[pos[dup]]
+    for c in sub.columns[1:]:
+        first: dict[str, tuple[str, int]] = {}
+        for key, v, row in zip(sub["_key"], sub[c], rows, strict=True):
+            if v is None or (isinstance(v, float) and v != v) or not str(v).strip():
+                continue
+            text = str(v).strip()
+            if key not in first:
+                first[key] = (text, int(row))
+            elif first[key][0] != text:
+                out.append(Problem(
+                    "conflicting_record_row",
+                    f"record {key!r} has a second record-level row that gives {c!r} as "
+                    f"{text!r}, but row {first[key][1]} gives {first[key][0]!r}; keep one",
+                    file=raw.file, row=int(row), column=str(c), value=text))
+    return out
 
 
 def _check_dictionary(instrument: Instrument, ddict: Mapping[str, Mapping[str, Any]],
@@ -668,7 +703,7 @@ def _resolve_mapping(mapping: Any, instrument: Instrument) -> ColumnMapping | No
 def _check_format(fmt: str | None) -> None:
     if fmt is not None and fmt not in FORMATS:
         raise RatingsError(f"unknown rating format {fmt!r} (allowed: {', '.join(FORMATS)})",
-                           [Problem("unparseable", f"unknown format {fmt!r}", value=fmt)])
+                           [Problem("unreadable", f"unknown format {fmt!r}", value=fmt)])
 
 
 def inspect_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
@@ -686,17 +721,16 @@ def inspect_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     cmap = _resolve_mapping(mapping, instrument)
     ddict = read_redcap_dictionary(dictionary) if dictionary is not None else None
     fmt = format or detect_format(p, dictionary=dictionary)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    head = read_input_bytes(p, error=RatingsError, what="rating export", limit=8)
     container = _container(p, head)
     if fmt in ("redcap", "qualtrics") and container != "text":
         raise RatingsError(f"{p}: {fmt} exports are CSV files",
-                           [Problem("unparseable", f"{fmt} exports are CSV files", file=str(p))])
+                           [Problem("unreadable", f"{fmt} exports are CSV files", file=str(p))])
     if fmt == "spss":
         container = "spss"
     elif container == "spss":
         raise RatingsError(f"{p}: an SPSS file read as {fmt!r}; use format='spss'",
-                           [Problem("unparseable", "SPSS file", file=str(p))])
+                           [Problem("unreadable", "SPSS file", file=str(p))])
     raw, digest = _read_raw(p, fmt, container)
     if container != "text" and fmt == "wide" and format is None and \
             {c.lower() for c in raw.frame.columns} >= _LONG_COLUMNS:
@@ -831,8 +865,7 @@ def iter_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     """
     _check_format(format)
     p = Path(path)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    head = read_input_bytes(p, error=RatingsError, what="rating export", limit=8)
     if _container(p, head) != "parquet":
         yield inspect_ratings(p, instrument, format=format, mapping=mapping,
                               progress=progress)
@@ -840,11 +873,14 @@ def iter_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     import pyarrow.parquet as pq
 
     cmap = _resolve_mapping(mapping, instrument)
+    size = check_input_file(p, error=RatingsError, what="rating export", max_bytes=0)
     try:
         pf = pq.ParquetFile(p)
     except Exception as exc:  # pyarrow.ArrowInvalid, OSError
         raise RatingsError(f"{p}: cannot read the Parquet file: {exc}",
-                           [Problem("unparseable", str(exc), file=str(p))]) from None
+                           [Problem("unreadable", str(exc), file=str(p))]) from None
+    check_parquet(pf.metadata, file=str(p), error=RatingsError, what="rating export",
+                  whole=False, file_bytes=size)
     total = pf.metadata.num_rows
     offset = 0
     seen: list[np.ndarray] = []
@@ -971,8 +1007,7 @@ def ratings_mapping_template(path: str | os.PathLike[str], instrument: Instrumen
     _check_format(format)
     p = Path(path)
     fmt = format or detect_format(p)
-    with open(p, "rb") as fh:
-        head = fh.read(8)
+    head = read_input_bytes(p, error=RatingsError, what="rating export", limit=8)
     container = "spss" if fmt == "spss" else _container(p, head)
     raw, _ = _read_raw(p, fmt, container)
     labels = None

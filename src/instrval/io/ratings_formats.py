@@ -16,7 +16,6 @@ go through :mod:`csv`, which follows quoted cells across lines.
 from __future__ import annotations
 
 import csv
-import gzip
 import hashlib
 import io
 import os
@@ -29,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from instrval.errors import Problem, RatingsError
-from instrval.io.files import read_input_bytes
+from instrval.io.files import Limits, inflate_gzip, limits, read_input_bytes
 
 __all__ = ["RawTable", "read_bytes", "decode_text", "sniff_delimiter", "parse_delimited",
            "frame_table", "EXTRA_CELLS"]
@@ -92,16 +91,21 @@ def read_bytes(path: str | os.PathLike[str]) -> tuple[bytes, str]:
     """Read a file (gunzipping ``.gz`` or gzip-magic content); return bytes and sha256."""
     p = Path(path)
     name = str(path)
-    raw = read_input_bytes(p, error=RatingsError, what="rating export")
+    lim = limits()
+    raw = read_input_bytes(p, error=RatingsError, what="rating export", limits=lim)
     digest = hashlib.sha256(raw).hexdigest()
     if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise RatingsError(f"{name}: the gzip file is damaged ({exc})",
-                               [Problem("unparseable", f"damaged gzip file: {exc}",
-                                        file=name)]) from None
+        raw = inflate_gzip(raw, file=name, error=RatingsError, what="rating export",
+                           limits=lim)
     return raw, digest
+
+
+def csv_limits() -> Limits:
+    """The limits in force, with the ``csv`` module's cell size limit raised to
+    :attr:`~instrval.io.files.Limits.max_cell_bytes` (its default is 128 KiB)."""
+    lim = limits()
+    csv.field_size_limit(lim.max_cell_bytes)
+    return lim
 
 
 def decode_text(raw: bytes, file: str | None) -> str:
@@ -268,10 +272,10 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
                                 quoting=csv.QUOTE_NONE, index_col=False)
         except (pd.errors.ParserError, ValueError) as exc:  # pragma: no cover - safety net
             raise RatingsError(f"{name}: cannot parse the file: {exc}",
-                               [Problem("unparseable", str(exc), file=file)]) from None
+                               [Problem("unreadable", str(exc), file=file)]) from None
         if len(frame) != len(good_idx):  # pragma: no cover - safety net
             raise RatingsError(f"{name}: cannot parse the file consistently",
-                               [Problem("unparseable", "record count mismatch", file=file)])
+                               [Problem("unreadable", "record count mismatch", file=file)])
     else:
         frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in names})
     rows = good_idx.astype(np.int64) + 1
@@ -289,12 +293,26 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
 def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
                   header_rows: int) -> RawTable:
     name = file or "<data>"
+    lim = csv_limits()
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
+    records: list[list[str]] = []
+    spans: list[tuple[int, int]] = []  # physical lines of each record
+    last = 0
     try:
-        records = list(csv.reader(io.StringIO(text, newline=""), delimiter=delim,
-                                  strict=False))
+        for rec in reader:
+            records.append(rec)
+            spans.append((last + 1, reader.line_num))
+            last = reader.line_num
     except csv.Error as exc:
-        raise RatingsError(f"{name}: cannot parse the file: {exc}",
-                           [Problem("unparseable", str(exc), file=file)]) from None
+        line = reader.line_num
+        msg = str(exc)
+        if "field larger than field limit" in msg:
+            msg = (f"a cell longer than {lim.max_cell_bytes:,} characters (between lines "
+                   f"{last + 1} and {line}; an unterminated quote?); raise "
+                   "INSTRVAL_MAX_CELL_BYTES if it is real")
+        raise RatingsError(f"{name}:{line}: cannot parse the file: {msg}",
+                           [Problem("unreadable", msg, file=file, row=len(records) + 1,
+                                    line=line)]) from None
     while records and not records[-1]:
         records.pop()
     if not records:
@@ -309,9 +327,21 @@ def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
     good: list[list[str]] = []
     rows: list[int] = []
     qrecs: list[dict[str, Any]] = []
+    odd_quotes = text.count('"') % 2 == 1
     for i in range(header_rows, len(records)):
         rec = records[i]
-        if len(rec) == ncol and (ncol > 1 or rec[0].strip()):
+        first, end = spans[i]
+        swallowed = end > first and (len(rec) != ncol or (odd_quotes and i == len(records) - 1))
+        if swallowed:
+            q, prob = _quarantine_record(rec, names, i + 1, file)
+            msg = (f"a quoted cell opened on line {first} runs to line {end}, swallowing "
+                   f"{end - first} line(s) ({first + 1}-{end}): an unterminated or stray "
+                   "quote? The lines in that range were not read as ratings")
+            q["reason"], q["message"] = "unterminated_quote", msg
+            qrecs.append(q)
+            problems.append(Problem("unterminated_quote", msg, file=file, row=i + 1,
+                                    line=first, value=f"lines {first}-{end}"))
+        elif len(rec) == ncol and (ncol > 1 or rec[0].strip()):
             good.append(rec)
             rows.append(i + 1)
         else:
@@ -327,7 +357,7 @@ def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
     return RawTable(frame=frame, rows=np.asarray(rows, dtype=np.int64), file=file, format=fmt,
                     quarantine=_qframe(qrecs, names), problems=problems,
                     details={"delimiter": delim, "header_rows": header_rows,
-                             "records": len(records)})
+                             "records": len(records), "lines": last})
 
 
 def frame_table(df: pd.DataFrame, *, file: str | None, fmt: str, first_row: int = 2,

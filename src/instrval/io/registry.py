@@ -35,7 +35,6 @@ import datetime as _dt
 import hashlib
 import json
 import os
-import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -43,11 +42,12 @@ from typing import Any
 
 import pandas as pd
 
-from instrval.errors import InstrumentError, PublishError
+from instrval.errors import InstrumentError, Problem, PublishError
 from instrval.io.atomic import atomic_write_bytes
+from instrval.io.files import read_input_bytes
 from instrval.io.instrument import dumps_instrument, loads_instrument, read_instrument
 from instrval.io.yamlfile import dump_json
-from instrval.model.checks import check_instrument_data
+from instrval.model.checks import VERSION_PATTERN, check_instrument_data
 from instrval.model.instrument import Instrument
 
 __all__ = ["Registry", "PublishResult", "publish", "REGISTRY_FORMAT_VERSION"]
@@ -55,7 +55,6 @@ __all__ = ["Registry", "PublishResult", "publish", "REGISTRY_FORMAT_VERSION"]
 REGISTRY_FORMAT_VERSION = "1.0"
 INDEX_NAME = "index.json"
 #: Versions become file names: letters, digits and ``. _ + -`` only.
-_VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]*$")
 
 
 @dataclass(frozen=True)
@@ -131,7 +130,31 @@ class Registry:
         if not isinstance(data, dict) or not isinstance(data.get("entries"), list):
             raise PublishError(f"registry index {p} is not an instrval registry index "
                                "(expected an object with an 'entries' list)")
-        return [dict(e) for e in data["entries"]]
+        out = []
+        for i, e in enumerate(data["entries"]):
+            bad = "not an object" if not isinstance(e, dict) else next(
+                (f"{k!r} is missing or not text" for k in ("id", "version", "file", "sha256")
+                 if not isinstance(e.get(k), str)), None)
+            if bad is None and not self._inside(e["file"]):
+                bad = f"'file' {e['file']!r} points outside the registry"
+            if bad is not None:
+                raise PublishError(
+                    f"registry index {p} is damaged: entry {i + 1}: {bad}; restore the "
+                    "index from a backup",
+                    [Problem("corrupt_index", bad, file=str(p), key=f"entries[{i}]")])
+            out.append(dict(e))
+        return out
+
+    def _inside(self, rel: str) -> bool:
+        """True when ``rel`` names a file inside the registry folder."""
+        if not rel or rel.startswith(("/", "\\")) or "\x00" in rel:
+            return False
+        root = self.root.resolve()
+        try:
+            (root / rel).resolve().relative_to(root)
+        except (ValueError, OSError):
+            return False
+        return True
 
     def to_frame(self) -> pd.DataFrame:
         """The index as a table: id, version, status, title, file, sha256, published_at."""
@@ -208,12 +231,15 @@ class Registry:
                 ) -> PublishResult:
         """Publish an instrument version; see :func:`publish`."""
         inst, content = _load(instrument_or_path)
-        if not _VERSION_PATTERN.match(inst.version):
+        if not VERSION_PATTERN.match(inst.version):
             raise PublishError(
                 f"version {inst.version!r} of {inst.id} cannot name a registry file: use "
                 "letters, digits and . _ + - only, starting with a letter or digit")
         target = self.file_for(inst.id, inst.version)
         rel = target.relative_to(self.root).as_posix()
+        for e in self.entries():  # the same content again: nothing to write, no lock
+            if e["id"] == inst.id and e["version"] == inst.version:
+                return self._republish(inst, e)
         with self.lock():
             entries = self.entries()
             for e in entries:
@@ -316,10 +342,21 @@ def _load(src: Instrument | str | os.PathLike[str]) -> tuple[Instrument, bytes]:
         check_instrument_data(src.to_dict(), file=src.label, raise_on_error=True)
         return src, dumps_instrument(src).encode("utf-8")
     p = Path(src)
-    inst = read_instrument(p)
-    if p.suffix.lower() == ".json":
+    # read once: the bytes checked are the bytes stored (a file changed in between
+    # cannot slip into the registry unchecked)
+    raw = read_input_bytes(p, error=InstrumentError, what="instrument file")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise InstrumentError(f"{p}:{line}: the instrument file is not UTF-8 text; save it "
+                              "as UTF-8", [Problem("encoding", "not UTF-8", file=str(p),
+                                                   line=line)]) from None
+    json_file = p.suffix.lower() == ".json"
+    inst = loads_instrument(text, fmt="json" if json_file else "yaml", file=str(p))
+    if json_file:
         return inst, dumps_instrument(inst).encode("utf-8")
-    return inst, p.read_bytes()
+    return inst, raw
 
 
 def _sha256(b: bytes) -> str:

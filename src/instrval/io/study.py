@@ -518,10 +518,9 @@ class _Checker:
     def timestamp(self, value: Any, key: str) -> str | None:
         if value is None:
             return None
-        if isinstance(value, datetime):
-            return value.isoformat()
         try:
-            return normalise_timestamp(str(value))
+            return normalise_timestamp(value.isoformat() if isinstance(value, datetime)
+                                       else str(value))
         except ValueError:
             self.add(key, "invalid_value",
                      f"{key} must be an ISO 8601 date-time such as 2014-06-30T12:00:00Z, "
@@ -736,4 +735,7 @@ def normalise_timestamp(text: str) -> str:
     t = text.strip()
     if t.endswith("Z") or t.endswith("z"):
         t = t[:-1] + "+00:00"
-    return datetime.fromisoformat(t).isoformat()
+    when = datetime.fromisoformat(t)
+    if not 1980 <= when.year <= 2107:  # what a zip archive (the .xlsx tables) can store
+        raise ValueError(f"the year {when.year} is outside 1980-2107")
+    return when.isoformat()

@@ -28,7 +28,6 @@ Every problem raises an :class:`~instrval.errors.InstrvalError` subclass
 from __future__ import annotations
 
 import csv
-import gzip
 import io
 import os
 import re
@@ -41,9 +40,9 @@ import numpy as np
 import pandas as pd
 
 from instrval.errors import DataQualityWarning, InstrvalError, Problem, StatisticsError
-from instrval.io.files import read_input_bytes
+from instrval.io.files import check_xlsx, inflate_gzip, limits, read_input_bytes
 
-__all__ = ["Table", "read_table", "MISSING_TOKENS"]
+__all__ = ["Table", "read_table", "read_sheet", "MISSING_TOKENS"]
 
 #: Cell texts read as missing (besides blank cells), as R's ``write.csv`` and pandas do.
 MISSING_TOKENS = frozenset({"NA", "N/A", "n/a", "NaN", "nan", "-nan", "NULL", "null",
@@ -52,7 +51,6 @@ MISSING_TOKENS = frozenset({"NA", "N/A", "n/a", "NaN", "nan", "-nan", "NULL", "n
 _EXCEL_SUFFIXES = (".xlsx", ".xlsm")
 _TAB_SUFFIXES = (".tsv", ".tab")
 _DELIMITERS = (",", ";", "\t", "|")
-_MAX_UNCOMPRESSED = 1 << 30  # 1 GiB: a .csv.gz that inflates past this is refused
 _MAGIC = {
     b"\x89PNG": "a PNG image",
     b"%PDF": "a PDF document",
@@ -62,6 +60,8 @@ _MAGIC = {
     b"\xd0\xcf\x11\xe0": "an old binary Excel/Office file (.xls): save it as .xlsx or CSV",
     b"SQLite format": "an SQLite database",
 }
+#: Largest magnitude a cell may hold: squares and sums of larger numbers overflow.
+_MAX_MAGNITUDE = 1e150
 _NUMBER_RE = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
 
 
@@ -134,7 +134,8 @@ class Table:
         InstrvalError
             An item named twice (``duplicate_item``), or listing every absent column
             (``unknown_column``), every cell that is not a
-            number (``non_numeric``: file, row, column, value) and every column blank in
+            number (``not_a_number``: file, row, column, value), every infinite or huge
+            number (``out_of_range``) and every column blank in
             every row (``blank_column``).
         """
         cols = list(self.data.columns) if columns is None else list(columns)
@@ -157,8 +158,14 @@ class Table:
                 for pos in np.flatnonzero((num.isna() & ~blank).to_numpy()):
                     value = s.iloc[pos]
                     problems.append(Problem(
-                        "non_numeric", f"{value!r} is not a number", file=self.file,
+                        "not_a_number", f"{value!r} is not a number", file=self.file,
                         row=int(self.rows[pos]), column=str(c), value=value))
+            arr = num.to_numpy(dtype=float)
+            for pos in np.flatnonzero(~np.isnan(arr) & ~(np.abs(arr) < _MAX_MAGNITUDE)):
+                problems.append(Problem(
+                    "out_of_range", f"{s.iloc[pos]!r} is infinite or too large to compute "
+                    f"with (beyond {_MAX_MAGNITUDE:g})", file=self.file,
+                    row=int(self.rows[pos]), column=str(c), value=s.iloc[pos]))
             if len(num) and num.isna().all() and not any(p.column == str(c) for p in problems):
                 problems.append(Problem(
                     "blank_column",
@@ -206,16 +213,20 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
     def fail(reason: str, message: str, **kw: object) -> InstrvalError:
         return error(f"{name}: {message}", [Problem(reason, message, file=name, **kw)])
 
-    raw = read_input_bytes(p, error=error, what=what)
+    lim = limits()
+    csv.field_size_limit(lim.max_cell_bytes)
+    raw = read_input_bytes(p, error=error, what=what, limits=lim)
     if not raw:
         raise fail("empty_file", f"the {what} is empty (0 bytes)")
     suffix = p.suffix.lower()
     if suffix in _EXCEL_SUFFIXES:
-        data, rows = _read_excel(raw, fail)
+        data, rows = _read_excel(raw, fail, name, error, what)
         fmt, encoding, sep = "xlsx", None, None
     else:
         if raw[:2] == b"\x1f\x8b":
-            raw = _gunzip(raw, fail)
+            raw = inflate_gzip(raw, file=name, error=error, what=what, limits=lim)
+            if not raw:
+                raise fail("empty_file", "the file is empty (0 bytes once decompressed)")
         text, encoding = _decode(raw, name, what, fail)
         if not text.strip():
             raise fail("empty_file", f"the {what} is empty (no header row)")
@@ -229,20 +240,6 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
 
 
 # ----------------------------------------------------------------------------- helpers
-def _gunzip(raw: bytes, fail) -> bytes:
-    try:
-        with gzip.GzipFile(fileobj=io.BytesIO(raw)) as fh:
-            out = fh.read(_MAX_UNCOMPRESSED + 1)
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise fail("unreadable", f"not a readable gzip file: {exc}") from None
-    if len(out) > _MAX_UNCOMPRESSED:
-        raise fail("too_large", f"the file inflates past {_MAX_UNCOMPRESSED} bytes; "
-                   "refusing to read it")
-    if not out:
-        raise fail("empty_file", "the file is empty (0 bytes once decompressed)")
-    return out
-
-
 def _decode(raw: bytes, name: str, what: str, fail) -> tuple[str, str]:
     for magic, kind in _MAGIC.items():
         if raw.startswith(magic):
@@ -463,27 +460,51 @@ def _column(values: list[str], sep: str | None) -> pd.Series:
     return pd.Series(arr)
 
 
-def _read_excel(raw: bytes, fail) -> tuple[pd.DataFrame, np.ndarray]:
+def read_sheet(raw: bytes, *, file: str, error: type[InstrvalError], what: str,
+               duplicates: str = "raise", **read_excel: object) -> pd.DataFrame:
+    """Read the first worksheet of XLSX bytes through the guards every reader shares.
+
+    The bytes must be a zip archive (else ``not_xlsx``, naming what they are instead);
+    :func:`~instrval.io.files.check_xlsx` refuses decompression bombs and sheets with too
+    many rows or cells before a cell is built; the header's names are kept as written and
+    a name given twice is a ``duplicate_column`` problem (pandas would silently rename
+    the second ``A.1``), unless ``duplicates="keep"`` (the caller reports them). Data row ``i`` of the result is spreadsheet row ``i + 2``.
+    """
     if not raw.startswith(b"PK\x03\x04"):
         kind = next((k for m, k in _MAGIC.items() if raw.startswith(m)), None)
         if raw.startswith(b"\xd0\xcf\x11\xe0"):
             kind = "an old binary Excel file (.xls)"
-        raise fail("not_xlsx", f"not an Excel workbook (an .xlsx file is a zip archive)"
-                   f"{'; it is ' + kind if kind else ''}; save it as .xlsx or CSV")
+        elif kind is None and raw[:64].strip() and b"\x00" not in raw[:1024]:
+            kind = "text (a CSV file?)"
+        msg = (f"the {what} is not a readable spreadsheet: not an Excel workbook (an .xlsx "
+               "file is a zip archive)"
+               f"{'; it is ' + kind if kind else ''}; save it as .xlsx or CSV")
+        raise error(f"{file}: {msg}", [Problem("not_xlsx", msg, file=file)])
+    check_xlsx(raw, file=file, error=error, what=what)
+    kw = {"dtype": object, **read_excel}
     try:
-        df = pd.read_excel(io.BytesIO(raw), sheet_name=0, dtype=object, engine="openpyxl")
+        df = pd.read_excel(io.BytesIO(raw), sheet_name=0, engine="openpyxl", header=None,
+                           **kw)
     except Exception as exc:  # openpyxl/zipfile raise assorted errors on corrupt files
-        raise fail("unreadable", f"not a readable Excel workbook: {exc}") from None
-    names = [str(c).strip() for c in df.columns]
-    dup = sorted({n for n in names if names.count(n) > 1 and not n.startswith("Unnamed:")})
-    if dup:
-        raise fail("duplicate_column", f"column(s) {', '.join(map(repr, dup))} appear twice "
-                   "in the header", row=1)
-    # pandas renames duplicates "A.1"; catch those too
-    mangled = [n for n in names if re.search(r"\.\d+$", n) and n.rsplit(".", 1)[0] in names]
-    if mangled:
-        raise fail("duplicate_column", f"column(s) {', '.join(repr(m.rsplit('.', 1)[0]) for m in mangled)} "
-                   "appear twice in the header", row=1)
+        msg = f"the {what} is not a readable Excel workbook ({type(exc).__name__}: {exc})"
+        raise error(f"{file}: {msg}", [Problem("unreadable", msg, file=file)]) from None
+    if df.empty:
+        return pd.DataFrame()
+    header = ["" if _blank(v) else str(v).strip() for v in df.iloc[0]]
+    while header and header[-1] == "" and df.iloc[1:, len(header) - 1].map(_blank).all():
+        header.pop()
+    df = df.iloc[1:, : len(header)].reset_index(drop=True)
+    problems = _duplicate_columns(header, 1, file)
+    if problems and duplicates == "raise":
+        raise error.from_problems(problems, file)
+    df.columns = [h if h else f"Unnamed: {j}" for j, h in enumerate(header)]
+    return df
+
+
+def _read_excel(raw: bytes, fail, name: str = "", error: type[InstrvalError] = StatisticsError,
+                what: str = "data file") -> tuple[pd.DataFrame, np.ndarray]:
+    df = read_sheet(raw, file=name, error=error, what=what)
+    names = [str(c) for c in df.columns]
     rows = np.arange(2, 2 + len(df))
     keep = np.array([not all(_blank(v) for v in r) for r in df.itertuples(index=False)],
                     dtype=bool) if len(df) else np.zeros(0, dtype=bool)

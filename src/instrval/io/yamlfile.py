@@ -22,7 +22,7 @@ from typing import Any
 import yaml
 
 from instrval.errors import InstrvalError, Problem
-from instrval.io.files import read_input_bytes
+from instrval.io.files import limits, read_input_bytes
 
 __all__ = ["load_document", "loads_document", "dump_yaml", "dump_json", "Document"]
 
@@ -111,6 +111,7 @@ def loads_document(text: str, *, file: str | None = None, json_syntax: bool = Fa
         raise error(f"{name}: {what} is empty",
                     [Problem("empty_file", f"{what} is empty", file=file)])
     if json_syntax:
+        _check_depth(text, name=name, file=file, error=error, what=what)
         try:
             data = json.loads(text)
         except json.JSONDecodeError as exc:
@@ -118,6 +119,8 @@ def loads_document(text: str, *, file: str | None = None, json_syntax: bool = Fa
                 f"{name}:{exc.lineno}: invalid JSON at column {exc.colno}: {exc.msg}",
                 [Problem("json_syntax", exc.msg, file=file, line=exc.lineno)],
             ) from None
+        except (ValueError, RecursionError) as exc:  # a 5,000-digit integer, deep nesting
+            raise _too_complex(name, file, error, what, str(exc)) from None
         lines: dict[str, int] = {}
         problems: list[Problem] = []
         try:  # JSON is YAML: use the YAML composer for key lines (best effort)
@@ -129,12 +132,14 @@ def loads_document(text: str, *, file: str | None = None, json_syntax: bool = Fa
         if problems:  # json.loads keeps the last of duplicate keys silently
             raise error.from_problems(problems, name)
         return Document(data, lines, file)
+    _check_depth(text, name=name, file=file, error=error, what=what)
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
         if node is None:
             raise error(f"{name}: {what} is empty",
                         [Problem("empty_file", f"{what} is empty", file=file)])
+        _check_expansion(node, name=name, file=file, error=error, what=what)
         data = loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
@@ -154,6 +159,8 @@ def loads_document(text: str, *, file: str | None = None, json_syntax: bool = Fa
     except yaml.YAMLError as exc:
         raise error(f"{name}: invalid YAML: {exc}",
                     [Problem("yaml_syntax", str(exc), file=file)]) from None
+    except (ValueError, RecursionError, OverflowError) as exc:
+        raise _too_complex(name, file, error, what, str(exc)) from None
     finally:
         loader.dispose()
     lines = {}
@@ -162,6 +169,84 @@ def loads_document(text: str, *, file: str | None = None, json_syntax: bool = Fa
     if problems:
         raise error.from_problems(problems, name)
     return Document(data, lines, file)
+
+
+def _too_complex(name: str, file: str | None, error: type[InstrvalError], what: str,
+                 detail: str) -> InstrvalError:
+    msg = f"the {what} cannot be read: {detail}"
+    return error(f"{name}: {msg}", [Problem("too_complex", msg, file=file)])
+
+
+def _check_depth(text: str, *, name: str, file: str | None, error: type[InstrvalError],
+                 what: str) -> None:
+    """Refuse flow-style nesting deeper than the limit before a recursive parser sees it
+    (``[[[[...]]]]`` would otherwise end in a RecursionError)."""
+    limit = limits().max_nesting
+    if text.count("[") + text.count("{") <= limit:
+        return
+    depth = 0
+    line = 1
+    quote = ""
+    for ch in text:
+        if quote:
+            if ch == quote:
+                quote = ""
+            elif ch == "\n":
+                line += 1
+            continue
+        if ch in "[{":
+            depth += 1
+            if depth > limit:
+                msg = (f"the {what} nests lists or mappings more than {limit} levels deep "
+                       f"(line {line}); refusing to read it")
+                raise error(f"{name}:{line}: {msg}",
+                            [Problem("too_complex", msg, file=file, line=line)])
+        elif ch in "]}":
+            depth = max(depth - 1, 0)
+        elif ch == '"':
+            quote = ch
+        elif ch == "\n":
+            line += 1
+
+
+def _check_expansion(root: yaml.Node, *, name: str, file: str | None,
+                     error: type[InstrvalError], what: str) -> None:
+    """Refuse a document whose aliases expand past the node limit ("billion laughs"), or
+    that refers to itself, before anything walks the expanded tree."""
+    lim = limits()
+    sizes: dict[int, int] = {}
+    active: set[int] = set()
+
+    def fail(msg: str, node: yaml.Node) -> InstrvalError:
+        line = node.start_mark.line + 1
+        return error(f"{name}:{line}: {msg}",
+                     [Problem("yaml_alias", msg, file=file, line=line)])
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if key in active:
+            raise fail(f"the {what} contains an alias that refers to itself; refusing to "
+                       "read it", node)
+        if depth > lim.max_nesting:
+            raise fail(f"the {what} nests more than {lim.max_nesting} levels deep", node)
+        n = 1
+        if isinstance(node, (yaml.MappingNode, yaml.SequenceNode)):
+            active.add(key)
+            children = (node.value if isinstance(node, yaml.SequenceNode)
+                        else [x for kv in node.value for x in kv])
+            for child in children:
+                n += size(child, depth + 1)
+                if n > lim.max_yaml_nodes:
+                    raise fail(f"the {what} expands to more than {lim.max_yaml_nodes:,} "
+                               "values through aliases (*name) that repeat anchors "
+                               "(&name); refusing to read it (write the values out)", node)
+            active.discard(key)
+        sizes[key] = n
+        return n
+
+    size(root, 0)
 
 
 def _walk(node: yaml.Node, path: str, lines: dict[str, int], problems: list[Problem],

@@ -30,8 +30,24 @@ from instrval.model.instrument import (
     STATUSES,
 )
 
-__all__ = ["check_instrument_data", "ID_PATTERN", "INSTRUMENT_ID_PATTERN", "ALLOWED_KEYS"]
+__all__ = ["check_instrument_data", "ID_PATTERN", "INSTRUMENT_ID_PATTERN", "VERSION_PATTERN",
+           "ALLOWED_KEYS", "safe_version_label"]
 
+#: Version labels: they name files (``<id>-<version>.yaml``), so no ``/``, ``\\`` or
+#: leading dot; the registry, the checker and the command line share this pattern.
+VERSION_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$")
+
+
+def safe_version_label(text: object, default: str = "1") -> str:
+    """A version label from foreign text (a form's settings), made to match
+    :data:`VERSION_PATTERN`: other characters become ``_`` or ``-``.
+
+    >>> safe_version_label("2022-04-11 16:26:28.971000")
+    '2022-04-11_16-26-28.971000'
+    """
+    t = re.sub(r"[:/\\]", "-", str(text).strip())
+    t = re.sub(r"[^A-Za-z0-9_.+-]+", "_", t).lstrip("._+-")[:64]
+    return t if t and VERSION_PATTERN.match(t) else default
 #: Item, construct, gate and scale ids: a letter, then letters, digits or underscores.
 ID_PATTERN = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 #: Instrument ids may also use hyphens and dots (``iam-physician``).
@@ -143,6 +159,11 @@ class _Checker:
                      f"got {_tname(v)}{extra}", v)
         elif isinstance(v, str) and not v.strip():
             self.add(_join(key, k), "empty_value", f"{k!r} must not be empty", v)
+        elif not VERSION_PATTERN.match(str(v)):
+            self.add(_join(key, k), "invalid_version",
+                     f"{k!r} {v!r} is not a safe version label: use letters, digits and "
+                     ". _ + - only, starting with a letter or digit, at most 64 characters "
+                     "(it names files)", v)
 
 
 def check_instrument_data(
@@ -280,6 +301,8 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
     seen: dict[str, str] = {}  # id -> key path of first use
     item_ids: set[str] = set()
 
+    folded: dict[str, tuple[str, str]] = {}  # casefolded id -> (id, key path)
+
     def claim(ident: str | None, key: str, what: str) -> None:
         if ident is None:
             return
@@ -287,8 +310,16 @@ def _check_constructs(ck: _Checker, constructs: Any, scales: set[str]) -> set[st
             ck.add(key, "duplicate_id",
                    f"{what} id {ident!r} is already used at {seen[ident]} (item, construct "
                    "and gate ids share one namespace: they name data columns)", ident)
-        else:
-            seen[ident] = key
+            return
+        twin = folded.get(ident.casefold())
+        if twin is not None:
+            ck.add(key, "case_twin_id",
+                   f"{what} id {ident!r} differs only by case from {twin[0]!r} at {twin[1]}; "
+                   "data columns are matched without regard to case, so the data of one "
+                   "would be credited to the other: rename one", ident)
+            return
+        seen[ident] = key
+        folded[ident.casefold()] = (ident, key)
 
     if constructs is None:
         return item_ids

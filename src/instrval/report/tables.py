@@ -1,12 +1,15 @@
 """The report's tables as CSV files and one XLSX workbook.
 
 Text cells that a spreadsheet would run as a formula -- those starting with ``=``, ``+``,
-``-``, ``@``, a tab or a carriage return -- are neutralised with a leading single quote
-(OWASP, "CSV injection"). Numbers are written as numbers, at full precision.
+``-``, ``@`` (or their full-width forms), a tab or a carriage return, after any leading
+spaces -- are neutralised with a leading single quote (OWASP, "CSV injection"); so is every
+line inside a cell, and a cell holding a line break of any kind is quoted. Numbers are
+written as numbers, at full precision.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,10 +20,14 @@ import pandas as pd
 
 from instrval._jsonable import jsonable_scalar
 
-__all__ = ["neutralise", "neutralise_frame", "report_tables", "write_csv", "write_csv_tables",
-           "write_xlsx", "TABLE_ORDER", "Column", "DisplayTable", "display_tables"]
+__all__ = ["neutralise", "neutralise_frame", "report_tables", "write_csv", "csv_text",
+           "write_csv_tables", "write_xlsx", "TABLE_ORDER", "Column", "DisplayTable",
+           "display_tables"]
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+#: Characters that make a spreadsheet read a cell as a formula (with the full-width forms
+#: that some spreadsheet programs accept too).
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_LINE_BREAK = re.compile(r"(\r\n|\r|\n)")
 
 #: Tables, in the order of the workbook's sheets.
 TABLE_ORDER = ("joint_display", "decisions", "open_questions", "relevance", "descriptives",
@@ -54,12 +61,27 @@ def measurement_tables(result: Any) -> dict[str, pd.DataFrame]:
 def neutralise(value: Any) -> Any:
     """Prefix text that a spreadsheet would run as a formula with a single quote.
 
+    Every line of a cell is checked (a line break inside a cell can start a new row in
+    some CSV readers), and leading spaces are looked through (`` =1+1``).
+
     >>> neutralise("=HYPERLINK(\\"http://x\\")"), neutralise("plain"), neutralise(-1.5)
     ('\\'=HYPERLINK("http://x")', 'plain', -1.5)
+    >>> neutralise("ok\\r=cmd|' /C calc'!A0")
+    "ok\\r'=cmd|' /C calc'!A0"
     """
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value
-    return value
+    if not isinstance(value, str):
+        return value
+    if "\n" not in value and "\r" not in value:
+        return _neutral_line(value)
+    parts = _LINE_BREAK.split(value)
+    out = "".join(p if i % 2 else _neutral_line(p) for i, p in enumerate(parts))
+    return out if out.startswith("'") else _neutral_line(out)
+
+
+def _neutral_line(line: str) -> str:
+    if line.lstrip(" \u3000\u00a0").startswith(_FORMULA_START) or line.startswith(_FORMULA_START):
+        return "'" + line
+    return line
 
 
 def neutralise_frame(df: pd.DataFrame) -> pd.DataFrame:
@@ -195,12 +217,48 @@ def _cell(v: Any) -> Any:
 
 
 def write_csv(df: pd.DataFrame, path: str | Path) -> Path:
-    """Write one table as UTF-8 CSV (neutralised, full precision, ``\\n`` line ends)."""
+    """Write one table as UTF-8 CSV (neutralised, full precision, ``\\n`` line ends).
+
+    A text cell holding a line break of any kind (``\\r`` too, which the ``csv`` module
+    leaves unquoted when rows end in ``\\n``) is quoted, so that no reader splits the row.
+    """
     from instrval.io.atomic import atomic_write_text
 
-    text = neutralise_frame(df.map(_cell) if len(df) else df).to_csv(
-        index=False, lineterminator="\n")
-    return atomic_write_text(path, text)
+    return atomic_write_text(path, csv_text(df))
+
+
+def csv_text(df: pd.DataFrame) -> str:
+    """The CSV text :func:`write_csv` writes."""
+    import csv
+    import io
+
+    table = neutralise_frame(df.map(_cell) if len(df) else df)
+    buf = io.StringIO()
+    # "\r\n" as the writer's line end makes it quote every cell holding \r or \n; each
+    # record is then ended with "\n" alone
+    writer = csv.writer(buf, lineterminator="\r\n")
+    out: list[str] = []
+
+    def emit(cells: list[Any]) -> None:
+        buf.seek(0)
+        buf.truncate()
+        writer.writerow(cells)
+        out.append(buf.getvalue()[:-2] + "\n")
+
+    emit([str(c) for c in table.columns])
+    for rec in table.itertuples(index=False, name=None):
+        emit([_csv_cell(v) for v in rec])
+    return "".join(out)
+
+
+def _csv_cell(v: Any) -> Any:
+    if v is None or v is pd.NA or v is pd.NaT:
+        return ""
+    if isinstance(v, (float, np.floating)):
+        return "" if v != v else repr(float(v))
+    if isinstance(v, (np.integer, np.bool_)):
+        return v.item()
+    return v
 
 
 def write_csv_tables(tables: Mapping[str, pd.DataFrame], folder: str | Path) -> dict[str, Path]:
@@ -263,7 +321,7 @@ def _fixed_zip_times(data: bytes, when: Any) -> bytes:
     import re
     import zipfile
 
-    stamp = (max(1980, when.year), when.month, when.day, when.hour, when.minute, when.second)
+    stamp = (min(max(1980, when.year), 2107), when.month, when.day, when.hour, when.minute, when.second)
     iso = when.replace(tzinfo=None).strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(data)) as src, \

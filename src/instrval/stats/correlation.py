@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from instrval._jsonable import to_jsonable
-from instrval.errors import StatisticsError
+from instrval._limits import limits
+from instrval.errors import Problem, StatisticsError
 from instrval.stats._common import item_array
 from instrval.stats.polychoric import (
     _listwise,
@@ -149,6 +150,7 @@ def correlation_matrix(data: pd.DataFrame, *, method: str = "pearson",
         raise StatisticsError(f"method={method!r} is not allowed; choose one of {METHODS}")
     if missing not in MISSING:
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
+    _check_memory(data)
     if method == "polychoric":
         res = polychoric(data, missing=missing, smooth=smooth)
     elif method == "tetrachoric":
@@ -160,10 +162,35 @@ def correlation_matrix(data: pd.DataFrame, *, method: str = "pearson",
                              thresholds=res.thresholds)
 
 
+#: Bytes of working memory per cell of the p x p matrix (the matrix, pairwise counts and
+#: the temporaries of the pairwise sums and of smoothing).
+_BYTES_PER_MATRIX_CELL = 64
+
+
+def _check_memory(data: pd.DataFrame) -> None:
+    """Refuse, before allocating anything, a matrix that would not fit the memory limit
+    (``INSTRVAL_MAX_MEMORY_BYTES``, default 8 GiB): 20,000 columns need about 26 GB."""
+    n, p = data.shape
+    need = p * p * _BYTES_PER_MATRIX_CELL + n * p * 8 * 4
+    cap = limits().max_memory_bytes
+    if need > cap:
+        raise StatisticsError(
+            f"a correlation matrix of {p:,} columns would need about {need / 2**30:.1f} GiB "
+            f"of memory (more than the limit of {cap / 2**30:.1f} GiB); choose the item "
+            "columns with --items / a column subset, or raise INSTRVAL_MAX_MEMORY_BYTES",
+            [Problem("too_large", f"{p} columns need about {need / 2**30:.1f} GiB",
+                     value=p)])
+
+
 def _pearson(data: pd.DataFrame, *, missing: str, smooth: bool) -> CorrelationResult:
     x = item_array(data, "correlation_matrix")
     items = [str(c) for c in data.columns]
     x = _listwise(x, missing)
+    huge = [items[i] for i in range(len(items))
+            if not (np.abs(x[:, i][~np.isnan(x[:, i])]) < 1e150).all()]
+    if huge:
+        raise StatisticsError("items with infinite or too large values (beyond 1e150) have no "
+                              "computable correlations: " + ", ".join(huge))
     r, npair = _pearson_pairwise(x)
     sd_bad = [items[i] for i in range(len(items)) if not np.nanstd(x[:, i]) > 0]
     if sd_bad:

@@ -302,6 +302,7 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
     from instrval.errors import ExportError, InstrumentError, Problem
     from instrval.io.exports.redcap import FormImport
     from instrval.io.files import read_input_bytes
+    from instrval.model.checks import safe_version_label
     from instrval.model.instrument import FORMAT_VERSION
 
     name = str(path)
@@ -598,7 +599,7 @@ def read_fhir_instrument(path: str | os.PathLike[str], *, id: str | None = None,
         "format_version": FORMAT_VERSION if translated or any(
             isinstance(i.get("code"), str) for c in constructs for i in c["items"]) else "1.0",
         "id": id or safe(str(qid_default)),
-        "version": version or str(q.get("version") or "1"),
+        "version": version or safe_version_label(q.get("version") or "1"),
         "title": title or _translations_of(q, "title", lang, q.get("title")) or
         str(qid_default), "status": {"active": "validated", "retired": "retired"}.get(
             q.get("status"), "draft")}

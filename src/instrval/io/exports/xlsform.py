@@ -280,6 +280,7 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
     from instrval.io.coding import _open_zip
     from instrval.io.exports.redcap import FormImport
     from instrval.io.files import read_input_bytes
+    from instrval.model.checks import safe_version_label
     from instrval.model.instrument import FORMAT_VERSION
 
     name = str(path)
@@ -570,7 +571,7 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
         else "1.0",
         "id": id or (settings.get("form_id") if settings.get("form_id") and re.match(
             r"^[A-Za-z][A-Za-z0-9_.-]*$", settings["form_id"]) else "form"),
-        "version": version or settings.get("version") or "1",
+        "version": version or safe_version_label(settings.get("version") or "1"),
         "title": title or form_title, "status": "draft"}
     if multi:
         data["language"] = default
