@@ -8,10 +8,15 @@ runs the score test of every equality constraint; the R side does the same work:
 four ``cfa(group.equal = ...)`` fits, ``lavTestLRT`` and ``lavTestScore`` on the three
 constrained models.
 
+WLSMV: the same respondents with every item cut into 5 ordered categories (cut points -1, -0.3,
+0.4, 1.1), configural and equal loadings + thresholds models and the scaled difference test;
+R: two ``cfa(ordered = TRUE, estimator = "WLSMV")`` fits and ``lavTestLRT``.
+
 Also: the Holzinger-Swineford bifactor model (ML), bfi five factors with MLR, and the
 three-factor model by FIML on tests/fixtures/hs_missing.csv.
 
-Run from the repository root:  python benchmarks/bench_invariance.py [--no-r]
+Run from the repository root:  python benchmarks/bench_invariance.py [--no-r] [--wlsmv]
+(``--wlsmv``: only the WLSMV rows.)
 Prints medians of several runs (milliseconds).
 """
 
@@ -42,6 +47,14 @@ BFI5 = "\n".join(f"{f} =~ " + " + ".join(f"{c}{i}" for i in range(1, 6))
 
 MODEL = """f1 =~ y1 + y2 + y3 + y4 + y5
 f2 =~ y6 + y7 + y8 + y9 + y10"""
+
+
+def ordinal(data: pd.DataFrame) -> pd.DataFrame:
+    """Each item cut into 5 ordered categories (1-5)."""
+    out = data.copy()
+    for c in [f"y{i}" for i in range(1, 11)]:
+        out[c] = np.digitize(data[c].to_numpy(), [-1.0, -0.3, 0.4, 1.1]) + 1
+    return out
 
 
 def simulate(n_per_group: int = 2000, seed: int = 20150) -> pd.DataFrame:
@@ -90,6 +103,21 @@ cat(sprintf("R lavaan HS 3 factors FIML (10%% NA)    %9.1f ms\n",
             med(quote(cfa("{hs3}", data = hsm, missing = "ml")))))
 """
 
+R_WLSMV = r"""
+suppressPackageStartupMessages(library(lavaan))
+m <- "{model}"
+dord <- read.csv("{path_ord}")
+ords <- paste0("y", 1:10)
+run_wlsmv <- function() {{
+  f0 <- cfa(m, data = dord, group = "group", ordered = ords, estimator = "WLSMV")
+  f1 <- cfa(m, data = dord, group = "group", ordered = ords, estimator = "WLSMV",
+            group.equal = c("loadings", "thresholds"))
+  lavTestLRT(f0, f1)
+}}
+t <- median(replicate(5, system.time(run_wlsmv())[["elapsed"]])) * 1000
+cat(sprintf("R lavaan WLSMV 2 levels + LRT          %9.1f ms\n", t))
+"""
+
 
 def main() -> None:
     warnings.simplefilter("ignore")
@@ -98,6 +126,22 @@ def main() -> None:
     print(res.levels[["level", "chi2", "df", "cfi", "rmsea", "holds"]].to_string(index=False))
     t = median_ms(lambda: measurement_invariance(data, MODEL, group="group"), repeats=5)
     print(f"{'instrval measurement_invariance':39s} {t:9.1f} ms")
+    dord = ordinal(data)
+    res = measurement_invariance(dord, MODEL, group="group", estimator="wlsmv")
+    print(res.levels[["level", "chi2", "df", "cfi", "rmsea", "delta_chi2"]].to_string(
+        index=False))
+    t = median_ms(lambda: measurement_invariance(dord, MODEL, group="group",
+                                                 estimator="wlsmv"), repeats=5)
+    print(f"{'instrval measurement_invariance WLSMV':39s} {t:9.1f} ms")
+    if "--wlsmv" in sys.argv:        # only the WLSMV rows (and their R side)
+        if "--no-r" not in sys.argv:
+            with tempfile.TemporaryDirectory() as tmp:
+                path = Path(tmp) / "ord.csv"
+                dord.to_csv(path, index=False)
+                out = run_r(R_WLSMV.format(path_ord=path, model=MODEL))
+            if out is not None:
+                print(out.stdout.rstrip() or out.stderr.rstrip())
+        return
     hs = read_data("HolzingerSwineford1939.csv")
     bfi = read_data("bfi.csv", index_col=0)
     hsm = pd.read_csv(ROOT / "tests" / "fixtures" / "hs_missing.csv")
@@ -113,8 +157,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "inv.csv"
         data.to_csv(path, index=False)
+        path_ord = Path(tmp) / "ord.csv"
+        dord.to_csv(path_ord, index=False)
         out = run_r(R_CODE.format(path=path, model=MODEL, bifactor=BIFACTOR, bfi5=BFI5,
-                                  hs3=HS3))
+                                  hs3=HS3) + R_WLSMV.format(path_ord=path_ord, model=MODEL))
     if out is not None:
         print(out.stdout.rstrip() or out.stderr.rstrip())
 

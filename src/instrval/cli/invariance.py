@@ -17,10 +17,17 @@ from instrval.cli._input import export_options
                    "instrument's constructs.")
 @click.option("--group", "group", required=True,
               help="The column holding the groups (the first group met is the reference).")
-@click.option("--estimator", type=click.Choice(["ml", "mlr"]), default="ml",
+@click.option("--estimator", type=click.Choice(["ml", "mlr", "wlsmv"]), default="ml",
               show_default=True,
               help="ml: maximum likelihood; mlr: robust ML (scaled chi-square, CFI, TLI, "
-                   "RMSEA; Satorra-Bentler scaled differences).")
+                   "RMSEA; Satorra-Bentler scaled differences); wlsmv: ordered (Likert or "
+                   "binary) items, levels configural and scalar (equal loadings and "
+                   "thresholds), Satorra (2000) scaled and shifted differences.")
+@click.option("--identification", type=click.Choice(["lavaan", "wu.estabrook"]),
+              default="lavaan", show_default=True,
+              help="With --estimator wlsmv: lavaan's defaults (configural, scalar) or the "
+                   "Wu & Estabrook (2016) sequence (configural, thresholds, metric) as "
+                   "semTools measEq.syntax writes it.")
 @click.option("--missing", type=click.Choice(["listwise", "ml"]), default="listwise",
               show_default=True, help="ml: full-information ML for missing answers (FIML).")
 @click.option("--free", "free", multiple=True,
@@ -29,7 +36,8 @@ from instrval.cli._input import export_options
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @export_options
 def invariance_command(data: str, instrument_file: str | None, model_file: str | None,
-                       group: str, estimator: str, missing: str, free: tuple[str, ...],
+                       group: str, estimator: str, identification: str, missing: str,
+                       free: tuple[str, ...],
                        as_json: bool, fmt: str | None, mapping: str | None,
                        dictionary: str | None) -> None:
     """Measurement invariance of a factor model across the groups in column GROUP of DATA.
@@ -38,7 +46,9 @@ def invariance_command(data: str, instrument_file: str | None, model_file: str |
     (+ equal residual variances) models, as lavaan's group.equal, and compares each with the
     one before (chi-square difference, delta CFI, delta RMSEA). A level holds when delta CFI
     >= -.010 and delta RMSEA <= .015 (Cheung & Rensvold 2002; Chen 2007) and the level
-    before holds (configural: CFI >= .90, RMSEA <= .08). "partial" lists the score test of
+    before holds (configural: CFI >= .90, RMSEA <= .08). With --estimator wlsmv the items
+    are ordered categories: configural and scalar (equal loadings and thresholds) models as
+    lavaan's WLSMV with scaled fit measures. "partial" lists the score test of
     releasing each equality constraint, largest first, and the parameters freed with --free.
 
     \b
@@ -46,6 +56,8 @@ def invariance_command(data: str, instrument_file: str | None, model_file: str |
       instrval invariance tests/data/HolzingerSwineford1939.csv --model hs.lav --group school
       instrval invariance tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml \\
           --group gender --free "A1~1" --json
+      instrval invariance tests/data/bfi.csv --instrument instruments/bfi/bfi-1.0.yaml \\
+          --group gender --estimator wlsmv --json
     """
     from instrval.cli.cfa import load_model_and_data
     from instrval.stats.sem.invariance import measurement_invariance
@@ -53,7 +65,8 @@ def invariance_command(data: str, instrument_file: str | None, model_file: str |
     model, df = load_model_and_data(data, instrument_file, model_file, fmt=fmt,
                                     mapping=mapping, dictionary=dictionary)
     res = measurement_invariance(df, model, group=group, estimator=estimator,
-                                 missing=missing, group_partial=free)
+                                 missing=missing, group_partial=free,
+                                 identification=identification)
     if as_json:
         emit_json(res.to_dict())
         return

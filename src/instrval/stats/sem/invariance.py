@@ -103,7 +103,20 @@ DEFAULT_CRITERIA: Mapping[str, float] = MappingProxyType({
     "delta_cfi_min": -0.010,
     "delta_rmsea_max": 0.015,
 })
-ESTIMATORS = ("ml", "mlr")
+#: The levels for ordered items (WLSMV): lavaan's ``group.equal`` with thresholds.
+WLSMV_LEVELS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "configural": (),
+    "scalar": ("loadings", "thresholds"),
+})
+#: The Wu & Estabrook (2016) sequence (semTools ``measEq.syntax(ID.fac = "std.lv",
+#: ID.cat = "Wu.Estabrook.2016")``).
+WU_ESTABROOK_LEVELS: Mapping[str, tuple[str, ...]] = MappingProxyType({
+    "configural": (),
+    "thresholds": ("thresholds",),
+    "metric": ("thresholds", "loadings"),
+})
+IDENTIFICATIONS = ("lavaan", "wu.estabrook")
+ESTIMATORS = ("ml", "mlr", "wlsmv")
 MISSING = ("listwise", "ml")
 LEVEL_COLUMNS = ("level", "chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr", "delta_chi2",
                  "delta_df", "delta_pvalue", "delta_cfi", "delta_rmsea", "holds")
@@ -127,8 +140,9 @@ class InvarianceResult:
         level, the score test of releasing each equality constraint (``level``,
         ``parameter``, ``group``, ``chi2``, ``df``, ``pvalue``), largest first.
     fits : mapping
-        Level -> the fitted :class:`~instrval.stats.sem.ml.MLSolution` (parameter tables
-        with a ``group`` column in ``fits[level].parameters``).
+        Level -> the fitted :class:`~instrval.stats.sem.ml.MLSolution` (WLSMV:
+        :class:`~instrval.stats.sem.wlsmv.WLSMVSolution`), with the parameter table (a
+        ``group`` column) in ``fits[level].parameters``.
     criteria : mapping
         The decision criteria used.
     """
@@ -137,7 +151,7 @@ class InvarianceResult:
     estimator: str
     levels: pd.DataFrame
     partial: pd.DataFrame
-    fits: Mapping[str, MLSolution] = field(repr=False)
+    fits: Mapping[str, Any] = field(repr=False)
     criteria: Mapping[str, float]
     group_partial: tuple[str, ...]
 
@@ -202,7 +216,8 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
                            estimator: str = "ml", missing: str = "listwise",
                            group_partial: Sequence[str] = (),
                            criteria: Mapping[str, float] | None = None,
-                           levels: Sequence[str] = tuple(LEVELS)) -> InvarianceResult:
+                           levels: Sequence[str] = tuple(LEVELS),
+                           identification: str = "lavaan") -> InvarianceResult:
     r"""Configural, metric, scalar and strict invariance of a factor model across groups.
 
     Parameters
@@ -214,14 +229,22 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
         lavaan syntax, ``{factor: [items]}`` or an instrument (its likert/binary constructs).
     group : str
         The column holding the groups (the first group met is the reference group).
-    estimator : {"ml", "mlr"}
+    estimator : {"ml", "mlr", "wlsmv"}
         ``"ml"``: maximum likelihood (lavaan ``estimator = "ML"``).  ``"mlr"``: robust ML
         (lavaan ``estimator = "MLR"``): the levels report the Yuan-Bentler scaled
         :math:`\chi^2` and the scaled CFI, TLI and RMSEA, and ``delta_chi2`` is the scaled
         difference of Satorra & Bentler (2001), lavaan ``lavTestLRT``'s default for MLR:
         :math:`\Delta T = (T_k - T_{k-1})/c_d` with
         :math:`c_d = (df_k c_k - df_{k-1}c_{k-1})/(df_k - df_{k-1})` (unscaled :math:`T`,
-        scaling factors :math:`c`).
+        scaling factors :math:`c`).  ``"wlsmv"``: the items are ordered categories (Likert or
+        binary; lavaan ``ordered = TRUE, estimator = "WLSMV"``, delta parameterization, see
+        :mod:`instrval.stats.sem.wlsmv`): the levels are ``configural`` and ``scalar``
+        (equal loadings and thresholds, lavaan's ``group.equal = c("loadings",
+        "thresholds")`` with the latent means and scaling factors free beyond the first
+        group); each reports the scaled and shifted :math:`\chi^2` and the scaled CFI, TLI
+        and RMSEA, and ``delta_chi2`` is the scaled and shifted difference test of Satorra
+        (2000), lavaan ``lavTestLRT``'s default for WLSMV fits.  No score tests
+        (``partial`` is empty) and no ``group_partial``.
     missing : {"listwise", "ml"}
         ``"ml"``: full-information ML (lavaan ``missing = "ml"``), every row with a group and
         at least one answer is used (ML only).
@@ -232,7 +255,17 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
         Overrides of :data:`DEFAULT_CRITERIA` (``configural_cfi_min``,
         ``configural_rmsea_max``, ``delta_cfi_min``, ``delta_rmsea_max``).
     levels : sequence of str
-        A prefix of ``("configural", "metric", "scalar", "strict")``.
+        A prefix of ``("configural", "metric", "scalar", "strict")`` (WLSMV: of
+        ``("configural", "scalar")``, or with Wu & Estabrook's identification of
+        ``("configural", "thresholds", "metric")``).
+    identification : {"lavaan", "wu.estabrook"}
+        For ``estimator="wlsmv"``: ``"lavaan"`` (lavaan's defaults, the levels above) or
+        ``"wu.estabrook"``: the sequence of Wu & Estabrook (2016) as semTools
+        ``measEq.syntax(ID.fac = "std.lv", ID.cat = "Wu.Estabrook.2016",
+        parameterization = "delta")`` writes it: ``configural``; ``thresholds`` (equal
+        thresholds; the intercepts of the latent responses and the scaling factors of items
+        with three or more categories free beyond the first group); ``metric`` (+ equal
+        loadings, factor variances free beyond the first group).
 
     Returns
     -------
@@ -264,20 +297,31 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
                               f"choose one of {ESTIMATORS}")
     if missing not in MISSING:
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
-    if missing == "ml" and est != "ml":
-        raise StatisticsError("missing='ml' (FIML) is available with estimator='ml'")
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"measurement_invariance needs a pandas DataFrame, got "
                               f"{type(data).__name__}")
+    if identification not in IDENTIFICATIONS:
+        raise StatisticsError(f"identification={identification!r} is not available; choose "
+                              f"one of {IDENTIFICATIONS}")
+    if identification != "lavaan" and est != "wlsmv":
+        raise StatisticsError("identification='wu.estabrook' is for ordered items "
+                              "(estimator='wlsmv')")
+    if est == "wlsmv":
+        if missing != "listwise":
+            raise StatisticsError("estimator='wlsmv' uses complete rows (missing='listwise')")
+        if group_partial:
+            raise StatisticsError("group_partial is not available with estimator='wlsmv'")
+        table = WLSMV_LEVELS if identification == "lavaan" else WU_ESTABROOK_LEVELS
+        if tuple(levels) == tuple(LEVELS):
+            levels = tuple(table)
+        return _invariance_wlsmv(data, model, group=group, criteria=criteria,
+                                 levels=tuple(levels), identification=identification)
+    if missing == "ml" and est != "ml":
+        raise StatisticsError("missing='ml' (FIML) is available with estimator='ml'")
     levels = tuple(levels)
     if not levels or levels != tuple(LEVELS)[:len(levels)]:
         raise StatisticsError(f"levels must be a prefix of {tuple(LEVELS)}, got {levels}")
-    crit = dict(DEFAULT_CRITERIA)
-    for k, v in (criteria or {}).items():
-        if k not in DEFAULT_CRITERIA:
-            raise StatisticsError(f"unknown criterion {k!r}; choose from "
-                                  f"{tuple(DEFAULT_CRITERIA)}")
-        crit[k] = float(v)
+    crit = _criteria(criteria)
     partial = tuple(parameter_name(*parse_parameter_name(p)) for p in group_partial)
     syntax = _model_syntax(model)
     base = build_partable(syntax)
@@ -296,37 +340,18 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
         fits[lev] = fit_ml(pt, gdata, stacklevel=2)
         if est == "mlr":
             fits[lev] = mlr(fits[lev])
-    rows = []
-    prev: dict[str, Any] | None = None
     sfx = "_scaled" if est == "mlr" else ""
-    for lev in levels:
-        f = fits[lev].fit
-        row: dict[str, Any] = {"level": lev, "chi2": f["chi2" + sfx], "df": f["df"],
-                               "pvalue": f["pvalue" + sfx], "cfi": f["cfi" + sfx],
-                               "tli": f["tli" + sfx], "rmsea": f["rmsea" + sfx],
-                               "srmr": f["srmr"]}
-        if prev is None:
-            row.update(delta_chi2=math.nan, delta_df=math.nan, delta_pvalue=math.nan,
-                       delta_cfi=math.nan, delta_rmsea=math.nan)
-            row["holds"] = bool(row["cfi"] >= crit["configural_cfi_min"]
-                                and row["rmsea"] <= crit["configural_rmsea_max"])
-        else:
-            fp = fits[prev["level"]].fit
-            ddf = f["df"] - fp["df"]
-            dchi = f["chi2"] - fp["chi2"]
-            if est == "mlr":    # Satorra & Bentler (2001)
-                cd = (f["df"] * f["scaling_factor"] - fp["df"] * fp["scaling_factor"]) / ddf
-                dchi = dchi / cd if cd > 0 else math.nan
-            row.update(delta_chi2=dchi, delta_df=ddf,
-                       delta_pvalue=float(stats.chi2.sf(dchi, ddf))
-                       if ddf > 0 and math.isfinite(dchi) else math.nan,
-                       delta_cfi=row["cfi"] - prev["cfi"],
-                       delta_rmsea=row["rmsea"] - prev["rmsea"])
-            row["holds"] = bool(prev["holds"] and row["delta_cfi"] >= crit["delta_cfi_min"]
-                                and row["delta_rmsea"] <= crit["delta_rmsea_max"])
-        rows.append(row)
-        prev = row
-    level_frame = pd.DataFrame(rows, columns=list(LEVEL_COLUMNS))
+
+    def difference(cur: str, prv: str) -> float:
+        f, fp = fits[cur].fit, fits[prv].fit
+        ddf = f["df"] - fp["df"]
+        dchi = f["chi2"] - fp["chi2"]
+        if est == "mlr":    # Satorra & Bentler (2001)
+            cd = (f["df"] * f["scaling_factor"] - fp["df"] * fp["scaling_factor"]) / ddf
+            dchi = dchi / cd if cd > 0 else math.nan
+        return float(dchi)
+
+    level_frame = _level_frame(fits, levels, sfx, crit, difference)
     prow = [{"level": "", "parameter": p, "group": "", "chi2": math.nan, "df": math.nan,
              "pvalue": math.nan, "freed": True} for p in partial]
     for lev in levels[1:]:
@@ -342,6 +367,95 @@ def measurement_invariance(data: pd.DataFrame, model: Any, *, group: str,
         levels=level_frame, partial=partial_frame.reset_index(drop=True),
         fits=MappingProxyType(fits), criteria=MappingProxyType(crit),
         group_partial=partial)
+
+
+def _criteria(criteria: Mapping[str, float] | None) -> dict[str, float]:
+    crit = dict(DEFAULT_CRITERIA)
+    for k, v in (criteria or {}).items():
+        if k not in DEFAULT_CRITERIA:
+            raise StatisticsError(f"unknown criterion {k!r}; choose from "
+                                  f"{tuple(DEFAULT_CRITERIA)}")
+        crit[k] = float(v)
+    return crit
+
+
+def _level_frame(fits: Mapping[str, Any], levels: Sequence[str], sfx: str,
+                 crit: Mapping[str, float], difference: Any) -> pd.DataFrame:
+    """One row per level: fit measures, differences to the level before, ``holds``."""
+    rows = []
+    prev: dict[str, Any] | None = None
+    for lev in levels:
+        f = fits[lev].fit
+        row: dict[str, Any] = {"level": lev, "chi2": f["chi2" + sfx], "df": f["df"],
+                               "pvalue": f["pvalue" + sfx], "cfi": f["cfi" + sfx],
+                               "tli": f["tli" + sfx], "rmsea": f["rmsea" + sfx],
+                               "srmr": f["srmr"]}
+        if prev is None:
+            row.update(delta_chi2=math.nan, delta_df=math.nan, delta_pvalue=math.nan,
+                       delta_cfi=math.nan, delta_rmsea=math.nan)
+            row["holds"] = bool(row["cfi"] >= crit["configural_cfi_min"]
+                                and row["rmsea"] <= crit["configural_rmsea_max"])
+        else:
+            ddf = f["df"] - fits[prev["level"]].fit["df"]
+            dchi = difference(lev, prev["level"])
+            row.update(delta_chi2=dchi, delta_df=ddf,
+                       delta_pvalue=float(stats.chi2.sf(dchi, ddf))
+                       if ddf > 0 and math.isfinite(dchi) else math.nan,
+                       delta_cfi=row["cfi"] - prev["cfi"],
+                       delta_rmsea=row["rmsea"] - prev["rmsea"])
+            row["holds"] = bool(prev["holds"] and row["delta_cfi"] >= crit["delta_cfi_min"]
+                                and row["delta_rmsea"] <= crit["delta_rmsea_max"])
+        rows.append(row)
+        prev = row
+    return pd.DataFrame(rows, columns=list(LEVEL_COLUMNS))
+
+
+def _invariance_wlsmv(data: pd.DataFrame, model: Any, *, group: str,
+                      criteria: Mapping[str, float] | None, levels: tuple[str, ...],
+                      identification: str) -> InvarianceResult:
+    """:func:`measurement_invariance` with ``estimator="wlsmv"`` (ordered items)."""
+    from instrval.stats.sem.wlsmv import fit_wlsmv, ordinal_groups, wlsmv_difference
+
+    table = WLSMV_LEVELS if identification == "lavaan" else WU_ESTABROOK_LEVELS
+    if not levels or levels != tuple(table)[:len(levels)]:
+        raise StatisticsError(f"with estimator='wlsmv' levels must be a prefix of "
+                              f"{tuple(table)}, got {levels}")
+    crit = _criteria(criteria)
+    syntax = _model_syntax(model)
+    base = build_partable(syntax, ordered=True)
+    items = list(base.ov)
+    if group not in data.columns:
+        raise StatisticsError(f"the group column {group!r} is not in the data "
+                              f"(columns: {', '.join(map(str, data.columns))})",
+                              [Problem("missing_column", "no such column", column=group)])
+    labels = data[group]
+    keep = (labels.notna() & (labels.astype(str).str.strip() != "")).to_numpy()
+    _, x = model_data(data, {"model": items}, "measurement_invariance")
+    if np.isinf(x).any():
+        j = int(np.flatnonzero(np.isinf(x).any(axis=0))[0])
+        raise StatisticsError(f"item {items[j]!r} has infinite values")
+    complete = keep & ~np.isnan(x).any(axis=1)
+    lab = labels.map(_label).to_numpy()
+    order = list(dict.fromkeys(lab[complete]))
+    if len(order) < 2:
+        raise StatisticsError(f"the group column {group!r} has {len(order)} group(s) with "
+                              "complete rows; invariance needs at least 2")
+    groups = ordinal_groups(x[complete], lab[complete], order, items)
+    fits = {lev: fit_wlsmv(syntax, groups, equal=table[lev], identification=identification,
+                           stacklevel=3) for lev in levels}
+    diffs = {}
+
+    def difference(cur: str, prv: str) -> float:
+        diffs[cur] = wlsmv_difference(fits[prv], fits[cur])
+        return float(diffs[cur]["chi2"])
+
+    level_frame = _level_frame(fits, levels, "_scaled", crit, difference)
+    partial_frame = pd.DataFrame([], columns=["level", "parameter", "group", "chi2", "df",
+                                              "pvalue", "freed"])
+    return InvarianceResult(
+        groups=MappingProxyType({g.name: g.n for g in groups}), estimator="wlsmv",
+        levels=level_frame, partial=partial_frame, fits=MappingProxyType(fits),
+        criteria=MappingProxyType(crit), group_partial=())
 
 
 def _class_of(mat: str, lhs: str, rhs: str) -> str:
