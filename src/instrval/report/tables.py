@@ -970,6 +970,10 @@ def joint_table(result: Any) -> JointTable:
             bits.append(f"loading {fmt_value(rec['loading'], 'f2')} ({rec['loading_factor']})")
         if not is_missing(rec.get("cross_loading")):
             bits.append(f"cross {fmt_value(rec['cross_loading'], 'f2')}")
+        if rec.get("dif_class") in ("B", "C"):
+            bits.append(f"DIF class {rec['dif_class']}")
+        if "R24-irt-misfit" in str(rec.get("supporting_rules") or ""):
+            bits.append(f"{rec.get('irt_model')} misfit")
         if not is_missing(rec.get("i_cvi")):
             bits.append(f"I-CVI{nb}{fmt_value(rec['i_cvi'], 'f2')}")
         if not is_missing(rec.get("cvr")):
