@@ -57,6 +57,9 @@ _LAZY: dict[str, str] = {
     "read_ratings": "instrval.io.ratings",
     "check_ratings": "instrval.io.ratings",
     "iter_ratings": "instrval.io.ratings",
+    "read_ratings_any": "instrval.io.engine",
+    "scan_ratings": "instrval.io.engine",
+    "RatingScan": "instrval.model.scan",
     "read_study": "instrval.io.study",
     "Study": "instrval.io.study",
     "read_decisions": "instrval.io.decisions",
@@ -168,6 +171,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.integrate.revision import revise_instrument
     from instrval.io.coding import read_codebook, read_coding
     from instrval.io.decisions import read_decisions
+    from instrval.io.engine import read_ratings_any, scan_ratings
     from instrval.io.exports import (
         export_instrument,
         import_instrument,
@@ -192,6 +196,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.model.instrument import Construct, Gate, Instrument, Item, Scale
     from instrval.model.ratings import RatingData
     from instrval.model.rules import DecisionRules
+    from instrval.model.scan import RatingScan
     from instrval.pipeline import ValidationResult, run_validation, write_report
     from instrval.qual.evidence import QualEvidence, item_evidence
     from instrval.stats.agreement import (
@@ -274,6 +279,9 @@ __all__ = [
     "read_ratings",
     "check_ratings",
     "iter_ratings",
+    "read_ratings_any",
+    "scan_ratings",
+    "RatingScan",
     "read_study",
     "Study",
     "read_decisions",

@@ -195,7 +195,8 @@ def _generate_ratings(spec: Any, out_dir: Path | None) -> tuple[Path, str]:
 
 
 def run_validation(study: Study, *, progress: Progress | None = None,
-                   quiet: bool = False) -> ValidationResult:
+                   quiet: bool = False, engine: str = "auto",
+                   scheduler: str | None = None) -> ValidationResult:
     """Run the validation a study describes.
 
     Parameters
@@ -208,6 +209,10 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         ``[4/10] relevance ratios...`` go to standard error when it is a terminal.
     quiet : bool
         Show no progress at all.
+    engine, scheduler : str, optional
+        How the ratings are read (:func:`instrval.io.engine.read_ratings_any`): ``auto``
+        reads big Parquet inputs with DuckDB, keeping only sufficient statistics, unless
+        the instrument has Likert or binary scales (whose analyses need the rows).
 
     Returns
     -------
@@ -252,8 +257,10 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                 if path != Path(spec.file):
                     study = study.replace(ratings=type(spec)(
                         **{**spec.__dict__, "file": path}))
-            ratings = _read_ratings(study, instrument)
+            ratings = _read_ratings(study, instrument, engine, scheduler,
+                                    None if quiet or progress is None else _engine_progress)
             _require_item_values(ratings, study)
+        scan = ratings is not None and hasattr(ratings, "item_counts")
 
         step(2)
         descriptives = totals = None
@@ -262,7 +269,9 @@ def run_validation(study: Study, *, progress: Progress | None = None,
 
             descriptives = item_descriptives(ratings, floor_ceiling_max=rules.floor_ceiling_max)
             analyses["descriptives"] = "run"
-            if any(c.kind in ("likert", "binary") for c in instrument.constructs):
+            if scan and any(c.kind in ("likert", "binary") for c in instrument.constructs):
+                notes.append(f"scale totals {_NEEDS_ROWS}")
+            elif any(c.kind in ("likert", "binary") for c in instrument.constructs):
                 from instrval.stats.descriptives import scale_totals
 
                 totals = scale_totals(ratings.data, instrument,
@@ -299,6 +308,8 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             analyses["reliability"] = "off"
         elif not scaled:
             analyses["reliability"] = "not applicable (no Likert or binary scales)"
+        elif scan:
+            analyses["reliability"] = _NEEDS_ROWS
         else:
             from instrval.stats.reliability import alpha_for_construct
 
@@ -319,7 +330,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         fa_constructs = likert or binary
         fa_items = [it.id for c in fa_constructs for it in c.items]
         min_k, min_n = rules.min_scale_items, rules.min_factor_n
-        enough = ratings is not None and len(ratings.data) >= min_n
+        enough = ratings is not None and ratings.n_accepted >= min_n
         kinds_text = "Likert or binary" if binary else "Likert"
         if likert and binary:
             notes.append("factor analyses cover the Likert constructs; the binary constructs "
@@ -327,6 +338,8 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                          "reliability and item statistics")
         if ratings is None:
             analyses["efa"] = analyses["cfa"] = "no ratings"
+        elif scan and fa_items:
+            analyses["efa"] = analyses["cfa"] = analyses["omega"] = _NEEDS_ROWS
         else:
             efa_opt = study.analyses.efa
             if efa_opt == "off":
@@ -550,7 +563,10 @@ def _measurement_properties(study: Study, instrument: Any, ratings: Any, notes: 
         notes.append(f"measurement properties not computed: {exc}")
         return out
     scored = None
-    if ratings is not None and (study.hypotheses or study.criterion):
+    if ratings is not None and not hasattr(ratings, "data") and (study.hypotheses
+                                                                 or study.criterion):
+        notes.append(f"scale scores {_NEEDS_ROWS}")
+    elif ratings is not None and (study.hypotheses or study.criterion):
         items = [i for i in instrument.item_ids if i in ratings.data.columns]
         data = ratings.data.copy()
         data[items] = ratings.item_frame(items)
@@ -640,6 +656,14 @@ def _ordinal(instrument: Any, constructs: list[Any]) -> bool:
     return bool(constructs)
 
 
+_NEEDS_ROWS = ("not computed: the ratings were scanned by a columnar engine, which keeps "
+               "counts only (read them with --engine pandas)")
+
+
+def _engine_progress(msg: str) -> None:
+    print(f"      {msg}", file=sys.stderr, flush=True)
+
+
 def _relative_paths(study: Study) -> Callable[[str], str]:
     """A function writing the input files' absolute paths in a text as the study shows them
     (relative to the study file), so that reports do not depend on the folder they run in."""
@@ -678,16 +702,20 @@ def _require_item_values(ratings: Any, study: Study) -> None:
         "(ratings.mapping; see instrval ratings map-template)")
 
 
-def _read_ratings(study: Study, instrument: Any) -> Any:
-    from instrval.io.ratings import read_ratings
+def _read_ratings(study: Study, instrument: Any, engine: str = "auto",
+                  scheduler: str | None = None, progress: Any = None) -> Any:
+    from instrval.io.engine import read_ratings_any
 
     spec = study.ratings
     mapping = spec.mapping
     if isinstance(mapping, Path):
         mapping = str(mapping)
-    return read_ratings(spec.file, instrument, format=spec.format, mapping=mapping,
-                        dictionary=str(spec.dictionary) if spec.dictionary else None,
-                        strict=spec.strict)
+    if engine == "auto" and any(c.kind in ("likert", "binary") for c in instrument.constructs):
+        engine = "pandas"  # reliability, EFA and CFA need the rows
+    return read_ratings_any(spec.file, instrument, engine=engine, scheduler=scheduler,
+                            format=spec.format, mapping=mapping,
+                            dictionary=str(spec.dictionary) if spec.dictionary else None,
+                            strict=spec.strict, progress=progress)
 
 
 def _inputs(study: Study, ratings: Any, panel: Any = None) -> dict[str, dict[str, Any]]:
@@ -696,8 +724,18 @@ def _inputs(study: Study, ratings: Any, panel: Any = None) -> dict[str, dict[str
         p = Path(path)
         if not p.exists():
             continue
-        d: dict[str, Any] = {"file": study.display_path(p), "sha256": sha256_file(p),
-                             "bytes": p.stat().st_size}
+        if p.is_dir():  # a folder of Parquet parts: digest of the parts' digests
+            from instrval.io.engine import ratings_parts
+
+            files = [Path(f) for f in ratings_parts(p)]
+            digest = hashlib.sha256("".join(f"{f.name}:{sha256_file(f)}\n" for f in files)
+                                    .encode()).hexdigest()
+            d: dict[str, Any] = {"file": study.display_path(p), "sha256": digest,
+                                 "bytes": sum(f.stat().st_size for f in files),
+                                 "parts": len(files)}
+        else:
+            d = {"file": study.display_path(p), "sha256": sha256_file(p),
+                 "bytes": p.stat().st_size}
         if role == "panel" and panel is not None:
             # rows of the file; ratings (long form: one per row, wide form: one per cell)
             d["rows_read"] = int(panel.source.get("rows_read", len(panel.data)))

@@ -39,8 +39,36 @@ def _report(rd: Any) -> dict[str, Any]:
     }
 
 
+ENGINE_OPTIONS = (
+    click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "dask"]),
+                 default="auto", show_default=True,
+                 help="auto: DuckDB for Parquet parts and Parquet files of 250,000 rows or "
+                      "more, pandas otherwise; dask: partitions on a Dask cluster "
+                      "(--scheduler)."),
+    click.option("--scheduler", default=None, metavar="ADDRESS|local",
+                 help="Dask scheduler for --engine dask: an address (tcp://host:8786) or "
+                      "'local' (a local cluster) [default: local]."),
+)
+
+
+def engine_options(f: Any) -> Any:
+    """The --engine and --scheduler options (shared by ratings check, relevance, report)."""
+    for opt in reversed(ENGINE_OPTIONS):
+        f = opt(f)
+    return f
+
+
+def progress_fn(quiet: bool) -> Any:
+    """Progress lines on standard error, or none (JSON mode)."""
+    if quiet:
+        return None
+    from instrval.io.engine import stderr_progress
+
+    return stderr_progress
+
+
 @ratings.command("check")
-@click.argument("export", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("export", type=click.Path(path_type=Path))
 @click.option("--instrument", "instrument_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Instrument definition file (YAML or JSON).")
@@ -56,9 +84,10 @@ def _report(rd: Any) -> dict[str, Any]:
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.option("--max-problems", type=click.IntRange(min=0), default=50, show_default=True,
               help="Problems listed in the text report (JSON lists all).")
+@engine_options
 def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | None,
           dictionary: Path | None, strict: bool, quarantine_path: Path | None,
-          as_json: bool, max_problems: int) -> None:
+          as_json: bool, max_problems: int, engine: str, scheduler: str | None) -> None:
     """Read EXPORT, check it against the instrument, and report.
 
     Prints ratings read / accepted / quarantined (they always add up), respondents, the
@@ -66,20 +95,26 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
     it, and every problem (row as in a spreadsheet, column, value, reason). Exits with
     status 1 when nothing usable remains, or with --strict when there is any problem.
 
+    EXPORT is a file, a folder of Parquet parts or a glob ("parts/*.parquet"). Big
+    Parquet inputs are checked by DuckDB in bounded memory (--engine; see docs/scale.md),
+    with the same result as the pandas reader.
+
     \b
     Example:
       instrval ratings check examples/iam/data/iam-sample.csv \\
           --instrument instruments/iam/iam-2011.yaml --quarantine bad-rows.csv
+      instrval ratings check parts/ --instrument iam.yaml --engine dask --scheduler local
     """
+    from instrval.io.engine import read_ratings_any
     from instrval.io.instrument import read_instrument
-    from instrval.io.ratings import inspect_ratings
     from instrval.report.tables import write_csv
 
     inst = read_instrument(instrument_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
-        rd = inspect_ratings(export, inst, format=fmt, mapping=mapping,
-                             dictionary=dictionary)
+        rd = read_ratings_any(export, inst, engine=engine, scheduler=scheduler, format=fmt,
+                              mapping=mapping, dictionary=dictionary, inspect=True,
+                              progress=progress_fn(as_json))
     rep = _report(rd)
     if quarantine_path is not None:
         # neutralised as the report's tables are: the quarantine holds the export's cells
@@ -181,8 +216,13 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               default=None, help="IAM instrument file (needed for --format redcap; "
                                  "default instruments/iam/iam-2011.yaml).")
+@click.option("--part-rows", type=click.IntRange(min=1), default=None,
+              help="With --format parquet: write a folder of Parquet parts "
+                   "(iam-ratings-2012-parts/part-00000.parquet, ...) of this many ratings "
+                   "each instead of one file.")
 def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed: int,
-                 fmts: tuple[str, ...], instrument_file: Path | None) -> None:
+                 fmts: tuple[str, ...], instrument_file: Path | None,
+                 part_rows: int | None) -> None:
     """Generate the synthetic IAM rating export (published scale by default).
 
     234,196 ratings by 5,596 clinicians in 2012, use gate open in exactly 45,394
@@ -204,6 +244,11 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
     out_dir.mkdir(parents=True, exist_ok=True)
     df = None
     for f in fmts:
+        if f == "parquet" and part_rows is not None:
+            p = _write_parts(out_dir / "iam-ratings-2012-parts", n_ratings, n_respondents,
+                             seed, part_rows)
+            click.echo(f"wrote {p}")
+            continue
         if f == "parquet":
             p = ds.write_iam_parquet(out_dir / "iam-ratings-2012.parquet", n_ratings,
                                      n_respondents, seed)
@@ -220,3 +265,27 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
             p1, p2 = ds.write_iam_redcap(df, inst, out_dir / "iam-redcap.csv",
                                          out_dir / "iam-redcap-dictionary.csv")
             click.echo(f"wrote {p1} and {p2}")
+
+
+def _write_parts(folder: Path, n_ratings: int, n_respondents: int, seed: int,
+                 part_rows: int) -> Path:
+    """The generated ratings as a folder of Parquet parts (the same rows, in order)."""
+    import os
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from instrval.datasets import iam as ds
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for old in folder.glob("part-*.parquet"):
+        old.unlink()
+    chunks = ds.iter_iam_chunks(n_ratings, n_respondents, seed, chunk_size=part_rows)
+    for i, chunk in enumerate(chunks):
+        target = folder / f"part-{i:05d}.parquet"
+        tmp = folder / f".part-{i:05d}.parquet.tmp"
+        pq.write_table(pa.Table.from_pandas(chunk, preserve_index=False), tmp,
+                       compression="zstd", row_group_size=1_000_000)
+        os.replace(tmp, target)
+        click.echo(f"  part {i + 1}: {len(chunk)} ratings", err=True)
+    return folder

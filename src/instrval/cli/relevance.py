@@ -9,6 +9,7 @@ import click
 
 from instrval._choices import CLUSTER_METHODS, RELEVANCE_PERIODS
 from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli.ratings import engine_options
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -89,7 +90,7 @@ def _print_text(res: RelevanceResult) -> None:
 
 
 @main.command("relevance")
-@click.argument("export", type=click.Path(exists=True, dir_okay=False))
+@click.argument("export", type=click.Path())
 @click.option("--instrument", "instrument_path", required=True,
               type=click.Path(exists=True, dir_okay=False),
               help="Instrument definition file (YAML or JSON).")
@@ -114,15 +115,19 @@ def _print_text(res: RelevanceResult) -> None:
               show_default=True, help="Bootstrap resamples of respondents.")
 @click.option("--seed", type=int, default=None, help="Seed for the bootstrap.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@engine_options
 def relevance(export: str, instrument_path: str, threshold: float | None, by: tuple[str, ...],
               period: str | None, mapping: str | None, fmt: str | None, confidence: float,
-              cluster_method: str, n_boot: int, seed: int | None, as_json: bool) -> None:
+              cluster_method: str, n_boot: int, seed: int | None, as_json: bool,
+              engine: str, scheduler: str | None) -> None:
     """Relevance ratio of every item: share of the ratings presenting its question in
     which the item was selected (gated questions count only ratings that opened the gate),
     with a Wilson interval and an interval that respects clustering within respondents.
 
-    Reads EXPORT with the instrument's reader, prints how many rows were quarantined, and
-    judges each item against the cut-off.
+    Reads EXPORT (a file, a folder of Parquet parts or a glob) with the instrument's
+    reader, prints how many rows were quarantined, and judges each item against the
+    cut-off. Big Parquet inputs are read by DuckDB, keeping only per-respondent sums
+    (--engine; --by and --period need --engine pandas).
 
     \b
     Example:
@@ -130,12 +135,20 @@ def relevance(export: str, instrument_path: str, threshold: float | None, by: tu
           --threshold 0.1 --period quarter --seed 1
       instrval relevance ratings.csv --instrument iam.yaml --json > relevance.json
     """
+    from instrval.cli.ratings import progress_fn
+    from instrval.io.engine import choose_engine, is_parts, read_ratings_any
     from instrval.io.instrument import read_instrument
-    from instrval.io.ratings import read_ratings
     from instrval.stats.relevance import relevance_ratios
 
     inst = read_instrument(instrument_path)
-    ratings = read_ratings(export, inst, format=fmt, mapping=mapping)
+    chosen = "pandas" if (by or period) and engine == "auto" else choose_engine(export, engine)
+    if chosen == "pandas" and not is_parts(export):
+        from instrval.io.ratings import read_ratings
+
+        ratings = read_ratings(export, inst, format=fmt, mapping=mapping)
+    else:
+        ratings = read_ratings_any(export, inst, engine=chosen, scheduler=scheduler,
+                                   format=fmt, mapping=mapping, progress=progress_fn(as_json))
     click.echo(f"{ratings.n_quarantined} row(s) quarantined of {ratings.n_read} read; "
                f"{ratings.n_accepted} ratings used.", err=True)
     res = relevance_ratios(

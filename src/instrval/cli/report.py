@@ -8,6 +8,7 @@ from typing import Any
 import click
 
 from instrval.cli._base import emit_json, main
+from instrval.cli.ratings import engine_options
 
 __all__ = ["report"]
 
@@ -16,7 +17,7 @@ __all__ = ["report"]
 @click.argument("study_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--instrument", type=click.Path(dir_okay=False, path_type=Path),
               help="Instrument file (overrides the study's).")
-@click.option("--ratings", type=click.Path(dir_okay=False, path_type=Path),
+@click.option("--ratings", type=click.Path(path_type=Path),
               help="Rating export (overrides the study's).")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
               help="Column mapping of the rating export.")
@@ -37,11 +38,13 @@ __all__ = ["report"]
 @click.option("--quiet", "-q", is_flag=True, help="Show no progress.")
 @click.option("--json", "as_json", is_flag=True,
               help="Print the summary and the files written as JSON.")
+@engine_options
 def report(study_file: Path | None, instrument: Path | None, ratings: Path | None,
            mapping: Path | None, coding: Path | None, codebook: Path | None,
            panel: Path | None, decisions: Path | None, out_dir: Path | None,
            seed: int | None, threshold: float | None, version_label: str | None,
-           timestamp: str | None, quiet: bool, as_json: bool) -> None:
+           timestamp: str | None, quiet: bool, as_json: bool, engine: str,
+           scheduler: str | None) -> None:
     """Write the validation report and the revised instrument.
 
     Reads a study file (or the same inputs given as options), runs every analysis the
@@ -49,7 +52,8 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
     with the decision rules and the expert decisions, and writes the report folder:
     report.html, report.md, results.json, tables/*.csv, tables.xlsx, quarantine.csv and
     the revised instrument (<id>-<version>.yaml). Options override the study file; paths
-    in the study file are relative to it.
+    in the study file are relative to it. The ratings may be a folder of Parquet parts;
+    big Parquet inputs are read by DuckDB or Dask (--engine, see docs/scale.md).
 
     \b
     Example:
@@ -123,7 +127,7 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
         study = study.replace(**changes)
     if study.output is None:
         study = study.replace(output=cwd / "report")
-    result = run_validation(study, quiet=quiet or as_json)
+    result = run_validation(study, quiet=quiet or as_json, engine=engine, scheduler=scheduler)
     written = write_report(result, study.output)
     if as_json:
         emit_json({"summary": result.summary(), "output": str(study.output),

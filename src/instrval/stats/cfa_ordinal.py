@@ -660,9 +660,9 @@ def cfa_ordinal(data: pd.DataFrame, model: Any, *, estimator: str = "wlsmv",
 def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
     """Keep BLAS on one thread: the matrices here are small (a few hundred rows) and threaded
     OpenBLAS slows down badly on a busy machine (as in :mod:`instrval.stats.relevance`)."""
-    from threadpoolctl import threadpool_limits
+    from instrval.stats._threads import small_matrix_blas
 
-    return threadpool_limits(limits=1, user_api="blas")
+    return small_matrix_blas()
 
 
 def _fit_all(codes: np.ndarray, ncat: np.ndarray, items: list[str],

@@ -132,6 +132,9 @@ def item_descriptives(data: Any, instrument: Any = None, *,
     if not 0 <= floor_ceiling_max <= 1:
         raise StatisticsError(f"floor_ceiling_max must be between 0 and 1, got {floor_ceiling_max!r}")
     rating_data = None
+    counts = getattr(data, "item_counts", None)
+    if counts is not None and hasattr(data, "instrument"):
+        return _from_counts(data, counts, items=items, floor_ceiling_max=floor_ceiling_max)
     if hasattr(data, "data") and hasattr(data, "instrument"):
         rating_data = data
         instrument = instrument if instrument is not None else data.instrument
@@ -209,6 +212,62 @@ def item_descriptives(data: Any, instrument: Any = None, *,
                               float(floor_ceiling_max))
 
 
+def _from_counts(scan: Any, counts: Any, *, items: Sequence[str] | None,
+                 floor_ceiling_max: float) -> DescriptivesResult:
+    """:func:`item_descriptives` from per-item value counts (a scanned export,
+    :class:`~instrval.model.scan.RatingScan`): the same table, computed from
+    ``n_rows`` and the count of each value. Counts, shares and means are exact; the SD is
+    ``sqrt(sum_v c_v (v - mean)^2 / (n - 1))``, equal to the row-wise sum up to rounding."""
+    instrument = scan.instrument
+    rows, dist = [], []
+    for c in instrument.constructs:
+        if c.kind == "single_choice":
+            continue
+        if c.kind == "likert":
+            sc = instrument.scale_of(c)
+            rng = (sc.min, sc.max) if sc is not None else None
+        else:
+            rng = (0, 1)
+        for it in c.items:
+            if items is not None and it.id not in items:
+                continue
+            n_rows, vc = counts.get(it.id, (0, {}))
+            vals = np.array(sorted(vc), dtype=np.int64)
+            cnt = np.array([vc[v] for v in vals.tolist()], dtype=np.int64)
+            n = int(cnt.sum())
+            lo, hi = rng if rng is not None else (
+                (int(vals.min()), int(vals.max())) if n else (None, None))
+            rated = c.kind == "likert"
+            floor = ceil = float("nan")
+            if n and lo is not None:
+                floor = float(vc.get(lo, 0)) / n
+                ceil = float(vc.get(hi, 0)) / n
+            mean = float(np.float64(int((vals * cnt).sum())) / n) if n else float("nan")
+            sd = float("nan")
+            if n > 1:
+                sd = float(np.sqrt(float((cnt * (vals - mean) ** 2).sum()) / (n - 1)))
+            rows.append({
+                "item_id": it.id, "construct_id": c.id, "kind": c.kind, "n_rows": int(n_rows),
+                "n": n, "n_missing": int(n_rows) - n,
+                "missing_share": (n_rows - n) / n_rows if n_rows else float("nan"),
+                "mean": mean, "sd": sd, "min_option": lo, "max_option": hi,
+                "floor_share": floor, "ceiling_share": ceil,
+                "floor_flag": (floor > floor_ceiling_max) if rated and n else pd.NA,
+                "ceiling_flag": (ceil > floor_ceiling_max) if rated and n else pd.NA,
+            })
+            if lo is not None:
+                options = sorted(set(range(int(lo), int(hi) + 1)) | set(vc))
+                for v in options:
+                    k = int(vc.get(v, 0))
+                    dist.append({"item_id": it.id, "value": int(v), "count": k,
+                                 "share": k / n if n else float("nan")})
+    items_df = pd.DataFrame(rows, columns=list(ITEM_COLUMNS))
+    for col in ("floor_flag", "ceiling_flag"):
+        items_df[col] = items_df[col].astype("boolean")
+    for col in ("min_option", "max_option"):
+        items_df[col] = items_df[col].astype("Int64")
+    return DescriptivesResult(items_df, pd.DataFrame(dist, columns=list(DISTRIBUTION_COLUMNS)),
+                              float(floor_ceiling_max))
 #: Columns of :attr:`ScaleTotalsResult.scales`.
 SCALE_COLUMNS = ("construct_id", "kind", "k", "n", "min_possible", "max_possible", "mean",
                  "sd", "floor_share", "ceiling_share", "floor_flag", "ceiling_flag")

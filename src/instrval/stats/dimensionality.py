@@ -27,6 +27,7 @@ from scipy import stats
 
 from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval.errors import StatisticsError
+from instrval.stats._threads import single_threaded_blas
 from instrval.stats.efa import _eigh_desc, _extract, prepare_correlation
 
 __all__ = [
@@ -211,6 +212,7 @@ def _first_not_greater(obs: np.ndarray, ref: np.ndarray) -> int:
     return int(bad[0]) if bad.size else len(obs)
 
 
+@single_threaded_blas
 def parallel_analysis(data: pd.DataFrame | np.ndarray, *, n_iter: int = 20,
                       seed: int | None = None, fm: str = "minres",
                       quantile: float | None = 0.95,
@@ -317,6 +319,7 @@ class MAPResult:
                 "map": to_jsonable(self.table)}
 
 
+@single_threaded_blas
 def velicer_map(data: pd.DataFrame | np.ndarray, *, max_factors: int = 8,
                 missing: str = "pairwise") -> MAPResult:
     """Velicer's MAP criterion as ``psych::VSS(x)$map`` (``n = 8``).

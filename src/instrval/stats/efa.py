@@ -48,7 +48,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
+from scipy import optimize
+from scipy.special import chdtrc as _chi2_sf
 
 from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval.errors import (
@@ -57,6 +58,7 @@ from instrval.errors import (
     SmoothingWarning,
     StatisticsError,
 )
+from instrval.stats._threads import single_threaded_blas
 from instrval.stats.polychoric import cor_smooth
 from instrval.stats.rotation import ORTHOGONAL, ROTATIONS, rotate
 
@@ -342,7 +344,7 @@ def fit_statistics(R: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None,
     if not np.isnan(n_obs):
         nm = (n_obs - 1) - (2 * p + 5) / 6 - (2 * k) / 3
         chi2 = max(objective * nm, 0.0)
-        pvalue = float(stats.chi2.sf(chi2, dof)) if dof > 0 else nan
+        pvalue = float(_chi2_sf(dof, chi2)) if dof > 0 else nan
         null_chi2 = F0 * ((n_obs - 1) - (2 * p + 5) / 6)
         Mm = objective / dof if dof != 0 else nan
         M0 = F0 * 2 / (p * (p - 1))
@@ -480,6 +482,7 @@ class EFAResult:
         }
 
 
+@single_threaded_blas
 def efa(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int, method: str = "minres",
         rotation: str = "oblimin", corr: str = "pearson", missing: str = "pairwise",
         n_obs: float | None = None, max_iter: int | None = None,

@@ -43,6 +43,7 @@ import pandas as pd
 
 from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval.errors import HeywoodWarning, StatisticsError
+from instrval.stats._threads import single_threaded_blas
 from instrval.stats.efa import efa, prepare_correlation, smc
 from instrval.stats.rotation import geomin, oblimin, promax, quartimin
 
@@ -109,6 +110,7 @@ class OmegaResult:
         }
 
 
+@single_threaded_blas
 def omega(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int = 3,
           fm: str = "minres", rotation: str = "oblimin", missing: str = "pairwise",
           n_obs: float | None = None, flip: bool = True) -> OmegaResult:
@@ -263,6 +265,7 @@ class OneFactorOmega:
                 "loadings": to_jsonable(self.loadings)}
 
 
+@single_threaded_blas
 def omega_one_factor(data_or_corr: pd.DataFrame | np.ndarray, *, fm: str = "minres",
                      missing: str = "pairwise", n_obs: float | None = None) -> OneFactorOmega:
     """Congeneric (one-factor) omega: ``(sum |l|)^2 / ((sum |l|)^2 + sum u2)``.

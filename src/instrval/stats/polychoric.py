@@ -42,6 +42,7 @@ from scipy.special import ndtr, ndtri
 from instrval._jsonable import to_jsonable
 from instrval.errors import DataQualityWarning, SmoothingWarning, StatisticsError
 from instrval.stats._common import item_array
+from instrval.stats._threads import single_threaded_blas
 
 __all__ = [
     "PolychoricResult",
@@ -479,6 +480,7 @@ def _solve_pairs(tabs: np.ndarray, row_cuts: np.ndarray, col_cuts: np.ndarray
 
 
 # --------------------------------------------------------------------------- polychoric
+@single_threaded_blas
 def polychoric(data: pd.DataFrame, *, correct: float = 0.5, missing: str = "pairwise",
                smooth: bool = True) -> PolychoricResult:
     r"""Polychoric correlations of ordinal items, as ``psych::polychoric`` (psych 2.2.9).
@@ -621,6 +623,7 @@ def _per_pair_setup(tabs: np.ndarray, tot: np.ndarray, correct: float, ncat: int
 
 
 # --------------------------------------------------------------------------- tetrachoric
+@single_threaded_blas
 def tetrachoric(data: pd.DataFrame, *, correct: float = 0.5, missing: str = "pairwise",
                 smooth: bool = True) -> PolychoricResult:
     r"""Tetrachoric correlations of binary items, as ``psych::tetrachoric`` (psych 2.2.9).

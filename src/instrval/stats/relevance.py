@@ -52,7 +52,6 @@ Davison AC, Hinkley DV (1997) *Bootstrap Methods and their Application*. Field C
 
 from __future__ import annotations
 
-import contextlib
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -67,10 +66,14 @@ from instrval._jsonable import jsonable_scalar
 from instrval.errors import DataQualityWarning, StatisticsError
 from instrval.model.ratings import RatingData
 from instrval.model.rules import RULE_SOURCES, DecisionRules
+from instrval.model.scan import RelevanceCounts
+from instrval.stats._threads import small_matrix_blas
 from instrval.stats.intervals import wilson_interval
 
 __all__ = [
     "RelevanceResult",
+    "RelevanceCounts",
+    "relevance_counts",
     "relevance_ratios",
     "PERIODS",
     "CLUSTER_METHODS",
@@ -284,6 +287,23 @@ def _by_respondent(codes: np.ndarray, n_groups: int, X: np.ndarray) -> np.ndarra
     return np.asarray(A @ X.astype(dt), dtype="float64")
 
 
+def relevance_counts(ratings: RatingData, *, rows: np.ndarray | None = None,
+                     likert_relevant_min: float | None = None) -> RelevanceCounts:
+    """The :class:`RelevanceCounts` of checked ratings; ``rows`` gives each accepted
+    rating's row in the export (default ``0, 1, ...``) to order respondents by their
+    first rating across chunks."""
+    ind = _indicators(ratings, likert_relevant_min)
+    data = ratings.data
+    codes, resp_ids = pd.factorize(data["respondent_id"], use_na_sentinel=False)
+    k = len(ind.meta)
+    sums = _by_respondent(codes, len(resp_ids), np.hstack([ind.S, ind.P]))
+    r = np.arange(len(data), dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
+    _, first_idx = np.unique(codes, return_index=True)
+    return RelevanceCounts(ind.meta, ind.pidx, ind.skipped,
+                           np.asarray(resp_ids, dtype=object), r[first_idx],
+                           sums[:, :k], sums[:, k:], len(data))
+
+
 # ---------------------------------------------------------------------------- statistics
 def _delta(Y: np.ndarray, M: np.ndarray, x: np.ndarray, n: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -299,14 +319,6 @@ def _delta(Y: np.ndarray, M: np.ndarray, x: np.ndarray, n: np.ndarray
     return var, deff, g
 
 
-def _single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
-    """Keep BLAS on one thread for the many small products of the bootstrap: threaded
-    OpenBLAS gains nothing at this size and slows down badly on a busy machine."""
-    from threadpoolctl import threadpool_limits
-
-    return threadpool_limits(limits=1, user_api="blas")
-
-
 def _bootstrap(Y: np.ndarray, M: np.ndarray, *, n_boot: int, confidence: float,
                rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """Percentile interval of the ratio of sums, resampling respondents (rows of Y, M)."""
@@ -317,7 +329,7 @@ def _bootstrap(Y: np.ndarray, M: np.ndarray, *, n_boot: int, confidence: float,
     sums = np.empty((n_boot, 2 * k))
     chunk = max(1, _BOOT_CHUNK_CELLS // g)
     dtype = np.int32 if g * chunk < 2**31 else np.int64
-    with _single_threaded_blas():
+    with small_matrix_blas():
         for start in range(0, n_boot, chunk):
             b = min(chunk, n_boot - start)
             idx = rng.integers(0, g, size=(b, g), dtype=dtype)
@@ -344,11 +356,22 @@ def _table(ind: _Indicators, codes: np.ndarray, n_codes: int, *, threshold: floa
     """The per-item table for one set of ratings (rows of the indicators) whose
     respondents are coded ``0 .. n_codes - 1`` (every code used)."""
     k = len(ind.meta)
+    Y = _by_respondent(codes, n_codes, np.hstack([ind.S, ind.P]))
+    return _table_sums(ind.meta, ind.pidx, Y[:, :k], Y[:, k:], threshold=threshold,
+                       confidence=confidence, cluster_method=cluster_method, n_boot=n_boot,
+                       rng=rng)
+
+
+def _table_sums(meta: pd.DataFrame, pidx: np.ndarray, Y: np.ndarray, P: np.ndarray, *,
+                threshold: float, confidence: float, cluster_method: str, n_boot: int,
+                rng: np.random.Generator | None) -> pd.DataFrame:
+    """The per-item table from per-respondent sums: ``Y`` (respondents x items, ratings
+    selecting each item) and ``P`` (respondents x presentation patterns, ratings
+    presenting). These are the sufficient statistics of every column of the table."""
+    k = len(meta)
     c_low, c_high = np.full(k, np.nan), np.full(k, np.nan)
     deff, n_eff, se = np.full(k, np.nan), np.full(k, np.nan), np.full(k, np.nan)
-    Y = _by_respondent(codes, n_codes, np.hstack([ind.S, ind.P]))
-    M = Y[:, k:][:, ind.pidx]
-    Y = Y[:, :k]
+    M = P[:, pidx]
     x = Y.sum(axis=0)
     n = M.sum(axis=0)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -372,9 +395,9 @@ def _table(ind: _Indicators, codes: np.ndarray, n_codes: int, *, threshold: floa
     relevant = pd.array([None if np.isnan(r) else bool(r >= threshold) for r in ratio],
                         dtype="boolean")
     cols = {
-        "item_id": ind.meta["item_id"].to_numpy(),
-        "construct_id": ind.meta["construct_id"].to_numpy(),
-        "kind": ind.meta["kind"].to_numpy(),
+        "item_id": meta["item_id"].to_numpy(),
+        "construct_id": meta["construct_id"].to_numpy(),
+        "kind": meta["kind"].to_numpy(),
         "selected": x.astype("int64"),
         "presented": n.astype("int64"),
         "ratio": ratio,
@@ -486,7 +509,8 @@ def relevance_ratios(
     0   learned         3          4   0.75      True
     1  reminded         1          4   0.25      True
     """
-    if not isinstance(ratings, RatingData):
+    counts = getattr(ratings, "relevance_counts", None)
+    if not isinstance(ratings, RatingData) and not isinstance(counts, RelevanceCounts):
         raise StatisticsError(
             f"relevance_ratios needs a RatingData (from instrval.io.ratings.read_ratings), "
             f"got {type(ratings).__name__}")
@@ -526,6 +550,11 @@ def relevance_ratios(
         raise StatisticsError(
             f"likert_relevant_min must be a number on the Likert scale, "
             f"got {likert_relevant_min!r}")
+    if isinstance(counts, RelevanceCounts):
+        return _from_counts(counts, by=by, period=period,
+                            likert_relevant_min=likert_relevant_min, threshold=threshold,
+                            source=source, confidence=confidence, method=method,
+                            n_boot=n_boot, seed=seed)
     data = ratings.data
     if len(data) == 0:
         raise StatisticsError("no ratings to compute relevance ratios from (0 accepted rows)")
@@ -601,3 +630,36 @@ def relevance_ratios(
         groups=groups,
         group_columns=gcols,
     )
+
+
+def _from_counts(counts: RelevanceCounts, *, by: Any, period: str | None,
+                 likert_relevant_min: float | None, threshold: float, source: str,
+                 confidence: float, method: str, n_boot: int, seed: int | None
+                 ) -> RelevanceResult:
+    """:func:`relevance_ratios` from sufficient statistics (a scanned export)."""
+    if by or period is not None or likert_relevant_min is not None:
+        raise StatisticsError(
+            "by=, period= and likert_relevant_min= need the ratings themselves; read the "
+            "export with the pandas engine (engine='pandas') for these tables")
+    if counts.n_ratings == 0:
+        raise StatisticsError("no ratings to compute relevance ratios from (0 accepted rows)")
+    if not len(counts.meta):
+        raise StatisticsError(
+            "the instrument has no items a relevance ratio applies to "
+            "(only Likert items: pass likert_relevant_min)")
+    rng = np.random.default_rng(seed) if method == "bootstrap" else None
+    # row-major, as in the pandas path: numpy sums a row-major array row by row
+    items = _table_sums(counts.meta, counts.pidx, np.ascontiguousarray(counts.Y),
+                        np.ascontiguousarray(counts.P), threshold=threshold,
+                        confidence=confidence, cluster_method=method, n_boot=int(n_boot),
+                        rng=rng)
+    empty = items.loc[items["presented"] == 0, "item_id"].tolist()
+    if empty:
+        warnings.warn(
+            f"{len(empty)} item(s) never presented, ratio undefined: {', '.join(empty)}",
+            DataQualityWarning, stacklevel=3)
+    return RelevanceResult(
+        items=items, threshold=threshold, threshold_source=source, confidence=confidence,
+        cluster_method=method, n_boot=int(n_boot) if method == "bootstrap" else 0,
+        seed=seed, n_ratings=counts.n_ratings, n_respondents=len(counts.respondents),
+        skipped_items=counts.skipped, groups=None, group_columns=())

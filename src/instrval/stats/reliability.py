@@ -42,11 +42,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
+from scipy.special import fdtri as _fdtri
 
 from instrval._jsonable import float_or_none
 from instrval.errors import DataQualityWarning, StatisticsError
 from instrval.stats._common import show_value
+from instrval.stats._threads import single_threaded_blas
 
 __all__ = [
     "AlphaResult",
@@ -265,8 +266,8 @@ def feldt_interval(alpha: float, n: int, k: int, *, confidence: float = 0.95) ->
         return float("nan"), float("nan")
     p = 1.0 - confidence
     df1, df2 = n - 1, (n - 1) * (k - 1)
-    low = 1.0 - (1.0 - alpha) * _st.f.ppf(1.0 - p / 2.0, df1, df2)
-    high = 1.0 - (1.0 - alpha) * _st.f.ppf(p / 2.0, df1, df2)
+    low = 1.0 - (1.0 - alpha) * _fdtri(df1, df2, 1.0 - p / 2.0)
+    high = 1.0 - (1.0 - alpha) * _fdtri(df1, df2, p / 2.0)
     return float(low), float(high)
 
 
@@ -275,6 +276,7 @@ def _check_confidence(confidence: float) -> None:
         raise StatisticsError(f"confidence must be a number between 0 and 1, got {confidence!r}")
 
 
+@single_threaded_blas
 def _boot_alphas(x: np.ndarray, n_boot: int, rng: np.random.Generator,
                  chunk: int = 250) -> np.ndarray:
     """Raw alpha for ``n_boot`` row resamples of ``x`` (n x k, NaN = missing), vectorised.
@@ -333,6 +335,7 @@ def _boot_alphas(x: np.ndarray, n_boot: int, rng: np.random.Generator,
 
 
 # ----------------------------------------------------------------------------- public API
+@single_threaded_blas
 def cronbach_alpha(
     data: pd.DataFrame,
     *,

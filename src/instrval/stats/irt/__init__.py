@@ -605,10 +605,10 @@ def irt(data: pd.DataFrame, *, model: str = "rasch", items: list[str] | None = N
     x, m, cols, index, dropped, low = _prepare(data, items, model, lowest)
     grid = np.round(np.arange(-4.0, 4.0001, 0.1), 10) if theta_grid is None else \
         np.asarray(theta_grid, float)
-    from threadpoolctl import threadpool_limits
+    from instrval.stats._threads import small_matrix_blas
 
     # small matrices: threaded BLAS only adds overhead (and slows down on a busy machine)
-    with threadpool_limits(limits=1, user_api="blas"):
+    with small_matrix_blas():
         if model in _RASCH_FAMILY:
             out = _fit_rasch(x, m, model, cols, grid, misfit_range, lr_test, low)
             estimation = "CML"

@@ -280,6 +280,6 @@ def param_row(lhs: str, op: str, rhs: str, est: float, se: float, std_lv: float,
 def single_threaded_blas() -> contextlib.AbstractContextManager[Any]:
     """Keep BLAS on one thread: the matrices of a factor model are small and threaded
     OpenBLAS slows down badly on a busy machine."""
-    from threadpoolctl import threadpool_limits
+    from instrval.stats._threads import small_matrix_blas
 
-    return threadpool_limits(limits=1, user_api="blas")
+    return small_matrix_blas()

@@ -1,0 +1,191 @@
+"""Results of checking a rating export without holding its rows (plain types, no I/O).
+
+A :class:`RatingScan` is what the columnar engines (:mod:`instrval.io.engine`) return
+for exports too large to hold: the counts a reader prints, the quarantined rows and their
+problems, and the sufficient statistics of the analyses that run on ratings - per-item
+value counts (descriptives) and per-respondent sums (relevance ratios and their cluster
+intervals, :class:`RelevanceCounts`). Memory grows with the number of respondents and of
+quarantined rows, not with the number of ratings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from instrval.errors import Problem, StatisticsError
+from instrval.model.instrument import Instrument
+from instrval.model.ratings import RatingData
+
+__all__ = ["RatingScan", "RelevanceCounts", "scan_counts"]
+
+
+@dataclass(frozen=True)
+class RelevanceCounts:
+    """Sufficient statistics of :func:`relevance_ratios` (without ``by``/``period``).
+
+    Per respondent (rows, in order of the respondent's first accepted rating) the number
+    of ratings selecting each item (``Y``, respondents x items) and presenting each
+    presentation pattern (``P``, respondents x patterns; item ``j`` uses column
+    ``pidx[j]``). Every column of the item table - counts, ratios, Wilson, delta-method and
+    bootstrap intervals - is a function of these sums, so they can be computed chunk by
+    chunk or partition by partition and added up (:meth:`merge`) without holding ratings.
+    """
+
+    meta: pd.DataFrame
+    pidx: np.ndarray
+    skipped: tuple[str, ...]
+    respondents: np.ndarray
+    first_row: np.ndarray
+    Y: np.ndarray
+    P: np.ndarray
+    n_ratings: int = 0
+
+    def merge(self, other: RelevanceCounts) -> RelevanceCounts:
+        """Add up two sets of counts (respondents matched by id; first row = the smaller).
+        The sums are integers held exactly in float64, so the order of merging does not
+        change the result."""
+        if not self.meta["item_id"].equals(other.meta["item_id"]):
+            raise StatisticsError("cannot merge relevance counts of different items")
+        k, m = self.Y.shape[1], self.P.shape[1]
+        frames = []
+        for c in (self, other):
+            f = pd.DataFrame(np.hstack([c.Y, c.P]), columns=[f"c{i}" for i in range(k + m)])
+            f.insert(0, "first", c.first_row)
+            f.insert(0, "resp", c.respondents)
+            frames.append(f)
+        both = pd.concat(frames, ignore_index=True)
+        agg = {"first": "min", **{f"c{i}": "sum" for i in range(k + m)}}
+        g = both.groupby("resp", sort=False).agg(agg).sort_values("first", kind="stable")
+        vals = g[[f"c{i}" for i in range(k + m)]].to_numpy(dtype="float64")
+        return RelevanceCounts(self.meta, self.pidx, self.skipped,
+                               g.index.to_numpy(dtype=object),
+                               g["first"].to_numpy(dtype=np.int64), vals[:, :k], vals[:, k:],
+                               self.n_ratings + other.n_ratings)
+
+
+@dataclass(frozen=True)
+class RatingScan:
+    """Counts, quarantine, problems and sufficient statistics of a checked export.
+
+    Behaves like :class:`~instrval.model.ratings.RatingData` for everything that does
+    not need the accepted rows: ``n_read``, ``n_accepted``, ``n_quarantined``,
+    ``n_respondents``, :meth:`summary`, :meth:`problems_frame`, ``quarantine``,
+    ``problems``, ``source``. ``item_counts[item] = (n_rows, {value: count})`` holds, per
+    multi-select, binary and Likert item, the accepted ratings in which it could be
+    answered (gate open, for gated constructs) and the count of each value among them.
+    """
+
+    instrument: Instrument
+    n_read: int
+    quarantine: pd.DataFrame
+    problems: tuple[Problem, ...]
+    source: Mapping[str, Any]
+    respondents: int
+    dates: tuple[pd.Timestamp, pd.Timestamp] | None
+    presented: Mapping[str, int]
+    gates_open: Mapping[str, int]
+    item_counts: Mapping[str, tuple[int, Mapping[int, int]]]
+    relevance_counts: RelevanceCounts
+    engine: str = "duckdb"
+    extra: Mapping[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_quarantined(self) -> int:
+        return len(self.quarantine)
+
+    @property
+    def n_accepted(self) -> int:
+        return self.n_read - self.n_quarantined
+
+    @property
+    def n_respondents(self) -> int:
+        return self.respondents
+
+    def date_range(self) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+        return self.dates
+
+    def problems_frame(self) -> pd.DataFrame:
+        """The problems as a table: file, row, column, value, reason, message, severity."""
+        cols = ["file", "row", "column", "value", "reason", "message", "severity"]
+        return pd.DataFrame([{k: getattr(p, k) for k in cols} for p in self.problems],
+                            columns=cols)
+
+    def summary(self) -> dict[str, Any]:
+        """The same counts as :meth:`RatingData.summary`."""
+        dr = self.dates
+        return {
+            "read": self.n_read,
+            "accepted": self.n_accepted,
+            "quarantined": self.n_quarantined,
+            "respondents": self.n_respondents,
+            "date_min": dr[0].date().isoformat() if dr else None,
+            "date_max": dr[1].date().isoformat() if dr else None,
+            "presented": {c.id: int(self.presented.get(c.id, 0))
+                          for c in self.instrument.constructs},
+            "gates_open": {g.id: int(self.gates_open.get(g.id, 0))
+                           for g in self.instrument.gates},
+        }
+
+
+def scan_counts(rd: RatingData, rows: np.ndarray) -> tuple[
+        RelevanceCounts, dict[str, tuple[int, dict[int, int]]]]:
+    """Per-respondent relevance sums and per-item value counts of checked ratings whose
+    export rows are ``rows`` (the part of a scan that went through the pandas checker).
+
+    Selected/presented follow :func:`instrval.stats.relevance.relevance_ratios` (Likert
+    items skipped); value counts follow :func:`instrval.stats.descriptives.item_descriptives`.
+    """
+    inst = rd.instrument
+    data = rd.data
+    n = len(data)
+    meta: list[tuple[str, str, str]] = []
+    s_cols: list[np.ndarray] = []
+    p_cols: list[np.ndarray] = []
+    pidx: list[int] = []
+    skipped: list[str] = []
+    items: dict[str, tuple[int, dict[int, int]]] = {}
+    for c in inst.constructs:
+        if c.kind != "single_choice":
+            gate = (rd.gate_open(c.gate.id).to_numpy(bool) if c.gate is not None
+                    else np.ones(n, dtype=bool))
+            for it in c.items:
+                v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)[gate]
+                ok = v[~np.isnan(v)].astype(np.int64)
+                vals, cnt = np.unique(ok, return_counts=True)
+                items[it.id] = (int(gate.sum()), dict(zip(vals.tolist(), cnt.tolist(),
+                                                          strict=True)))
+        if c.kind == "likert":
+            skipped.extend(c.item_ids)
+            continue
+        pres = rd.presented(c).to_numpy(bool)
+        j = len(p_cols)
+        p_cols.append(pres)
+        if c.kind == "single_choice":
+            col = data[c.id].astype("string").to_numpy(dtype=object, na_value=None)
+            for it in c.items:
+                meta.append((it.id, c.id, c.kind))
+                s_cols.append((col == it.id) & pres)
+                pidx.append(j)
+        else:
+            for it in c.items:
+                v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)
+                meta.append((it.id, c.id, c.kind))
+                s_cols.append((v == 1.0) & pres)
+                pidx.append(j)
+    k = len(meta)
+    X = np.column_stack(s_cols + p_cols) if s_cols else np.zeros((n, len(p_cols)), dtype=bool)
+    codes, resp = pd.factorize(data["respondent_id"], use_na_sentinel=False)
+    sums = np.zeros((len(resp), X.shape[1]), dtype="float64")
+    np.add.at(sums, codes, X.astype("float64"))
+    _, first_idx = np.unique(codes, return_index=True)
+    r = np.asarray(rows, dtype=np.int64)
+    counts = RelevanceCounts(pd.DataFrame(meta, columns=["item_id", "construct_id", "kind"]),
+                             np.asarray(pidx, dtype=np.intp), tuple(skipped),
+                             np.asarray(resp, dtype=object), r[first_idx] if n else r[:0],
+                             sums[:, :k], sums[:, k:], n)
+    return counts, items
