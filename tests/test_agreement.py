@@ -36,7 +36,7 @@ KD = np.array([[np.nan if v is None else v for v in row]
 def test_cohen_kappa_matches_psych(case):
     data = pd.DataFrame(case["data"])
     weights = np.array(case["weights"]) if case.get("weights") else "quadratic"
-    r = cohen_kappa(data, weights=weights, alpha=case["alpha"])
+    r = cohen_kappa(data, weights=weights, confidence=1 - case["alpha"])
     # tolerance 1e-12: same formulas, floating-point differences only
     assert_allclose([r.kappa, r.weighted_kappa, r.var_kappa, r.var_weighted],
                     [case["kappa"], case["weighted_kappa"], case["var_kappa"],
@@ -66,8 +66,18 @@ def test_cohen_kappa_drops_incomplete_pairs_and_checks_input():
         cohen_kappa([[1, 1], [2, 1]], weights="cubic")
     with pytest.raises(StatisticsError, match="not among the levels"):
         cohen_kappa([[1, 1], [2, 3]], levels=[1, 2])
-    with pytest.raises(StatisticsError, match="alpha"):
-        cohen_kappa([[1, 1], [2, 1]], alpha=1.5)
+    with pytest.raises(StatisticsError, match="confidence"):
+        cohen_kappa([[1, 1], [2, 1]], confidence=1.5)
+
+
+def test_cohen_kappa_old_alpha_keyword_warns_and_agrees():
+    data = [[1, 1], [2, 2], [1, 2], [2, 2], [3, 3], [1, 3]]
+    new = cohen_kappa(data, confidence=0.9)
+    with pytest.warns(DeprecationWarning, match="alpha= is deprecated"):
+        old = cohen_kappa(data, alpha=0.1)
+    assert_allclose([old.ci_low, old.ci_high], [new.ci_low, new.ci_high], rtol=1e-12)
+    with pytest.raises(TypeError, match="confidence= only"):
+        cohen_kappa(data, alpha=0.1, confidence=0.9)
 
 
 def test_fleiss_kappa_wikipedia_example():

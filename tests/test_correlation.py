@@ -93,9 +93,9 @@ def test_to_dict_and_frame(bfi_items):
 
 
 def test_bad_options(bfi_items):
-    with pytest.raises(StatisticsError, match="method='spearman'.*pearson"):
+    with pytest.raises(StatisticsError, match="method must be one of 'pearson'.*got 'spearman'"):
         correlation_matrix(bfi_items, method="spearman")
-    with pytest.raises(StatisticsError, match="missing='none'.*pairwise"):
+    with pytest.raises(StatisticsError, match="missing must be one of 'pairwise'.*got 'none'"):
         correlation_matrix(bfi_items, missing="none")
     with pytest.raises(StatisticsError, match="no variance|without variance"):
         correlation_matrix(pd.DataFrame({"a": [1, 1, 1], "b": [1, 2, 3]}))

@@ -40,6 +40,17 @@ def cli_reference() -> str:
         "Generated from the commands' own `--help` by `python -m instrval.cli._docs`; do not",
         "edit by hand. Every command is also available as `python -m instrval ...`.",
         "",
+        "Every command that computes or writes something takes `--json` (one JSON document on",
+        "standard output; commands that write files list them under `\"written\"`).",
+        "",
+        "Shell completion (click's): add one line to your shell's start-up file,",
+        "",
+        "```text",
+        'bash:  eval "$(_INSTRVAL_COMPLETE=bash_source instrval)"      # ~/.bashrc',
+        'zsh:   eval "$(_INSTRVAL_COMPLETE=zsh_source instrval)"       # ~/.zshrc',
+        "fish:  _INSTRVAL_COMPLETE=fish_source instrval | source        # config.fish",
+        "```",
+        "",
     ]
     _walk(main, ["instrval"], out)
     return "\n".join(out).rstrip() + "\n"

@@ -204,7 +204,7 @@ def omega_command(data, instrument, items, missing, as_json, fmt, mapping, dicti
                             for c in read_instrument(instrument).constructs) or 3
     x = _load_items(data, instrument, items, reverse=True, fmt=fmt, mapping=mapping,
                     dictionary=dictionary)
-    res = omega(x, n_factors=n_factors, fm=fm, missing=missing)
+    res = omega(x, n_factors=n_factors, method=fm, missing=missing)
     if as_json:
         emit_json(res.to_dict())
         return

@@ -169,7 +169,9 @@ def diff_cmd(old: str, new: str | None, language: str | None, as_json: bool) -> 
 @instrument.command("schema")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the schema to this file instead of printing it.")
-def schema_cmd(out: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help='With --out: print {"written": [FILE]} (the schema itself is JSON).')
+def schema_cmd(out: str | None, as_json: bool) -> None:
     """Print (or write) the JSON Schema of instrument files, for editors.
 
     Point your editor at it to validate and complete instrument files, e.g. in VS Code
@@ -186,7 +188,10 @@ def schema_cmd(out: str | None) -> None:
     text = schema_text()
     if out:
         atomic_write_text(out, text)
-        click.echo(f"wrote {out}")
+        if as_json:
+            emit_json({"written": [out]})
+        else:
+            click.echo(f"wrote {out}")
     else:
         click.echo(text, nl=False)
 
@@ -202,7 +207,9 @@ def schema_cmd(out: str | None) -> None:
 @click.option("--base-url", default=None,
               help="FHIR only: canonical base URL of your questionnaires "
                    "(default urn:instrval:questionnaire).")
-def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
+@click.option("--json", "as_json", is_flag=True,
+              help="Print JSON: the files written (and what was built).")
+def export_cmd(file: str, fmt: str, out: str, base_url: str | None, as_json: bool) -> None:
     """Export an instrument to a survey platform format.
 
     \b
@@ -210,6 +217,7 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
       instrval instrument export instruments/iam/iam-2011.yaml --format redcap --out iam.csv
       instrval instrument export instruments/iam/iam-2011.yaml --format fhir --out iam.json
       instrval instrument export instruments/iam/iam-2011.yaml --format xlsform --out iam.xlsx
+      instrval instrument export instruments/iam/iam-2011.yaml --format fhir --out iam.json --json
     """
     from instrval.io.exports import export_instrument
     from instrval.io.exports.fhir import write_fhir
@@ -220,7 +228,10 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
         raise ExportError("--base-url applies to --format fhir only")
     p = write_fhir(inst, out, base_url=base_url) if fmt == "fhir" else \
         export_instrument(inst, fmt, out)
-    click.echo(f"wrote {p} ({fmt}, {inst.label})")
+    if as_json:
+        emit_json({"written": [str(p)], "format": fmt, "instrument": inst.label})
+    else:
+        click.echo(f"wrote {p} ({fmt}, {inst.label})")
 
 
 @instrument.command("import")
@@ -239,8 +250,11 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None) -> None:
               help="redcap: refuse fields that cannot be imported instead of noting them.")
 @click.option("--out", type=click.Path(dir_okay=False),
               help="Write the instrument file here (.yaml or .json); default: print YAML.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: {"written": [...], "instrument": {...}, "notes": [...]} '
+                   "(the instrument as data; written is empty without --out).")
 def import_cmd(source_file: str, source: str, inst_id: str | None, version: str | None,
-               title: str | None, strict: bool, out: str | None) -> None:
+               title: str | None, strict: bool, out: str | None, as_json: bool) -> None:
     """Build an instrument file from a REDCap data dictionary, an XLSForm or a FHIR
     Questionnaire.
 
@@ -266,6 +280,10 @@ def import_cmd(source_file: str, source: str, inst_id: str | None, version: str 
     inst = res.instrument
     if out:
         write_instrument(inst, Path(out))
+    if as_json:
+        emit_json({"written": [out] if out else [], "instrument": inst.to_dict(),
+                   "notes": [{"row": n.row, "message": n.message} for n in res.notes]})
+    elif out:
         click.echo(f"wrote {out} ({inst.label}: {inst.counts()['items']} items, "
                    f"{len(res.notes)} note(s))")
     else:

@@ -178,8 +178,10 @@ def _print_report(rd: Any, rep: dict[str, Any], qpath: Path | None, max_problems
 @click.option("--format", "fmt", type=_FORMAT, help="Export format (default: detected).")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
               help="Write the mapping here (default: print it).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: {"written": [...], "mapping": {...}} (the mapping as data).')
 def map_template(export: Path, instrument_file: Path, fmt: str | None,
-                 out: Path | None) -> None:
+                 out: Path | None, as_json: bool) -> None:
     """Write a starting mapping file for EXPORT: every column matched to an instrument
     id, and every column that could not be matched (to fill in by hand).
 
@@ -194,10 +196,16 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
 
     inst = read_instrument(instrument_file)
     text = ratings_mapping_template(export, inst, format=fmt)
-    if out is None:
+    if out is not None:
+        atomic_write_text(out, text)
+    if as_json:
+        import yaml
+
+        emit_json({"written": [str(out)] if out is not None else [],
+                   "mapping": yaml.safe_load(text)})
+    elif out is None:
         click.echo(text, nl=False)
     else:
-        atomic_write_text(out, text)
         click.echo(f"wrote {out}")
 
 
@@ -220,9 +228,11 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
               help="With --format parquet: write a folder of Parquet parts "
                    "(iam-ratings-2012-parts/part-00000.parquet, ...) of this many ratings "
                    "each instead of one file.")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print JSON: {"written": [...], "n_ratings", "n_respondents", "seed"}.')
 def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed: int,
                  fmts: tuple[str, ...], instrument_file: Path | None,
-                 part_rows: int | None) -> None:
+                 part_rows: int | None, as_json: bool) -> None:
     """Generate the synthetic IAM rating export (published scale by default).
 
     234,196 ratings by 5,596 clinicians in 2012, use gate open in exactly 45,394
@@ -241,35 +251,49 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
         n_respondents = max(1, min(n_ratings, round(ds.N_RESPONDENTS * n_ratings
                                                     / ds.N_RATINGS)))
     fmts = fmts or ("csv",)
+    written: list[str] = []
+
+    def say(text: str) -> None:
+        if not as_json:
+            click.echo(text)
+
     out_dir.mkdir(parents=True, exist_ok=True)
     df = None
     for f in fmts:
         if f == "parquet" and part_rows is not None:
             p = _write_parts(out_dir / "iam-ratings-2012-parts", n_ratings, n_respondents,
-                             seed, part_rows)
-            click.echo(f"wrote {p}")
+                             seed, part_rows, quiet=as_json)
+            written.append(str(p))
+            say(f"wrote {p}")
             continue
         if f == "parquet":
             p = ds.write_iam_parquet(out_dir / "iam-ratings-2012.parquet", n_ratings,
                                      n_respondents, seed)
-            click.echo(f"wrote {p}")
+            written.append(str(p))
+            say(f"wrote {p}")
             continue
         if df is None:
             df = ds.generate_iam_ratings(n_ratings, n_respondents, seed)
         if f in ("csv", "csv.gz"):
             p = ds.write_iam_csv(df, out_dir / f"iam-ratings-2012.{f}")
-            click.echo(f"wrote {p} ({len(df)} ratings)")
+            written.append(str(p))
+            say(f"wrote {p} ({len(df)} ratings)")
         else:
             ipath = instrument_file or Path("instruments/iam/iam-2011.yaml")
             inst = read_instrument(ipath)
             p1, p2 = ds.write_iam_redcap(df, inst, out_dir / "iam-redcap.csv",
                                          out_dir / "iam-redcap-dictionary.csv")
-            click.echo(f"wrote {p1} and {p2}")
+            written += [str(p1), str(p2)]
+            say(f"wrote {p1} and {p2}")
+    if as_json:
+        emit_json({"written": written, "n_ratings": n_ratings,
+                   "n_respondents": n_respondents, "seed": seed})
 
 
 def _write_parts(folder: Path, n_ratings: int, n_respondents: int, seed: int,
-                 part_rows: int) -> Path:
-    """The generated ratings as a folder of Parquet parts (the same rows, in order)."""
+                 part_rows: int, *, quiet: bool = False) -> Path:
+    """The generated ratings as a folder of Parquet parts (the same rows, in order); progress
+    on stderr unless ``quiet``."""
     import os
 
     import pyarrow as pa
@@ -287,5 +311,6 @@ def _write_parts(folder: Path, n_ratings: int, n_respondents: int, seed: int,
         pq.write_table(pa.Table.from_pandas(chunk, preserve_index=False), tmp,
                        compression="zstd", row_group_size=1_000_000)
         os.replace(tmp, target)
-        click.echo(f"  part {i + 1}: {len(chunk)} ratings", err=True)
+        if not quiet:
+            click.echo(f"  part {i + 1}: {len(chunk)} ratings", err=True)
     return folder

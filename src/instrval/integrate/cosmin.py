@@ -51,6 +51,7 @@ from typing import Any
 
 import pandas as pd
 
+from instrval._result import Result
 from instrval.integrate.decisions import i_cvi_threshold
 from instrval.model.rules import DecisionRules
 
@@ -71,8 +72,8 @@ RATINGS = ("sufficient", "insufficient", "indeterminate")
 COLUMNS = ("property", "aspect", "rating", "evidence", "criterion")
 
 
-@dataclass(frozen=True)
-class CosminSummary:
+@dataclass(frozen=True, repr=False)
+class CosminSummary(Result):
     """One row per property/aspect: ``property``, ``aspect``, ``rating``, ``evidence``
     (the numbers, as text), ``criterion``; ``values`` holds the numbers per aspect."""
 

@@ -56,6 +56,7 @@ from typing import Any
 
 import pandas as pd
 
+from instrval._result import Result
 from instrval.model.instrument import Construct, Instrument
 
 __all__ = ["InstrumentDiff", "instrument_diff", "language_diff", "CHANGE_KINDS"]
@@ -72,8 +73,8 @@ CHANGE_KINDS = (
 _COLUMNS = ["change", "item_id", "construct_id", "field", "old", "new"]
 
 
-@dataclass(frozen=True)
-class InstrumentDiff:
+@dataclass(frozen=True, repr=False)
+class InstrumentDiff(Result):
     """The changes from one instrument version to another.
 
     Attributes

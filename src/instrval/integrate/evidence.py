@@ -34,6 +34,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._result import Result
 from instrval.integrate.decisions import (
     CONVERGENCE,
     ENDORSEMENT_KINDS,
@@ -335,8 +336,8 @@ def scale_table(instrument: Any, *, reliability: Mapping[str, Any] | None = None
     return pd.DataFrame(rows, columns=list(SCALE_EVIDENCE_COLUMNS), dtype=object)
 
 
-@dataclass(frozen=True)
-class JointDisplay:
+@dataclass(frozen=True, repr=False)
+class JointDisplay(Result):
     """The joint display with proposed and final decisions.
 
     Attributes
@@ -431,9 +432,12 @@ def joint_display(instrument: Any, *, relevance: Any = None,
 
     Examples
     --------
-    >>> from instrval.integrate import joint_display
-    >>> jd = joint_display(instrument, relevance=rel, qual=qual)  # doctest: +SKIP
-    >>> jd.counts()["removed"]  # doctest: +SKIP
+    >>> from instrval import read_instrument, read_ratings, relevance_ratios
+    >>> instrument = read_instrument("instruments/iam/iam-2011.yaml")
+    >>> ratings = read_ratings("examples/iam/data/iam-sample.csv", instrument)
+    >>> rel = relevance_ratios(ratings, cluster=False)
+    >>> jd = joint_display(instrument, relevance=rel)
+    >>> jd.counts()["removed"]
     2
     """
     rules = rules or DecisionRules()

@@ -222,8 +222,11 @@ def read_panel(
 
     Examples
     --------
-    >>> panel = read_panel("panel.csv", instrument)  # doctest: +SKIP
-    >>> panel.data.head()  # doctest: +SKIP
+    >>> from instrval import read_instrument
+    >>> instrument = read_instrument("instruments/iam/iam-2011.yaml")
+    >>> panel = read_panel("examples/iam/panel/panel.csv", instrument)
+    >>> panel.data.shape
+    (230, 6)
     """
     p = Path(path)
     name = str(path)

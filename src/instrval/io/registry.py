@@ -42,6 +42,7 @@ from typing import Any
 
 import pandas as pd
 
+from instrval._result import Result
 from instrval.errors import InstrumentError, Problem, PublishError
 from instrval.io.atomic import atomic_write_bytes
 from instrval.io.files import read_input_bytes
@@ -57,8 +58,8 @@ INDEX_NAME = "index.json"
 #: Versions become file names: letters, digits and ``. _ + -`` only.
 
 
-@dataclass(frozen=True)
-class PublishResult:
+@dataclass(frozen=True, repr=False)
+class PublishResult(Result):
     """What :func:`publish` did.
 
     Attributes
@@ -100,10 +101,13 @@ class Registry:
 
     Examples
     --------
-    >>> reg = Registry("registry")  # doctest: +SKIP
-    >>> reg.versions("iam")  # doctest: +SKIP
+    >>> import tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = publish("instruments/iam/iam-2011.yaml", folder)
+    >>> reg = Registry(folder)
+    >>> reg.versions("iam")
     ('2011',)
-    >>> reg.get("iam", "2011").counts()  # doctest: +SKIP
+    >>> reg.get("iam", "2011").counts()
     {'constructs': 4, 'items': 23, 'gates': 2}
     """
 
@@ -329,9 +333,11 @@ def publish(instrument_or_path: Instrument | str | os.PathLike[str],
 
     Examples
     --------
-    >>> r = publish("instruments/iam/iam-2011.yaml", "registry")  # doctest: +SKIP
-    >>> r.path  # doctest: +SKIP
-    'registry/iam/iam-2011.yaml'
+    >>> import os, tempfile
+    >>> folder = tempfile.mkdtemp()
+    >>> r = publish("instruments/iam/iam-2011.yaml", folder)
+    >>> os.path.relpath(r.path, folder)
+    'iam/iam-2011.yaml'
     """
     reg = registry if isinstance(registry, Registry) else Registry(registry)
     return reg.publish(instrument_or_path)

@@ -203,8 +203,8 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
 
     Examples
     --------
-    >>> t = read_table("tests/data/bfi.csv")  # doctest: +SKIP
-    >>> t.numeric(["A1", "A2"]).shape  # doctest: +SKIP
+    >>> t = read_table("tests/data/bfi.csv")
+    >>> t.numeric(["A1", "A2"]).shape
     (2800, 2)
     """
     p = Path(path)

@@ -48,6 +48,7 @@ from typing import Any
 import pandas as pd
 
 from instrval._jsonable import jsonable_scalar
+from instrval._result import Result
 from instrval.errors import CodingError, Problem
 from instrval.model.coding import CodingData
 from instrval.model.instrument import Instrument
@@ -64,8 +65,8 @@ MISSING_COLUMNS = ("construct_id", "code", "theme", "participants", "segments",
 THEME_COLUMNS = ("theme", "construct_id", "item_id", "codes", "participants", "segments")
 
 
-@dataclass(frozen=True)
-class QualEvidence:
+@dataclass(frozen=True, repr=False)
+class QualEvidence(Result):
     """Qualitative evidence per item (see :func:`item_evidence`).
 
     Attributes

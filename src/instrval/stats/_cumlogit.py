@@ -23,11 +23,13 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import expit, log_expit
 
+from instrval._result import Result
+
 __all__ = ["CumLogitFit", "fit_cumlogit", "null_loglik"]
 
 
-@dataclass(frozen=True)
-class CumLogitFit:
+@dataclass(frozen=True, repr=False)
+class CumLogitFit(Result):
     """Estimates of one proportional-odds fit."""
 
     zeta: np.ndarray

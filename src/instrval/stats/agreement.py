@@ -30,6 +30,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from instrval._choices import check_choice, renamed_keyword
+from instrval._result import Result
 from instrval.errors import StatisticsError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,8 +63,8 @@ def _clean(v: float) -> float | None:
 
 
 # --------------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class KappaResult:
+@dataclass(frozen=True, repr=False)
+class KappaResult(Result):
     """Cohen's kappa for two raters, unweighted and weighted, as psych::cohen.kappa.
 
     Attributes
@@ -121,8 +123,8 @@ class KappaResult:
         }
 
 
-@dataclass(frozen=True)
-class FleissResult:
+@dataclass(frozen=True, repr=False)
+class FleissResult(Result):
     """Fleiss' kappa for a fixed number of raters per subject.
 
     Attributes
@@ -158,8 +160,8 @@ class FleissResult:
         }
 
 
-@dataclass(frozen=True)
-class KrippendorffResult:
+@dataclass(frozen=True, repr=False)
+class KrippendorffResult(Result):
     """Krippendorff's alpha.
 
     Attributes
@@ -186,8 +188,8 @@ class KrippendorffResult:
                 "n_units": int(self.n_units), "level": self.level}
 
 
-@dataclass(frozen=True)
-class AgreementResult:
+@dataclass(frozen=True, repr=False)
+class AgreementResult(Result):
     """Inter-coder agreement on coded segments (see :func:`coder_agreement`).
 
     Attributes
@@ -331,7 +333,8 @@ def percent_agreement(ratings: Any) -> float:
 
 
 def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
-                levels: Sequence[Any] | None = None, alpha: float = 0.05) -> KappaResult:
+                levels: Sequence[Any] | None = None, confidence: float = 0.95,
+                alpha: float | None = None) -> KappaResult:
     """Cohen's kappa and weighted kappa for two raters, with their confidence intervals.
 
     With ``P`` the agreement table as proportions, ``r`` and ``c`` its margins and ``W``
@@ -356,8 +359,10 @@ def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
         an array gives custom agreement weights (k x k). ``None`` means "quadratic".
     levels : sequence, optional
         The categories in order (default: the sorted union of both raters' values).
-    alpha : float, default 0.05
-        1 - confidence level.
+    confidence : float, default 0.95
+        Level of the confidence intervals.
+    alpha : float, optional
+        Deprecated: ``1 - confidence`` (the name before 0.2; warns).
 
     Returns
     -------
@@ -365,7 +370,7 @@ def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
 
     Notes
     -----
-    R: ``psych::cohen.kappa(ratings, w = W, alpha = alpha, levels = levels)``. Tested
+    R: ``psych::cohen.kappa(ratings, w = W, alpha = 1 - confidence, levels = levels)``. Tested
     against it to 1e-12.
 
     Examples
@@ -379,8 +384,10 @@ def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
         raise StatisticsError(
             f"cohen_kappa needs exactly 2 raters (columns), got {df.shape[1]}; "
             "use fleiss_kappa or krippendorff_alpha for more raters")
-    if not 0 < alpha < 1:
-        raise StatisticsError(f"alpha must be between 0 and 1, got {alpha!r}")
+    confidence = renamed_keyword("alpha", "confidence", alpha, confidence, 0.95,
+                                 convert=lambda a: 1 - a)
+    if not 0 < confidence < 1:
+        raise StatisticsError(f"confidence must be between 0 and 1, got {confidence!r}")
     complete = ~df.isna().to_numpy().any(axis=1)
     if not complete.any():
         raise StatisticsError("cohen_kappa: no unit was rated by both raters")
@@ -396,7 +403,7 @@ def cohen_kappa(ratings: Any, *, weights: str | np.ndarray | None = "quadratic",
     i1 = np.fromiter((index[a] for a in x1), dtype=np.intp, count=len(x1))
     i2 = np.fromiter((index[b] for b in x2), dtype=np.intp, count=len(x2))
     tab = np.bincount(i1 * k + i2, minlength=k * k).reshape(k, k).astype(float)
-    return _cohen_from_table(tab, labels, weights=weights, alpha=alpha)
+    return _cohen_from_table(tab, labels, weights=weights, alpha=1 - confidence)
 
 
 def _cohen_from_table(tab: np.ndarray, labels: list[Any], *,
@@ -591,10 +598,8 @@ def krippendorff_alpha(data: Any, *, level: str = "nominal",
     >>> round(krippendorff_alpha([[1, 2, 1], [1, 2, 2]]).alpha, 4)
     0.4444
     """
-    if level not in LEVELS:
-        raise StatisticsError(f"level must be one of {', '.join(LEVELS)}, got {level!r}")
-    if units not in ("columns", "rows"):
-        raise StatisticsError(f"units must be 'columns' or 'rows', got {units!r}")
+    check_choice("level", level, LEVELS)
+    check_choice("units", units, ("columns", "rows"))
     df = _as_frame(data, "data")
     if units == "rows":
         df = df.T

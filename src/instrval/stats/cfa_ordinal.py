@@ -107,7 +107,7 @@ _RHO_BOUND = 0.999
 
 
 # --------------------------------------------------------------------------- result
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class OrdinalCFAResult(CFAResult):
     """A confirmatory factor model fitted to ordered items by WLSMV.
 

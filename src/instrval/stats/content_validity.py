@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import DataQualityWarning, StatisticsError
 
 __all__ = [
@@ -151,8 +152,8 @@ def aiken_interval(v: float, n: int, *, lo: int = 1, hi: int = 4,
 
 
 # ----------------------------------------------------------------------------- result
-@dataclass(frozen=True)
-class ContentValidityResult:
+@dataclass(frozen=True, repr=False)
+class ContentValidityResult(Result):
     """Content-validity indices per item and for the scale.
 
     Attributes

@@ -13,8 +13,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._choices import check_choice
 from instrval._jsonable import to_jsonable
 from instrval._limits import limits
+from instrval._result import Result
 from instrval.errors import Problem, StatisticsError
 from instrval.stats._common import item_array
 from instrval.stats.polychoric import (
@@ -30,8 +32,8 @@ METHODS = ("pearson", "polychoric", "tetrachoric")
 MISSING = ("pairwise", "listwise")
 
 
-@dataclass(frozen=True)
-class CorrelationResult:
+@dataclass(frozen=True, repr=False)
+class CorrelationResult(Result):
     """A correlation matrix and how it was computed.
 
     Attributes
@@ -146,10 +148,8 @@ def correlation_matrix(data: pd.DataFrame, *, method: str = "pearson",
     >>> float(correlation_matrix(df).matrix.loc["a", "b"])
     0.6
     """
-    if method not in METHODS:
-        raise StatisticsError(f"method={method!r} is not allowed; choose one of {METHODS}")
-    if missing not in MISSING:
-        raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")
+    check_choice("method", method, METHODS)
+    check_choice("missing", missing, MISSING)
     _check_memory(data)
     if method == "polychoric":
         res = polychoric(data, missing=missing, smooth=smooth)

@@ -35,7 +35,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from instrval._choices import check_choice
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 
 __all__ = ["AUCResult", "auc_delong", "pearson_ci", "CriterionResult", "criterion_validity",
@@ -45,8 +47,8 @@ __all__ = ["AUCResult", "auc_delong", "pearson_ci", "CriterionResult", "criterio
 CRITERION_MIN = 0.70
 
 
-@dataclass(frozen=True)
-class AUCResult:
+@dataclass(frozen=True, repr=False)
+class AUCResult(Result):
     """Area under the ROC curve with its DeLong standard error and interval."""
 
     auc: float
@@ -155,8 +157,8 @@ def pearson_ci(x: Any, y: Any, *, confidence: float = 0.95) -> dict[str, float]:
             "ci_high": float(np.tanh(fz + z * se)), "t": float(t), "df": df, "p": p}
 
 
-@dataclass(frozen=True)
-class CriterionResult:
+@dataclass(frozen=True, repr=False)
+class CriterionResult(Result):
     """Criterion validity of one scale score against a gold standard.
 
     ``kind`` is ``continuous`` (``estimate`` is Pearson's r with its Fisher-z interval) or
@@ -212,8 +214,7 @@ def criterion_validity(data: pd.DataFrame, *, score: str, criterion: str,
         if c not in data.columns:
             raise StatisticsError(f"column {c!r} not found; the data has: "
                                   f"{', '.join(map(str, data.columns))}")
-    if kind not in ("auto", "continuous", "dichotomous"):
-        raise StatisticsError(f"kind must be auto, continuous or dichotomous; got {kind!r}")
+    check_choice("kind", kind, ("auto", "continuous", "dichotomous"))
     crit = data[criterion]
     if kind == "auto":
         kind = "dichotomous" if crit.dropna().nunique() == 2 else "continuous"
@@ -232,8 +233,8 @@ def criterion_validity(data: pd.DataFrame, *, score: str, criterion: str,
                                     "n_negative": a.n_negative})
 
 
-@dataclass(frozen=True)
-class ResponsivenessResult:
+@dataclass(frozen=True, repr=False)
+class ResponsivenessResult(Result):
     """Change scores and the hypotheses about them (see :func:`responsiveness`).
 
     ``changes`` has one row per respondent: ``id``, the anchor and other columns of the

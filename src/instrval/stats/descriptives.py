@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._result import Result
 from instrval.errors import StatisticsError
 
 __all__ = ["DescriptivesResult", "item_descriptives", "ITEM_COLUMNS", "DISTRIBUTION_COLUMNS",
@@ -38,8 +39,8 @@ def _f(v: Any) -> float | None:
     return None if math.isnan(f) or math.isinf(f) else f
 
 
-@dataclass(frozen=True)
-class DescriptivesResult:
+@dataclass(frozen=True, repr=False)
+class DescriptivesResult(Result):
     """Item descriptives.
 
     Attributes
@@ -273,8 +274,8 @@ SCALE_COLUMNS = ("construct_id", "kind", "k", "n", "min_possible", "max_possible
                  "sd", "floor_share", "ceiling_share", "floor_flag", "ceiling_flag")
 
 
-@dataclass(frozen=True)
-class ScaleTotalsResult:
+@dataclass(frozen=True, repr=False)
+class ScaleTotalsResult(Result):
     """Floor and ceiling effects of scale totals (see :func:`scale_totals`).
 
     Attributes

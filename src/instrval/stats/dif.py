@@ -83,6 +83,7 @@ import pandas as pd
 from scipy.special import chdtrc, ndtri
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import ConvergenceWarning, DataQualityWarning, StatisticsError
 from instrval.stats._common import show_value
 from instrval.stats._cumlogit import fit_cumlogit, null_loglik
@@ -97,8 +98,8 @@ ETS_DELTA = (1.0, 1.5)
 _DEFAULT_ALPHA = {"ordinal": 0.01, "mh": 0.05}
 
 
-@dataclass(frozen=True)
-class DIFResult:
+@dataclass(frozen=True, repr=False)
+class DIFResult(Result):
     """Differential item functioning of each item between a reference and a focal group.
 
     Attributes
@@ -185,7 +186,7 @@ class DIFResult:
             "excluded": [{"row": str(r["row"]), "construct": r["construct"],
                           "reason": r["reason"]}
                          for r in self.excluded.to_dict(orient="records")],
-            "criteria": self.criteria,
+            "criteria": dict(self.criteria),
         }
 
 

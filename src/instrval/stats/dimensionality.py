@@ -25,7 +25,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from instrval._choices import check_choice, renamed_keyword
 from instrval._jsonable import jsonable_scalar, to_jsonable
+from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.stats._threads import single_threaded_blas
 from instrval.stats.efa import _eigh_desc, _extract, prepare_correlation
@@ -42,10 +44,12 @@ __all__ = [
     "velicer_map",
 ]
 
+_FA_METHODS = ("minres", "ml", "pa")
+
 
 # ---------------------------------------------------------------------- KMO
-@dataclass(frozen=True)
-class KMOResult:
+@dataclass(frozen=True, repr=False)
+class KMOResult(Result):
     """Kaiser-Meyer-Olkin measure of sampling adequacy.
 
     ``msa`` is the overall value, ``items`` a table with ``item_id`` and ``msa``.
@@ -104,8 +108,8 @@ def kmo(data: pd.DataFrame | np.ndarray, *, missing: str = "pairwise") -> KMORes
 
 
 # ----------------------------------------------------------------- Bartlett
-@dataclass(frozen=True)
-class BartlettResult:
+@dataclass(frozen=True, repr=False)
+class BartlettResult(Result):
     """Bartlett's test that the correlation matrix is an identity matrix."""
 
     chi2: float
@@ -177,8 +181,8 @@ def _fa_values(R: np.ndarray, fm: str) -> np.ndarray:
     return _eigh_desc(S)[0]
 
 
-@dataclass(frozen=True)
-class ParallelResult:
+@dataclass(frozen=True, repr=False)
+class ParallelResult(Result):
     """Horn's parallel analysis (see :func:`parallel_analysis`).
 
     ``table`` has one row per factor: ``factor``, ``observed_fa``, ``simulated_fa``,
@@ -214,9 +218,9 @@ def _first_not_greater(obs: np.ndarray, ref: np.ndarray) -> int:
 
 @single_threaded_blas
 def parallel_analysis(data: pd.DataFrame | np.ndarray, *, n_iter: int = 20,
-                      seed: int | None = None, fm: str = "minres",
+                      seed: int | None = None, method: str = "minres",
                       quantile: float | None = 0.95,
-                      missing: str = "pairwise") -> ParallelResult:
+                      missing: str = "pairwise", fm: str | None = None) -> ParallelResult:
     """Parallel analysis as ``psych::fa.parallel(x)`` (simulated normal data).
 
     The observed eigenvalues (of the correlation matrix for components; of the matrix
@@ -235,8 +239,8 @@ def parallel_analysis(data: pd.DataFrame | np.ndarray, *, n_iter: int = 20,
     seed : int, optional
         Seed of numpy's random generator (R's and numpy's streams differ, so the simulated
         values match psych only in distribution).
-    fm : {"minres", "ml", "pa"}
-        Extraction used for the factor eigenvalues.
+    method : {"minres", "ml", "pa"}
+        Extraction used for the factor eigenvalues (psych's ``fm``).
     quantile : float or None, default 0.95
         The observed eigenvalues are compared with this quantile of the simulated ones,
         as psych 2.2.9 does for ``nfact``/``ncomp`` (its ``quant = .95``). ``None``
@@ -252,8 +256,8 @@ def parallel_analysis(data: pd.DataFrame | np.ndarray, *, n_iter: int = 20,
     """
     if isinstance(n_iter, bool) or not isinstance(n_iter, (int, np.integer)) or n_iter < 1:
         raise StatisticsError(f"n_iter must be a positive integer, got {n_iter!r}")
-    if fm not in ("minres", "ml", "pa"):
-        raise StatisticsError(f"unknown fm {fm!r}; choose one of minres, ml, pa")
+    fm = check_choice("method", renamed_keyword("fm", "method", fm, method, "minres"),
+                      _FA_METHODS)
     if quantile is not None and not (0 < quantile < 1):
         raise StatisticsError(f"quantile must be between 0 and 1, got {quantile!r}")
     if _square(data):
@@ -303,8 +307,8 @@ def parallel_analysis(data: pd.DataFrame | np.ndarray, *, n_iter: int = 20,
 
 
 # ---------------------------------------------------------------------- MAP
-@dataclass(frozen=True)
-class MAPResult:
+@dataclass(frozen=True, repr=False)
+class MAPResult(Result):
     """Velicer's minimum average partial: ``table`` (``n_factors``, ``map``) and the
     number of factors with the smallest value."""
 

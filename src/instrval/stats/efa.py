@@ -52,6 +52,7 @@ from scipy import optimize
 from scipy.special import chdtrc as _chi2_sf
 
 from instrval._jsonable import jsonable_scalar, to_jsonable
+from instrval._result import Result
 from instrval.errors import (
     ConvergenceWarning,
     HeywoodWarning,
@@ -292,8 +293,8 @@ def _extract(R: np.ndarray, k: int, method: str, max_iter: int, min_err: float
 
 
 # ------------------------------------------------------------------ fit
-@dataclass(frozen=True)
-class EFAFit:
+@dataclass(frozen=True, repr=False)
+class EFAFit(Result):
     """Fit statistics of a factor solution, as ``psych::fa`` reports them.
 
     ``chi2`` is psych's ``STATISTIC`` (the likelihood-ratio chi-square from the ML
@@ -358,8 +359,8 @@ def fit_statistics(R: np.ndarray, loadings: np.ndarray, phi: np.ndarray | None,
 
 
 # ----------------------------------------------------------------- result
-@dataclass(frozen=True)
-class EFAResult:
+@dataclass(frozen=True, repr=False)
+class EFAResult(Result):
     """An exploratory factor solution (see :func:`efa`).
 
     Attributes

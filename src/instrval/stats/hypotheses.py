@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.model.hypotheses import Hypothesis
 from instrval.stats.criterion import auc_delong, pearson_ci
@@ -50,8 +51,8 @@ COLUMNS = ("id", "type", "scale", "other", "n", "statistic", "estimate", "ci_low
            "holds", "description")
 
 
-@dataclass(frozen=True)
-class HypothesesResult:
+@dataclass(frozen=True, repr=False)
+class HypothesesResult(Result):
     """The hypotheses and their results (one row each) and COSMIN's overall rating.
 
     Attributes

@@ -27,7 +27,9 @@ import numpy as np
 import pandas as pd
 from scipy import stats as _st
 
+from instrval._choices import check_choice
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.stats._common import show_value
 
@@ -46,8 +48,8 @@ _DESCRIPTIONS = (
 NAN_POLICIES = ("raise", "omit")
 
 
-@dataclass(frozen=True)
-class ICCResult:
+@dataclass(frozen=True, repr=False)
+class ICCResult(Result):
     """The six Shrout & Fleiss intraclass correlations.
 
     Attributes
@@ -185,10 +187,7 @@ def icc(
     """
     if not (isinstance(confidence, (int, float)) and 0.0 < float(confidence) < 1.0):
         raise StatisticsError(f"confidence must be a number between 0 and 1, got {confidence!r}")
-    if nan_policy not in NAN_POLICIES:
-        raise StatisticsError(
-            f"nan_policy must be one of {', '.join(NAN_POLICIES)}; got {nan_policy!r}"
-        )
+    check_choice("nan_policy", nan_policy, NAN_POLICIES)
     if not isinstance(data, pd.DataFrame):
         data = pd.DataFrame(np.asarray(data))
     given = [a is not None for a in (targets, raters, ratings)]

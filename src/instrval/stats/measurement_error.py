@@ -38,6 +38,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.stats.icc import icc as _icc
 from instrval.stats.scoring import score_items
@@ -45,8 +46,8 @@ from instrval.stats.scoring import score_items
 __all__ = ["RetestResult", "retest"]
 
 
-@dataclass(frozen=True)
-class RetestResult:
+@dataclass(frozen=True, repr=False)
+class RetestResult(Result):
     """Test-retest statistics, one row per scale (see :func:`retest`).
 
     Attributes

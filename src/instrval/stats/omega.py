@@ -41,8 +41,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._choices import check_choice, renamed_keyword
 from instrval._jsonable import jsonable_scalar, to_jsonable
-from instrval.errors import HeywoodWarning, StatisticsError
+from instrval._result import Result
+from instrval.errors import HeywoodWarning
 from instrval.stats._threads import single_threaded_blas
 from instrval.stats.efa import efa, prepare_correlation, smc
 from instrval.stats.rotation import geomin, oblimin, promax, quartimin
@@ -52,8 +54,8 @@ __all__ = ["OmegaResult", "OneFactorOmega", "omega", "omega_one_factor"]
 _OBLIQUE = {"oblimin": oblimin, "quartimin": quartimin, "geomin": geomin, "promax": promax}
 
 
-@dataclass(frozen=True)
-class OmegaResult:
+@dataclass(frozen=True, repr=False)
+class OmegaResult(Result):
     """Omega coefficients and the Schmid-Leiman solution (see :func:`omega`).
 
     Attributes
@@ -112,8 +114,9 @@ class OmegaResult:
 
 @single_threaded_blas
 def omega(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int = 3,
-          fm: str = "minres", rotation: str = "oblimin", missing: str = "pairwise",
-          n_obs: float | None = None, flip: bool = True) -> OmegaResult:
+          method: str = "minres", rotation: str = "oblimin", missing: str = "pairwise",
+          n_obs: float | None = None, flip: bool = True, fm: str | None = None
+          ) -> OmegaResult:
     """Omega hierarchical and total as ``psych::omega(x, nfactors=n_factors)``.
 
     Parameters
@@ -124,7 +127,8 @@ def omega(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int = 3,
         Number of group factors (psych's default 3). With 2, psych's ``option="equal"``
         (both general loadings ``sqrt(|phi_12|)``) is used; with 1 the general factor is
         the single factor.
-    fm : {"minres", "ml", "pa"}
+    method : {"minres", "ml", "pa"}
+        Extraction (psych's ``fm``; the old keyword ``fm=`` still works and warns).
     rotation : {"oblimin", "quartimin", "geomin", "promax"}
         Oblique rotation of the varimax solution before the Schmid-Leiman step.
     flip : bool
@@ -139,13 +143,12 @@ def omega(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int = 3,
     Examples
     --------
     >>> import pandas as pd
-    >>> bfi = pd.read_csv("tests/data/bfi.csv", index_col=0).iloc[:, :25]  # doctest: +SKIP
-    >>> round(omega(bfi, n_factors=5).omega_hierarchical, 4)  # doctest: +SKIP
+    >>> bfi = pd.read_csv("tests/data/bfi.csv", index_col=0).iloc[:, :25]
+    >>> round(omega(bfi, n_factors=5).omega_hierarchical, 4)
     0.4617
     """
-    if rotation not in _OBLIQUE:
-        raise StatisticsError(
-            f"unknown rotation {rotation!r}; choose one of {', '.join(_OBLIQUE)}")
+    fm = renamed_keyword("fm", "method", fm, method, "minres")
+    check_choice("rotation", rotation, _OBLIQUE)
     prep = prepare_correlation(data_or_corr, missing=missing, n_obs=n_obs)
     items = list(prep.items)
     R = prep.R
@@ -249,8 +252,8 @@ def omega(data_or_corr: pd.DataFrame | np.ndarray, *, n_factors: int = 3,
         warnings=tuple(messages))
 
 
-@dataclass(frozen=True)
-class OneFactorOmega:
+@dataclass(frozen=True, repr=False)
+class OneFactorOmega(Result):
     """Model-based omega of a one-factor solution (see :func:`omega_one_factor`)."""
 
     omega: float
@@ -266,16 +269,18 @@ class OneFactorOmega:
 
 
 @single_threaded_blas
-def omega_one_factor(data_or_corr: pd.DataFrame | np.ndarray, *, fm: str = "minres",
-                     missing: str = "pairwise", n_obs: float | None = None) -> OneFactorOmega:
+def omega_one_factor(data_or_corr: pd.DataFrame | np.ndarray, *, method: str = "minres",
+                     missing: str = "pairwise", n_obs: float | None = None,
+                     fm: str | None = None) -> OneFactorOmega:
     """Congeneric (one-factor) omega: ``(sum |l|)^2 / ((sum |l|)^2 + sum u2)``.
 
-    ``l`` and ``u2 = 1 - l^2`` come from a one-factor ``fm`` solution
+    ``l`` and ``u2 = 1 - l^2`` come from a one-factor ``method`` solution
     (``psych::fa(x, 1)``); items with negative loadings are counted reversed (their
     loading's sign flips, their uniqueness does not change). R equivalent, after reversing
     those items: ``f <- fa(x, 1); sum(f$loadings)^2 / (sum(f$loadings)^2 +
     sum(f$uniquenesses))``.
     """
+    fm = renamed_keyword("fm", "method", fm, method, "minres")
     res = efa(data_or_corr, n_factors=1, method=fm, rotation="none", missing=missing,
               n_obs=n_obs)
     lam = res.loading_matrix[:, 0]

@@ -40,6 +40,7 @@ import pandas as pd
 from scipy.special import ndtr, ndtri
 
 from instrval._jsonable import to_jsonable
+from instrval._result import Result
 from instrval.errors import DataQualityWarning, SmoothingWarning, StatisticsError
 from instrval.stats._common import item_array
 from instrval.stats._threads import single_threaded_blas
@@ -397,8 +398,8 @@ def cor_smooth(r: np.ndarray | pd.DataFrame, *, eig_tol: float = 1e-12, warn: bo
 
 
 # --------------------------------------------------------------------------- results
-@dataclass(frozen=True)
-class PolychoricResult:
+@dataclass(frozen=True, repr=False)
+class PolychoricResult(Result):
     """Polychoric or tetrachoric correlations.
 
     Attributes

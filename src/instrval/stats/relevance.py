@@ -63,6 +63,7 @@ from scipy import sparse as _sparse
 
 from instrval._choices import CLUSTER_METHODS, RELEVANCE_PERIODS
 from instrval._jsonable import jsonable_scalar
+from instrval._result import Result
 from instrval.errors import DataQualityWarning, StatisticsError
 from instrval.model.ratings import RatingData
 from instrval.model.rules import RULE_SOURCES, DecisionRules
@@ -117,8 +118,8 @@ def _records(df: pd.DataFrame, first: Sequence[str]) -> list[dict[str, Any]]:
             for row in df[cols].itertuples(index=False, name=None)]
 
 
-@dataclass(frozen=True)
-class RelevanceResult:
+@dataclass(frozen=True, repr=False)
+class RelevanceResult(Result):
     """Relevance ratio of every item, with Wilson and cluster-aware intervals.
 
     Attributes

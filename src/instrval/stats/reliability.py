@@ -45,6 +45,7 @@ import pandas as pd
 from scipy.special import fdtri as _fdtri
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import DataQualityWarning, StatisticsError
 from instrval.stats._common import show_value
 from instrval.stats._threads import single_threaded_blas
@@ -80,8 +81,8 @@ _ITEM_COLUMNS = [
 ]
 
 
-@dataclass(frozen=True)
-class AlphaResult:
+@dataclass(frozen=True, repr=False)
+class AlphaResult(Result):
     """Cronbach's alpha for one scale, with item statistics.
 
     Attributes

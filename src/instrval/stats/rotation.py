@@ -36,7 +36,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from instrval.errors import StatisticsError
+from instrval._choices import check_choice
+from instrval._result import Result
 
 __all__ = [
     "ROTATIONS",
@@ -57,8 +58,8 @@ ROTATIONS = ("none", "varimax", "promax", "oblimin", "quartimin", "geomin")
 ORTHOGONAL = ("none", "varimax")
 
 
-@dataclass(frozen=True)
-class Rotation:
+@dataclass(frozen=True, repr=False)
+class Rotation(Result):
     """A rotated solution.
 
     Attributes
@@ -269,9 +270,7 @@ def rotate(A: np.ndarray, method: str) -> Rotation:
     A = np.asarray(A, dtype=float)
     k = A.shape[1]
     if method == "none" or k < 2:
-        if method not in ROTATIONS:
-            raise StatisticsError(
-                f"unknown rotation {method!r}; choose one of {', '.join(ROTATIONS)}")
+        check_choice("rotation", method, ROTATIONS)
         return Rotation(A.copy(), np.eye(k), np.eye(k), True, 0, method)
     funcs: dict[str, Callable[[np.ndarray], Rotation]] = {
         "varimax": varimax,
@@ -280,7 +279,5 @@ def rotate(A: np.ndarray, method: str) -> Rotation:
         "quartimin": quartimin,
         "geomin": geomin,
     }
-    if method not in funcs:
-        raise StatisticsError(
-            f"unknown rotation {method!r}; choose one of {', '.join(ROTATIONS)}")
+    check_choice("rotation", method, tuple(funcs))
     return funcs[method](A)

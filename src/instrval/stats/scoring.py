@@ -40,7 +40,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from instrval._choices import check_choice
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import StatisticsError
 
 __all__ = ["ScoreResult", "score_items", "FactorScoresResult", "factor_scores",
@@ -51,8 +53,8 @@ SCORE_METHODS = ("mean", "sum")
 FACTOR_SCORE_METHODS = ("regression", "bartlett")
 
 
-@dataclass(frozen=True)
-class ScoreResult:
+@dataclass(frozen=True, repr=False)
+class ScoreResult(Result):
     """Scale scores and the statistics of each scale (see :func:`score_items`).
 
     Attributes
@@ -216,11 +218,8 @@ def score_items(data: pd.DataFrame, *, instrument: Any = None,
     >>> r.scores["s"].round(3).tolist()
     [1.333, 2.0, 4.667, 4.5]
     """
-    if method not in SCORE_METHODS:
-        raise StatisticsError(f"method must be one of {', '.join(SCORE_METHODS)}; got {method!r}")
-    if impute not in IMPUTE_CHOICES:
-        raise StatisticsError(
-            f"impute must be one of {', '.join(IMPUTE_CHOICES)}; got {impute!r}")
+    check_choice("method", method, SCORE_METHODS)
+    check_choice("impute", impute, IMPUTE_CHOICES)
     if not isinstance(data, pd.DataFrame):
         raise StatisticsError(f"score_items needs a pandas DataFrame, got {type(data).__name__}")
     if not (isinstance(min_items, (int, float)) and min_items >= 0):
@@ -322,8 +321,8 @@ def score_items(data: pd.DataFrame, *, instrument: Any = None,
 
 
 # --------------------------------------------------------------------- factor scores
-@dataclass(frozen=True)
-class FactorScoresResult:
+@dataclass(frozen=True, repr=False)
+class FactorScoresResult(Result):
     """Factor scores (see :func:`factor_scores`).
 
     Attributes
@@ -377,9 +376,7 @@ def factor_scores(data: pd.DataFrame, efa_result: Any, *, method: str = "regress
     ``psych::factor.scores(x, fa_object, method = "Thurstone" | "Bartlett")``; psych
     switches a one-factor solution to Thurstone whatever the method, instrval does not.
     """
-    if method not in FACTOR_SCORE_METHODS:
-        raise StatisticsError(
-            f"method must be one of {', '.join(FACTOR_SCORE_METHODS)}; got {method!r}")
+    check_choice("method", method, FACTOR_SCORE_METHODS)
     load = getattr(efa_result, "loadings", None)
     if not isinstance(load, pd.DataFrame) or "item_id" not in load.columns:
         raise StatisticsError("factor_scores needs an EFA result with a loadings table")

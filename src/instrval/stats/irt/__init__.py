@@ -25,6 +25,7 @@ import pandas as pd
 from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
+from instrval._result import Result
 from instrval.errors import ConvergenceWarning, StatisticsError
 from instrval.stats._common import show_value
 
@@ -35,8 +36,8 @@ IRT_MODELS = ("rasch", "pcm", "rsm", "2pl", "grm")
 _RASCH_FAMILY = ("rasch", "pcm", "rsm")
 
 
-@dataclass(frozen=True)
-class LRTest:
+@dataclass(frozen=True, repr=False)
+class LRTest(Result):
     """Andersen's likelihood-ratio test of equal item parameters in two groups of persons
     split at the median raw score (eRm ``LRtest(fit, splitcr = "median")``):
     :math:`LR = 2(\\log L_{low} + \\log L_{high} - \\log L)`, df = difference in the number of
@@ -59,8 +60,8 @@ class LRTest:
                 "excluded_items": list(self.excluded_items)}
 
 
-@dataclass(frozen=True)
-class IRTResult:
+@dataclass(frozen=True, repr=False)
+class IRTResult(Result):
     """A fitted item response model.
 
     Attributes

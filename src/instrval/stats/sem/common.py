@@ -20,6 +20,7 @@ import pandas as pd
 from scipy import optimize, stats
 
 from instrval._jsonable import to_jsonable
+from instrval._result import Result
 from instrval.errors import HeywoodWarning, StatisticsError
 
 __all__ = ["FACTOR_KINDS", "CFAResult", "model_from_instrument"]
@@ -181,8 +182,8 @@ def rmsea_ci(x2: float, df: float, n: float, level: float = 0.90) -> tuple[float
 
 
 # --------------------------------------------------------------------------- result
-@dataclass(frozen=True)
-class CFAResult:
+@dataclass(frozen=True, repr=False)
+class CFAResult(Result):
     """A fitted confirmatory factor model.
 
     Attributes

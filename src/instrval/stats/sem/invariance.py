@@ -63,6 +63,7 @@ import pandas as pd
 from scipy import stats
 
 from instrval._jsonable import to_jsonable
+from instrval._result import Result
 from instrval.errors import Problem, StatisticsError
 from instrval.stats.sem.common import model_data, parse_factor_mapping, single_threaded_blas
 from instrval.stats.sem.ml import (
@@ -122,8 +123,8 @@ LEVEL_COLUMNS = ("level", "chi2", "df", "pvalue", "cfi", "tli", "rmsea", "srmr",
                  "delta_df", "delta_pvalue", "delta_cfi", "delta_rmsea", "holds")
 
 
-@dataclass(frozen=True)
-class InvarianceResult:
+@dataclass(frozen=True, repr=False)
+class InvarianceResult(Result):
     """Measurement invariance across groups.
 
     Attributes
