@@ -138,6 +138,25 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "A floor, not a recommendation: COSMIN (Prinsen et al. 2018) rates n >= 100 "
         "adequate and n >= 7 x items and >= 100 very good for factor analyses."),
         "analyses", lower=2, upper=None, integer=True),
+    Threshold("dif_r2_change_min", 0.035, (
+        "Jodoin & Gierl (2001): in logistic regression DIF a Nagelkerke R-squared change "
+        "(2 df test) of at least .035 with p < .01 is moderate DIF (class B), of at least "
+        ".070 large (class C); negligible (class A) below."), "R23", **_UNIT),
+    Threshold("dif_ets_delta_min", 1.0, (
+        "Holland & Thayer (1988); Zwick (2012): a Mantel-Haenszel |ETS delta| of at least 1 "
+        "with p < .05 is moderate DIF (ETS class B), of at least 1.5 (significantly above 1) "
+        "large (class C)."), "R23", lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_msq_min", 0.7, (
+        "Wright & Linacre (1994); Bond & Fox (2015): an infit or outfit mean square below "
+        "0.7 (overfit) or above 1.3 (underfit) marks a misfitting item of a Rasch-family "
+        "model (rating scales, surveys)."), "R24", lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_msq_max", 1.3, (
+        "Wright & Linacre (1994); Bond & Fox (2015): see irt_msq_min."), "R24",
+        lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_fit_alpha", 0.01, (
+        "Orlando & Thissen (2000); Benjamini & Hochberg (1995): a 2PL or GRM item misfits "
+        "when its S-X2 p, adjusted for the number of items (false discovery rate), is below "
+        ".01."), "R24", lower_open=True, upper_open=True, **_UNIT),
 )
 
 #: Where each default comes from (the ``source`` of :data:`THRESHOLDS`, by name).
@@ -181,6 +200,11 @@ class DecisionRules:
     alpha_gain_min: float = _default("alpha_gain_min")
     min_scale_items: int = _default("min_scale_items")
     min_factor_n: int = _default("min_factor_n")
+    dif_r2_change_min: float = _default("dif_r2_change_min")
+    dif_ets_delta_min: float = _default("dif_ets_delta_min")
+    irt_msq_min: float = _default("irt_msq_min")
+    irt_msq_max: float = _default("irt_msq_max")
+    irt_fit_alpha: float = _default("irt_fit_alpha")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None, *, file: str | None = None,

@@ -145,8 +145,31 @@ def report_facts(r: Any, t: dict[str, Any]) -> dict[str, Any]:
     if a is not None:
         f["double_coded_share"] = (a.n_segments / a.n_segments_total
                                    if a.n_segments_total else None)
+    f.update(_group_facts(r))
     f["joint"] = joint_table(r)
     f["open_questions"] = r.joint.open_questions().to_dict(orient="records")
+    return f
+
+
+def _group_facts(r: Any) -> dict[str, Any]:
+    """The sentences and information curves of the DIF, IRT and invariance sections."""
+    from instrval.report import groups
+
+    f: dict[str, Any] = {}
+    if r.dif:
+        f["dif_intro"] = groups.dif_intro(r)
+    if r.irt:
+        f["irt_intros"] = {cid: groups.irt_intro(cid, res) for cid, res in r.irt.items()}
+        curves = {}
+        for cid, res in r.irt.items():
+            info = res.information.pivot(index="theta", columns="item_id",
+                                         values="information")
+            info = info[[i for i in res.items["item_id"] if i in info.columns]]
+            curves[cid] = svg.information_curves(
+                list(info.index), info, title=f"Item and test information: {cid}")
+        f["irt_curves"] = curves
+    if r.invariance is not None:
+        f["invariance_intro"] = groups.invariance_intro(r)
     return f
 
 
@@ -200,7 +223,8 @@ SECTIONS = (("summary", "Summary"), ("methods", "Study design and methods"),
             ("descriptives", "Item descriptives"), ("relevance", "Relevance"),
             ("reliability", "Reliability"), ("factor", "Factor analysis"),
             ("panel", "Expert panel"), ("qualitative", "Qualitative evidence"),
-            ("joint", "Joint display"), ("decisions", "Decisions"),
+            ("dif", "Differential item functioning"), ("irt", "Item response theory"),
+            ("invariance", "Measurement invariance"), ("joint", "Joint display"), ("decisions", "Decisions"),
             ("cosmin", "Evidence summary (COSMIN)"), ("revised", "The revised instrument"),
             ("quality", "Data quality"), ("rules", "Appendix: decision rules"))
 
@@ -214,6 +238,9 @@ def report_sections(r: Any) -> list[tuple[str, str]]:
         "factor": r.efa is not None or r.cfa is not None or r.parallel is not None,
         "panel": r.content_validity is not None,
         "qualitative": r.qual is not None,
+        "dif": bool(r.dif),
+        "irt": bool(r.irt),
+        "invariance": r.invariance is not None,
     }
     return [(sid, title) for sid, title in SECTIONS if applies.get(sid, True)]
 

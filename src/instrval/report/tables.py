@@ -35,7 +35,7 @@ TABLE_ORDER = ("joint_display", "decisions", "open_questions", "relevance", "des
                "parallel_analysis", "omega", "omega_groups", "cfa_fit", "cfa_loadings",
                "content_validity", "content_validity_aspects", "qualitative_items", "quotes", "missing_concepts",
                "coder_agreement", "cosmin", "scale_scores", "retest", "hypotheses",
-               "criterion", "responsiveness", "changelog", "diff", "rules",
+               "criterion", "responsiveness", "dif", "irt_items", "invariance", "changelog", "diff", "rules",
                "rule_catalogue", "inputs", "quarantine")
 
 
@@ -178,6 +178,9 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
         t["coder_agreement"] = summary.to_frame()
     t["cosmin"] = result.cosmin.table.copy()
     t.update(measurement_tables(result))
+    from instrval.report.groups import group_tables
+
+    t.update(group_tables(result))
     t["changelog"] = pd.DataFrame(
         [{"version": e.version, "item": e.item, "action": e.action, "reason": e.reason,
           "evidence": e.evidence} for e in result.revised.changelog
@@ -426,6 +429,9 @@ def display_tables(result: Any) -> dict[str, DisplayTable]:
         t["panel"] = _panel_table(r)
     if r.qual is not None:
         t.update(_qual_tables(r))
+    from instrval.report.groups import group_display_tables
+
+    t.update(group_display_tables(r))
     t.update(_decision_tables(r))
     t.update(_properties_tables(r))
     t.update(_revised_tables(r))
