@@ -15,7 +15,7 @@ from typing import Any
 import pandas as pd
 
 from instrval.report.format import fmt_value
-from instrval.report.tables import DisplayTable, _cols
+from instrval.report.tables import DisplayTable, columns
 
 __all__ = ["dif_frame", "irt_frame", "invariance_frame", "group_tables",
            "group_display_tables", "dif_intro", "irt_intro", "invariance_intro",
@@ -168,7 +168,7 @@ def group_display_tables(r: Any) -> dict[str, DisplayTable]:
         cols = DIF_COLUMNS if next(iter(r.dif.values())).method == "ordinal" else MH_COLUMNS
         df = dif_frame(r)
         df["flagged_row"] = [_truthy(v) for v in df["flag"]]
-        t["dif"] = DisplayTable(df, _cols(*cols), shade="flagged_row",
+        t["dif"] = DisplayTable(df, columns(*cols), shade="flagged_row",
                                 caption="Differential item functioning per item")
     if r.irt:
         frame = irt_frame(r)
@@ -177,11 +177,11 @@ def group_display_tables(r: Any) -> dict[str, DisplayTable]:
         for cid, res in r.irt.items():
             sub = frame[frame["construct"] == cid]
             cols = [c for c in IRT_COLUMNS if c[0] in sub.columns and sub[c[0]].notna().any()]
-            t[f"irt_{cid}"] = DisplayTable(sub, _cols(*cols), shade="misfit_row",
+            t[f"irt_{cid}"] = DisplayTable(sub, columns(*cols), shade="misfit_row",
                                            caption=f"Item parameters and fit ({res.model})")
     if r.invariance is not None:
         t["invariance"] = DisplayTable(
-            invariance_frame(r), _cols(*INVARIANCE_COLUMNS),
+            invariance_frame(r), columns(*INVARIANCE_COLUMNS),
             caption="Measurement invariance: fit of each level and change from the level "
                     "before")
     return t

@@ -406,7 +406,8 @@ class DisplayTable:
         return len(self.frame)
 
 
-def _cols(*spec: tuple[str, ...]) -> tuple[Column, ...]:
+def columns(*spec: tuple[str, ...]) -> tuple[Column, ...]:
+    """Columns from ``(key, header, fmt[, bold])`` tuples."""
     return tuple(Column(*s) for s in spec)
 
 
@@ -447,13 +448,13 @@ def _methods_tables(r: Any) -> dict[str, DisplayTable]:
         for c in ("rows_read", "rows_accepted", "bytes"):
             if c not in inputs:
                 inputs[c] = None
-        t["inputs"] = DisplayTable(inputs, _cols(
+        t["inputs"] = DisplayTable(inputs, columns(
             ("role", "input", "text"), ("file", "file", "code"), ("bytes", "bytes", "int"),
             ("rows_read", "rows read", "int"), ("sha256", "sha256", "code")),
             caption="Inputs")
     rules_df = pd.DataFrame(r.rules.describe())
     rules_df["changed"] = rules_df["value"] != rules_df["default"]
-    t["rules"] = DisplayTable(rules_df, _cols(
+    t["rules"] = DisplayTable(rules_df, columns(
         ("rule", "rule", "code"), ("value", "value", "num", "changed"),
         ("default", "default", "num"), ("source", "source", "text")),
         caption="Decision thresholds (DecisionRules; values changed by the study file are "
@@ -476,14 +477,14 @@ def _descriptives_tables(r: Any) -> dict[str, DisplayTable]:
     caption = "Item descriptives" + (
         " (share of answers at the lowest / highest option of Likert items: descriptive; "
         "floor and ceiling effects are judged on the scale totals)" if has_likert else "")
-    t = {"descriptives": DisplayTable(items, _cols(*cols), caption=caption)}
+    t = {"descriptives": DisplayTable(items, columns(*cols), caption=caption)}
     sc = r.joint.scales
     if sc is not None and not sc.empty and not sc["floor_share"].isna().all():
         df = sc.copy()
         df["flag"] = [("R16" if "R16" in str(v) else "") for v in df["rules_fired"]]
         df["flagged"] = df["flag"] != ""
         cut = f"{100 * r.rules.floor_ceiling_max:g}%"
-        t["scale_totals"] = DisplayTable(df, _cols(
+        t["scale_totals"] = DisplayTable(df, columns(
             ("construct_id", "scale", "code"), ("k", "items", "int"),
             ("n", "complete answers", "int"), ("floor_share", "at lowest total", "pct1"),
             ("ceiling_share", "at highest total", "pct1"),
@@ -513,7 +514,7 @@ def _relevance_table(r: Any) -> DisplayTable:
                  ("deff", "design effect", "f2")]
     cols.append(("relevant", "relevant", "bool"))
     items["not_relevant"] = [v is False or v is np.False_ for v in items["relevant"]]
-    return DisplayTable(items, _cols(*cols), caption="Relevance ratios (R = selected / "
+    return DisplayTable(items, columns(*cols), caption="Relevance ratios (R = selected / "
                                                      "presented)", shade="not_relevant")
 
 
@@ -542,7 +543,7 @@ def _reliability_tables(r: Any) -> dict[str, DisplayTable]:
         cols.append(("omega", "omega (1 factor)", "f3"))
     cols.append(("reverse", "reversed items", "text"))
     t = {"reliability": DisplayTable(
-        pd.DataFrame(rows), _cols(*cols),
+        pd.DataFrame(rows), columns(*cols),
         caption=f"Internal consistency per scale (criterion: alpha >= {rules.alpha_min:g})",
         shade="below")}
     if r.omega is not None:
@@ -559,7 +560,7 @@ def _reliability_tables(r: Any) -> dict[str, DisplayTable]:
              "meaning": "share of the common variance due to the general factor"},
             {"coef": "alpha (all items)", "value": o.alpha,
              "meaning": "Cronbach's alpha of the total score, items reversed as below"}])
-        t["omega"] = DisplayTable(head, _cols(
+        t["omega"] = DisplayTable(head, columns(
             ("coef", "coefficient", "text"), ("value", "value", "f3"),
             ("meaning", "meaning", "text")),
             caption=f"McDonald's omega of all {len(o.schmid)} Likert items ({o.fm}, "
@@ -567,7 +568,7 @@ def _reliability_tables(r: Any) -> dict[str, DisplayTable]:
                     "psych::omega)")
         groups = o.groups.copy()
         groups["factor"] = groups["factor"].astype(str)
-        t["omega_groups"] = DisplayTable(groups, _cols(
+        t["omega_groups"] = DisplayTable(groups, columns(
             ("factor", "factor", "code"), ("total", "omega total", "f3"),
             ("general", "general factor", "f3"), ("group", "group factor", "f3")),
             caption="Omega per group factor (psych's omega.group: g = the whole test; F1*.. "
@@ -580,7 +581,7 @@ def _reliability_tables(r: Any) -> dict[str, DisplayTable]:
     items["low"] = [not is_missing(v) and v < rules.r_drop_min for v in items["r_drop"]]
     diff_col = ([("difficulty", "difficulty p", "f3")]
                 if items["difficulty"].notna().any() else [])
-    t["reliability_items"] = DisplayTable(items, _cols(
+    t["reliability_items"] = DisplayTable(items, columns(
         ("construct_id", "scale", "code"), ("item_id", "item", "code"),
         ("reversed", "reversed", "bool"), *diff_col, ("n", "n", "int"),
         ("mean", "mean", "f2"), ("sd", "SD", "f2"), ("r_drop", "r.drop", "f3"),
@@ -598,14 +599,14 @@ def _efa_tables(r: Any) -> dict[str, DisplayTable]:
     lo["h2"] = [float(h2.get(i, float("nan"))) if hasattr(h2, "get") else float("nan")
                 for i in lo["item_id"]]
     t = {"efa_loadings": DisplayTable(
-        lo, _cols(("item_id", "item", "code"), *[(f, f, "f2") for f in e.factors],
+        lo, columns(("item_id", "item", "code"), *[(f, f, "f2") for f in e.factors],
                   ("h2", "communality h\u00b2", "f2")),
         caption=f"EFA pattern loadings and communalities ({e.method}, {e.rotation}, "
                 f"{e.corr} correlations, n = {e.n_obs:,.0f})")}
     var = e.variance.copy()
     if "factor" not in var.columns:
         var.insert(0, "factor", [str(i) for i in var.index])
-    t["efa_variance"] = DisplayTable(var, _cols(
+    t["efa_variance"] = DisplayTable(var, columns(
         ("factor", "factor", "code"),
         *[(c, c.replace("_", " "), "f3") for c in var.columns
           if c != "factor" and pd.api.types.is_numeric_dtype(var[c])]),
@@ -614,7 +615,7 @@ def _efa_tables(r: Any) -> dict[str, DisplayTable]:
     if e.n_factors > 1 and e.rotation not in ("none", "varimax"):
         phi = e.phi.copy()
         phi.insert(0, "factor", [str(i) for i in phi.index])
-        t["efa_correlations"] = DisplayTable(phi, _cols(
+        t["efa_correlations"] = DisplayTable(phi, columns(
             ("factor", "factor", "code"), *[(str(f), str(f), "f2") for f in e.phi.columns]),
             caption=f"Factor correlations ({e.rotation} rotation)")
     return t
@@ -659,7 +660,7 @@ def _cfa_tables(r: Any) -> dict[str, DisplayTable]:
         cols.append(("wlsmv", "WLSMV (polychoric, scaled)", "pre"))
     cols.append(("criterion", "COSMIN criterion", "text"))
     n = (r.cfa or r.cfa_ordinal).n
-    t = {"cfa_fit": DisplayTable(pd.DataFrame(rows), _cols(*cols),
+    t = {"cfa_fit": DisplayTable(pd.DataFrame(rows), columns(*cols),
                                  caption=f"Confirmatory factor analysis: the constructs as "
                                          f"correlated factors (n = {n:,})")}
     frames = []
@@ -675,7 +676,7 @@ def _cfa_tables(r: Any) -> dict[str, DisplayTable]:
         if res is not None:
             lcols += [(f"{name}_est", f"{label} estimate", "f3"), (f"{name}_se", "SE", "f3"),
                       (name, "std.all", "f3")]
-    t["cfa_loadings"] = DisplayTable(df, _cols(*lcols), caption=(
+    t["cfa_loadings"] = DisplayTable(df, columns(*lcols), caption=(
         "CFA loadings: unstandardised estimate with its standard error (the marker item's "
         "loading is fixed to 1, SE blank) and the standardised loading (std.all). Items are "
         "analysed as answered: the sign is relative to the marker, so items keyed opposite "
@@ -688,7 +689,7 @@ def _cfa_tables(r: Any) -> dict[str, DisplayTable]:
         fc.insert(0, "factor", [str(i) for i in fc.index])
         t[f"cfa_correlations_{name}"] = DisplayTable(
             fc.reset_index(drop=True),
-            _cols(("factor", "factor", "code"),
+            columns(("factor", "factor", "code"),
                   *[(str(c), str(c), "f2") for c in res.factor_correlations.columns]),
             caption=f"CFA factor correlations ({label})")
     return t
@@ -732,7 +733,7 @@ def _panel_table(r: Any) -> DisplayTable:
         cols += [(f"{aspect}_i_cvi", f"{aspect} I-CVI", "f2", f"{aspect}_low"),
                  (f"{aspect}_aiken_v", f"{aspect} V", "f2")]
     cols.append(("flags", "flags", "text"))
-    return DisplayTable(df, _cols(*cols), shade="flagged", caption=(
+    return DisplayTable(df, columns(*cols), shade="flagged", caption=(
         f"Expert panel: content validity per item (bold: below the criterion; R14 = I-CVI "
         f"below {fmt_value(rules.i_cvi_min, 'num')}"
         + (", 1.00 with \u2264 5 experts" if (df["i_cvi_min"] > rules.i_cvi_min).any() else "")
@@ -747,7 +748,7 @@ def _agreement_columns(a: Any, first: tuple[str, ...], second: tuple[str, ...]
         cols += [("cohen_kappa", "Cohen's kappa", "f3"), ("kappa_ci", f"{level} CI", "pre")]
     cols += [("fleiss_kappa", "Fleiss' kappa", "f3"),
              ("krippendorff_alpha", "Krippendorff's alpha", "f3")]
-    return _cols(*cols)
+    return columns(*cols)
 
 
 def _qual_tables(r: Any) -> dict[str, DisplayTable]:
@@ -776,14 +777,14 @@ def _qual_tables(r: Any) -> dict[str, DisplayTable]:
     items = q.items.copy()
     items["not_representative"] = [v is False or v is np.False_
                                    for v in items["representative"]]
-    t["qualitative_items"] = DisplayTable(items, _cols(
+    t["qualitative_items"] = DisplayTable(items, columns(
         ("item_id", "item", "code"), ("participants", "participants", "int"),
         ("segments", "segments", "int"), ("supports", "supports", "int"),
         ("challenges", "challenges", "int"), ("wording", "wording", "int"),
         ("other", "other", "int"), ("representative", "representative", "bool")),
         caption="Qualitative evidence per item", shade="not_representative")
     if len(q.missing_concepts):
-        t["missing_concepts"] = DisplayTable(q.missing_concepts, _cols(
+        t["missing_concepts"] = DisplayTable(q.missing_concepts, columns(
             ("construct_id", "construct", "code"), ("code", "code", "code"),
             ("theme", "theme", "text"), ("participants", "participants", "int"),
             ("segments", "segments", "int"), ("example_quote", "example", "quote")),
@@ -791,7 +792,7 @@ def _qual_tables(r: Any) -> dict[str, DisplayTable]:
     themes = q.themes
     if isinstance(themes, pd.DataFrame) and len(themes):
         heads = {"construct_id": "construct", "item_id": "item"}
-        t["themes"] = DisplayTable(themes, _cols(*[
+        t["themes"] = DisplayTable(themes, columns(*[
             (col, heads.get(col, col.replace("_", " ")),
              "int" if pd.api.types.is_integer_dtype(themes[col])
              else "code" if col in ("construct_id", "item_id", "codes") else "text")
@@ -812,7 +813,7 @@ def _decision_tables(r: Any) -> dict[str, DisplayTable]:
                  ("expert_date", "date", "text")]
     cols.append(("decision", "decision", "badge"))
     return {"decisions": DisplayTable(
-        jd, _cols(*cols), row_class="row_class",
+        jd, columns(*cols), row_class="row_class",
         caption="Decisions (proposed by the rules; the experts' decision overrides where "
                 "recorded)")}
 
@@ -828,14 +829,14 @@ _HYPOTHESIS_COLUMNS = (("id", "hypothesis", "code"), ("scale", "scale", "code"),
 def _properties_tables(r: Any) -> dict[str, DisplayTable]:
     """The COSMIN summary and the details behind its rows of the other measurement
     properties."""
-    t = {"cosmin": DisplayTable(r.cosmin.table, _cols(
+    t = {"cosmin": DisplayTable(r.cosmin.table, columns(
         ("property", "property", "text"), ("aspect", "aspect", "text"),
         ("rating", "rating", "rating"), ("evidence", "evidence", "text"),
         ("criterion", "criterion", "text")),
         caption="Evidence summary structured like the COSMIN criteria")}
     rt = r.retest
     if rt is not None:
-        t["retest"] = DisplayTable(rt.table, _cols(
+        t["retest"] = DisplayTable(rt.table, columns(
             ("scale", "scale", "code"), ("n", "n", "int"),
             ("icc_agreement", "ICC(A,1)", "f3"), ("icc_agreement_ci_low", "CI low", "f3"),
             ("icc_agreement_ci_high", "CI high", "f3"), ("sem_agreement", "SEM", "f3"),
@@ -845,11 +846,11 @@ def _properties_tables(r: Any) -> dict[str, DisplayTable]:
             caption=f"Test-retest (occasions {rt.times[0]} and {rt.times[1]}): reliability "
                     "and measurement error")
     if r.hypotheses is not None:
-        t["hypotheses"] = DisplayTable(r.hypotheses.table, _cols(*_HYPOTHESIS_COLUMNS),
+        t["hypotheses"] = DisplayTable(r.hypotheses.table, columns(*_HYPOTHESIS_COLUMNS),
                                        caption="Hypotheses testing for construct validity")
     if r.criterion:
         t["criterion"] = DisplayTable(
-            pd.concat([c.to_frame() for c in r.criterion], ignore_index=True), _cols(
+            pd.concat([c.to_frame() for c in r.criterion], ignore_index=True), columns(
                 ("scale", "scale", "code"), ("criterion", "criterion", "code"),
                 ("statistic", "statistic", "text"), ("n", "n", "int"),
                 ("estimate", "estimate", "f3"), ("ci_low", "CI low", "f3"),
@@ -858,7 +859,7 @@ def _properties_tables(r: Any) -> dict[str, DisplayTable]:
     rs = r.responsiveness
     if rs is not None:
         t["responsiveness"] = DisplayTable(
-            rs.hypotheses.table, _cols(*_HYPOTHESIS_COLUMNS),
+            rs.hypotheses.table, columns(*_HYPOTHESIS_COLUMNS),
             caption=f"Responsiveness: hypotheses about change scores ({rs.n} respondents)")
     return t
 
@@ -869,7 +870,7 @@ def _revised_tables(r: Any) -> dict[str, DisplayTable]:
     rows = [{"construct_id": c.id, "item_id": it.id, "label": it.label,
              "action": changes[it.id].action if it.id in changes else ""}
             for c in rev.constructs for it in c.items]
-    t = {"revised_items": DisplayTable(pd.DataFrame(rows), _cols(
+    t = {"revised_items": DisplayTable(pd.DataFrame(rows), columns(
         ("construct_id", "construct", "code"), ("item_id", "item", "code"),
         ("label", "label", "text"), ("action", "change", "text")),
         caption=f"Items of {rev.label}")}
@@ -877,7 +878,7 @@ def _revised_tables(r: Any) -> dict[str, DisplayTable]:
                         "evidence": e.evidence} for e in changes.values()
                        if e.action != "kept"])
     if len(cl):
-        t["changes"] = DisplayTable(cl, _cols(
+        t["changes"] = DisplayTable(cl, columns(
             ("item", "item", "code"), ("action", "action", "text"),
             ("reason", "reason", "text"), ("evidence", "evidence", "text")),
             caption="Changelog (changes only; kept items are listed in results.json and the "
@@ -885,7 +886,7 @@ def _revised_tables(r: Any) -> dict[str, DisplayTable]:
     if r.diff is not None:
         df = r.diff.to_frame()
         if len(df):
-            t["diff"] = DisplayTable(df, _cols(*[
+            t["diff"] = DisplayTable(df, columns(*[
                 (c, c.replace("_", " "), "code" if c == "item_id" else "text")
                 for c in df.columns]),
                 caption=f"Diff {r.instrument.label} \u2192 {rev.label}")
@@ -903,7 +904,7 @@ def _quality_table(r: Any) -> DisplayTable:
                      "reasons": ", ".join(f"{k} ({v})" for k, v in reasons.items())
                      or "\u2013"})
     return DisplayTable(pd.DataFrame(rows, columns=["source", "read", "accepted",
-                                                    "quarantined", "reasons"]), _cols(
+                                                    "quarantined", "reasons"]), columns(
         ("source", "input", "text"), ("read", "rows read", "int"),
         ("accepted", "accepted", "int"), ("quarantined", "quarantined", "int"),
         ("reasons", "reasons (count)", "text")), caption="Quarantine")
@@ -912,7 +913,7 @@ def _quality_table(r: Any) -> DisplayTable:
 def _catalogue_table(r: Any) -> DisplayTable:
     from instrval.integrate.decisions import rule_catalogue
 
-    return DisplayTable(rule_catalogue(r.rules), _cols(
+    return DisplayTable(rule_catalogue(r.rules), columns(
         ("id", "rule id", "code"), ("statement", "statement", "text"),
         ("thresholds", "thresholds", "text"), ("decisive", "decisive", "bool")),
         caption="Decision rules: each rule's id, what it states and the thresholds it used "
