@@ -223,3 +223,14 @@ def test_cli_content_validity(tmp_path):
     r = runner.invoke(main, ["content-validity", str(tmp_path / "none.csv"), "--instrument",
                              str(ip)])
     assert r.exit_code == 1 and "none.csv" in r.output
+
+
+@pytest.mark.parametrize(("z", "level"), [(1.96, 0.950004), (2.5758293, 0.99), (1.0, 0.682689)])
+def test_aiken_interval_level_is_carried_by_the_result(z, level):
+    """The level the report prints for Aiken's interval comes from the result:
+    2 Phi(z) - 1 (R: ``2 * pnorm(1.96) - 1`` = 0.9500042)."""
+    from scipy.stats import norm
+
+    res = content_validity(_panel(), z=z)
+    assert_allclose(res.aiken_confidence, level, atol=1e-6)
+    assert_allclose(res.aiken_confidence, 2 * norm.cdf(z) - 1, rtol=1e-12)

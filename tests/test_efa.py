@@ -237,3 +237,20 @@ def test_smoothing_is_warned_once_and_recorded():
     smooth = [w for w in caught if issubclass(w.category, SmoothingWarning)]
     assert len(smooth) == 1
     assert any("smoothed" in m for m in res.warnings)
+
+
+def test_dominant_groups_sums_absolute_loadings(bfi_items):
+    """Each factor's group is the one whose items' |loadings| sum highest (the report's
+    "which construct a factor carries"); worked by hand from the loadings."""
+    items = ["A1", "A2", "A3", "A4", "A5", "N1", "N2", "N3", "N4", "N5"]
+    res = efa(bfi_items[items].dropna(), n_factors=2, method="minres", rotation="oblimin")
+    groups = {i: ("agreeableness" if i.startswith("A") else "neuroticism") for i in items}
+    lo = res.loadings.set_index("item_id")
+    want = {}
+    for f in res.factors:
+        sums = {g: sum(abs(lo.loc[i, f]) for i in items if groups[i] == g)
+                for g in set(groups.values())}
+        want[f] = max(sums, key=sums.get)
+    assert res.dominant_groups(groups) == want
+    assert sorted(want.values()) == ["agreeableness", "neuroticism"]
+    assert res.dominant_groups({}) == {}

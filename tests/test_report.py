@@ -263,3 +263,43 @@ def test_numbers_are_formatted(hostile):
     assert fmt_value(0.0004, "p") == "< .001" and fmt_value(0.0412, "p") == ".041"
     assert fmt_value(12345, "int") == "12,345" and fmt_value(0.5, "pct") == "50.00%"
     assert fmt_value(None, "f3") == fmt_value(float("nan"), "pct") == "\u2013"
+
+
+def test_html_and_markdown_show_the_same_tables(hostile):
+    """Both reports render the tables of display_tables(): every table the Markdown shows
+    appears there exactly as md_table renders it, and the HTML has each of its headers
+    and captions, in the same column order."""
+    import html as html_lib
+
+    from instrval.report.markdown import md_table
+    from instrval.report.tables import display_tables
+
+    result, out, _ = hostile
+    md = (out / "report.md").read_text(encoding="utf-8")
+    page = html_lib.unescape((out / "report.html").read_text(encoding="utf-8"))
+    tables = display_tables(result)
+    shown = [name for name, t in tables.items() if md_table(t) in md]
+    for name in ("rules", "relevance", "qualitative_items", "decisions", "cosmin",
+                 "quality"):
+        assert name in tables and name in shown, name
+    for name, t in tables.items():
+        heads = [c.header for c in t.columns]
+        row = "".join(f"<th{' class=num' if c.numeric else ''}>{c.header}</th>"
+                      for c in t.columns)
+        assert row in page, (name, heads)
+        if t.caption:
+            assert f"<caption>{t.caption}</caption>" in page, name
+
+
+def test_display_tables_keep_full_precision(hostile):
+    """The display frames hold the results' values unrounded; rounding is rendering."""
+    from numpy.testing import assert_allclose
+
+    from instrval.report.tables import display_tables
+
+    result, _, _ = hostile
+    t = display_tables(result)
+    rel = t["relevance"].frame.set_index("item_id")
+    want = result.relevance.items.set_index("item_id")
+    assert_allclose(rel["ratio"].astype(float), want.loc[rel.index, "ratio"].astype(float),
+                    rtol=0, atol=0)

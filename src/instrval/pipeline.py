@@ -28,13 +28,41 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
 from instrval._version import __version__
 from instrval.errors import InstrvalError, InstrvalWarning, Problem, StatisticsError, StudyError
 from instrval.io.study import Study
+
+if TYPE_CHECKING:  # pragma: no cover - the result classes, for the annotations only
+    from instrval.integrate.cosmin import CosminSummary
+    from instrval.integrate.diff import InstrumentDiff
+    from instrval.integrate.evidence import JointDisplay
+    from instrval.io.decisions import ExpertDecisions
+    from instrval.io.panel import PanelData
+    from instrval.model.coding import CodingData
+    from instrval.model.instrument import Instrument
+    from instrval.model.ratings import RatingData
+    from instrval.model.rules import DecisionRules
+    from instrval.qual.evidence import QualEvidence
+    from instrval.stats.agreement import AgreementResult, AgreementSummary
+    from instrval.stats.cfa import CFAResult
+    from instrval.stats.content_validity import ContentValidityResult
+    from instrval.stats.criterion import CriterionResult, ResponsivenessResult
+    from instrval.stats.descriptives import DescriptivesResult
+    from instrval.stats.dif import DIFResult
+    from instrval.stats.dimensionality import BartlettResult, KMOResult, ParallelResult
+    from instrval.stats.efa import EFAResult
+    from instrval.stats.hypotheses import HypothesesResult
+    from instrval.stats.irt import IRTResult
+    from instrval.stats.measurement_error import RetestResult
+    from instrval.stats.omega import OmegaResult, OneFactorOmega
+    from instrval.stats.relevance import RelevanceResult
+    from instrval.stats.reliability import AlphaResult
+    from instrval.stats.scoring import ScoreResult
+    from instrval.stats.sem.invariance import InvarianceResult
 
 __all__ = ["ValidationResult", "run_validation", "write_report", "STEPS", "software_versions",
            "sha256_file"]
@@ -67,48 +95,49 @@ class ValidationResult:
     """
 
     study: Study
-    instrument: Any
-    revised: Any
-    joint: Any
-    cosmin: Any
+    instrument: Instrument
+    revised: Instrument
+    joint: JointDisplay
+    cosmin: CosminSummary
     timestamp: str
     inputs: Mapping[str, Mapping[str, Any]]
     software: Mapping[str, str]
-    ratings: Any = None
-    descriptives: Any = None
-    relevance: Any = None
-    reliability: Mapping[str, Any] = field(default_factory=dict)
-    efa: Any = None
-    kmo: Any = None
-    bartlett: Any = None
-    parallel: Any = None
-    cfa: Any = None
-    cfa_ordinal: Any = None
-    omega: Any = None
-    omega_scales: Mapping[str, Any] = field(default_factory=dict)
-    panel: Any = None
-    content_validity: Any = None
-    content_validity_aspects: Mapping[str, Any] = field(default_factory=dict)
-    coding: Any = None
-    qual: Any = None
-    agreement: Any = None
-    agreement_summary: Any = None
-    decisions: Any = None
-    diff: Any = None
+    ratings: RatingData | None = None
+    descriptives: DescriptivesResult | None = None
+    relevance: RelevanceResult | None = None
+    reliability: Mapping[str, AlphaResult] = field(default_factory=dict)
+    efa: EFAResult | None = None
+    kmo: KMOResult | None = None
+    bartlett: BartlettResult | None = None
+    parallel: ParallelResult | None = None
+    cfa: CFAResult | None = None
+    cfa_ordinal: CFAResult | None = None
+    omega: OmegaResult | None = None
+    omega_scales: Mapping[str, OneFactorOmega] = field(default_factory=dict)
+    panel: PanelData | None = None
+    content_validity: ContentValidityResult | None = None
+    content_validity_aspects: Mapping[str, ContentValidityResult] = field(
+        default_factory=dict)
+    coding: CodingData | None = None
+    qual: QualEvidence | None = None
+    agreement: AgreementResult | None = None
+    agreement_summary: AgreementSummary | None = None
+    decisions: ExpertDecisions | None = None
+    diff: InstrumentDiff | None = None
     notes: tuple[str, ...] = ()
     warnings: tuple[str, ...] = ()
     analyses: Mapping[str, str] = field(default_factory=dict)
-    scores: Any = None
-    retest: Any = None
-    hypotheses: Any = None
-    criterion: tuple[Any, ...] = ()
-    responsiveness: Any = None
-    invariance: Any = None
-    dif: Mapping[str, Any] = field(default_factory=dict)
-    irt: Mapping[str, Any] = field(default_factory=dict)
+    scores: ScoreResult | None = None
+    retest: RetestResult | None = None
+    hypotheses: HypothesesResult | None = None
+    criterion: tuple[CriterionResult, ...] = ()
+    responsiveness: ResponsivenessResult | None = None
+    invariance: InvarianceResult | None = None
+    dif: Mapping[str, DIFResult] = field(default_factory=dict)
+    irt: Mapping[str, IRTResult] = field(default_factory=dict)
 
     @property
-    def rules(self) -> Any:
+    def rules(self) -> DecisionRules:
         return self.study.rules
 
     def summary(self) -> dict[str, Any]:
@@ -449,7 +478,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
 
                 agreement = coder_agreement(coding)
                 if agreement.n_segments:
-                    from instrval.report.agreement import agreement_summary
+                    from instrval.stats.agreement import agreement_summary
 
                     agreement_sum = agreement_summary(agreement, coding)
             except (StatisticsError, InstrvalError, ImportError, ValueError) as exc:

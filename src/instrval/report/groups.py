@@ -1,9 +1,11 @@
 """Report sections for comparisons between groups and item response theory.
 
 Differential item functioning (study key ``dif``), item response models (``irt``) and
-multi-group measurement invariance (``invariance``), each as an HTML section (every text
-escaped), Markdown lines and tables for ``tables/``. The statistics come from
-:mod:`instrval.stats.dif`, :mod:`instrval.stats.irt` and :mod:`instrval.stats.sem`.
+multi-group measurement invariance (``invariance``): their display tables (rendered by the
+HTML templates ``sections/dif.html.j2``, ``irt.html.j2``, ``invariance.html.j2`` and by
+the Markdown report), the sentences that introduce them, and the tables for ``tables/``.
+The statistics come from :mod:`instrval.stats.dif`, :mod:`instrval.stats.irt` and
+:mod:`instrval.stats.sem`.
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ from typing import Any
 
 import pandas as pd
 
-from instrval.report.html import Col, fmt_value
-from instrval.report.html import escape_text as _e
-from instrval.report.html import html_table as _table
+from instrval.report.format import fmt_value
+from instrval.report.tables import DisplayTable, columns
 
-__all__ = ["dif_frame", "irt_frame", "invariance_frame", "dif_html", "irt_html",
-           "invariance_html", "dif_markdown", "irt_markdown", "invariance_markdown",
-           "group_tables", "DIF_COLUMNS", "MH_COLUMNS", "IRT_COLUMNS", "INVARIANCE_COLUMNS"]
+__all__ = ["dif_frame", "irt_frame", "invariance_frame", "group_tables",
+           "group_display_tables", "dif_intro", "irt_intro", "invariance_intro",
+           "DIF_COLUMNS", "MH_COLUMNS", "IRT_COLUMNS", "INVARIANCE_COLUMNS"]
+
+Col = tuple[str, str, str]  # column, header, format
 
 #: Columns of the DIF table (logistic regression; Zumbo 1999).
 DIF_COLUMNS: list[Col] = [
@@ -55,7 +58,7 @@ INVARIANCE_COLUMNS: list[Col] = [
 # ---------------------------------------------------------------------- frames
 def dif_frame(r: Any) -> pd.DataFrame:
     """The DIF items of every scale in one table (empty when DIF was not run)."""
-    dif = getattr(r, "dif", None) or {}
+    dif = r.dif
     if not dif:
         return pd.DataFrame()
     return pd.concat([res.items for res in dif.values()], ignore_index=True)
@@ -63,7 +66,7 @@ def dif_frame(r: Any) -> pd.DataFrame:
 
 def irt_frame(r: Any) -> pd.DataFrame:
     """The IRT items of every scale, thresholds as text (empty when IRT was not run)."""
-    irt = getattr(r, "irt", None) or {}
+    irt = r.irt
     frames = []
     for cid, res in irt.items():
         d = res.items.copy()
@@ -80,7 +83,7 @@ def irt_frame(r: Any) -> pd.DataFrame:
 
 def invariance_frame(r: Any) -> pd.DataFrame:
     """The invariance levels (empty when invariance was not run)."""
-    inv = getattr(r, "invariance", None)
+    inv = r.invariance
     levels = getattr(inv, "levels", None)
     return levels.copy() if isinstance(levels, pd.DataFrame) else pd.DataFrame()
 
@@ -96,7 +99,7 @@ def group_tables(r: Any) -> dict[str, pd.DataFrame]:
 
 
 # ---------------------------------------------------------------------- texts
-def _dif_intro(r: Any) -> str:
+def dif_intro(r: Any) -> str:
     spec = r.study.dif
     first = next(iter(r.dif.values()))
     method = ("ordinal logistic regression (proportional-odds models item ~ total, + group, "
@@ -113,7 +116,7 @@ def _dif_intro(r: Any) -> str:
             "in the joint display.")
 
 
-def _irt_intro(cid: str, res: Any) -> str:
+def irt_intro(cid: str, res: Any) -> str:
     names = {"rasch": "Rasch model", "pcm": "partial credit model",
              "rsm": "rating scale model", "2pl": "two-parameter logistic model",
              "grm": "graded response model"}
@@ -131,7 +134,7 @@ def _ptext(p: Any) -> str:
     return s if s.startswith("<") else f"= {s}"
 
 
-def _invariance_intro(r: Any) -> str:
+def invariance_intro(r: Any) -> str:
     inv = r.invariance
     spec = r.study.invariance
     crit = dict(getattr(inv, "criteria", {}) or {})
@@ -152,83 +155,33 @@ def _invariance_intro(r: Any) -> str:
             f"{str(inv.estimator).upper()}. Levels: {levels}. Criteria: {c}.")
 
 
-# ---------------------------------------------------------------------- HTML
-def dif_html(r: Any) -> str:
-    """The DIF section body (one table per method)."""
-    df = dif_frame(r)
-    cols = DIF_COLUMNS if next(iter(r.dif.values())).method == "ordinal" else MH_COLUMNS
-    return (f"<p>{_e(_dif_intro(r))}</p>"
-            + _table(df, cols, caption="Differential item functioning per item",
-                     row_class=lambda rec: "conv-discordance" if rec.get("flag") else ""))
+# ---------------------------------------------------------------------- display
+def _truthy(v: Any) -> bool:
+    return v is not None and v is not pd.NA and bool(v)
 
 
-def irt_html(r: Any) -> str:
-    """The IRT section body: per scale, the model, the item table and the information
-    curves (SVG)."""
-    from instrval.report.svg import information_curves
-
-    parts = []
-    frame = irt_frame(r)
-    for cid, res in r.irt.items():
-        parts.append(f"<h3>{_e(cid)}</h3><p>{_e(_irt_intro(cid, res))}</p>")
-        cols = [c for c in IRT_COLUMNS if c[0] in frame.columns
-                and frame.loc[frame["construct"] == cid, c[0]].notna().any()]
-        parts.append(_table(frame[frame["construct"] == cid], cols,
-                            caption=f"Item parameters and fit ({res.model})",
-                            row_class=lambda rec: "conv-discordance" if rec.get("misfit")
-                            else ""))
-        info = res.information.pivot(index="theta", columns="item_id",
-                                     values="information")
-        info = info[[i for i in res.items["item_id"] if i in info.columns]]
-        parts.append("<figure>" + information_curves(
-            list(info.index), info, title=f"Item and test information: {cid}")
-            + "<figcaption>" + _e(
-                "Item information (thin lines) and test information (thick line) against "
-                "theta; the standard error of a score is 1 / sqrt(test information).")
-            + "</figcaption></figure>")
-    return "".join(parts)
-
-
-def invariance_html(r: Any) -> str:
-    """The invariance section body: criteria and the levels table."""
-    return (f"<p>{_e(_invariance_intro(r))}</p>"
-            + _table(invariance_frame(r), INVARIANCE_COLUMNS,
-                     caption="Measurement invariance: fit of each level and change from the "
-                             "level before"))
-
-
-# ---------------------------------------------------------------------- Markdown
-def dif_markdown(r: Any) -> list[str]:
-    from instrval.report.markdown import md_cell as _cell
-    from instrval.report.markdown import md_table
-
-    if not getattr(r, "dif", None):
-        return []
-    cols = DIF_COLUMNS if next(iter(r.dif.values())).method == "ordinal" else MH_COLUMNS
-    return ["## Differential item functioning", "", _cell(_dif_intro(r)), "",
-            md_table(dif_frame(r), cols)]
-
-
-def irt_markdown(r: Any) -> list[str]:
-    from instrval.report.markdown import md_cell as _cell
-    from instrval.report.markdown import md_table
-
-    if not getattr(r, "irt", None):
-        return []
-    out = ["## Item response theory", ""]
-    frame = irt_frame(r)
-    for cid, res in r.irt.items():
-        sub = frame[frame["construct"] == cid]
-        cols = [c for c in IRT_COLUMNS if c[0] in sub.columns and sub[c[0]].notna().any()]
-        out += [_cell(_irt_intro(cid, res)), "", md_table(sub, cols)]
-    return out
-
-
-def invariance_markdown(r: Any) -> list[str]:
-    from instrval.report.markdown import md_cell as _cell
-    from instrval.report.markdown import md_table
-
-    if getattr(r, "invariance", None) is None:
-        return []
-    return ["## Measurement invariance", "", _cell(_invariance_intro(r)), "",
-            md_table(invariance_frame(r), INVARIANCE_COLUMNS)]
+def group_display_tables(r: Any) -> dict[str, DisplayTable]:
+    """The displayed tables of these sections: ``dif``, ``irt_<scale>`` (one per scale)
+    and ``invariance`` (only those computed)."""
+    t: dict[str, DisplayTable] = {}
+    if r.dif:
+        cols = DIF_COLUMNS if next(iter(r.dif.values())).method == "ordinal" else MH_COLUMNS
+        df = dif_frame(r)
+        df["flagged_row"] = [_truthy(v) for v in df["flag"]]
+        t["dif"] = DisplayTable(df, columns(*cols), shade="flagged_row",
+                                caption="Differential item functioning per item")
+    if r.irt:
+        frame = irt_frame(r)
+        frame["misfit_row"] = ([_truthy(v) for v in frame["misfit"]]
+                               if "misfit" in frame else False)
+        for cid, res in r.irt.items():
+            sub = frame[frame["construct"] == cid]
+            cols = [c for c in IRT_COLUMNS if c[0] in sub.columns and sub[c[0]].notna().any()]
+            t[f"irt_{cid}"] = DisplayTable(sub, columns(*cols), shade="misfit_row",
+                                           caption=f"Item parameters and fit ({res.model})")
+    if r.invariance is not None:
+        t["invariance"] = DisplayTable(
+            invariance_frame(r), columns(*INVARIANCE_COLUMNS),
+            caption="Measurement invariance: fit of each level and change from the level "
+                    "before")
+    return t

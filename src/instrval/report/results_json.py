@@ -54,13 +54,13 @@ def data_quality(result: Any) -> dict[str, Any]:
         out["coding"] = {"read": int(c.n_read), "accepted": int(c.n_accepted),
                          "quarantined": int(c.n_quarantined),
                          "reasons": _reasons(c.quarantine),
-                         "problems": len(getattr(c, "problems", ()))}
+                         "problems": len(c.problems)}
     p = result.panel
     if p is not None and isinstance(getattr(p, "quarantine", None), pd.DataFrame):
         # the unit is one rating (long form: one row; wide form: one non-blank cell)
         accepted = int(len(p.data)) if isinstance(getattr(p, "data", None), pd.DataFrame) \
             else None
-        src = getattr(p, "source", None) or {}
+        src = p.source or {}
         read = src.get("ratings_read")
         if read is None and accepted is not None:
             read = accepted + int(len(p.quarantine))
@@ -68,7 +68,7 @@ def data_quality(result: Any) -> dict[str, Any]:
                         "quarantined": int(len(p.quarantine)),
                         "experts": len(p.experts) if hasattr(p, "experts") else None,
                         "reasons": _reasons(p.quarantine),
-                        "problems": len(getattr(p, "problems", ()))}
+                        "problems": len(p.problems)}
     return out
 
 
@@ -82,7 +82,7 @@ def _content_validity(result: Any) -> dict[str, Any] | None:
         return None
     d = jsonable(cv)
     d["aspects"] = {a: jsonable(r) for a, r in
-                    (result.content_validity_aspects or {}).items()}
+                    (result.content_validity_aspects).items()}
     p = result.panel
     if p is not None:
         d["panel"] = {"experts": [str(e) for e in p.experts], "aspects": list(p.aspects),
@@ -96,7 +96,7 @@ def _omega(result: Any) -> dict[str, Any] | None:
     """``omega``: omega total and hierarchical of all Likert items (psych::omega) and the
     one-factor omega per scale."""
     om = result.omega
-    scales = result.omega_scales or {}
+    scales = result.omega_scales
     if om is None and not scales:
         return None
     d: dict[str, Any] = {"omega_total": None, "omega_hierarchical": None}
@@ -123,7 +123,7 @@ def measurement_properties(result: Any) -> dict[str, Any]:
         v = getattr(result, name, None)
         return jsonable(v) if v is not None else None
 
-    crit = result.criterion or ()
+    crit = result.criterion
     return {"scores": part("scores"), "retest": part("retest"),
             "hypotheses": part("hypotheses"),
             "criterion": [jsonable(c) for c in crit] or None,

@@ -174,6 +174,13 @@ class ContentValidityResult(Result):
     scale: dict[str, Any]
     options: dict[str, Any]
 
+    @property
+    def aiken_confidence(self) -> float:
+        """The level of Aiken's V interval, ``2 Phi(z) - 1`` for the ``z`` in ``options``
+        (1.96 gives 0.95)."""
+        z = float(self.options.get("z", 1.96))
+        return math.erf(z / math.sqrt(2.0))
+
     def to_frame(self) -> pd.DataFrame:
         return self.items.copy()
 

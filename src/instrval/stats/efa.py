@@ -42,6 +42,7 @@ Psychometrika, 31, 351-368.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -419,6 +420,33 @@ class EFAResult(Result):
     def loading_matrix(self) -> np.ndarray:
         """The pattern loadings as an items x factors array."""
         return self.loadings[self.factors].to_numpy(dtype=float)
+
+    def dominant_groups(self, groups: Mapping[str, str]) -> dict[str, str]:
+        """For each factor, the group (e.g. construct) of items that loads most on it.
+
+        ``groups`` maps item ids to groups; a factor's group is the one with the largest
+        sum of absolute pattern loadings of its items (items not in ``groups`` and missing
+        loadings count for nothing). Factors whose items are in no group are left out.
+
+        >>> import pandas as pd
+        >>> lo = pd.DataFrame({"item_id": ["a", "b", "c"], "MR1": [0.7, 0.6, 0.1],
+        ...                    "MR2": [0.1, -0.2, -0.8]})
+        >>> res = EFAResult.__new__(EFAResult)
+        >>> object.__setattr__(res, "loadings", lo)
+        >>> res.dominant_groups({"a": "x", "b": "x", "c": "y"})
+        {'MR1': 'x', 'MR2': 'y'}
+        """
+        out: dict[str, str] = {}
+        items = [str(i) for i in self.loadings["item_id"]]
+        for f in self.factors:
+            by: dict[str, float] = {}
+            for item, v in zip(items, self.loadings[f].to_numpy(dtype=float), strict=True):
+                if item in groups:
+                    g = groups[item]
+                    by[g] = by.get(g, 0.0) + (0.0 if np.isnan(v) else abs(float(v)))
+            if by:
+                out[f] = max(by, key=lambda k: by[k])
+        return out
 
     def to_frame(self) -> pd.DataFrame:
         """One row per item: ``item_id``, loadings, ``communality``, ``uniqueness``."""
