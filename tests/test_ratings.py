@@ -604,3 +604,23 @@ def test_missing_markers_get_a_hint(tmp_path, iam):
     assert "missing answers must be blank cells" in msgs["NA"]
     assert 'na = ""' in msgs["NA"]
     assert "blank cells" not in msgs["abc"]
+
+
+def test_error_problems_hold_every_problem_and_message_lists_fifty(tmp_path):
+    """``RatingsError.problems`` holds every problem (errors.py's promise); only the message
+    is shortened."""
+    from instrval.io.ratings import MAX_LISTED_PROBLEMS
+
+    inst = instrval.read_instrument(ROOT / "instruments" / "iam" / "iam-2011.yaml")
+    head = "rating_id,respondent_id,ci_learned_new\n"
+    body = "".join(f"r{i},p{i},7\n" for i in range(120))  # 120 out-of-range cells
+    path = tmp_path / "bad.csv"
+    path.write_text(head + body, encoding="utf-8")
+    with pytest.raises(RatingsError) as info:
+        read_ratings(path, inst)
+    err = info.value
+    out_of_range = [p for p in err.problems if p.row is not None]
+    assert len(out_of_range) >= 120
+    assert MAX_LISTED_PROBLEMS == RatingsError.max_listed == 50
+    assert str(err).count("\n  - ") == 50
+    assert f"and {len(err.problems) - 50} more problems" in str(err)

@@ -298,8 +298,12 @@ class InstrvalError(Exception):
     message : str
         A summary line.
     problems : sequence of Problem, optional
-        Every problem found. ``str(error)`` lists them all.
+        Every problem found (all of them, however many). ``str(error)`` lists them, up to
+        :attr:`max_listed` when a subclass sets it, then says how many more there are.
     """
+
+    #: How many problems ``str(error)`` lists (None: all); ``problems`` always holds all.
+    max_listed: int | None = None
 
     def __init__(self, message: str, problems: Sequence[Problem] | None = None):
         super().__init__(message)
@@ -309,8 +313,12 @@ class InstrvalError(Exception):
     def __str__(self) -> str:
         if not self.problems:
             return self.summary
+        shown = self.problems if self.max_listed is None else self.problems[:self.max_listed]
         lines = [self.summary]
-        lines.extend(f"  - {p}" for p in self.problems)
+        lines.extend(f"  - {p}" for p in shown)
+        if len(shown) < len(self.problems):
+            lines.append(f"  ... and {len(self.problems) - len(shown)} more problems "
+                         "(all are in error.problems)")
         return "\n".join(lines)
 
     @classmethod
@@ -327,7 +335,10 @@ class InstrumentError(InstrvalError):
 
 
 class RatingsError(InstrvalError):
-    """A rating export cannot be read or contains nothing usable."""
+    """A rating export cannot be read or contains nothing usable. ``str(error)`` lists the
+    first 50 problems; ``problems`` holds every one."""
+
+    max_listed = 50
 
 
 class CodingError(InstrvalError):

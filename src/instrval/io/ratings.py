@@ -79,7 +79,7 @@ FORMATS = RATING_FORMATS
 
 #: At most this many problems are listed in the text of a raised RatingsError (the
 #: error's ``ratings`` attribute holds them all).
-MAX_LISTED_PROBLEMS = 50
+MAX_LISTED_PROBLEMS = 50  # = RatingsError.max_listed
 
 ProgressFn = Callable[[int, "int | None"], None]
 MappingArg = "str | os.PathLike[str] | Mapping[str, Any] | ColumnMapping | None"
@@ -752,15 +752,15 @@ def _raise_or_warn(rd: RatingData, *, strict: bool, what: str) -> RatingData:
         err = RatingsError(
             f"nothing usable in {what}: all {rd.n_read} rows were quarantined "
             f"({len(rd.problems)} problems)",
-            _listed([Problem("nothing_usable", "every row was quarantined", file=what),
-                     *rd.problems]))
+            [Problem("nothing_usable", "every row was quarantined", file=what),
+             *rd.problems])
         err.ratings = rd  # type: ignore[attr-defined]
         raise err
     if strict and rd.problems:
         err = RatingsError(
             f"{len(rd.problems)} problems in {what} ({len(errors)} errors, "
             f"{rd.n_quarantined} rows quarantined); strict mode accepts none",
-            _listed(list(rd.problems)))
+            list(rd.problems))
         err.ratings = rd  # type: ignore[attr-defined]
         raise err
     if rd.problems:
@@ -769,14 +769,6 @@ def _raise_or_warn(rd: RatingData, *, strict: bool, what: str) -> RatingData:
             f"{rd.n_accepted} of {rd.n_read} rows accepted, {rd.n_quarantined} quarantined",
             DataQualityWarning, stacklevel=3)
     return rd
-
-
-def _listed(problems: list[Problem]) -> list[Problem]:
-    if len(problems) <= MAX_LISTED_PROBLEMS:
-        return problems
-    more = len(problems) - MAX_LISTED_PROBLEMS
-    return [*problems[:MAX_LISTED_PROBLEMS],
-            Problem("more_problems", f"... and {more} more problems (see error.ratings)")]
 
 
 def read_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
@@ -813,9 +805,9 @@ def read_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     ------
     RatingsError
         When the file cannot be read or parsed, when nothing usable remains, or with
-        ``strict=True`` and any problem. The error lists the problems (at most
-        :data:`MAX_LISTED_PROBLEMS`; ``error.ratings`` holds the full result when there
-        is one).
+        ``strict=True`` and any problem. ``error.problems`` holds every problem (its
+        message lists the first :data:`MAX_LISTED_PROBLEMS`); ``error.ratings`` holds the
+        full result when there is one.
 
     Examples
     --------
