@@ -94,6 +94,7 @@ class Reason(str, Enum):
     CONFLICTING_RECORD_ROW = "conflicting_record_row"
     MAPPING = "mapping"
     NOTHING_USABLE = "nothing_usable"
+    NO_MATCHING_ROWS = "no_matching_rows"
     WRONG_TYPE = "wrong_type"
     EMPTY_VALUE = "empty_value"
     INVALID_ID = "invalid_id"
@@ -182,6 +183,7 @@ REASONS: dict[str, str] = {
     Reason.CONFLICTING_RECORD_ROW.value: "two REDCap record-level rows of one record disagree",
     Reason.MAPPING.value: "a mapping file names an unknown target or is malformed",
     Reason.NOTHING_USABLE.value: "every row was quarantined",
+    Reason.NO_MATCHING_ROWS.value: "a row filter (--where) keeps no row of the data",
     Reason.WRONG_TYPE.value: "a value of the wrong type",
     Reason.EMPTY_VALUE.value: "an empty value where one is required",
     Reason.INVALID_ID.value: "an id that is not identifier-safe",
