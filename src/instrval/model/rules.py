@@ -14,7 +14,7 @@ from typing import Any
 
 from instrval.errors import Problem, StudyError
 
-__all__ = ["DecisionRules", "RULE_SOURCES", "THRESHOLDS", "Threshold"]
+__all__ = ["DecisionRules", "RULE_SOURCES", "THRESHOLDS", "Threshold", "default_value"]
 
 @dataclass(frozen=True)
 class Threshold:
@@ -138,11 +138,56 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "A floor, not a recommendation: COSMIN (Prinsen et al. 2018) rates n >= 100 "
         "adequate and n >= 7 x items and >= 100 very good for factor analyses."),
         "analyses", lower=2, upper=None, integer=True),
+    Threshold("icc_min", 0.70, (
+        "COSMIN criteria for good measurement properties (Prinsen et al. 2018; Terwee et "
+        "al. 2007): test-retest ICC >= .70."), "COSMIN reliability", **_UNIT),
+    Threshold("criterion_min", 0.70, (
+        "COSMIN criteria for good measurement properties (Prinsen et al. 2018): "
+        "correlation with the gold standard, or AUC, >= .70."),
+        "COSMIN criterion validity", **_UNIT),
+    Threshold("hypotheses_share_min", 0.75, (
+        "COSMIN criteria for good measurement properties (Prinsen et al. 2018; Terwee et "
+        "al. 2007): at least 75% of the results agree with the hypotheses set in advance."),
+        "COSMIN hypotheses testing, responsiveness", **_UNIT),
+    Threshold("irt_misfit_low", 0.7, (
+        "Wright & Linacre (1994), reasonable item mean-square fit values: an infit or "
+        "outfit mean square below 0.7 (overfit) flags a Rasch / partial credit item."),
+        "IRT misfit (Rasch, PCM)", lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_misfit_high", 1.3, (
+        "Wright & Linacre (1994), reasonable item mean-square fit values: an infit or "
+        "outfit mean square above 1.3 (underfit) flags a Rasch / partial credit item."),
+        "IRT misfit (Rasch, PCM)", lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_misfit_alpha", 0.01, (
+        "instrval default: a 2PL / graded response item misfits when the "
+        "Benjamini-Hochberg adjusted p of its S-X2 (Orlando & Thissen 2000) is below .01."),
+        "IRT misfit (2PL, GRM)", lower_open=True, upper_open=True, **_UNIT),
+    Threshold("dif_r2_moderate", 0.035, (
+        "Jodoin & Gierl (2001): a Nagelkerke R-squared change of .035 or more (and "
+        "significant) is moderate DIF (class B)."), "DIF (ordinal logistic)", **_UNIT),
+    Threshold("dif_r2_large", 0.070, (
+        "Jodoin & Gierl (2001): a Nagelkerke R-squared change of .070 or more (and "
+        "significant) is large DIF (class C)."), "DIF (ordinal logistic)", **_UNIT),
+    Threshold("dif_delta_moderate", 1.0, (
+        "ETS classification (Holland & Thayer 1988; Zwick 2012): |MH delta| of 1 or more "
+        "(and significant) is moderate DIF (class B)."), "DIF (Mantel-Haenszel)",
+        lower=0.0, upper=None),
+    Threshold("dif_delta_large", 1.5, (
+        "ETS classification (Holland & Thayer 1988; Zwick 2012): |MH delta| of 1.5 or "
+        "more is large DIF (class C)."), "DIF (Mantel-Haenszel)", lower=0.0, upper=None),
 )
+
+#: Pairs of thresholds whose first must be below the second.
+_ORDERED = (("irt_misfit_low", "irt_misfit_high"), ("dif_r2_moderate", "dif_r2_large"),
+            ("dif_delta_moderate", "dif_delta_large"))
 
 #: Where each default comes from (the ``source`` of :data:`THRESHOLDS`, by name).
 RULE_SOURCES: dict[str, str] = {t.name: t.source for t in THRESHOLDS}
 _BY_NAME: dict[str, Threshold] = {t.name: t for t in THRESHOLDS}
+
+
+def default_value(name: str) -> Any:
+    """The default of the threshold ``name`` (a whole number for integer thresholds)."""
+    return _default(name)
 
 
 def _default(name: str) -> Any:
@@ -181,6 +226,16 @@ class DecisionRules:
     alpha_gain_min: float = _default("alpha_gain_min")
     min_scale_items: int = _default("min_scale_items")
     min_factor_n: int = _default("min_factor_n")
+    icc_min: float = _default("icc_min")
+    criterion_min: float = _default("criterion_min")
+    hypotheses_share_min: float = _default("hypotheses_share_min")
+    irt_misfit_low: float = _default("irt_misfit_low")
+    irt_misfit_high: float = _default("irt_misfit_high")
+    irt_misfit_alpha: float = _default("irt_misfit_alpha")
+    dif_r2_moderate: float = _default("dif_r2_moderate")
+    dif_r2_large: float = _default("dif_r2_large")
+    dif_delta_moderate: float = _default("dif_delta_moderate")
+    dif_delta_large: float = _default("dif_delta_large")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None, *, file: str | None = None,
@@ -210,6 +265,16 @@ class DecisionRules:
                     value=value))
                 continue
             changes[name] = int(value) if spec.integer else float(value)
+        if not problems:
+            merged = replace(cls(), **changes)
+            for lo, hi in _ORDERED:
+                if (lo in changes or hi in changes) and not getattr(merged, lo) < getattr(
+                        merged, hi):
+                    name = hi if hi in changes else lo
+                    problems.append(Problem(
+                        "invalid_value", f"rule {lo!r} ({getattr(merged, lo):g}) must be "
+                        f"below {hi!r} ({getattr(merged, hi):g})", file=file,
+                        key=f"{key}.{name}", value=changes[name]))
         if problems:
             raise StudyError.from_problems(problems, file or "decision rules")
         return replace(cls(), **changes)
