@@ -153,7 +153,15 @@ def test_stai6_example_fills_the_table(stai6_report):
     for prop, rating in rated.items():
         assert t.loc[prop, "rating"] == rating, prop
     inv = t.loc["cross-cultural validity / measurement invariance"]
-    assert inv["rating"] == "indeterminate" and inv["evidence"].startswith("no data")
+    # DIF finds nothing, but the one-factor model misfits in each group (configural fails)
+    assert inv["rating"] == "insufficient" and "groups by session" in inv["evidence"]
+    assert "DIF: no item flagged" in inv["evidence"]
+    assert "configural does not hold" in inv["evidence"]
+    assert res.invariance.levels["delta_cfi"].iloc[1:].abs().max() < 0.002
+    assert "IRT (grm): stai6: 0 of 6 items fit" in t.loc["structural validity", "evidence"]
+    assert (t["evidence"].str.startswith("no data")).sum() == 0
+    rel = t[t["aspect"] == "relevance"].iloc[0]  # the illustrative panel
+    assert rel["rating"] == "sufficient" and "expert panel of 6" in rel["evidence"]
     assert t.loc["internal consistency", "rating"] == "indeterminate"  # structure first
     # the numbers are the ones checked against R in test_measurement_error/test_hypotheses
     rt = res.retest.table.iloc[0]
@@ -169,7 +177,8 @@ def test_stai6_report_files(stai6_report):
     assert mp["retest"]["scales"][0]["scale"] == "stai6"
     assert [c["statistic"] for c in mp["criterion"]] == ["r", "auc"]
     assert mp["hypotheses"]["rating"] == "sufficient"
-    assert mp["responsiveness"]["n"] == 240 and mp["invariance"] is None
+    assert mp["responsiveness"]["n"] == 240
+    assert [i["effect_class"] for i in d["dif"]["stai6"]["items"]] == ["A"] * 6
     assert d["study"]["retest"]["where"] == {"design": "control"}
     assert "retest" in d["inputs"] and "hypotheses" in d["inputs"]
     jsonschema = pytest.importorskip("jsonschema")

@@ -342,25 +342,8 @@ def test_notes_are_sentences_and_mixed_scales_say_what_was_factor_analysed(tmp_p
     assert res.efa is not None and res.efa.corr == "pearson"
 
 
-def test_irt_and_dif_defaults_are_the_declared_rules():
-    import inspect
 
-    from instrval.stats.dif import dif
-    from instrval.stats.irt import irt
-
-    r = DecisionRules()
-    sig = inspect.signature(irt).parameters
-    assert sig["misfit_range"].default == (r.irt_misfit_low, r.irt_misfit_high) == (0.7, 1.3)
-    assert sig["misfit_alpha"].default == r.irt_misfit_alpha == 0.01
-    sig = inspect.signature(dif).parameters
-    assert sig["r2_thresholds"].default == (r.dif_r2_moderate, r.dif_r2_large) == (0.035, 0.07)
-    assert sig["delta_thresholds"].default == (r.dif_delta_moderate, r.dif_delta_large) \
-        == (1.0, 1.5)
-
-
-@pytest.mark.parametrize("values", [
-    {"irt_misfit_low": 1.5}, {"dif_r2_large": 0.02}, {"dif_delta_moderate": 2.0},
-])
+@pytest.mark.parametrize("values", [{"irt_msq_min": 1.5}, {"irt_msq_max": 0.5}])
 def test_ordered_rule_pairs_are_checked(values):
     with pytest.raises(StudyError) as exc:
         DecisionRules.from_mapping(values, file="study.yaml")

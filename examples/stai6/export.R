@@ -5,7 +5,8 @@
 #
 # data/stai-baseline.csv  first administration of every study: the six STAI-6 items, the
 #                         full 20-item state form total, trait anxiety (tai), EPI
-#                         neuroticism and extraversion, gender (from msqR, time 1).
+#                         neuroticism and extraversion, gender and session (morning:
+#                         before noon; later: noon or after; from msqR's TOD, time 1).
 # data/stai-repeated.csv  first and second administration (long form) of the control
 #                         studies (Cart, Fast, SHED, SHOP: no manipulation) and of the film
 #                         studies (FIAT, FLAT, Maps, MIXX: a film between the two).
@@ -37,6 +38,8 @@ base$neuroticism <- m1$Neuroticism[match(base$respondent_id, m1$key)]
 base$extraversion <- m1$Extraversion[match(base$respondent_id, m1$key)]
 g <- m1$gender[match(base$respondent_id, m1$key)]
 base$gender <- ifelse(is.na(g), NA, ifelse(g == 1, "male", "female"))
+tod <- m1$TOD[match(base$respondent_id, m1$key)]
+base$session <- ifelse(is.na(tod), NA, ifelse(tod < 12, "morning", "later"))
 q <- quantile(base$trait_anxiety, c(.25, .75), na.rm = TRUE)
 base$trait_group <- ifelse(is.na(base$trait_anxiety), NA,
                            ifelse(base$trait_anxiety >= q[2], "high",

@@ -104,6 +104,8 @@ class ValidationResult:
     criterion: tuple[Any, ...] = ()
     responsiveness: Any = None
     invariance: Any = None
+    dif: Mapping[str, Any] = field(default_factory=dict)
+    irt: Mapping[str, Any] = field(default_factory=dict)
 
     @property
     def rules(self) -> Any:
@@ -461,18 +463,23 @@ def run_validation(study: Study, *, progress: Progress | None = None,
             from instrval.io.decisions import read_decisions
 
             decisions = read_decisions(study.decisions, instrument)
+        groups = _group_and_irt_analyses(study, instrument, ratings, notes, analyses)
         joint = joint_display(instrument, relevance=relevance, reliability=reliability,
                               efa=efa_res, content_validity=cv, qual=qual,
                               descriptives=descriptives, decisions=decisions, rules=rules,
-                              content_validity_aspects=cv_aspects, totals=totals)
+                              content_validity_aspects=cv_aspects, totals=totals,
+                              extra=_psychometric_extra(groups["dif"], groups["irt"], study))
         props = _measurement_properties(study, instrument, ratings, notes, analyses)
+        props["invariance"] = groups["invariance"]
         cosmin = cosmin_summary(joint, reliability=reliability, cfa=cfa_res,
                                 cfa_ordinal=cfa_ord, content_validity=cv, rules=rules,
                                 content_validity_aspects=cv_aspects,
                                 retest=props["retest"], hypotheses=props["hypotheses"],
                                 criterion=list(props["criterion"]) or None,
                                 responsiveness=props["responsiveness"],
-                                invariance=props["invariance"])
+                                invariance=_between_groups(study, groups["dif"],
+                                                           groups["invariance"]),
+                                irt=groups["irt"] or None)
 
         step(9)
         inputs = _inputs(study, ratings, panel)
@@ -512,7 +519,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         omega_scales=omega_scales, panel=panel, content_validity=cv,
         content_validity_aspects=cv_aspects,
         coding=coding, qual=qual, agreement=agreement, agreement_summary=agreement_sum,
-        decisions=decisions, diff=diff,
+        decisions=decisions, diff=diff, dif=groups["dif"], irt=groups["irt"],
         notes=tuple(notes), warnings=warn_msgs, analyses=analyses, **props)
 
 
@@ -612,6 +619,154 @@ def _measurement_properties(study: Study, instrument: Any, ratings: Any, notes: 
         except StatisticsError as exc:
             notes.append(f"responsiveness not computed: {exc}")
             analyses["responsiveness"] = "failed"
+    return out
+
+
+def _scale_data(ratings: Any, instrument: Any, extra: list[str]) -> pd.DataFrame:
+    """The ratings with the scale items as numbers and the ``extra`` columns as read."""
+    items = [it.id for c in instrument.constructs if c.kind in ("likert", "binary")
+             for it in c.items if it.id in ratings.data.columns]
+    data = ratings.item_frame(items)
+    for col in extra:
+        if col in ratings.data.columns and col not in data.columns:
+            data[col] = ratings.data[col]
+    return data
+
+
+#: The IRT model fitted when the study's ``irt.model`` is ``auto``, by construct kind.
+IRT_DEFAULT_MODEL = {"binary": "rasch", "likert": "grm"}
+
+
+def _group_and_irt_analyses(study: Study, instrument: Any, ratings: Any, notes: list[str],
+                            analyses: dict[str, str]) -> dict[str, Any]:
+    """DIF (study key ``dif``) and item response models (``irt``) per scale, and
+    multi-group measurement invariance (``invariance``) of the scales' factor model."""
+    out: dict[str, Any] = {"dif": {}, "irt": {}, "invariance": None}
+    if not (study.dif or study.irt or study.invariance):
+        return out
+    scales = [c for c in instrument.constructs if c.kind in ("likert", "binary")]
+    keys = [k for k in ("dif", "irt", "invariance") if getattr(study, k) is not None]
+    if ratings is None or not scales:
+        why = "no ratings" if ratings is None else "not applicable (no Likert or binary scales)"
+        for k in keys:
+            analyses[k] = why
+        return out
+    rules = study.rules
+    groups = [s.group for s in (study.dif, study.invariance) if s is not None]
+    data = _scale_data(ratings, instrument, groups)
+    if study.dif is not None:
+        out["dif"] = _run_dif(study, instrument, scales, data, notes)
+        analyses["dif"] = "run" if out["dif"] else "failed"
+    if study.irt is not None:
+        from instrval.stats.irt import irt
+
+        for c in scales:
+            model = (IRT_DEFAULT_MODEL[c.kind] if study.irt.model == "auto"
+                     else study.irt.model)
+            X = _reverse_keyed(data, instrument, c)
+            sc = instrument.scale_of(c) if c.kind == "likert" else None
+            try:
+                out["irt"][c.id] = irt(X, model=model, items=list(c.item_ids),
+                                       lowest=sc.min if sc is not None else 0,
+                                       misfit_range=(rules.irt_msq_min, rules.irt_msq_max),
+                                       misfit_alpha=rules.irt_fit_alpha)
+            except StatisticsError as exc:
+                notes.append(f"IRT ({model}) of {c.id} not computed: {exc}")
+        analyses["irt"] = "run" if out["irt"] else "failed"
+    if study.invariance is not None:
+        from instrval.stats.sem.invariance import measurement_invariance
+
+        spec = study.invariance
+        try:
+            out["invariance"] = measurement_invariance(
+                data, {c.id: list(c.item_ids) for c in scales}, group=spec.group,
+                estimator=spec.estimator)
+            analyses["invariance"] = "run"
+        except StatisticsError as exc:
+            notes.append(f"measurement invariance across {spec.group} not computed: {exc}")
+            analyses["invariance"] = "failed"
+    return out
+
+
+def _run_dif(study: Study, instrument: Any, scales: list[Any], data: pd.DataFrame,
+             notes: list[str]) -> dict[str, Any]:
+    """DIF per scale, matching on the scale's total; thresholds from the study's rules."""
+    from instrval.stats.dif import ETS_DELTA, JODOIN_GIERL, dif
+
+    spec, rules = study.dif, study.rules
+    assert spec is not None
+    r2 = (rules.dif_r2_change_min, max(JODOIN_GIERL[1], rules.dif_r2_change_min))
+    delta = (rules.dif_ets_delta_min, max(ETS_DELTA[1], rules.dif_ets_delta_min))
+    out: dict[str, Any] = {}
+    for c in scales:
+        if spec.method == "mh" and c.kind != "binary":
+            notes.append(f"DIF of {c.id} not computed: the Mantel-Haenszel method needs "
+                         "binary items (dif.method: ordinal handles Likert items)")
+            continue
+        try:
+            out[c.id] = dif(data, group=spec.group, instrument=instrument, construct=c.id,
+                            levels=spec.levels, method=spec.method, alpha=spec.alpha,
+                            purify=spec.purify, r2_thresholds=r2, delta_thresholds=delta)
+        except StatisticsError as exc:
+            notes.append(f"DIF of {c.id} by {spec.group} not computed: {exc}")
+    return out
+
+
+def _reverse_keyed(data: pd.DataFrame, instrument: Any, construct: Any) -> pd.DataFrame:
+    """The construct's items with reverse keys applied (``min + max - x``), so that every
+    item of an item response model points the same way."""
+    X = data[list(construct.item_ids)].copy()
+    if construct.kind == "binary":
+        lo, hi = 0.0, 1.0
+    else:
+        sc = instrument.scale_of(construct)
+        if sc is None:
+            return X
+        lo, hi = float(sc.min), float(sc.max)
+    for it in construct.items:
+        if it.reverse:
+            X[it.id] = lo + hi - X[it.id]
+    return X
+
+
+def _psychometric_extra(dif: Mapping[str, Any], irt: Mapping[str, Any],
+                        study: Study) -> pd.DataFrame | None:
+    """The per-item DIF class and IRT item fit, as extra evidence of the joint display
+    (read by rules R23-dif and R24-irt-misfit)."""
+    frames = []
+    if dif:
+        d = pd.concat([r.items for r in dif.values()], ignore_index=True)
+        frames.append(pd.DataFrame({
+            "item_id": d["item_id"].astype(str), "dif_group": study.dif.group,  # type: ignore[union-attr]
+            "dif_class": d["effect_class"], "dif_type": d["dif_type"],
+            "dif_reason": d["reason"]}))
+    if irt:
+        rows = []
+        for res in irt.values():
+            for rec in res.items.to_dict(orient="records"):
+                rows.append({"item_id": str(rec["item_id"]), "irt_model": res.model,
+                             "irt_infit": rec.get("infit"), "irt_outfit": rec.get("outfit"),
+                             "irt_p_adjusted": rec.get("p_adjusted")})
+        frames.append(pd.DataFrame(rows))
+    if not frames:
+        return None
+    out = frames[0]
+    for f in frames[1:]:
+        out = out.merge(f, on="item_id", how="outer")
+    return out
+
+
+def _between_groups(study: Study, dif: Mapping[str, Any], inv: Any) -> Any:
+    """What the COSMIN cross-cultural validity row reads: the invariance levels and the
+    items flagged for DIF (None when neither was analysed)."""
+    if not dif and inv is None:
+        return None
+    groups = [s.group for s in (study.invariance, study.dif) if s is not None]
+    out: dict[str, Any] = {"group": ", ".join(dict.fromkeys(groups))}
+    if inv is not None:
+        out["levels"] = inv.levels.to_dict(orient="records")
+    if dif:
+        out["dif_items"] = [i for r in dif.values() for i in r.flagged]
     return out
 
 

@@ -19,7 +19,10 @@ Thresholds come from :class:`~instrval.model.rules.DecisionRules`.
   insufficient otherwise; indeterminate without a CFA. When an ordinal (WLSMV) CFA is
   given -- Likert items with few categories -- the rating uses its fit, with the scaled
   (mean- and variance-adjusted) CFI, TLI and RMSEA as Mplus and lavaan's ``*.scaled``
-  measures report them; the ML fit is listed beside it.
+  measures report them; the ML fit is listed beside it. Item response models (``irt``)
+  are listed with their item fit; without a CFA the rating rests on them: sufficient when
+  no item misfits (Prinsen et al. 2018: adequate IRT/Rasch model fit), insufficient
+  otherwise.
 * **Internal consistency** (Prinsen et al. 2018): sufficient when structural validity is
   sufficient and Cronbach's alpha >= ``alpha_min`` for every scale; insufficient when
   structural validity is sufficient and some alpha is lower; indeterminate otherwise.
@@ -109,8 +112,8 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
                    rules: DecisionRules | None = None,
                    content_validity_aspects: Mapping[str, Any] | None = None,
                    retest: Any = None, invariance: Any = None, criterion: Any = None,
-                   hypotheses: Any = None, responsiveness: Any = None
-                   ) -> CosminSummary:
+                   hypotheses: Any = None, responsiveness: Any = None,
+                   irt: Mapping[str, Any] | None = None) -> CosminSummary:
     """Rate the measurement properties the data speak to (see the module docstring).
 
     Parameters
@@ -139,6 +142,9 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
     hypotheses : HypothesesResult, optional
         Hypotheses testing for construct validity.
     responsiveness : ResponsivenessResult or HypothesesResult, optional
+    irt : mapping of construct id to IRTResult, optional
+        Item response models (:func:`~instrval.stats.irt.irt`): their item fit is listed
+        under structural validity, and rates it when no CFA was run.
     """
     rules = rules or DecisionRules()
     t = joint.items
@@ -277,9 +283,21 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
             "rating": "sufficient" if structural_ok else "insufficient", "evidence": evidence,
             "criterion": (f"CFI or TLI > {rules.cfi_min:g}, or RMSEA < {rules.rmsea_max:g}, "
                           f"or SRMR < {rules.srmr_max:g}")})
+    elif irt:
+        misfit = {cid: list(r.misfitting) for cid, r in irt.items()}
+        structural_ok = not any(misfit.values())
+        values["structural validity"] = {"irt": _irt_values(irt)}
+        rows.append({
+            "property": "structural validity", "aspect": "structural validity",
+            "rating": "sufficient" if structural_ok else "insufficient",
+            "evidence": _irt_text(irt) + " (no CFA: rated on the item response model)",
+            "criterion": "adequate item response model fit: no item misfits"})
     else:
         rows.append(_indeterminate("structural validity", "structural validity",
                                    "no confirmatory factor analysis"))
+    if fits and irt:
+        rows[-1]["evidence"] += "; " + _irt_text(irt)
+        values["structural validity"]["irt"] = _irt_values(irt)
 
     # -- internal consistency
     if reliability:
@@ -311,6 +329,23 @@ def cosmin_summary(joint: Any, *, reliability: Mapping[str, Any] | None = None,
                                 "no data: no repeated measurement with an anchor of change "
                                 "and hypotheses about change scores", rules))
     return CosminSummary(pd.DataFrame(rows, columns=list(COLUMNS)), values)
+
+
+def _irt_values(irt: Mapping[str, Any]) -> dict[str, Any]:
+    return {cid: {"model": r.model, "items": int(len(r.items)),
+                  "misfitting": list(r.misfitting), "misfit_rule": r.misfit_rule}
+            for cid, r in irt.items()}
+
+
+def _irt_text(irt: Mapping[str, Any]) -> str:
+    parts = []
+    for cid, r in irt.items():
+        bad = list(r.misfitting)
+        k = len(r.items)
+        parts.append(f"{cid}: {k - len(bad)} of {k} items fit"
+                     + (f" ({', '.join(bad)} misfit)" if bad else ""))
+    models = ", ".join(dict.fromkeys(r.model for r in irt.values()))
+    return f"IRT ({models}): " + "; ".join(parts)
 
 
 def _rule(rules: Any, name: str, default: float) -> float:

@@ -129,6 +129,18 @@ def _icvi(row: dict[str, Any], rules: DecisionRules) -> bool:
     return v is not None and v < i_cvi_threshold(row.get("cvi_experts"), rules)
 
 
+def _dif(row: dict[str, Any], rules: DecisionRules) -> bool:
+    return row.get("dif_class") in ("B", "C")
+
+
+def _misfit(row: dict[str, Any], rules: DecisionRules) -> bool:
+    msq = [v for v in (_num(row.get("irt_infit")), _num(row.get("irt_outfit"))) if v is not None]
+    if any(not rules.irt_msq_min <= v <= rules.irt_msq_max for v in msq):
+        return True
+    p = _num(row.get("irt_p_adjusted"))
+    return p is not None and p < rules.irt_fit_alpha
+
+
 def _cvr(row: dict[str, Any], rules: DecisionRules) -> bool:
     cvr, crit = _num(row.get("cvr")), _num(row.get("cvr_critical"))
     return cvr is not None and crit is not None and cvr < crit
@@ -234,6 +246,21 @@ RULE_CATALOGUE: tuple[Rule, ...] = (
          "Scale item with item statistics but no qualitative verdict: keep (silence of the "
          "qualitative strand); psychometric flags are listed for the experts.",
          "keep", "silence", ("qual_min_participants",), True),
+    Rule("R23-dif",
+         "Differential item functioning between the groups of the study's dif: key, moderate "
+         "or large (class B or C): ordinal logistic regression with a 2-df likelihood-ratio "
+         "p below the DIF alpha and a Nagelkerke R-squared change of at least "
+         "dif_r2_change_min (Jodoin & Gierl 2001), or Mantel-Haenszel with |ETS delta| of "
+         "at least dif_ets_delta_min (Zwick 2012).",
+         None, "expansion", ("dif_r2_change_min", "dif_ets_delta_min"), False,
+         "psychometric", _dif),
+    Rule("R24-irt-misfit",
+         "Item misfit in the item response model of the study's irt: key: an infit or "
+         "outfit mean square outside irt_msq_min..irt_msq_max (Rasch, partial credit, "
+         "rating scale), or an S-X2 p adjusted for the false discovery rate below "
+         "irt_fit_alpha (2PL, graded response).",
+         None, "expansion", ("irt_msq_min", "irt_msq_max", "irt_fit_alpha"), False,
+         "psychometric", _misfit),
     Rule("E1-expert-decision",
          "An expert decision overrides the proposed decision; the report shows both.",
          None, None, (), True),
@@ -299,6 +326,18 @@ def _evidence_text(row: dict[str, Any], rules: DecisionRules) -> str:
             if col == "loading" and not _isna(row.get("loading_factor")):
                 label = f"loading on {row['loading_factor']}"
             parts.append(f"{label} = {v:.3f}")
+    if not _isna(row.get("dif_class")):
+        parts.append(f"DIF by {row.get('dif_group')}: class {row['dif_class']}"
+                     + (f" ({row['dif_type']})" if row.get("dif_type") not in (None, "none")
+                        else ""))
+    if not _isna(row.get("irt_model")):
+        fit = [f"{label} {v:.2f}" for label, v in (
+            ("infit", _num(row.get("irt_infit"))), ("outfit", _num(row.get("irt_outfit"))))
+            if v is not None]
+        p = _num(row.get("irt_p_adjusted"))
+        if p is not None:
+            fit.append("S-X2 adjusted p " + ("< .001" if p < 0.001 else f"= {p:.3f}"))
+        parts.append(f"IRT ({row['irt_model']}): " + (", ".join(fit) or "no item fit"))
     icvi = _num(row.get("i_cvi"))
     if icvi is not None:
         panel = [f"I-CVI = {icvi:.3f}"]
@@ -320,7 +359,8 @@ def _evidence_text(row: dict[str, Any], rules: DecisionRules) -> str:
 
 #: Evidence columns that carry item statistics (the psychometric strand of scale items).
 ITEM_STATISTIC_COLUMNS = ("r_drop", "alpha_if_deleted", "loading", "cross_loading",
-                          "i_cvi", "modified_kappa", "cvr")
+                          "i_cvi", "modified_kappa", "cvr", "dif_class", "irt_infit",
+                          "irt_outfit", "irt_p_adjusted")
 
 
 def _has_item_statistics(row: dict[str, Any]) -> bool:

@@ -44,6 +44,12 @@ The other COSMIN measurement properties come from optional keys (``examples/stai
       where: {design: film}
       hypotheses: responsiveness.yaml
 
+Comparisons between groups and item response theory (columns of the ratings file)::
+
+    dif: {group: gender, method: ordinal, purify: false, levels: [male, female]}
+    invariance: {group: gender, estimator: ml}
+    irt: {model: grm}            # default: rasch for binary, grm for Likert scales
+
 Every problem (unknown keys with a did-you-mean hint, values of the wrong type, files that
 do not exist) is collected into one :class:`~instrval.errors.StudyError` naming the file,
 the key and its line.
@@ -71,6 +77,9 @@ __all__ = [
     "ScoringSpec",
     "RepeatedSpec",
     "CriterionSpec",
+    "DIFSpec",
+    "IRTSpec",
+    "InvarianceSpec",
     "read_study",
     "study_from_mapping",
 ]
@@ -84,8 +93,11 @@ STUDY_KEYS: dict[str, tuple[str, ...]] = {
         "format_version", "title", "authors", "description", "instrument", "ratings",
         "coding", "codebook", "panel", "decisions", "rules", "seed", "timestamp",
         "revision", "analyses", "pinned_quotes", "output", "scoring", "retest",
-        "hypotheses", "criterion", "responsiveness",
+        "hypotheses", "criterion", "responsiveness", "dif", "irt", "invariance",
     ),
+    "dif": ("group", "method", "purify", "levels", "alpha"),
+    "irt": ("model",),
+    "invariance": ("group", "estimator"),
     "scoring": ("method", "impute", "min_items"),
     "retest": ("file", "id", "time", "where", "times", "mic"),
     "responsiveness": ("file", "id", "time", "where", "times", "hypotheses"),
@@ -99,6 +111,10 @@ STUDY_KEYS: dict[str, tuple[str, ...]] = {
 }
 
 _AUTO_OFF = ("auto", "off")
+#: Values of ``irt.model`` (``auto``: Rasch for binary scales, graded response for Likert).
+IRT_MODEL_CHOICES = ("auto", "rasch", "pcm", "rsm", "2pl", "grm")
+#: Values of ``invariance.estimator``.
+INVARIANCE_ESTIMATORS = ("ml", "mlr", "wlsmv")
 _GENERATORS = ("iam",)
 _STATUSES = ("draft", "validated", "retired")
 
@@ -183,6 +199,48 @@ class CriterionSpec:
 
 
 @dataclass(frozen=True)
+class DIFSpec:
+    """Differential item functioning (:func:`~instrval.stats.dif.dif`) between two groups:
+    the ratings column ``group``, the ``method`` (``ordinal`` or ``mh``), ``purify``, the
+    two ``levels`` compared (reference, focal) and the flags' ``alpha`` (default: the
+    method's)."""
+
+    group: str
+    method: str = "ordinal"
+    purify: bool = False
+    levels: tuple[Any, Any] | None = None
+    alpha: float | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "method": self.method, "purify": self.purify,
+                "levels": list(self.levels) if self.levels else None, "alpha": self.alpha}
+
+
+@dataclass(frozen=True)
+class IRTSpec:
+    """The item response model fitted to each scale: ``auto`` (Rasch for binary scales,
+    the graded response model for Likert scales) or one of ``rasch``, ``pcm``, ``rsm``,
+    ``2pl``, ``grm``."""
+
+    model: str = "auto"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"model": self.model}
+
+
+@dataclass(frozen=True)
+class InvarianceSpec:
+    """Multi-group measurement invariance across the groups of the ratings column
+    ``group``, by ``estimator`` (``ml``, ``mlr`` or ``wlsmv`` for ordered items)."""
+
+    group: str
+    estimator: str = "ml"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"group": self.group, "estimator": self.estimator}
+
+
+@dataclass(frozen=True)
 class Study:
     """Everything one validation report needs (paths are absolute).
 
@@ -213,6 +271,9 @@ class Study:
     hypotheses: Path | None = None
     criterion: tuple[CriterionSpec, ...] = ()
     responsiveness: RepeatedSpec | None = None
+    dif: DIFSpec | None = None
+    irt: IRTSpec | None = None
+    invariance: InvarianceSpec | None = None
     file: Path | None = None
     base_dir: Path = field(default_factory=Path.cwd)
     format_version: str = STUDY_FORMAT_VERSION
@@ -303,6 +364,10 @@ class Study:
         if self.criterion:
             out["criterion"] = [{"column": c.column, "scale": c.scale, "kind": c.kind,
                                  "positive": c.positive} for c in self.criterion]
+        for key in ("dif", "irt", "invariance"):
+            spec = getattr(self, key)
+            if spec is not None:
+                out[key] = spec.to_dict()
         return out
 
 
@@ -424,6 +489,9 @@ def study_from_mapping(data: Mapping[str, Any], *, base_dir: str | os.PathLike[s
                                 check=check_files)
     hypotheses = c.path(data.get("hypotheses"), "hypotheses", check=check_files)
     criterion = c.criterion(data.get("criterion"))
+    dif = c.dif(data.get("dif"))
+    irt = c.irt(data.get("irt"))
+    invariance = c.invariance(data.get("invariance"))
     if c.problems:
         raise StudyError.from_problems(c.problems, c.file or "study")
     return Study(
@@ -433,7 +501,7 @@ def study_from_mapping(data: Mapping[str, Any], *, base_dir: str | os.PathLike[s
         authors=authors, description=description, revision_version=rev_version,
         revision_status=rev_status, analyses=analyses, pinned_quotes=pinned, output=output,
         scoring=scoring, retest=retest, hypotheses=hypotheses, criterion=criterion,
-        responsiveness=responsiveness,
+        responsiveness=responsiveness, dif=dif, irt=irt, invariance=invariance,
         file=file, base_dir=c.base, format_version=STUDY_FORMAT_VERSION)
 
 
@@ -705,6 +773,81 @@ class _Checker:
             out.append(CriterionSpec(column=str(v["column"]), scale=self.string(
                 v.get("scale"), f"{key}.scale"), kind=kind, positive=v.get("positive")))
         return tuple(out)
+
+    def _group_mapping(self, value: Any, key: str, what: str) -> Mapping[str, Any] | None:
+        if isinstance(value, str):
+            value = {"group": value}
+        if not isinstance(value, Mapping):
+            self.add(key, "wrong_type", f"{key} must be a mapping with group ({what})", value)
+            return None
+        self.keys(value, key, key)
+        if value.get("group") is None:
+            self.add(f"{key}.group", "missing_key",
+                     f"{key}.group is required: the ratings column holding the groups")
+            return None
+        return value
+
+    def _choice(self, value: Mapping[str, Any], key: str, name: str,
+                allowed: Sequence[str], default: str) -> str:
+        v = value.get(name, default)
+        if v not in allowed:
+            self.add(f"{key}.{name}", "invalid_value", f"{key}.{name} must be one of "
+                     f"{', '.join(allowed)}, got {v!r}", v)
+            return default
+        return str(v)
+
+    def dif(self, value: Any) -> DIFSpec | None:
+        if value is None:
+            return None
+        value = self._group_mapping(value, "dif", "method, purify, levels, alpha")
+        if value is None:
+            return None
+        group = self.string(value["group"], "dif.group")
+        method = self._choice(value, "dif", "method", ("ordinal", "mh"), "ordinal")
+        purify = value.get("purify", False)
+        if not isinstance(purify, bool):
+            self.add("dif.purify", "wrong_type", f"dif.purify must be true or false, got "
+                     f"{purify!r}", purify)
+            purify = False
+        levels = value.get("levels")
+        if levels is not None and (not isinstance(levels, list) or len(levels) != 2
+                                   or levels[0] == levels[1]):
+            self.add("dif.levels", "wrong_type", "dif.levels must be a list of two "
+                     f"different group levels [reference, focal], got {levels!r}", levels)
+            levels = None
+        alpha = value.get("alpha")
+        if alpha is not None and (isinstance(alpha, bool) or not isinstance(alpha, (int, float))
+                                  or not 0 < alpha < 1):
+            self.add("dif.alpha", "invalid_value", f"dif.alpha must be a number between 0 "
+                     f"and 1 (exclusive), got {alpha!r}", alpha)
+            alpha = None
+        if group is None:
+            return None
+        return DIFSpec(group=group, method=method, purify=purify,
+                       levels=tuple(levels) if levels else None,  # type: ignore[arg-type]
+                       alpha=None if alpha is None else float(alpha))
+
+    def irt(self, value: Any) -> IRTSpec | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = {"model": value}
+        if not isinstance(value, Mapping):
+            self.add("irt", "wrong_type", "irt must be a mapping such as {model: grm} (or "
+                     "{} for the default model)", value)
+            return None
+        self.keys(value, "irt", "irt")
+        return IRTSpec(model=self._choice(value, "irt", "model", IRT_MODEL_CHOICES, "auto"))
+
+    def invariance(self, value: Any) -> InvarianceSpec | None:
+        if value is None:
+            return None
+        value = self._group_mapping(value, "invariance", "estimator")
+        if value is None:
+            return None
+        group = self.string(value["group"], "invariance.group")
+        est = self._choice(value, "invariance", "estimator", INVARIANCE_ESTIMATORS, "ml")
+        return None if group is None else InvarianceSpec(group=group, estimator=est)
 
     def pinned(self, value: Any) -> tuple[str, ...]:
         if value is None:

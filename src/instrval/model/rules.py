@@ -149,36 +149,29 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "COSMIN criteria for good measurement properties (Prinsen et al. 2018; Terwee et "
         "al. 2007): at least 75% of the results agree with the hypotheses set in advance."),
         "COSMIN hypotheses testing, responsiveness", **_UNIT),
-    Threshold("irt_misfit_low", 0.7, (
-        "Wright & Linacre (1994), reasonable item mean-square fit values: an infit or "
-        "outfit mean square below 0.7 (overfit) flags a Rasch / partial credit item."),
-        "IRT misfit (Rasch, PCM)", lower=0.0, upper=None, lower_open=True),
-    Threshold("irt_misfit_high", 1.3, (
-        "Wright & Linacre (1994), reasonable item mean-square fit values: an infit or "
-        "outfit mean square above 1.3 (underfit) flags a Rasch / partial credit item."),
-        "IRT misfit (Rasch, PCM)", lower=0.0, upper=None, lower_open=True),
-    Threshold("irt_misfit_alpha", 0.01, (
-        "instrval default: a 2PL / graded response item misfits when the "
-        "Benjamini-Hochberg adjusted p of its S-X2 (Orlando & Thissen 2000) is below .01."),
-        "IRT misfit (2PL, GRM)", lower_open=True, upper_open=True, **_UNIT),
-    Threshold("dif_r2_moderate", 0.035, (
-        "Jodoin & Gierl (2001): a Nagelkerke R-squared change of .035 or more (and "
-        "significant) is moderate DIF (class B)."), "DIF (ordinal logistic)", **_UNIT),
-    Threshold("dif_r2_large", 0.070, (
-        "Jodoin & Gierl (2001): a Nagelkerke R-squared change of .070 or more (and "
-        "significant) is large DIF (class C)."), "DIF (ordinal logistic)", **_UNIT),
-    Threshold("dif_delta_moderate", 1.0, (
-        "ETS classification (Holland & Thayer 1988; Zwick 2012): |MH delta| of 1 or more "
-        "(and significant) is moderate DIF (class B)."), "DIF (Mantel-Haenszel)",
-        lower=0.0, upper=None),
-    Threshold("dif_delta_large", 1.5, (
-        "ETS classification (Holland & Thayer 1988; Zwick 2012): |MH delta| of 1.5 or "
-        "more is large DIF (class C)."), "DIF (Mantel-Haenszel)", lower=0.0, upper=None),
+    Threshold("dif_r2_change_min", 0.035, (
+        "Jodoin & Gierl (2001): in logistic regression DIF a Nagelkerke R-squared change "
+        "(2 df test) of at least .035 with p < .01 is moderate DIF (class B), of at least "
+        ".070 large (class C); negligible (class A) below."), "R23", **_UNIT),
+    Threshold("dif_ets_delta_min", 1.0, (
+        "Holland & Thayer (1988); Zwick (2012): a Mantel-Haenszel |ETS delta| of at least 1 "
+        "with p < .05 is moderate DIF (ETS class B), of at least 1.5 (significantly above 1) "
+        "large (class C)."), "R23", lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_msq_min", 0.7, (
+        "Wright & Linacre (1994); Bond & Fox (2015): an infit or outfit mean square below "
+        "0.7 (overfit) or above 1.3 (underfit) marks a misfitting item of a Rasch-family "
+        "model (rating scales, surveys)."), "R24", lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_msq_max", 1.3, (
+        "Wright & Linacre (1994); Bond & Fox (2015): see irt_msq_min."), "R24",
+        lower=0.0, upper=None, lower_open=True),
+    Threshold("irt_fit_alpha", 0.01, (
+        "Orlando & Thissen (2000); Benjamini & Hochberg (1995): a 2PL or GRM item misfits "
+        "when its S-X2 p, adjusted for the number of items (false discovery rate), is below "
+        ".01."), "R24", lower_open=True, upper_open=True, **_UNIT),
 )
 
 #: Pairs of thresholds whose first must be below the second.
-_ORDERED = (("irt_misfit_low", "irt_misfit_high"), ("dif_r2_moderate", "dif_r2_large"),
-            ("dif_delta_moderate", "dif_delta_large"))
+_ORDERED = (("irt_msq_min", "irt_msq_max"),)
 
 #: Where each default comes from (the ``source`` of :data:`THRESHOLDS`, by name).
 RULE_SOURCES: dict[str, str] = {t.name: t.source for t in THRESHOLDS}
@@ -229,13 +222,11 @@ class DecisionRules:
     icc_min: float = _default("icc_min")
     criterion_min: float = _default("criterion_min")
     hypotheses_share_min: float = _default("hypotheses_share_min")
-    irt_misfit_low: float = _default("irt_misfit_low")
-    irt_misfit_high: float = _default("irt_misfit_high")
-    irt_misfit_alpha: float = _default("irt_misfit_alpha")
-    dif_r2_moderate: float = _default("dif_r2_moderate")
-    dif_r2_large: float = _default("dif_r2_large")
-    dif_delta_moderate: float = _default("dif_delta_moderate")
-    dif_delta_large: float = _default("dif_delta_large")
+    dif_r2_change_min: float = _default("dif_r2_change_min")
+    dif_ets_delta_min: float = _default("dif_ets_delta_min")
+    irt_msq_min: float = _default("irt_msq_min")
+    irt_msq_max: float = _default("irt_msq_max")
+    irt_fit_alpha: float = _default("irt_fit_alpha")
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any] | None, *, file: str | None = None,

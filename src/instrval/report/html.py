@@ -17,7 +17,7 @@ import pandas as pd
 
 from instrval.report import svg
 
-__all__ = ["render_html", "fmt_value"]
+__all__ = ["render_html", "fmt_value", "html_table", "escape_text", "Col"]
 
 CONVERGENCE_COLOURS = {
     "confirmation": ("#e4f2e1", "#2e7d32", "both strands agree"),
@@ -204,6 +204,12 @@ def _table(df: pd.DataFrame, cols: Sequence[Col], *, caption: str | None = None,
         out.append("</tr>")
     out.append("</tbody></table>")
     return "".join(out)
+
+
+#: Public names of the helpers that other report modules use: an HTML table of a frame
+#: (every cell escaped) and the escape of a text.
+html_table = _table
+escape_text = _e
 
 
 def _badge(decision: Any) -> str:
@@ -1109,6 +1115,10 @@ def _joint(r: Any) -> str:
             bits.append(f"loading {fmt_value(rec['loading'], 'f2')} ({_e(rec['loading_factor'])})")
         if not _isna(rec.get("cross_loading")):
             bits.append(f"cross {fmt_value(rec['cross_loading'], 'f2')}")
+        if rec.get("dif_class") in ("B", "C"):
+            bits.append(f"DIF class {rec['dif_class']}")
+        if "R24-irt-misfit" in str(rec.get("supporting_rules") or ""):
+            bits.append(f"{rec.get('irt_model')} misfit")
         nb = "\u00a0"  # the panel's bits break only between label and comparison
         if not _isna(rec.get("i_cvi")):
             bits.append(f"I-CVI{nb}{fmt_value(rec['i_cvi'], 'f2')}")
@@ -1359,6 +1369,20 @@ def _appendix(r: Any) -> str:
                           "it used (the values of this report)")
 
 
+def _group_sections(r: Any) -> list[tuple[str, str, str]]:
+    """DIF, item response theory and measurement invariance, when computed."""
+    from instrval.report import groups as g
+
+    out = []
+    if getattr(r, "dif", None):
+        out.append(_section("dif", "Differential item functioning", g.dif_html(r)))
+    if getattr(r, "irt", None):
+        out.append(_section("irt", "Item response theory", g.irt_html(r)))
+    if getattr(r, "invariance", None) is not None:
+        out.append(_section("invariance", "Measurement invariance", g.invariance_html(r)))
+    return out
+
+
 def render_html(result: Any) -> str:
     """The report as one self-contained HTML page (no scripts, no external resources)."""
     r = result
@@ -1378,6 +1402,7 @@ def render_html(result: Any) -> str:
         sections.append(_section("panel", "Expert panel", _content_validity(r)))
     if r.qual is not None:
         sections.append(_section("qualitative", "Qualitative evidence", _qualitative(r)))
+    sections += _group_sections(r)
     sections += [
         _section("joint", "Joint display", _joint(r)),
         _section("decisions", "Decisions", _decisions(r)),

@@ -131,6 +131,20 @@ def measurement_properties(result: Any) -> dict[str, Any]:
             "invariance": part("invariance")}
 
 
+def _groups(result: Any) -> dict[str, Any]:
+    """``dif`` (per scale, ``DIFResult.to_dict()``) and ``irt`` (per scale,
+    ``IRTResult.to_dict()`` without person scores), present only when the study asked for
+    them; measurement invariance is ``measurement_properties.invariance``."""
+    out: dict[str, Any] = {}
+    dif = getattr(result, "dif", None) or {}
+    if dif:
+        out["dif"] = {cid: jsonable(r.to_dict()) for cid, r in dif.items()}
+    irt = getattr(result, "irt", None) or {}
+    if irt:
+        out["irt"] = {cid: jsonable(r.to_dict(include_scores=False)) for cid, r in irt.items()}
+    return out
+
+
 def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
     """The content of results.json (see docs/report.md)."""
     from instrval.integrate.decisions import RULE_CATALOGUE
@@ -194,6 +208,7 @@ def results_dict(result: Any, *, files: str | None = None) -> dict[str, Any]:
         "notes": list(result.notes),
         "warnings": list(result.warnings),
     }
+    d.update(_groups(result))
     scales = jd.scales
     if scales is not None and not scales.empty:
         d["scales"] = jsonable(scales)

@@ -34,7 +34,7 @@ TABLE_ORDER = ("joint_display", "decisions", "open_questions", "relevance", "des
                "parallel_analysis", "omega", "omega_groups", "cfa_fit", "cfa_loadings",
                "content_validity", "content_validity_aspects", "qualitative_items", "quotes", "missing_concepts",
                "coder_agreement", "cosmin", "scale_scores", "retest", "hypotheses",
-               "criterion", "responsiveness", "changelog", "diff", "rules",
+               "criterion", "responsiveness", "dif", "irt_items", "invariance", "changelog", "diff", "rules",
                "rule_catalogue", "inputs", "quarantine")
 
 
@@ -177,6 +177,9 @@ def report_tables(result: Any) -> dict[str, pd.DataFrame]:
         t["coder_agreement"] = summary.to_frame()
     t["cosmin"] = result.cosmin.table.copy()
     t.update(measurement_tables(result))
+    from instrval.report.groups import group_tables
+
+    t.update(group_tables(result))
     t["changelog"] = pd.DataFrame(
         [{"version": e.version, "item": e.item, "action": e.action, "reason": e.reason,
           "evidence": e.evidence} for e in result.revised.changelog

@@ -85,19 +85,16 @@ from scipy.special import chdtrc, ndtri
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import ConvergenceWarning, DataQualityWarning, StatisticsError
-from instrval.model.rules import default_value
 from instrval.stats._common import show_value
 from instrval.stats._cumlogit import fit_cumlogit, null_loglik
 
 __all__ = ["DIFResult", "dif", "DIF_METHODS", "JODOIN_GIERL", "ETS_DELTA"]
 
 DIF_METHODS = ("ordinal", "mh")
-#: Nagelkerke R-squared change bounds of classes B and C (Jodoin & Gierl 2001): the rules
-#: ``dif_r2_moderate`` and ``dif_r2_large`` of :data:`~instrval.model.rules.THRESHOLDS`.
-JODOIN_GIERL = (default_value("dif_r2_moderate"), default_value("dif_r2_large"))
-#: |ETS delta| bounds of classes B and C (Holland & Thayer 1988; Zwick 2012): the rules
-#: ``dif_delta_moderate`` and ``dif_delta_large``.
-ETS_DELTA = (default_value("dif_delta_moderate"), default_value("dif_delta_large"))
+#: Nagelkerke R-squared change bounds of classes B and C (Jodoin & Gierl 2001).
+JODOIN_GIERL = (0.035, 0.070)
+#: |ETS delta| bounds of classes B and C (Holland & Thayer 1988; Zwick 2012).
+ETS_DELTA = (1.0, 1.5)
 _DEFAULT_ALPHA = {"ordinal": 0.01, "mh": 0.05}
 
 

@@ -27,16 +27,9 @@ from scipy import stats as _st
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import ConvergenceWarning, StatisticsError
-from instrval.model.rules import default_value
 from instrval.stats._common import show_value
 
 __all__ = ["IRTResult", "LRTest", "irt", "IRT_MODELS"]
-
-#: The default misfit range of infit / outfit mean squares and the default S-X2 level: the
-#: rules ``irt_misfit_low``, ``irt_misfit_high`` and ``irt_misfit_alpha`` of
-#: :data:`~instrval.model.rules.THRESHOLDS`.
-MISFIT_RANGE = (default_value("irt_misfit_low"), default_value("irt_misfit_high"))
-MISFIT_ALPHA = default_value("irt_misfit_alpha")
 
 #: The models :func:`irt` fits.
 IRT_MODELS = ("rasch", "pcm", "rsm", "2pl", "grm")
@@ -527,7 +520,7 @@ def _fit_marginal(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], gri
 
 def irt(data: pd.DataFrame, *, model: str = "rasch", items: list[str] | None = None,
         lowest: float | None = None, theta_grid: np.ndarray | None = None,
-        misfit_range: tuple[float, float] = MISFIT_RANGE, misfit_alpha: float = MISFIT_ALPHA,
+        misfit_range: tuple[float, float] = (0.7, 1.3), misfit_alpha: float = 0.01,
         lr_test: bool = True, quadrature_points: int = 61, min_expected: float = 1.0
         ) -> IRTResult:
     r"""Fit an item response model.
