@@ -265,3 +265,20 @@ def test_cosmin_criteria_are_rules_a_study_may_change(inst):
     assert _rows(inst, retest=good).loc["reliability", "rating"] == "sufficient"
     with pytest.raises(StudyError, match="icc_min"):
         DecisionRules.from_mapping({"icc_min": 70}, file="study.yaml")
+
+
+def test_cli_where_that_matches_no_row_names_the_values(run_cli):
+    """A --where filter that keeps no row is one clear error (not an empty analysis with
+    numpy warnings): it names the column, the value asked for and the values present."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bad = run_cli("retest", EX / "data" / "stai-repeated.csv", "--instrument", INST,
+                      "--id", "respondent_id", "--time", "time", "--where", "design=nope")
+    assert bad.exit_code == 1 and "Traceback" not in bad.output
+    assert "no row has design=nope; column 'design' has: control, film" in bad.output
+    bad = run_cli("responsiveness", EX / "data" / "stai-repeated.csv", "--instrument", INST,
+                  "--id", "respondent_id", "--time", "time", "--where", "design=film",
+                  "--where", "study=Cart", "--hypotheses", EX / "responsiveness.yaml")
+    assert bad.exit_code == 1 and "no row matches all of design=film, study=Cart" in bad.output

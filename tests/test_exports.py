@@ -11,7 +11,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 
-from instrval.errors import ExportError
+from instrval.errors import ExportError, InstrvalWarning
 from instrval.io.exports import EXPORT_FORMATS, export_instrument
 from instrval.io.exports.fhir import to_fhir_questionnaire, write_fhir
 from instrval.io.exports.redcap import (
@@ -324,7 +324,8 @@ def test_redcap_import_of_a_dictionary_made_in_redcap(tmp_path):
                 full[11] = "[followup] = '1'"
                 full[15] = "wellbeing"
             w.writerow(full)
-    inst = import_redcap_dictionary(p, id="foreign", version="1", title="Foreign")
+    with pytest.warns(InstrvalWarning, match="notes field"):
+        inst = import_redcap_dictionary(p, id="foreign", version="1", title="Foreign")
     assert inst.construct_ids == ("symptoms", "severity", "wellbeing", "habits")
     s = inst.construct("symptoms")
     assert s.kind == "multi_select" and s.item_ids == ("symptoms_1", "symptoms_2")

@@ -82,6 +82,17 @@ def test_sdc_phq9_questionnaire():
     assert reasons == {"scored_codes", "skipped_field"}  # the total-score quantity item
 
 
+def test_fhir_import_exported_as_xlsform_comes_back(tmp_path):
+    """An instrument whose scale id has capitals (PHQ-9 from FHIR: 'H1_T1_scale') keeps
+    them in its XLSForm choice list name; the import matches list names case-sensitively,
+    as ODK does, so the form comes back instead of 'list has 0 choice(s)'."""
+    inst = read_fhir_instrument(
+        DATA / "fhir" / "questionnaire-sdc-profile-example-PHQ9.json").instrument
+    back = read_xlsform_instrument(write_xlsform(inst, tmp_path / "f.xlsx")).instrument
+    assert back.item_ids == inst.item_ids and back.construct_ids == inst.construct_ids
+    assert back.scales == inst.scales
+
+
 def test_sdc_enable_when_questionnaire():
     res = read_fhir_instrument(DATA / "fhir" / "questionnaire-sdc-test-enablewhen.json")
     inst = res.instrument

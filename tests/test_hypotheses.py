@@ -140,6 +140,13 @@ def test_auc_errors():
     assert_allclose(r.auc, 0.75)
 
 
+def test_auc_positive_value_absent_is_named():
+    """A positive= value the criterion never takes names the values it does take (not
+    'needs at least 2 positive cases; got 0')."""
+    with pytest.raises(StatisticsError, match="positive=5 is not a value .*: 0, 1$"):
+        auc_delong([1, 2, 3, 4], [0, 1, 0, 1], positive=5)
+
+
 def test_responsiveness_matches_r(inst):
     d = pd.read_csv(EX / "data" / "stai-repeated.csv")
     d = d[d["design"] == "film"]

@@ -188,3 +188,20 @@ def test_docstring_examples_run() -> None:
 
     failures, tried = doctest.testmod(mod, optionflags=doctest.ELLIPSIS)
     assert tried > 0 and failures == 0
+
+
+def test_rasch_without_an_lr_test_split_still_fits():
+    """Four ICAR items with scattered missing answers: the median split within each pattern
+    of answered items leaves too few items with both answers in both groups, so Andersen's
+    LR test cannot be computed. The Rasch fit is still returned (lr_test None, a warning),
+    identical to the fit without the test."""
+    from instrval.errors import InstrvalWarning
+
+    ability = pd.read_csv(HERE.parent / "examples" / "icar-ability" / "ability.csv")
+    items = ["reason_4", "reason_16", "reason_17", "reason_19"]
+    with pytest.warns(InstrvalWarning, match="Andersen's LR test: fewer than 2 items"):
+        res = irt(ability, items=items, model="rasch")
+    assert res.lr_test is None and res.to_dict()["lr_test"] is None
+    ref = irt(ability, items=items, model="rasch", lr_test=False)
+    assert_allclose(res.loglik, ref.loglik, rtol=0, atol=0)
+    assert_allclose(res.items["difficulty"], ref.items["difficulty"], rtol=0, atol=0)

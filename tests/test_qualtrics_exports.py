@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
+from instrval.errors import DataQualityWarning
 from instrval.io.ratings import detect_format, ratings_mapping_template, read_ratings
 from instrval.model.instrument import Instrument
 
@@ -31,7 +33,8 @@ def test_current_export_uses_response_id_when_external_reference_is_blank():
     # the question-text row matched Q1 to the construct; Q2 (a question) is unmatched
     assert m["columns"]["Q1"] == "choice"
     assert "Q2" in m["unmatched"] and "Q2" not in m["groups"]
-    rd = read_ratings(p, INST, mapping=m)
+    with pytest.warns(DataQualityWarning, match="2 problems"):
+        rd = read_ratings(p, INST, mapping=m)
     assert rd.n_accepted == 1
     assert rd.data["respondent_id"].tolist() == ["R_2YPOQ602ER1jkf1"]
     assert rd.data["choice"].tolist() == ["second"]
@@ -45,7 +48,8 @@ def test_legacy_two_header_row_export_is_read():
     m = yaml.safe_load(ratings_mapping_template(p, INST))
     assert m["columns"]["ResponseID"] == "rating_id"
     assert m["columns"]["Q1"] == "choice"
-    rd = read_ratings(p, INST, mapping=m)
+    with pytest.warns(DataQualityWarning, match="2 problems"):
+        rd = read_ratings(p, INST, mapping=m)
     assert rd.n_accepted == 1
     assert rd.data["rating_id"].tolist() == ["R_2YPOQ602ER1jkf1"]
     assert rd.data["choice"].tolist() == ["second"]

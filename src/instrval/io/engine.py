@@ -563,10 +563,13 @@ def _agg_df(con: Any, plan: _Plan, where: str) -> pd.DataFrame:
             break
         packed = df[f"__k{k // 3}"].to_numpy(dtype=np.int64, na_value=0)
         for j, (name, _) in enumerate(count[k:k + 3]):
-            out[name] = (packed >> (_PACK_BITS * j)) & mask
+            # a counter is below 2**21: int32 halves the respondent-level memory
+            out[name] = ((packed >> (_PACK_BITS * j)) & mask).astype(np.int32)
+        del packed
+    del df
     for name, src in derived.items():
-        out[name] = np.asarray(out[src], dtype=np.int64)
-    return pd.DataFrame(out)
+        out[name] = out[src]
+    return pd.DataFrame(out, copy=False)
 
 
 def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
@@ -643,24 +646,35 @@ def _finalize(instrument: Instrument, plan: _Plan, clean: pd.DataFrame, rd_sub: 
     m = len(plan.pres)
     meta = pd.DataFrame([(a, b, c) for a, b, c, _ in plan.sel],
                         columns=["item_id", "construct_id", "kind"])
-    cl = clean.sort_values("__first", kind="stable") if len(clean) else clean
-    Y = cl[[f"s{i}" for i in range(k)]].to_numpy(dtype="float64") if len(cl) else \
-        np.zeros((0, k))
-    P = cl[[f"p{i}" for i in range(m)]].to_numpy(dtype="float64") if len(cl) else \
-        np.zeros((0, m))
+    cl = clean
+    # respondents in order of their first row (a stable sort, column by column: no copy
+    # of the whole respondent table)
+    order = np.argsort(cl["__first"].to_numpy(dtype=np.int64), kind="stable") \
+        if len(cl) else np.zeros(0, dtype=np.intp)
+
+    def stack(cols: list[str]) -> np.ndarray:
+        out = np.empty((len(order), len(cols)), dtype="float64")
+        for i, c in enumerate(cols):
+            out[:, i] = cl[c].to_numpy()[order]
+        return out
+
+    Y = stack([f"s{i}" for i in range(k)])
+    P = stack([f"p{i}" for i in range(m)])
     counts = RelevanceCounts(meta, np.asarray(plan.pidx, dtype=np.intp), tuple(plan.skipped),
-                             cl["__resp"].to_numpy(dtype=object) if len(cl) else
+                             cl["__resp"].to_numpy(dtype=object)[order] if len(cl) else
                              np.zeros(0, dtype=object),
-                             cl["__first"].to_numpy(dtype=np.int64) if len(cl) else
+                             cl["__first"].to_numpy(dtype=np.int64)[order] if len(cl) else
                              np.zeros(0, dtype=np.int64), Y, P,
                              int(cl["__n"].sum()) if len(cl) else 0)
+    del Y, P
     if not counts_sub.meta["item_id"].equals(meta["item_id"]):
         raise RuntimeError("engine and pandas indicators disagree")  # pragma: no cover
     counts = counts.merge(counts_sub)
-    tot = cl.sum(numeric_only=True) if len(cl) else pd.Series(dtype="float64")
 
     def t(col: str) -> int:
-        return int(tot.get(col, 0))
+        if not len(cl) or col not in cl.columns:
+            return 0
+        return int(np.sum(cl[col].to_numpy(), dtype=np.int64))
 
     presented = {c.id: 0 for c in instrument.constructs}
     for i, cid in enumerate(plan.pres_construct):
@@ -803,7 +817,9 @@ def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
     sus = pd.DataFrame({"__row": agg.loc[bad, "__bad"].to_numpy(np.int64),
                         "__rid": agg.loc[bad, "__badrid"].to_numpy(object)}
                        ).sort_values("__row").reset_index(drop=True)
-    clean = agg.loc[~bad].drop(columns=["__bad", "__badrid"]).reset_index(drop=True)
+    clean = (agg.loc[~bad] if bad.any() else agg).drop(columns=["__bad", "__badrid"]
+                                                       ).reset_index(drop=True)
+    del agg
     extra = _strip_dups(con, plan, sus)
     if len(extra):  # ids equal once stripped: count again without those rows
         con.register("__extra", pd.DataFrame({"r": extra}))

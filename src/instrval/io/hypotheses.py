@@ -216,6 +216,23 @@ def read_scored_table(path: str | os.PathLike[str], *, instrument: Any = None,
         for col, val in where.items():
             vals = [str(v) for v in (val if isinstance(val, (list, tuple)) else [val])]
             m = df[col].astype(str).isin(vals) & df[col].notna()
+            if not m.any():
+                seen = sorted(df[col].dropna().astype(str).unique().tolist())
+                shown = ", ".join(seen[:20]) + (", ..." if len(seen) > 20 else "")
+                msg = (f"no row has {col}={'|'.join(vals)}; column {col!r} has: "
+                       f"{shown or '(no values)'}")
+                err = error or StatisticsError
+                raise err(f"{path}: {msg}", [Problem(reason="no_matching_rows", message=msg,
+                                                     file=str(path), column=col,
+                                                     value="|".join(vals))])
             keep = m if keep is None else keep & m
+        if keep is not None and not keep.any():
+            cond = ", ".join(
+                f"{c}={'|'.join(map(str, v)) if isinstance(v, (list, tuple)) else v}"
+                for c, v in where.items())
+            err = error or StatisticsError
+            raise err(f"{path}: no row matches all of {cond}",
+                      [Problem(reason="no_matching_rows", file=str(path),
+                               message=f"no row matches all of {cond}")])
         df = df[keep]
     return df

@@ -51,6 +51,9 @@ class RelevanceCounts:
         change the result."""
         if not self.meta["item_id"].equals(other.meta["item_id"]):
             raise StatisticsError("cannot merge relevance counts of different items")
+        fast = _merge_unique(self, other)
+        if fast is not None:
+            return fast
         k, m = self.Y.shape[1], self.P.shape[1]
         frames = []
         for c in (self, other):
@@ -66,6 +69,41 @@ class RelevanceCounts:
                                g.index.to_numpy(dtype=object),
                                g["first"].to_numpy(dtype=np.int64), vals[:, :k], vals[:, k:],
                                self.n_ratings + other.n_ratings)
+
+
+def _merge_unique(a: RelevanceCounts, b: RelevanceCounts) -> RelevanceCounts | None:
+    """:meth:`RelevanceCounts.merge` with arrays when each side lists a respondent once
+    and no id is missing (always so for counts made by a scan); ``None`` otherwise.
+
+    The result equals the grouped merge: respondents in order of first appearance, sums
+    added, first row the smaller, then a stable sort by first row. Memory: one hash table
+    of ids and one copy of the sums, no frame of respondents x counters."""
+    n1 = len(a.respondents)
+    resp = np.concatenate([np.asarray(a.respondents, dtype=object),
+                           np.asarray(b.respondents, dtype=object)])
+    if len(resp) and bool(pd.isna(resp).any()):
+        return None
+    codes, uniq = pd.factorize(resp, use_na_sentinel=False)
+    c1, c2 = codes[:n1], codes[n1:]
+    if not np.array_equal(c1, np.arange(n1)) or len(np.unique(c2)) != len(c2):
+        return None
+    nu = len(uniq)
+    k, m = a.Y.shape[1], a.P.shape[1]
+    first = np.full(nu, np.iinfo(np.int64).max, dtype=np.int64)
+    first[:n1] = a.first_row
+    first[c2] = np.minimum(first[c2], np.asarray(b.first_row, dtype=np.int64))
+    order = np.argsort(first, kind="stable")
+    out = []
+    for x, y in ((a.Y, b.Y), (a.P, b.P)):
+        v = np.zeros((nu, x.shape[1]), dtype="float64")
+        v[:n1] = x
+        v[c2] += y
+        out.append(v[order])
+        del v
+    return RelevanceCounts(a.meta, a.pidx, a.skipped,
+                           np.asarray(uniq, dtype=object)[order], first[order],
+                           out[0].reshape(nu, k), out[1].reshape(nu, m),
+                           a.n_ratings + b.n_ratings)
 
 
 @dataclass(frozen=True)

@@ -73,6 +73,10 @@ def _binary(values: Any, positive: Any, what: str) -> np.ndarray:
         else:
             raise StatisticsError(f"{what} has values {levels[:6]!r}; say which is positive "
                                   "(positive=)")
+    elif not (v == positive).any():
+        levels = sorted(v.dropna().unique().tolist(), key=str)
+        raise StatisticsError(f"positive={positive!r} is not a value of {what}; its values: "
+                              f"{', '.join(map(str, levels[:20]))}")
     return (v == positive).to_numpy()
 
 

@@ -111,6 +111,11 @@ _PERIOD_FREQ = {"month": "M", "quarter": "Q", "year": "Y"}
 #: bound memory; about 45 resamples at a time for 5,596 respondents).
 _BOOT_CHUNK_CELLS = 250_000
 
+#: Weight-matrix cells multiplied at once (at most 128 MB, at most 64 resamples): with
+#: many respondents, a matrix product over several resamples instead of one
+#: matrix-vector product each.
+_BOOT_PRODUCT_CELLS = 2**24
+
 
 def _records(df: pd.DataFrame, first: Sequence[str]) -> list[dict[str, Any]]:
     cols = [c for c in first if c in df.columns] + [c for c in df.columns if c not in first]
@@ -330,13 +335,28 @@ def _bootstrap(Y: np.ndarray, M: np.ndarray, *, n_boot: int, confidence: float,
     sums = np.empty((n_boot, 2 * k))
     chunk = max(1, _BOOT_CHUNK_CELLS // g)
     dtype = np.int32 if g * chunk < 2**31 else np.int64
+    # the weights of several draws are multiplied at once (a matrix product, not one
+    # matrix-vector product per resample when there are many respondents); the draws,
+    # and so the result, are those of one product per draw: the sums are integers,
+    # exact in float64 in any order of addition
+    rows = min(n_boot, max(chunk, min(64, _BOOT_PRODUCT_CELLS // g)))
+    W = np.empty((rows, g))
+    fill = done = 0
     with small_matrix_blas():
         for start in range(0, n_boot, chunk):
             b = min(chunk, n_boot - start)
+            if fill + b > rows:
+                sums[done:done + fill] = W[:fill] @ YM
+                done += fill
+                fill = 0
             idx = rng.integers(0, g, size=(b, g), dtype=dtype)
             idx += (np.arange(b, dtype=dtype) * g)[:, None]
-            w = np.bincount(idx.ravel(), minlength=b * g).reshape(b, g).astype("float64")
-            sums[start:start + b] = w @ YM
+            W[fill:fill + b] = np.bincount(idx.ravel(), minlength=b * g).reshape(b, g)
+            del idx
+            fill += b
+        if fill:
+            sums[done:done + fill] = W[:fill] @ YM
+    del W
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = sums[:, :k] / sums[:, k:]
     a = 1.0 - confidence

@@ -186,7 +186,8 @@ def write_xlsform(instrument: Instrument, path: str | os.PathLike[str]) -> Path:
 
 
 # ============================================================================ import
-_SELECT = re.compile(r"^select[ _](one|multiple)(?:[ _]from)?\s+([^\s]+)(\s+or[ _]other)?$")
+_SELECT = re.compile(r"^select[ _](one|multiple)(?:[ _]from)?\s+([^\s]+)(\s+or[ _]other)?$",
+                     re.IGNORECASE)
 _RELEVANT_EQ = re.compile(r"^\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}\s*=\s*['\"]([^'\"]*)['\"]$")
 _RELEVANT_SEL = re.compile(
     r"^selected\(\s*\$\{([A-Za-z_][A-Za-z0-9_.-]*)\}\s*,\s*['\"]([^'\"]*)['\"]\s*\)$")
@@ -437,7 +438,8 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
         return grow.get("name"), text(grow)
 
     for k, r in enumerate(survey):
-        t = re.sub(r"\s+", " ", str(r.get("type", "")).strip().lower())
+        t_raw = re.sub(r"\s+", " ", str(r.get("type", "")).strip())
+        t = t_raw.lower()
         if t in ("begin group", "begin_group", "begin repeat", "begin_repeat"):
             group_stack.append((r, k))
             current = None
@@ -452,7 +454,8 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
             current = None
             pending_note = None
             continue
-        m = _SELECT.match(t)
+        # list names are case-sensitive (the choices sheet keeps their case)
+        m = _SELECT.match(t_raw)
         qname = str(r.get("name") or "")
         if t == "note":
             pending_note = text(r)
@@ -461,7 +464,7 @@ def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = No
             if t:
                 skipped.setdefault(t.split(" ")[0], []).append(qname)
             continue
-        kind, lst = m.group(1), m.group(2)
+        kind, lst = m.group(1).lower(), m.group(2)
         opts = lists.get(lst, [])
         if m.group(3):
             note(r, "or_other", f"{qname!r}: the 'or other' free-text answer is not read")

@@ -26,7 +26,7 @@ from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
 from instrval._result import Result
-from instrval.errors import ConvergenceWarning, StatisticsError
+from instrval.errors import ConvergenceWarning, InstrvalWarning, StatisticsError
 from instrval.stats._common import show_value
 
 __all__ = ["IRTResult", "LRTest", "irt", "IRT_MODELS"]
@@ -382,6 +382,18 @@ def _lr_test(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], full_log
                   excluded_items=tuple(c for c, k in zip(cols, keep_a, strict=True) if not k))
 
 
+def _lr_test_or_none(x: np.ndarray, m: np.ndarray, model: str, cols: list[str],
+                     full_loglik: float) -> LRTest | None:
+    """Andersen's LR test, or None with a warning when the median split leaves too few
+    items with every category in both groups (the model itself is still estimable)."""
+    try:
+        return _lr_test(x, m, model, cols, full_loglik)
+    except StatisticsError as exc:
+        warnings.warn(f"{exc}; the test is left out (lr_test is null)", InstrvalWarning,
+                      stacklevel=3)
+        return None
+
+
 def _check_informative(x: np.ndarray, m: np.ndarray, cols: list[str], lowest: float) -> None:
     """Every category of every item must be chosen by someone with a non-extreme raw score:
     otherwise the conditional likelihood has no maximum (the parameter runs off to
@@ -458,7 +470,7 @@ def _fit_rasch(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], grid: 
     return {"fit": fit, "items": items, "thresholds": pd.DataFrame(th_rows), "info": vg,
             "theta": theta, "se": se, "extreme": extreme, "rule": rule,
             "reliability": (ssd - mse) / ssd,
-            "lr": _lr_test(x, m, model, cols, fit.loglik) if lr_test else None,
+            "lr": _lr_test_or_none(x, m, model, cols, fit.loglik) if lr_test else None,
             "npar": fit.eta.size, "loglik": fit.loglik, "converged": fit.converged,
             "iterations": fit.iterations, "n_informative": fit.n_used}
 
