@@ -246,6 +246,27 @@ def test_cli_score_with_factor_scores(cli_json, tmp_path):
                                              "extraversion", "neuroticism", "openness"]
 
 
+def test_cosmin_criteria_are_rules_a_study_may_change(inst):
+    """icc_min, criterion_min and hypotheses_share_min are declared rules (THRESHOLDS) that
+    the COSMIN rows read: the same ICC is sufficient by default, insufficient above it."""
+    from instrval.integrate import cosmin as cm
+    from instrval.model.rules import THRESHOLDS, DecisionRules
+
+    declared = {t.name: t.default for t in THRESHOLDS}
+    expected = (declared["icc_min"], declared["criterion_min"],
+                declared["hypotheses_share_min"])
+    assert expected == (cm.ICC_MIN, cm.CRITERION_MIN, cm.HYPOTHESES_SHARE_MIN)
+    good = retest(_pairs([11, 13, 9, 12, 10, 14]), id="id", time="t", score="s", mic=5.0)
+    icc = float(good.table["icc_agreement"].iloc[0])
+    assert 0.70 <= icc < 0.99
+    strict = DecisionRules.from_mapping({"icc_min": 0.99})
+    row = _rows(inst, retest=good, rules=strict).loc["reliability"]
+    assert row["rating"] == "insufficient" and "ICC(A,1) >= 0.99" in row["criterion"]
+    assert _rows(inst, retest=good).loc["reliability", "rating"] == "sufficient"
+    with pytest.raises(StudyError, match="icc_min"):
+        DecisionRules.from_mapping({"icc_min": 70}, file="study.yaml")
+
+
 def test_cli_where_that_matches_no_row_names_the_values(run_cli):
     """A --where filter that keeps no row is one clear error (not an empty analysis with
     numpy warnings): it names the column, the value asked for and the values present."""

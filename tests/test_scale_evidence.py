@@ -340,3 +340,12 @@ def test_notes_are_sentences_and_mixed_scales_say_what_was_factor_analysed(tmp_p
     assert res.notes and all(n[0].isupper() for n in res.notes)
     assert any(n.startswith("Factor analyses cover the Likert constructs") for n in res.notes)
     assert res.efa is not None and res.efa.corr == "pearson"
+
+
+
+@pytest.mark.parametrize("values", [{"irt_msq_min": 1.5}, {"irt_msq_max": 0.5}])
+def test_ordered_rule_pairs_are_checked(values):
+    with pytest.raises(StudyError) as exc:
+        DecisionRules.from_mapping(values, file="study.yaml")
+    assert "must be below" in exc.value.problems[0].message
+    assert exc.value.problems[0].key == f"rules.{next(iter(values))}"

@@ -15,6 +15,7 @@ import json
 import os
 import signal
 import sys
+import time
 import warnings
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,8 @@ from instrval.errors import InstrvalError, InstrvalWarning
 if TYPE_CHECKING:
     import pandas as pd
 
-__all__ = ["main", "emit_json", "to_jsonable", "echo_table", "p_text", "plural",
+__all__ = ["main", "emit_json", "verbosity", "is_quiet", "note", "detail", "force_option",
+           "refuse_overwrite", "to_jsonable", "echo_table", "p_text", "plural",
            "EXIT_INPUT_ERROR", "EXIT_INTERNAL_ERROR", "EXIT_INTERRUPTED"]
 
 #: Exit status for bad input (click uses 2 for bad command-line usage).
@@ -80,6 +82,7 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         caught: list[warnings.WarningMessage] = []
+        started = time.perf_counter()
         try:
             with warnings.catch_warnings(record=True) as caught:
                 warnings.simplefilter("always", InstrvalWarning)
@@ -91,7 +94,7 @@ class _Group(click.Group):
             if _interrupted:
                 click.echo("Aborted!", err=True)
                 ctx.exit(EXIT_INTERRUPTED)
-            click.secho(f"Error: {exc}", err=True, fg="red")
+            click.secho(f"Error: {_named(str(exc), ctx)}", err=True, fg="red")
             ctx.exit(EXIT_INPUT_ERROR)
         except OSError as exc:
             if _interrupted:
@@ -99,7 +102,7 @@ class _Group(click.Group):
                 ctx.exit(EXIT_INTERRUPTED)
             if isinstance(exc, BrokenPipeError):
                 ctx.exit(0)
-            click.secho(f"Error: {_os_error_text(exc)}", err=True, fg="red")
+            click.secho(f"Error: {_named(_os_error_text(exc), ctx)}", err=True, fg="red")
             ctx.exit(EXIT_INPUT_ERROR)
         except (click.exceptions.ClickException, click.exceptions.Exit):
             raise
@@ -123,6 +126,9 @@ class _Group(click.Group):
                 "INSTRVAL_DEBUG=1 to see the traceback.", err=True, fg="red")
             ctx.exit(EXIT_INTERNAL_ERROR)
         finally:
+            if verbosity() > 0 and ctx.invoked_subcommand is not None:
+                took = time.perf_counter() - started
+                click.echo(f"[{ctx.invoked_subcommand}: {took:.2f} s]", err=True)
             # Shown only once the recording context has ended: inside it, showwarning()
             # appends to ``caught`` itself, and a loop over ``caught`` would never end.
             _replay(caught)
@@ -138,6 +144,15 @@ def _replay(caught: list[warnings.WarningMessage]) -> None:
                                               w.line), err=True, nl=False)
 
 
+def _named(text: str, ctx: click.Context) -> str:
+    """``text`` with the temporary copy of standard input named ``<stdin>``."""
+    from instrval.cli._input import stdin_aliases
+
+    for path, name in stdin_aliases(ctx).items():
+        text = text.replace(path, name)
+    return text
+
+
 def _os_error_text(exc: OSError) -> str:
     """``FILE: reason`` for an operating-system error (missing file, permission...)."""
     name = getattr(exc, "filename", None)
@@ -148,9 +163,65 @@ def _os_error_text(exc: OSError) -> str:
 CONTEXT_SETTINGS = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
+_VERBOSITY_KEY = "instrval.verbosity"
+
+
+def verbosity() -> int:
+    """-1 with ``instrval --quiet``, 1 with ``instrval --verbose``, else 0."""
+    ctx = click.get_current_context(silent=True)
+    if ctx is None:
+        return 0
+    return int(ctx.find_root().meta.get(_VERBOSITY_KEY, 0))
+
+
+def is_quiet() -> bool:
+    """True with ``instrval --quiet``: no progress and no notes on standard error."""
+    return verbosity() < 0
+
+
+def note(message: str) -> None:
+    """A note on standard error (not with ``--quiet``)."""
+    if not is_quiet():
+        click.echo(message, err=True)
+
+
+def detail(message: str) -> None:
+    """A detail on standard error, only with ``--verbose``."""
+    if verbosity() > 0:
+        click.echo(message, err=True)
+
+
+def force_option(f: Any) -> Any:
+    """Add ``--force`` (parameter ``force``): overwrite output files that exist."""
+    return click.option("--force", "-f", is_flag=True,
+                        help="Overwrite output files that already exist (without it, an "
+                             "existing output file is an error).")(f)
+
+
+def refuse_overwrite(*paths: Any, force: bool) -> None:
+    """Refuse, with one clear message, to overwrite any existing file of ``paths``
+    unless ``force`` (the one overwrite policy of every command that writes files)."""
+    if force:
+        return
+    from pathlib import Path
+
+    existing = [str(p) for p in paths if p is not None and Path(p).exists()]
+    if existing:
+        what = existing[0] if len(existing) == 1 else ", ".join(existing)
+        raise click.ClickException(
+            f"{what} already exist{'s' if len(existing) == 1 else ''}; give --force to "
+            "overwrite")
+
+
 @click.group(cls=_Group, context_settings=CONTEXT_SETTINGS)
 @click.version_option(__version__, prog_name="instrval")
-def main() -> None:
+@click.option("--quiet", "-q", "quiet", is_flag=True,
+              help="No progress and no notes on standard error (errors and warnings are "
+                   "still shown).")
+@click.option("--verbose", "-v", "verbose", is_flag=True,
+              help="More detail on standard error (e.g. the time a command took).")
+@click.pass_context
+def main(ctx: click.Context, quiet: bool, verbose: bool) -> None:
     """instrval: validate questionnaire instruments.
 
     Check and publish instrument definitions, read rating exports, compute relevance
@@ -161,7 +232,11 @@ def main() -> None:
     \b
     Example:
       instrval report examples/iam/study.yaml
+      instrval --quiet reliability - --json < tests/data/bfi.csv
     """
+    if quiet and verbose:
+        raise click.UsageError("--quiet and --verbose cannot be used together")
+    ctx.meta[_VERBOSITY_KEY] = -1 if quiet else 1 if verbose else 0
 
 
 def emit_json(data: Any) -> None:

@@ -4,6 +4,12 @@
 long, REDCap, Qualtrics, SPSS; CSV, XLSX, Parquet, ``.sav``), checked against the
 instrument given with ``--instrument``, exactly as ``instrval ratings check`` reads it.
 Without them, and for a plain CSV/TSV/XLSX file, DATA is read as a table of item columns.
+
+DATA ``-`` reads standard input (see :func:`data_path`): it is spooled, within
+:attr:`~instrval._limits.Limits.max_file_bytes`, to a private temporary file that the
+readers then read exactly as a file (a CSV/TSV text, gzip-compressed or not, an XLSX
+workbook, a Parquet or SPSS file, recognised by their first bytes); messages name it
+``<stdin>``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,16 @@ import click
 
 from instrval._choices import RATING_FORMATS
 
-__all__ = ["export_options", "open_table", "EXPORT_SUFFIXES"]
+__all__ = ["export_options", "open_table", "read_table", "data_path", "stdin_aliases",
+           "EXPORT_SUFFIXES", "STDIN_NAME"]
+
+#: How messages name standard input.
+STDIN_NAME = "<stdin>"
+_META_KEY = "instrval.stdin"
+
+#: Suffix of the spooled file, from the first bytes of standard input.
+_MAGIC_SUFFIX = ((b"PK\x03\x04", ".xlsx"), (b"PAR1", ".parquet"), (b"$FL2", ".sav"),
+                 (b"$FL3", ".zsav"), (b"\x1f\x8b", ".csv.gz"))
 
 #: Files that only the rating readers read (never a plain table).
 EXPORT_SUFFIXES = (".parquet", ".sav", ".zsav")
@@ -43,6 +58,88 @@ def export_options(f: Callable[..., Any]) -> Callable[..., Any]:
     return f
 
 
+def _read_stdin() -> bytes:
+    """The bytes of standard input, refused past ``Limits.max_file_bytes``."""
+    import sys
+
+    from instrval._limits import limits
+    from instrval.errors import InstrvalError, Problem
+
+    lim = limits()
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # pragma: no cover - a text-only stdin (never under click)
+        raw = sys.stdin.read().encode("utf-8")
+    else:
+        chunks: list[bytes] = []
+        got = 0
+        while got <= lim.max_file_bytes:
+            b = stream.read(min(lim.max_file_bytes + 1 - got, 16 << 20))
+            if not b:
+                break
+            chunks.append(b)
+            got += len(b)
+        raw = b"".join(chunks)
+    if len(raw) > lim.max_file_bytes:
+        msg = (f"standard input is larger than {lim.max_file_bytes} bytes; refusing to read "
+               "it (raise INSTRVAL_MAX_FILE_BYTES to read it anyway)")
+        raise InstrvalError(f"{STDIN_NAME}: {msg}", [Problem("too_large", msg, file=STDIN_NAME)])
+    if not raw:
+        msg = "standard input is empty (0 bytes)"
+        raise InstrvalError(f"{STDIN_NAME}: {msg}", [Problem("empty_file", msg, file=STDIN_NAME)])
+    return raw
+
+
+def data_path(path: Any) -> Any:
+    """``path`` itself, or for ``-`` the path of a temporary copy of standard input.
+
+    Standard input is read once per command (a command that reads DATA twice reads the
+    same copy), through the size limit of the readers; the copy is deleted when the
+    command ends. Outside a click command the copy lives until the process exits.
+    """
+    if str(path) != "-":
+        return path
+    import atexit
+    import shutil
+    import tempfile
+
+    ctx = click.get_current_context(silent=True)
+    meta: dict[str, Any] = ctx.find_root().meta if ctx is not None else _PROCESS_META
+    spooled = meta.get(_META_KEY)
+    if spooled is not None:
+        return spooled
+    raw = _read_stdin()
+    suffix = next((suf for magic, suf in _MAGIC_SUFFIX if raw.startswith(magic)), ".csv")
+    folder = tempfile.mkdtemp(prefix="instrval-stdin-")
+    target = Path(folder) / f"stdin{suffix}"
+    with open(target, "xb") as fh:
+        fh.write(raw)
+    meta[_META_KEY] = str(target)
+    if ctx is not None:
+        ctx.find_root().call_on_close(lambda: shutil.rmtree(folder, ignore_errors=True))
+    else:
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+    return str(target)
+
+
+_PROCESS_META: dict[str, Any] = {}
+
+
+def stdin_aliases(ctx: click.Context | None) -> dict[str, str]:
+    """``{temporary path: "<stdin>"}`` for the copy of standard input of ``ctx``'s
+    command, so that messages name standard input."""
+    if ctx is None:
+        return {}
+    spooled = ctx.find_root().meta.get(_META_KEY)
+    return {spooled: STDIN_NAME} if spooled else {}
+
+
+def read_table(path: Any, **kwargs: Any) -> Any:
+    """:func:`instrval.io.tables.read_table` that also reads ``-`` (standard input)."""
+    from instrval.io.tables import read_table as _read_table
+
+    return _read_table(data_path(path), **kwargs)
+
+
 def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
                mapping: str | None = None, dictionary: str | None = None) -> Any:
     """Read DATA as a :class:`~instrval.io.tables.Table`.
@@ -57,6 +154,7 @@ def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
 
     from instrval.io.tables import Table, read_table
 
+    data = data_path(data)
     export = (fmt is not None or mapping is not None or dictionary is not None
               or Path(data).suffix.lower() in EXPORT_SUFFIXES)
     if not export:

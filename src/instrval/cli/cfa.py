@@ -233,7 +233,7 @@ def correlations_command(data: str, method: str, missing: str, items: str | None
     Example:
       instrval correlations tests/data/bfi.csv --items A1,A2,A3,A4,A5 --method polychoric
     """
-    from instrval.io.tables import read_table
+    from instrval.cli._input import read_table
     from instrval.stats.correlation import correlation_matrix
 
     table = read_table(data)

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._base import echo_table, emit_json, force_option, main, refuse_overwrite
 
 _IMPUTE = click.Choice(["none", "mean", "median"])
 _CONF = click.FloatRange(0, 1, min_open=True, max_open=True)
@@ -40,11 +40,12 @@ def _scoring_options(f: Any) -> Any:
 
 
 def _read(data: str, instrument_file: str, numeric: Any = (), where: Any = None) -> Any:
+    from instrval.cli._input import data_path
     from instrval.io.hypotheses import read_scored_table
     from instrval.io.instrument import read_instrument
 
     inst = read_instrument(instrument_file)
-    return inst, read_scored_table(data, instrument=inst, numeric=numeric, where=where)
+    return inst, read_scored_table(data_path(data), instrument=inst, numeric=numeric, where=where)
 
 
 def _scored(inst: Any, df: Any, method: str, impute: str, min_items: float) -> Any:
@@ -68,9 +69,10 @@ def _scored(inst: Any, df: Any, method: str, impute: str, min_items: float) -> A
               help="Factor score method (psych::factor.scores Thurstone or Bartlett).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False),
               help="Write the data with one score column per scale (and factor) added (CSV).")
+@force_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of tables.")
 def score_cmd(data: str, instrument_file: str, method: str, impute: str, min_items: float,
-              factors: int | None, factor_method: str, output: str | None,
+              factors: int | None, factor_method: str, output: str | None, force: bool,
               as_json: bool) -> None:
     """Scale scores (sum or mean of the keyed items) with alpha, lambda 6 and the
     correlations between scales.
@@ -86,6 +88,7 @@ def score_cmd(data: str, instrument_file: str, method: str, impute: str, min_ite
       instrval score bfi.csv --instrument bfi-1.0.yaml --method sum -o scores.csv --json
       instrval score bfi.csv --instrument bfi-1.0.yaml --factors 5 --factor-method bartlett
     """
+    refuse_overwrite(output, force=force)
     inst, df = _read(data, instrument_file)
     res, out = _scored(inst, df, method, impute, min_items)
     fs = None
@@ -207,9 +210,10 @@ def hypotheses_cmd(data: str, instrument_file: str, method: str, impute: str,
     inst, df = _read(data, instrument_file)
     numeric = [c for c in numeric if c in df.columns and c not in inst.construct_ids]
     if numeric:
+        from instrval.cli._input import data_path
         from instrval.io.hypotheses import read_scored_table
 
-        df = read_scored_table(data, instrument=inst, numeric=numeric)
+        df = read_scored_table(data_path(data), instrument=inst, numeric=numeric)
     _, scored = _scored(inst, df, method, impute, min_items)
     res = evaluate_hypotheses(scored, hs, confidence=confidence)
     if as_json:

@@ -72,7 +72,7 @@ def dif_cmd(data: str, group: str, instrument_file: str | None, construct: str |
       instrval dif bfi.csv --instrument bfi-1.0.yaml --group gender --levels 1,2
       instrval dif test.csv --items q01,q02,q03,q04,q05 --group group --method mh --json
     """
-    from instrval.io.tables import read_table
+    from instrval.cli._input import read_table
     from instrval.stats.dif import dif
 
     kw: dict[str, Any] = {"group": group, "method": method, "alpha": alpha, "purify": purify,

@@ -7,7 +7,16 @@ from typing import Any
 
 import click
 
-from instrval.cli._base import EXIT_INPUT_ERROR, echo_table, emit_json, main, plural
+from instrval.cli._base import (
+    EXIT_INPUT_ERROR,
+    echo_table,
+    emit_json,
+    force_option,
+    main,
+    note,
+    plural,
+    refuse_overwrite,
+)
 from instrval.errors import ExportError
 
 __all__ = ["instrument"]
@@ -172,7 +181,8 @@ def diff_cmd(old: str, new: str | None, language: str | None, as_json: bool) -> 
               help="Write the schema to this file instead of printing it.")
 @click.option("--json", "as_json", is_flag=True,
               help='With --out: print {"written": [FILE]} (the schema itself is JSON).')
-def schema_cmd(out: str | None, as_json: bool) -> None:
+@force_option
+def schema_cmd(out: str | None, as_json: bool, force: bool) -> None:
     """Print (or write) the JSON Schema of instrument files, for editors.
 
     Point your editor at it to validate and complete instrument files, e.g. in VS Code
@@ -186,6 +196,7 @@ def schema_cmd(out: str | None, as_json: bool) -> None:
     from instrval.io.atomic import atomic_write_text
     from instrval.io.schema import schema_text
 
+    refuse_overwrite(out, force=force)
     text = schema_text()
     if out:
         atomic_write_text(out, text)
@@ -210,7 +221,9 @@ def schema_cmd(out: str | None, as_json: bool) -> None:
                    "(default urn:instrval:questionnaire).")
 @click.option("--json", "as_json", is_flag=True,
               help="Print JSON: the files written (and what was built).")
-def export_cmd(file: str, fmt: str, out: str, base_url: str | None, as_json: bool) -> None:
+@force_option
+def export_cmd(file: str, fmt: str, out: str, base_url: str | None, as_json: bool,
+               force: bool) -> None:
     """Export an instrument to a survey platform format.
 
     \b
@@ -224,6 +237,7 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None, as_json: boo
     from instrval.io.exports.fhir import write_fhir
     from instrval.io.instrument import read_instrument
 
+    refuse_overwrite(out, force=force)
     inst = read_instrument(file)
     if base_url is not None and fmt != "fhir":
         raise ExportError("--base-url applies to --format fhir only")
@@ -254,8 +268,10 @@ def export_cmd(file: str, fmt: str, out: str, base_url: str | None, as_json: boo
 @click.option("--json", "as_json", is_flag=True,
               help='Print JSON: {"written": [...], "instrument": {...}, "notes": [...]} '
                    "(the instrument as data; written is empty without --out).")
+@force_option
 def import_cmd(source_file: str, source: str, inst_id: str | None, version: str | None,
-               title: str | None, strict: bool, out: str | None, as_json: bool) -> None:
+               title: str | None, strict: bool, out: str | None, as_json: bool,
+               force: bool) -> None:
     """Build an instrument file from a REDCap data dictionary, an XLSForm or a FHIR
     Questionnaire.
 
@@ -273,14 +289,15 @@ def import_cmd(source_file: str, source: str, inst_id: str | None, version: str 
     from instrval.io.exports import import_instrument
     from instrval.io.instrument import dumps_instrument, write_instrument
 
+    refuse_overwrite(out, force=force)
     res = import_instrument(source_file, source, id=inst_id, version=version, title=title,
                             strict=strict)
     for n in res.notes:
         where = f"row {n.row}: " if n.row else ""
-        click.echo(f"note: {where}{n.message}", err=True)
+        note(f"note: {where}{n.message}")
     inst = res.instrument
     if out:
-        write_instrument(inst, Path(out))
+        write_instrument(inst, Path(out), overwrite=force)
     if as_json:
         emit_json({"written": [out] if out else [], "instrument": inst.to_dict(),
                    "notes": [{"row": n.row, "message": n.message} for n in res.notes]})

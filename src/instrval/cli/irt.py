@@ -126,8 +126,8 @@ def irt_cmd(data: str, model: str, instrument_file: str | None, construct: str |
         return
     if items is not None:
         raise click.UsageError("--items cannot be combined with --instrument (use --construct)")
+    from instrval.cli._input import read_table
     from instrval.io.instrument import read_instrument
-    from instrval.io.tables import read_table
 
     inst = read_instrument(instrument_file)
     table = read_table(data)

@@ -9,7 +9,14 @@ from typing import Any
 import click
 
 from instrval._choices import RATING_FORMATS
-from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._base import (
+    echo_table,
+    emit_json,
+    force_option,
+    is_quiet,
+    main,
+    refuse_overwrite,
+)
 from instrval.errors import DataQualityWarning, RatingsError
 
 __all__ = ["ratings"]
@@ -60,7 +67,7 @@ def engine_options(f: Any) -> Any:
 
 def progress_fn(quiet: bool) -> Any:
     """Progress lines on standard error, or none (JSON mode)."""
-    if quiet:
+    if quiet or is_quiet():
         return None
     from instrval.io.engine import stderr_progress
 
@@ -85,9 +92,11 @@ def progress_fn(quiet: bool) -> Any:
 @click.option("--max-problems", type=click.IntRange(min=0), default=50, show_default=True,
               help="Problems listed in the text report (JSON lists all).")
 @engine_options
+@force_option
 def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | None,
           dictionary: Path | None, strict: bool, quarantine_path: Path | None,
-          as_json: bool, max_problems: int, engine: str, scheduler: str | None) -> None:
+          as_json: bool, max_problems: int, engine: str, scheduler: str | None,
+          force: bool) -> None:
     """Read EXPORT, check it against the instrument, and report.
 
     Prints ratings read / accepted / quarantined (they always add up), respondents, the
@@ -105,10 +114,13 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
           --instrument instruments/iam/iam-2011.yaml --quarantine bad-rows.csv
       instrval ratings check parts/ --instrument iam.yaml --engine dask --scheduler local
     """
+    from instrval.cli._input import data_path
     from instrval.io.engine import read_ratings_any
     from instrval.io.instrument import read_instrument
     from instrval.report.tables import write_csv
 
+    refuse_overwrite(quarantine_path, force=force)
+    export = data_path(export)
     inst = read_instrument(instrument_file)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DataQualityWarning)
@@ -180,8 +192,9 @@ def _print_report(rd: Any, rep: dict[str, Any], qpath: Path | None, max_problems
               help="Write the mapping here (default: print it).")
 @click.option("--json", "as_json", is_flag=True,
               help='Print JSON: {"written": [...], "mapping": {...}} (the mapping as data).')
+@force_option
 def map_template(export: Path, instrument_file: Path, fmt: str | None,
-                 out: Path | None, as_json: bool) -> None:
+                 out: Path | None, as_json: bool, force: bool) -> None:
     """Write a starting mapping file for EXPORT: every column matched to an instrument
     id, and every column that could not be matched (to fill in by hand).
 
@@ -194,6 +207,7 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
     from instrval.io.instrument import read_instrument
     from instrval.io.ratings import ratings_mapping_template
 
+    refuse_overwrite(out, force=force)
     inst = read_instrument(instrument_file)
     text = ratings_mapping_template(export, inst, format=fmt)
     if out is not None:
@@ -230,9 +244,10 @@ def map_template(export: Path, instrument_file: Path, fmt: str | None,
                    "each instead of one file.")
 @click.option("--json", "as_json", is_flag=True,
               help='Print JSON: {"written": [...], "n_ratings", "n_respondents", "seed"}.')
+@force_option
 def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed: int,
                  fmts: tuple[str, ...], instrument_file: Path | None,
-                 part_rows: int | None, as_json: bool) -> None:
+                 part_rows: int | None, as_json: bool, force: bool) -> None:
     """Generate the synthetic IAM rating export (published scale by default).
 
     234,196 ratings by 5,596 clinicians in 2012, use gate open in exactly 45,394
@@ -251,6 +266,11 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
         n_respondents = max(1, min(n_ratings, round(ds.N_RESPONDENTS * n_ratings
                                                     / ds.N_RATINGS)))
     fmts = fmts or ("csv",)
+    targets = {"csv": ["iam-ratings-2012.csv"], "csv.gz": ["iam-ratings-2012.csv.gz"],
+               "redcap": ["iam-redcap.csv", "iam-redcap-dictionary.csv"],
+               "parquet": ["iam-ratings-2012-parts" if part_rows is not None
+                           else "iam-ratings-2012.parquet"]}
+    refuse_overwrite(*(out_dir / name for f in fmts for name in targets[f]), force=force)
     written: list[str] = []
 
     def say(text: str) -> None:
@@ -262,7 +282,7 @@ def generate_iam(out_dir: Path, n_ratings: int, n_respondents: int | None, seed:
     for f in fmts:
         if f == "parquet" and part_rows is not None:
             p = _write_parts(out_dir / "iam-ratings-2012-parts", n_ratings, n_respondents,
-                             seed, part_rows, quiet=as_json)
+                             seed, part_rows, quiet=as_json or is_quiet())
             written.append(str(p))
             say(f"wrote {p}")
             continue

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from instrval._choices import CLUSTER_METHODS, RELEVANCE_PERIODS
-from instrval.cli._base import echo_table, emit_json, main
+from instrval.cli._base import echo_table, emit_json, main, note
 from instrval.cli.ratings import engine_options
 
 if TYPE_CHECKING:
@@ -135,11 +135,13 @@ def relevance(export: str, instrument_path: str, threshold: float | None, by: tu
           --threshold 0.1 --period quarter --seed 1
       instrval relevance ratings.csv --instrument iam.yaml --json > relevance.json
     """
+    from instrval.cli._input import data_path
     from instrval.cli.ratings import progress_fn
     from instrval.io.engine import choose_engine, is_parts, read_ratings_any
     from instrval.io.instrument import read_instrument
     from instrval.stats.relevance import relevance_ratios
 
+    export = data_path(export)
     inst = read_instrument(instrument_path)
     chosen = "pandas" if (by or period) and engine == "auto" else choose_engine(export, engine)
     if chosen == "pandas" and not is_parts(export):
@@ -149,8 +151,8 @@ def relevance(export: str, instrument_path: str, threshold: float | None, by: tu
     else:
         ratings = read_ratings_any(export, inst, engine=chosen, scheduler=scheduler,
                                    format=fmt, mapping=mapping, progress=progress_fn(as_json))
-    click.echo(f"{ratings.n_quarantined} row(s) quarantined of {ratings.n_read} read; "
-               f"{ratings.n_accepted} ratings used.", err=True)
+    note(f"{ratings.n_quarantined} row(s) quarantined of {ratings.n_read} read; "
+         f"{ratings.n_accepted} ratings used.")
     res = relevance_ratios(
         ratings, threshold=threshold, confidence=confidence, by=list(by) or None,
         period=period, cluster=cluster_method != "none",

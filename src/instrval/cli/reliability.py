@@ -27,7 +27,7 @@ def read_item_csv(path: str, columns: list[str] | None = None) -> pd.DataFrame:
     a ragged row, an absent column, a cell that is not a number, a blank column) raises
     :class:`~instrval.errors.StatisticsError` naming the file, row, column and value.
     """
-    from instrval.io.tables import read_table
+    from instrval.cli._input import read_table
 
     table = read_table(path)
     cols = table.columns if columns is None else columns
@@ -39,7 +39,7 @@ def read_item_csv(path: str, columns: list[str] | None = None) -> pd.DataFrame:
 def _all_numeric_columns(path: str) -> list[str]:
     """Every column of the file, when all of them hold numbers; else one error saying to
     name the items (``--items``) or give the instrument (``--instrument``)."""
-    from instrval.io.tables import read_table
+    from instrval.cli._input import read_table
 
     table = read_table(path)
     numeric = table.item_columns()
@@ -191,7 +191,7 @@ def icc_cmd(data: str, targets: str | None, raters: str | None, ratings: str | N
       instrval icc shrout_fleiss.csv
       instrval icc ratings.csv --targets subject --raters judge --ratings score --json
     """
-    from instrval.io.tables import read_table
+    from instrval.cli._input import read_table
     from instrval.stats.icc import icc
 
     if targets is None and raters is None and ratings is None:

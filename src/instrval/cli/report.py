@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from instrval.cli._base import emit_json, main
+from instrval.cli._base import emit_json, is_quiet, main
 from instrval.cli.ratings import engine_options
 
 __all__ = ["report"]
@@ -127,7 +127,8 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
         study = study.replace(**changes)
     if study.output is None:
         study = study.replace(output=cwd / "report")
-    result = run_validation(study, quiet=quiet or as_json, engine=engine, scheduler=scheduler)
+    result = run_validation(study, quiet=quiet or as_json or is_quiet(), engine=engine,
+                            scheduler=scheduler)
     written = write_report(result, study.output)
     if as_json:
         emit_json({"summary": result.summary(), "output": str(study.output),

@@ -39,8 +39,11 @@ Thresholds come from :class:`~instrval.model.rules.DecisionRules`.
 * **Criterion validity** (Prinsen et al. 2018): sufficient when the correlation with the
   gold standard, or the AUC, is >= :data:`CRITERION_MIN` (0.70).
 * **Hypotheses testing for construct validity** and **responsiveness** (Prinsen et al.
-  2018; Terwee et al. 2007): sufficient when at least 75% of the results agree with the
-  hypotheses set in advance, insufficient otherwise.
+  2018; Terwee et al. 2007): sufficient when at least :data:`HYPOTHESES_SHARE_MIN` (75%)
+  of the results agree with the hypotheses set in advance, insufficient otherwise.
+
+The three criteria are the rules ``icc_min``, ``criterion_min`` and ``hypotheses_share_min``
+of :class:`~instrval.model.rules.DecisionRules` (a study file may change them).
 
 Every property without data gets the rating ``indeterminate`` with the evidence
 "no data: ..." naming what would be needed.
@@ -56,15 +59,17 @@ import pandas as pd
 
 from instrval._result import Result
 from instrval.integrate.decisions import i_cvi_threshold
-from instrval.model.rules import DecisionRules
+from instrval.model.rules import DecisionRules, default_value
 
 __all__ = ["CosminSummary", "cosmin_summary", "RATINGS", "ICC_MIN", "CRITERION_MIN",
            "HYPOTHESES_SHARE_MIN", "PROPERTIES"]
 
-#: COSMIN criteria for good measurement properties (Prinsen et al. 2018, Table 1).
-ICC_MIN = 0.70
-CRITERION_MIN = 0.70
-HYPOTHESES_SHARE_MIN = 0.75
+#: COSMIN criteria for good measurement properties (Prinsen et al. 2018, Table 1): the
+#: defaults of the rules ``icc_min``, ``criterion_min`` and ``hypotheses_share_min``
+#: (declared, with their sources and bounds, in :data:`~instrval.model.rules.THRESHOLDS`).
+ICC_MIN = default_value("icc_min")
+CRITERION_MIN = default_value("criterion_min")
+HYPOTHESES_SHARE_MIN = default_value("hypotheses_share_min")
 #: The nine measurement properties, in COSMIN's order.
 PROPERTIES = ("content validity", "structural validity", "internal consistency",
               "cross-cultural validity / measurement invariance", "reliability",

@@ -14,7 +14,7 @@ from typing import Any, TypedDict
 
 from instrval.errors import Problem, StudyError
 
-__all__ = ["DecisionRules", "RULE_SOURCES", "THRESHOLDS", "Threshold"]
+__all__ = ["DecisionRules", "RULE_SOURCES", "THRESHOLDS", "Threshold", "default_value"]
 
 @dataclass(frozen=True)
 class Threshold:
@@ -143,6 +143,17 @@ THRESHOLDS: tuple[Threshold, ...] = (
         "A floor, not a recommendation: COSMIN (Prinsen et al. 2018) rates n >= 100 "
         "adequate and n >= 7 x items and >= 100 very good for factor analyses."),
         "analyses", lower=2, upper=None, integer=True),
+    Threshold("icc_min", 0.70, (
+        "COSMIN criteria for good measurement properties (Prinsen et al. 2018; Terwee et "
+        "al. 2007): test-retest ICC >= .70."), "COSMIN reliability", **_UNIT),
+    Threshold("criterion_min", 0.70, (
+        "COSMIN criteria for good measurement properties (Prinsen et al. 2018): "
+        "correlation with the gold standard, or AUC, >= .70."),
+        "COSMIN criterion validity", **_UNIT),
+    Threshold("hypotheses_share_min", 0.75, (
+        "COSMIN criteria for good measurement properties (Prinsen et al. 2018; Terwee et "
+        "al. 2007): at least 75% of the results agree with the hypotheses set in advance."),
+        "COSMIN hypotheses testing, responsiveness", **_UNIT),
     Threshold("dif_r2_change_min", 0.035, (
         "Jodoin & Gierl (2001): in logistic regression DIF a Nagelkerke R-squared change "
         "(2 df test) of at least .035 with p < .01 is moderate DIF (class B), of at least "
@@ -164,9 +175,17 @@ THRESHOLDS: tuple[Threshold, ...] = (
         ".01."), "R24", lower_open=True, upper_open=True, **_UNIT),
 )
 
+#: Pairs of thresholds whose first must be below the second.
+_ORDERED = (("irt_msq_min", "irt_msq_max"),)
+
 #: Where each default comes from (the ``source`` of :data:`THRESHOLDS`, by name).
 RULE_SOURCES: dict[str, str] = {t.name: t.source for t in THRESHOLDS}
 _BY_NAME: dict[str, Threshold] = {t.name: t for t in THRESHOLDS}
+
+
+def default_value(name: str) -> Any:
+    """The default of the threshold ``name`` (a whole number for integer thresholds)."""
+    return _default(name)
 
 
 def _default(name: str) -> Any:
@@ -205,6 +224,9 @@ class DecisionRules:
     alpha_gain_min: float = _default("alpha_gain_min")
     min_scale_items: int = _default("min_scale_items")
     min_factor_n: int = _default("min_factor_n")
+    icc_min: float = _default("icc_min")
+    criterion_min: float = _default("criterion_min")
+    hypotheses_share_min: float = _default("hypotheses_share_min")
     dif_r2_change_min: float = _default("dif_r2_change_min")
     dif_ets_delta_min: float = _default("dif_ets_delta_min")
     irt_msq_min: float = _default("irt_msq_min")
@@ -239,6 +261,16 @@ class DecisionRules:
                     value=value))
                 continue
             changes[name] = int(value) if spec.integer else float(value)
+        if not problems:
+            merged = replace(cls(), **changes)
+            for lo, hi in _ORDERED:
+                if (lo in changes or hi in changes) and not getattr(merged, lo) < getattr(
+                        merged, hi):
+                    name = hi if hi in changes else lo
+                    problems.append(Problem(
+                        "invalid_value", f"rule {lo!r} ({getattr(merged, lo):g}) must be "
+                        f"below {hi!r} ({getattr(merged, hi):g})", file=file,
+                        key=f"{key}.{name}", value=changes[name]))
         if problems:
             raise StudyError.from_problems(problems, file or "decision rules")
         return replace(cls(), **changes)
