@@ -33,11 +33,9 @@ from instrval.io.engine import (
     EngineNotApplicable,
     ProgressFn,
     _agg_df,
-    _check_rows,
+    _check_rest,
     _connect,
-    _finalize,
     _plan,
-    _read_rows,
     _schema,
     _source_sql,
     ratings_parts,
@@ -196,13 +194,8 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
                 cluster.close()
     clean = reduce_respondents([a[a["__bad"] < 0].drop(columns=["__bad", "__badrid"])
                                 for a in aggs])
-    sub_rows = np.unique(np.concatenate([sus["__row"].to_numpy(np.int64), extra]))
-    df = _read_rows(parts, offsets, sub_rows, nulls)
-    name = str(path)
-    rd_sub = _check_rows(df, sub_rows, instrument, name)
-    scan = _finalize(instrument, plan, clean, rd_sub, sub_rows, total,
-                     {"file": name, "format": "wide", "sha256": None,
-                      "container": "parquet", "parts": len(parts)}, "dask")
+    scan = _check_rest(instrument, plan, clean, path, parts, offsets, sus, extra, nulls,
+                       total, "dask")
     if progress:
         dt = time.perf_counter() - t0
         progress(f"done: {total:,} ratings in {dt:.1f} s")

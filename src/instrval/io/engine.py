@@ -637,6 +637,20 @@ def reduce_respondents(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
     return both.groupby("__resp", sort=False).agg(agg).reset_index()
 
 
+def _check_rest(instrument: Instrument, plan: _Plan, clean: pd.DataFrame, path: Any,
+                parts: Sequence[str], offsets: Sequence[int], sus: pd.DataFrame,
+                extra: np.ndarray, nulls: Any, total: int, engine: str) -> Any:
+    """The rows not passed as clean (``sus`` and ``extra``) read back and run through the
+    pandas checker, then the scan assembled: the common end of the DuckDB and Dask engines."""
+    sub_rows = np.unique(np.concatenate([sus["__row"].to_numpy(np.int64), extra]))
+    df = _read_rows(parts, offsets, sub_rows, nulls)
+    name = str(path)
+    rd_sub = _check_rows(df, sub_rows, instrument, name)
+    return _finalize(instrument, plan, clean, rd_sub, sub_rows, total,
+                     {"file": name, "format": "wide", "sha256": None,
+                      "container": "parquet", "parts": len(parts)}, engine)
+
+
 def _finalize(instrument: Instrument, plan: _Plan, clean: pd.DataFrame, rd_sub: Any,
               sub_rows: np.ndarray, n_read: int, source: dict[str, Any], engine: str
               ) -> RatingScan:
@@ -833,13 +847,8 @@ def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
         progress(f"checked {total:,} ratings ({total / max(dt, 1e-9):,.0f}/s); "
                  f"{len(sus) + len(extra):,} to check row by row")
     con.close()
-    sub_rows = np.unique(np.concatenate([sus["__row"].to_numpy(np.int64), extra]))
-    df = _read_rows(parts, offsets, sub_rows, nulls)
-    name = str(path)
-    rd_sub = _check_rows(df, sub_rows, instrument, name)
-    scan = _finalize(instrument, plan, clean, rd_sub, sub_rows, total,
-                     {"file": name, "format": "wide", "sha256": None,
-                      "container": "parquet", "parts": len(parts)}, "duckdb")
+    scan = _check_rest(instrument, plan, clean, path, parts, offsets, sus, extra, nulls,
+                       total, "duckdb")
     if progress:
         dt = time.perf_counter() - t0
         progress(f"done: {total:,} ratings in {dt:.1f} s ({total / max(dt, 1e-9):,.0f}/s)")
