@@ -29,8 +29,8 @@ import math
 from collections.abc import Sequence
 
 import numpy as np
-from scipy import stats
 
+from instrval.stats._dist import chi2_sf
 from instrval.stats.sem.common import rmsea_ci
 
 __all__ = ["FIT_KEYS", "cfi_tli", "discrepancy", "ml_fit_measures"]
@@ -107,7 +107,7 @@ def ml_fit_measures(*, S: Sequence[np.ndarray], sigma: Sequence[np.ndarray],
     lo, hi = rmsea_ci(chi2, df, ntot)
     return {
         "chi2": float(chi2), "df": float(df),
-        "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else math.nan,
+        "pvalue": float(chi2_sf(chi2, df)) if df > 0 else math.nan,
         "cfi": float(cfi), "tli": float(tli), "rmsea": float(rmsea),
         "rmsea_ci_low": float(lo * math.sqrt(G)), "rmsea_ci_high": float(hi * math.sqrt(G)),
         "srmr": float(srmr),
