@@ -4,7 +4,7 @@
 (its distribution classes are built at import), while the functions below are the very
 ``scipy.special`` routines its ``norm``, ``chi2`` and ``ncx2`` methods call for standard
 arguments. Each gives the same bits as the ``scipy.stats`` call named in its docstring
-(checked in ``tests/test_startup.py``), without the argument checking and broadcasting
+(checked in ``tests/test_dist.py``), without the argument checking and broadcasting
 of the distribution wrapper.
 """
 
