@@ -107,3 +107,23 @@ def test_statistics_commands_load_only_what_they_use(args, absent, present):
     assert [m for m in loaded
             if not any(m == p or m.startswith(p + ".") for p in present)] == []
     assert set(present) <= set(loaded)  # the probe sees the modules the command does use
+
+
+def test_instrval_process_freezes_objects_at_exit():
+    """The ``instrval`` process collects its young objects less often and skips walking
+    its objects at exit (gc.freeze, after the exit handlers registered while it runs);
+    importing the command line from another program leaves the collector alone."""
+    code = ("import atexit, gc, sys\n"
+            "atexit.register(lambda: print('exit', gc.get_freeze_count() > 0,"
+            " gc.get_threshold()[0] >= 100_000, flush=True))\n"
+            "print('start', gc.get_freeze_count() > 0, gc.get_threshold()[0] >= 100_000)\n"
+            "from instrval.__main__ import run\n"
+            "sys.argv = ['instrval', '--version']\n"
+            "run()\n")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                         text=True, check=True).stdout.splitlines()
+    assert out[0] == "start False False" and out[-1] == "exit True True"
+    plain = ("import gc\nbefore = gc.get_threshold()\nimport instrval.cli\n"
+             "print(gc.get_threshold() == before, gc.get_freeze_count() == 0)")
+    assert subprocess.run([sys.executable, "-c", plain], cwd=ROOT, capture_output=True,
+                          text=True, check=True).stdout.strip() == "True True"
