@@ -1,11 +1,11 @@
 """The few distribution functions the statistics need, straight from ``scipy.special``.
 
 ``scipy.stats`` takes longer to import than the rest of a command's start-up together
-(its distribution classes are built at import), while the functions below are the very
-``scipy.special`` routines its ``norm``, ``chi2``, ``ncx2``, ``t`` and ``f`` methods call
-for standard arguments. Each gives the same bits as the ``scipy.stats`` call named in its docstring
-(checked in ``tests/test_dist.py``), without the argument checking and broadcasting
-of the distribution wrapper.
+(it builds its distribution classes at import), while the functions below are the very
+``scipy.special`` routines that its ``norm``, ``chi2``, ``ncx2``, ``t`` and ``f`` methods
+call. Each gives the same bits as the ``scipy.stats`` call named in its docstring, edge
+cases (zero, negative values, infinities, NaN, bad degrees of freedom) included, as
+``tests/test_dist.py`` checks, without the argument handling of the distribution objects.
 """
 
 from __future__ import annotations
