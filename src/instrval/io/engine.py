@@ -613,8 +613,8 @@ def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
 def _check_rows(df: pd.DataFrame, rows: np.ndarray, instrument: Instrument, file: str
                 ) -> Any:
     """The pandas checker on the rows the engine could not pass as clean."""
-    from instrval.io.ratings import _finish
-    from instrval.io.ratings_formats import RawTable, _header_names
+    from instrval.io.ratings.raw import RawTable, _header_names
+    from instrval.io.ratings.read import _finish
 
     names, hproblems = _header_names([str(c) for c in df.columns], file)
     df = df.copy()
@@ -861,8 +861,8 @@ def _read_parts_pandas(parts: Sequence[str], instrument: Instrument, name: str) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from instrval.io.ratings import _finish
-    from instrval.io.ratings_formats import frame_table
+    from instrval.io.ratings.raw import frame_table
+    from instrval.io.ratings.read import _finish
 
     try:
         table = pa.concat_tables([pq.read_table(f) for f in parts])
@@ -895,7 +895,7 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
     """
     from dataclasses import replace
 
-    from instrval.io.ratings import _raise_or_warn, inspect_ratings
+    from instrval.io.ratings.read import _raise_or_warn, inspect_ratings
 
     chosen = choose_engine(path, engine)
     if chosen == "dask" and scheduler is None:

@@ -48,7 +48,7 @@ from instrval._choices import RATING_FORMATS
 from instrval.errors import DataQualityWarning, Problem, RatingsError
 from instrval.io.files import check_input_file, check_parquet, read_input_bytes
 from instrval.io.mapping import ColumnMapping, apply_mapping, load_mapping, mapping_template
-from instrval.io.ratings_formats import (
+from instrval.io.ratings.raw import (
     RawTable,
     decode_text,
     frame_table,
