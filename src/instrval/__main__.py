@@ -12,7 +12,7 @@ def _quick_process_gc() -> None:
 
     Importing pandas and SciPy creates some 70,000 long-lived objects, and every full
     collection walks all of them: the collections triggered while importing, and those the
-    interpreter runs at exit, cost about a third of a small command's time. The young
+    interpreter runs at exit, cost about a fifth of a small command's CPU time. The young
     generation is collected every 100,000 (instead of 700) new container objects, and at
     exit, after the ``atexit`` handlers and once the output is written, every object is
     frozen (:func:`gc.freeze`), so that the interpreter's last collections skip them; the
