@@ -61,7 +61,7 @@ def dask_client(scheduler: Any) -> tuple[Any, bool]:
         return scheduler, False
     if scheduler in (None, "local"):
         cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1,
-                               dashboard_address=None, processes=True)
+                               dashboard_address=":0", processes=True)
         return Client(cluster), True
     return Client(str(scheduler)), True
 
