@@ -15,13 +15,13 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
-from test_engine import _same_stats, faulty_frame
 
 from instrval.cli import main
 from instrval.errors import RatingsError
 from instrval.io.engine import choose_engine, ratings_parts, read_ratings_any, scan_ratings
 from instrval.io.instrument import read_instrument
 from instrval.stats.relevance import relevance_ratios
+from test_engine import _same_stats, faulty_frame
 
 pytest.importorskip("duckdb")
 distributed = pytest.importorskip("distributed")

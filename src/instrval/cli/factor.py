@@ -67,7 +67,7 @@ def _load_items(data: str, instrument: str | None, items: str | None, *,
 
 
 _DATA_OPTIONS = [
-    click.argument("data", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
+    click.argument("data", type=click.Path(allow_dash=True)),
     click.option("--instrument", type=click.Path(exists=True, dir_okay=False),
                  help="Instrument file: analyse its likert and binary items."),
     click.option("--items", help="Comma-separated item columns (instead of --instrument)."),

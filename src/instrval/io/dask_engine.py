@@ -18,6 +18,7 @@ path (a shared or network file system). Needs the ``dask`` extra:
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import replace
@@ -60,8 +61,10 @@ def dask_client(scheduler: Any) -> tuple[Any, bool]:
     if isinstance(scheduler, Client):
         return scheduler, False
     if scheduler in (None, "local"):
+        # the shuffle's notices ("Shuffle ... initialized") would fill standard error
         cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1,
-                               dashboard_address=":0", processes=True)
+                               dashboard_address=":0", processes=True,
+                               silence_logs=logging.ERROR)
         return Client(cluster), True
     return Client(str(scheduler)), True
 

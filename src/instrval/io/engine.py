@@ -41,7 +41,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instrval.errors import Problem, RatingsError
+from instrval.errors import InstrvalError, Problem, RatingsError
 from instrval.io.files import is_url
 from instrval.model.instrument import Instrument
 from instrval.model.ratings import ID_COLUMNS, expected_columns
@@ -50,7 +50,7 @@ from instrval.validate.ratings import _norm_key, gate_codes, level_codes
 
 __all__ = ["ENGINES", "AUTO_ENGINE_ROWS", "ratings_parts", "choose_engine", "scan_ratings",
            "EngineNotApplicable", "stderr_progress",
-           "read_ratings_any", "is_parts", "is_url", "url_filesystem"]
+           "read_ratings_any", "is_parts", "is_url", "url_filesystem", "read_parts_frame"]
 
 #: Engines of the rating commands: ``auto`` picks DuckDB for Parquet parts and Parquet
 #: files of at least :data:`AUTO_ENGINE_ROWS` rows, pandas otherwise.
@@ -1013,49 +1013,70 @@ def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
     return scan
 
 # ----------------------------------------------------------------------------- front door
-def _read_parts_pandas(parts: Sequence[str], instrument: Instrument, name: str,
-                       storage_options: StorageOptions = None) -> Any:
-    """The pandas reader on a folder of parts (or a URL): all parts as one table, rows
-    numbered through them in name order; refused when the parts together would not fit
-    in :attr:`~instrval._limits.Limits.max_memory_bytes` (estimated from the footers)."""
+def read_parts_frame(path: str | os.PathLike[str], *, storage_options: StorageOptions = None,
+                     error: type[InstrvalError] = RatingsError) -> tuple[pd.DataFrame, int]:
+    """All the Parquet parts of ``path`` (a Parquet file, a folder of parts, a glob or a
+    URL) as one DataFrame, rows in name order, and the number of parts.
+
+    Refused (``too_large``) when the parts together would not fit in
+    :attr:`~instrval._limits.Limits.max_memory_bytes` (estimated from their footers,
+    before any row is read); every part passes :func:`instrval.io.files.check_parquet`.
+    Raises ``error`` (an :class:`~instrval.errors.InstrvalError` subclass) naming the part.
+    """
     import pyarrow as pa
 
     from instrval._limits import limits
     from instrval.io.files import parquet_memory_bytes
+
+    name = os.fspath(path)
+    try:
+        parts = ratings_parts(path, storage_options)
+        for f in parts:
+            if _suffix(f) not in _PARQUET:
+                raise RatingsError(f"{f}: parts and URLs must be Parquet files (*.parquet); "
+                                   "download other files and read them locally",
+                                   [Problem("invalid_value", "not a Parquet file", file=f)])
+        lim = limits()
+        need = 0
+        rows = 0
+        for f in parts:
+            _, md = _footer(f, storage_options)
+            need += parquet_memory_bytes(md, whole=True)
+            rows += md.num_rows
+        if need > lim.max_memory_bytes:
+            raise RatingsError(
+                f"{name}: the {len(parts)} part(s) hold {rows:,} rows that need about "
+                f"{need / 2**30:.1f} GiB of memory to read at once (more than "
+                f"{lim.max_memory_bytes / 2**30:.1f} GiB); read them with --engine duckdb "
+                "or dask where the command has it, or raise INSTRVAL_MAX_MEMORY_BYTES",
+                [Problem("too_large", "the parts do not fit in memory", file=name)])
+        tables = []
+        try:
+            for f in parts:
+                with _open_parquet(f, storage_options) as pf:
+                    tables.append(pf.read())
+            table = pa.concat_tables(tables)
+        except Exception as exc:  # pyarrow.ArrowInvalid, OSError, the filesystem's errors
+            raise RatingsError(f"{name}: cannot read the Parquet parts: {exc}",
+                               [Problem("unreadable", str(exc), file=name)]) from None
+        del tables
+    except RatingsError as exc:
+        if error is RatingsError:
+            raise
+        raise error(exc.summary, list(exc.problems)) from None
+    return table.to_pandas(), len(parts)
+
+
+def _read_parts_pandas(path: str | os.PathLike[str], instrument: Instrument,
+                       storage_options: StorageOptions = None) -> Any:
+    """The pandas reader on a folder of parts (or a URL): all parts as one table
+    (:func:`read_parts_frame`), rows numbered through them in name order."""
     from instrval.io.ratings import _finish
     from instrval.io.ratings_formats import frame_table
 
-    for f in parts:
-        if _suffix(f) not in _PARQUET:
-            raise RatingsError(f"{f}: parts and URLs must be Parquet files (*.parquet); "
-                               "download other files and read them locally",
-                               [Problem("invalid_value", "not a Parquet file", file=f)])
-    lim = limits()
-    need = 0
-    rows = 0
-    for f in parts:
-        _, md = _footer(f, storage_options)
-        need += parquet_memory_bytes(md, whole=True)
-        rows += md.num_rows
-    if need > lim.max_memory_bytes:
-        raise RatingsError(
-            f"{name}: the {len(parts)} part(s) hold {rows:,} rows that need about "
-            f"{need / 2**30:.1f} GiB of memory to read at once (more than "
-            f"{lim.max_memory_bytes / 2**30:.1f} GiB); read them with --engine duckdb or "
-            "dask, or raise INSTRVAL_MAX_MEMORY_BYTES",
-            [Problem("too_large", "the parts do not fit in memory", file=name)])
-    tables = []
-    try:
-        for f in parts:
-            with _open_parquet(f, storage_options) as pf:
-                tables.append(pf.read())
-        table = pa.concat_tables(tables)
-    except Exception as exc:  # pyarrow.ArrowInvalid, OSError, the filesystem's errors
-        raise RatingsError(f"{name}: cannot read the Parquet parts: {exc}",
-                           [Problem("unreadable", str(exc), file=name)]) from None
-    del tables
-    raw = frame_table(table.to_pandas(), file=name, fmt="wide",
-                      details={"container": "parquet", "parts": len(parts)})
+    frame, n_parts = read_parts_frame(path, storage_options=storage_options)
+    raw = frame_table(frame, file=os.fspath(path), fmt="wide",
+                      details={"container": "parquet", "parts": n_parts})
     return _finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
 
 
@@ -1109,14 +1130,13 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
             result = None
     if result is None:
         if url or is_parts(path):
-            parts = ratings_parts(path, so)
             if format not in (None, "wide") or mapping is not None or dictionary is not None:
                 what = "URLs" if url else "folders of parts"
                 raise RatingsError(f"{path}: {what} must be wide Parquet exports (read "
                                    "other exports from a local file)",
                                    [Problem("invalid_value", "parts must be wide Parquet",
                                             file=str(path))])
-            result = _read_parts_pandas(parts, instrument, str(path), so)
+            result = _read_parts_pandas(path, instrument, so)
         else:
             result = inspect_ratings(path, instrument, format=format, mapping=mapping,
                                      dictionary=dictionary)
