@@ -28,7 +28,7 @@ import click
 from instrval._choices import RATING_FORMATS
 
 __all__ = ["export_options", "open_table", "read_table", "data_path", "stdin_aliases",
-           "parquet_input", "EXPORT_SUFFIXES", "STDIN_NAME"]
+           "parquet_input", "DataPath", "EXPORT_SUFFIXES", "STDIN_NAME"]
 
 #: How messages name standard input.
 STDIN_NAME = "<stdin>"
@@ -53,6 +53,25 @@ _OPTIONS = [
     click.option("--dictionary", type=click.Path(exists=True, dir_okay=False),
                  help="REDCap data dictionary (CSV) of a REDCap export (needs --instrument)."),
 ]
+
+
+class DataPath(click.Path):
+    """``click.Path(exists=True, allow_dash=True)`` for DATA that also takes a folder of
+    Parquet parts, and a glob or a URL (checked by the readers, not here)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, allow_dash=True)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        import os
+
+        from instrval.io.files import is_url
+
+        s = os.fspath(value)
+        if is_url(s) or (any(ch in s for ch in "*?[") and not Path(s).exists()):
+            return s
+        return super().convert(value, param, ctx)
 
 
 def export_options(f: Callable[..., Any]) -> Callable[..., Any]:

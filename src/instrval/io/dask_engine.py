@@ -29,7 +29,6 @@ import pandas as pd
 
 from instrval.errors import Problem, RatingsError
 from instrval.io.engine import (
-    _PARQUET,
     EngineNotApplicable,
     ProgressFn,
     StorageOptions,
@@ -39,8 +38,7 @@ from instrval.io.engine import (
     _plan,
     _schema,
     _source_sql,
-    _suffix,
-    ratings_parts,
+    parquet_parts,
     reduce_respondents,
 )
 from instrval.model.instrument import Instrument
@@ -206,10 +204,7 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
     import dask.dataframe as dd
 
     so = storage_options
-    parts = ratings_parts(path, so)
-    for f in parts:
-        if _suffix(f) not in _PARQUET:
-            raise EngineNotApplicable(f"{f} is not a Parquet file")
+    parts = parquet_parts(path, so)
     t0 = time.perf_counter()
     schema, offsets, total, nulls = _schema(parts, so)
     if total == 0:

@@ -50,7 +50,8 @@ from instrval.validate.ratings import _norm_key, gate_codes, level_codes
 
 __all__ = ["ENGINES", "AUTO_ENGINE_ROWS", "ratings_parts", "choose_engine", "scan_ratings",
            "EngineNotApplicable", "stderr_progress",
-           "read_ratings_any", "is_parts", "is_url", "url_filesystem", "read_parts_frame"]
+           "read_ratings_any", "is_parts", "is_url", "url_filesystem", "read_parts_frame",
+           "parquet_parts"]
 
 #: Engines of the rating commands: ``auto`` picks DuckDB for Parquet parts and Parquet
 #: files of at least :data:`AUTO_ENGINE_ROWS` rows, pandas otherwise.
@@ -184,6 +185,17 @@ def ratings_parts(path: str | os.PathLike[str], storage_options: StorageOptions 
         raise RatingsError(f"{p}: no such file",
                            [Problem("file_not_found", "no such file", file=s)])
     return [s]
+
+
+def parquet_parts(path: str | os.PathLike[str], storage_options: StorageOptions = None
+                  ) -> list[str]:
+    """:func:`ratings_parts`, when every part is a Parquet file; else
+    :class:`EngineNotApplicable` (the columnar engines read Parquet only)."""
+    parts = ratings_parts(path, storage_options)
+    for f in parts:
+        if _suffix(f) not in _PARQUET:
+            raise EngineNotApplicable(f"{f} is not a Parquet file")
+    return parts
 
 
 def is_parts(path: str | os.PathLike[str], storage_options: StorageOptions = None) -> bool:
@@ -957,10 +969,7 @@ def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
           progress: ProgressFn | None = None) -> RatingScan:
     """The body of :func:`scan_ratings`."""
     so = storage_options
-    parts = ratings_parts(path, so)
-    for f in parts:
-        if _suffix(f) not in _PARQUET:
-            raise EngineNotApplicable(f"{f} is not a Parquet file")
+    parts = parquet_parts(path, so)
     t0 = time.perf_counter()
     schema, offsets, total, nulls = _schema(parts, so)
     if total == 0:
