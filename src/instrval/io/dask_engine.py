@@ -1,19 +1,28 @@
 """Checking rating exports on a Dask cluster: the columnar engine, partition by partition.
 
-Each Parquet part is a partition. The workers run the same DuckDB query as
-:func:`instrval.io.engine.scan_ratings` on their part - per-respondent sums of the clean
-rows and the rows left for the pandas checker - and the client adds the sums up
-(:func:`~instrval.io.engine.reduce_respondents`): integer counts, so the order of the
-reduction does not matter. Rating ids repeated across partitions are found by a shuffle
-on the id (``dask.dataframe``), so that no machine sees every id. The rows that are not
-certainly clean (few) are then checked by the pandas checker on the client, exactly as on
-one machine; the result is identical to :func:`~instrval.io.engine.scan_ratings`'s.
+Each Parquet part is a partition, and the work stays in the cluster:
+
+1. the rating ids of every part are shuffled on the id (``dask.dataframe``), so that every
+   copy of an id meets in one partition, where the repeated ones are found; their rows are
+   routed back to the partition of their part - no machine holds every id;
+2. each worker runs the DuckDB pass of :func:`instrval.io.engine.scan_ratings` on its part
+   (its rows with a repeated id left out): per-respondent sums of the clean rows (the
+   sufficient statistics of relevance ratios and descriptives) and the rows left for the
+   pandas checker;
+3. the per-respondent sums are added up by a reduction tree on the workers
+   (:func:`~instrval.io.engine.reduce_respondents`, ``split_every`` partitions a node):
+   integer counts, minima and maxima, so the order does not matter; the client receives
+   the root - one row per respondent - and the rows to check (few), which the pandas
+   checker reads exactly as on one machine.
+
+The result is identical to :func:`~instrval.io.engine.scan_ratings`'s.
 
 ``scheduler`` is ``"local"`` (a :class:`distributed.LocalCluster` on this machine), the
 address of a running scheduler (``"tcp://10.0.0.5:8786"``), or a
-:class:`distributed.Client`. The parts must be readable by every worker under the same
-path (a shared or network file system). Needs the ``dask`` extra:
-``pip install 'instrval[dask]'``.
+:class:`distributed.Client`. The parts must be readable by every worker: under the same
+path (a shared or network file system) or as a URL in object storage (``s3://``,
+``gs://``, ``abfs://``, read through fsspec with ``storage_options``). Needs the ``dask``
+extra: ``pip install 'instrval[dask]'``.
 """
 
 from __future__ import annotations

@@ -103,7 +103,8 @@ def url_filesystem(url: str, storage_options: StorageOptions) -> tuple[Any, str]
     try:
         import fsspec
     except ImportError:  # pragma: no cover - depends on the environment
-        raise RatingsError(f"{url}: reading URLs needs fsspec: pip install 'instrval[dask]'",
+        raise RatingsError(f"{url}: reading URLs needs fsspec: pip install fsspec "
+                           "(or 'instrval[dask]')",
                            [Problem("missing_dependency", "fsspec is not installed",
                                     file=url)]) from None
     try:
