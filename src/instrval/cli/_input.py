@@ -5,6 +5,11 @@ long, REDCap, Qualtrics, SPSS; CSV, XLSX, Parquet, ``.sav``), checked against th
 instrument given with ``--instrument``, exactly as ``instrval ratings check`` reads it.
 Without them, and for a plain CSV/TSV/XLSX file, DATA is read as a table of item columns.
 
+DATA may also be Parquet: a file, a folder of Parquet parts, a glob (``"parts/*.parquet"``)
+or a URL (``s3://bucket/exports/``) - see :func:`parquet_input`. With ``--instrument`` it
+is read as a rating export (the parts concatenated, within
+:attr:`~instrval._limits.Limits.max_memory_bytes`); without, as a table of its columns.
+
 DATA ``-`` reads standard input (see :func:`data_path`): it is spooled, within
 :attr:`~instrval._limits.Limits.max_file_bytes`, to a private temporary file that the
 readers then read exactly as a file (a CSV/TSV text, gzip-compressed or not, an XLSX
@@ -23,7 +28,7 @@ import click
 from instrval._choices import RATING_FORMATS
 
 __all__ = ["export_options", "open_table", "read_table", "data_path", "stdin_aliases",
-           "EXPORT_SUFFIXES", "STDIN_NAME"]
+           "parquet_input", "DataPath", "EXPORT_SUFFIXES", "STDIN_NAME"]
 
 #: How messages name standard input.
 STDIN_NAME = "<stdin>"
@@ -48,6 +53,25 @@ _OPTIONS = [
     click.option("--dictionary", type=click.Path(exists=True, dir_okay=False),
                  help="REDCap data dictionary (CSV) of a REDCap export (needs --instrument)."),
 ]
+
+
+class DataPath(click.Path):
+    """``click.Path(exists=True, allow_dash=True)`` for DATA that also takes a folder of
+    Parquet parts, and a glob or a URL (checked by the readers, not here)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, allow_dash=True)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        import os
+
+        from instrval.io.files import is_url
+
+        s = os.fspath(value)
+        if is_url(s) or (any(ch in s for ch in "*?[") and not Path(s).exists()):
+            return s
+        return super().convert(value, param, ctx)
 
 
 def export_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,11 +157,46 @@ def stdin_aliases(ctx: click.Context | None) -> dict[str, str]:
     return {spooled: STDIN_NAME} if spooled else {}
 
 
+def parquet_input(path: Any) -> bool:
+    """True when DATA is Parquet: a ``.parquet``/``.pq`` file, a folder of parts, a glob
+    of files that does not name an existing file, or a URL."""
+    import os
+
+    from instrval.io.files import is_url
+
+    s = os.fspath(path)
+    if is_url(s):
+        return True
+    p = Path(s)
+    if p.is_dir() or p.suffix.lower() in (".parquet", ".pq"):
+        return True
+    return any(ch in s for ch in "*?[") and not p.exists()
+
+
+def _parquet_table(path: Any, error: Any = None) -> Any:
+    """Parquet DATA (:func:`parquet_input`) as a table of its columns, the parts in name
+    order, rows numbered through them as in one spreadsheet."""
+    import numpy as np
+
+    from instrval.errors import StatisticsError
+    from instrval.io.engine import read_parts_frame
+    from instrval.io.tables import Table
+
+    err = error or StatisticsError
+    df, _ = read_parts_frame(str(path), error=err)
+    return Table(data=df, rows=np.arange(2, len(df) + 2), file=str(path), format="parquet",
+                 error=err)
+
+
 def read_table(path: Any, **kwargs: Any) -> Any:
-    """:func:`instrval.io.tables.read_table` that also reads ``-`` (standard input)."""
+    """:func:`instrval.io.tables.read_table` that also reads ``-`` (standard input) and
+    Parquet DATA - a file, a folder of parts, a glob or a URL - as a table of its columns."""
     from instrval.io.tables import read_table as _read_table
 
-    return _read_table(data_path(path), **kwargs)
+    path = data_path(path)
+    if parquet_input(path):
+        return _parquet_table(path, kwargs.get("error"))
+    return _read_table(path, **kwargs)
 
 
 def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
@@ -145,9 +204,12 @@ def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
     """Read DATA as a :class:`~instrval.io.tables.Table`.
 
     A rating export (``fmt``, ``mapping`` or ``dictionary`` given, or a Parquet / SPSS
-    file) is read with :func:`instrval.io.ratings.read_ratings` against ``instrument`` (an
-    Instrument or its file); its accepted ratings, in canonical wide layout with columns
-    named by item id, become the table. Anything else is read with
+    file with ``instrument``) is read with :func:`instrval.io.ratings.read_ratings`
+    against ``instrument`` (an Instrument or its file); its accepted ratings, in canonical
+    wide layout with columns named by item id, become the table. A folder of Parquet
+    parts, a glob or a URL is read the same way (the parts concatenated with the pandas
+    reader, :func:`instrval.io.engine.read_ratings_any`). Parquet DATA without an
+    instrument is a table of its columns; anything else is read with
     :func:`instrval.io.tables.read_table`.
     """
     import numpy as np
@@ -155,19 +217,27 @@ def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
     from instrval.io.tables import Table, read_table
 
     data = data_path(data)
-    export = (fmt is not None or mapping is not None or dictionary is not None
-              or Path(data).suffix.lower() in EXPORT_SUFFIXES)
-    if not export:
+    pq = parquet_input(data)
+    options = fmt is not None or mapping is not None or dictionary is not None
+    if pq and not options and instrument is None:
+        return _parquet_table(data)
+    if not (options or pq or Path(data).suffix.lower() in EXPORT_SUFFIXES):
         return read_table(data)
     if instrument is None:
         raise click.UsageError(
-            "--format, --mapping, --dictionary and Parquet/SPSS files read DATA as a rating "
+            "--format, --mapping, --dictionary and SPSS files read DATA as a rating "
             "export checked against an instrument: give --instrument")
     from instrval.io.instrument import read_instrument
     from instrval.io.ratings import read_ratings
 
     inst = read_instrument(instrument) if isinstance(instrument, (str, Path)) else instrument
-    rd = read_ratings(data, inst, format=fmt, mapping=mapping, dictionary=dictionary)
+    if pq and not Path(str(data)).is_file():  # a folder of parts, a glob or a URL
+        from instrval.io.engine import read_ratings_any
+
+        rd = read_ratings_any(data, inst, engine="pandas", format=fmt, mapping=mapping,
+                              dictionary=dictionary)
+    else:
+        rd = read_ratings(data, inst, format=fmt, mapping=mapping, dictionary=dictionary)
     df = rd.data.copy()
     for c in inst.item_ids:
         if c in df.columns:

@@ -133,7 +133,7 @@ def _cfa_json(res: Any) -> dict[str, Any]:
 
 
 @main.command("cfa")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option("--instrument", "instrument_file", type=click.Path(dir_okay=False),
               help="Instrument file: each likert/binary construct is a factor of its items.")
 @click.option("--model", "model_file", type=click.Path(dir_okay=False),
@@ -217,7 +217,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
 
 
 @main.command("correlations")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option("--method", type=click.Choice(["pearson", "polychoric", "tetrachoric"]),
               default="pearson", show_default=True)
 @click.option("--missing", type=click.Choice(["pairwise", "listwise"]), default="pairwise",

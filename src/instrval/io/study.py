@@ -127,7 +127,7 @@ class RatingsSpec:
     when that file does not exist (see :func:`instrval.datasets.iam.generate_iam_ratings`).
     """
 
-    file: Path
+    file: Path | str  # a path, or an fsspec URL (s3://bucket/exports/), kept as text
     format: str | None = None
     mapping: Any = None
     dictionary: Path | None = None
@@ -282,19 +282,25 @@ class Study:
         """Return a copy with some fields changed."""
         return replace(self, **changes)
 
-    def display_path(self, path: Path | None) -> str | None:
+    def display_path(self, path: Path | str | None) -> str | None:
         """A path as shown in reports: relative to the study folder when inside it
-        (so that reports do not depend on where the repository was cloned)."""
+        (so that reports do not depend on where the repository was cloned); a URL as
+        given."""
+        from instrval.io.files import is_url
+
         if path is None:
             return None
+        if is_url(path):
+            return str(path)
         try:
             return Path(os.path.relpath(path, self.base_dir)).as_posix()
         except ValueError:  # another drive on Windows
             return Path(path).as_posix()
 
-    def input_files(self) -> dict[str, Path]:
-        """The input files by role (``instrument``, ``ratings``, ...), those that are set."""
-        out: dict[str, Path] = {"instrument": self.instrument}
+    def input_files(self) -> dict[str, Path | str]:
+        """The input files by role (``instrument``, ``ratings``, ...), those that are set
+        (the ratings may be a URL, as text)."""
+        out: dict[str, Path | str] = {"instrument": self.instrument}
         if self.ratings is not None:
             out["ratings"] = self.ratings.file
             if isinstance(self.ratings.mapping, Path):
@@ -607,8 +613,12 @@ class _Checker:
         return ()
 
     def ratings(self, value: Any, *, check: bool) -> RatingsSpec | None:
+        from instrval.io.files import is_url
+
         if value is None:
             return None
+        if is_url(value):  # object storage: read by the engines
+            return RatingsSpec(file=str(value))
         if not isinstance(value, Mapping):
             p = self.path(value, "ratings", check=check)
             return RatingsSpec(file=p) if p is not None else None
@@ -619,8 +629,12 @@ class _Checker:
                      f"ratings.generate_if_missing must be one of {', '.join(_GENERATORS)}; "
                      f"got {gen!r}", gen)
             gen = None
-        p = self.path(value.get("file"), "ratings.file", required=True,
-                      check=check and gen is None)
+        rfile: Path | str | None
+        if is_url(value.get("file")):  # object storage: read by the engines
+            rfile = str(value["file"])
+        else:
+            rfile = self.path(value.get("file"), "ratings.file", required=True,
+                              check=check and gen is None)
         mapping = value.get("mapping")
         if mapping is not None and not isinstance(mapping, Mapping):
             mapping = self.path(mapping, "ratings.mapping", check=check)
@@ -632,9 +646,9 @@ class _Checker:
             strict = False
         fmt = self.string(value.get("format"), "ratings.format")
         gseed = self.integer(value.get("generate_seed"), "ratings.generate_seed")
-        if p is None:
+        if rfile is None:
             return None
-        return RatingsSpec(file=p, format=fmt, mapping=mapping, dictionary=dictionary,
+        return RatingsSpec(file=rfile, format=fmt, mapping=mapping, dictionary=dictionary,
                            strict=strict, generate_if_missing=gen, generate_seed=gseed)
 
     def analyses(self, value: Any) -> Analyses:
