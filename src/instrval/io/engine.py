@@ -54,7 +54,8 @@ __all__ = ["ENGINES", "AUTO_ENGINE_ROWS", "ratings_parts", "choose_engine", "sca
            "parquet_parts"]
 
 #: Engines of the rating commands: ``auto`` picks DuckDB for Parquet parts and Parquet
-#: files of at least :data:`AUTO_ENGINE_ROWS` rows, pandas otherwise.
+#: files of at least :data:`AUTO_ENGINE_ROWS` rows (and the block-by-block CSV scan,
+#: :mod:`instrval.io.csv_engine`, for CSV files of 64 MiB or more), pandas otherwise.
 ENGINES = ("auto", "pandas", "duckdb", "dask")
 
 #: Parquet files with at least this many rows are checked with DuckDB under
@@ -216,8 +217,10 @@ def is_parts(path: str | os.PathLike[str], storage_options: StorageOptions = Non
 def choose_engine(path: str | os.PathLike[str], engine: str = "auto",
                   storage_options: StorageOptions = None) -> str:
     """The engine ``auto`` means for this input: ``duckdb`` for parts, for URLs (DuckDB
-    reads them through fsspec) and for Parquet files of at least :data:`AUTO_ENGINE_ROWS`
-    rows, else ``pandas``."""
+    reads them through fsspec), for Parquet files of at least :data:`AUTO_ENGINE_ROWS`
+    rows and for other local files of at least
+    :data:`~instrval.io.csv_engine.AUTO_CSV_BYTES` (a CSV export, which the ``duckdb``
+    engine streams with :func:`~instrval.io.csv_engine.scan_csv`), else ``pandas``."""
     if engine not in ENGINES:
         raise RatingsError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})",
                            [Problem("invalid_value", f"unknown engine {engine!r}",
@@ -235,6 +238,11 @@ def choose_engine(path: str | os.PathLike[str], engine: str = "auto",
         except Exception:  # not a readable Parquet file: the pandas reader says why
             return "pandas"
         if rows >= AUTO_ENGINE_ROWS:
+            return "duckdb"
+    elif _is_local_text(p):
+        from instrval.io import csv_engine
+
+        if p.stat().st_size >= csv_engine.AUTO_CSV_BYTES:
             return "duckdb"
     return "pandas"
 
@@ -1090,6 +1098,19 @@ def _read_parts_pandas(path: str | os.PathLike[str], instrument: Instrument,
     return finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
 
 
+def _is_local_text(path: str | os.PathLike[str]) -> bool:
+    """A local file that is not Parquet, Excel or SPSS (a CSV export, for
+    :func:`~instrval.io.csv_engine.scan_csv`)."""
+    p = Path(os.fspath(path))
+    if not p.is_file():
+        return False
+    from instrval.io.ratings.detect import container_of
+
+    with open(p, "rb") as fh:
+        head = fh.read(8)
+    return container_of(p, head) == "text"
+
+
 def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
                      engine: str = "auto", scheduler: str | None = None,
                      format: str | None = None, mapping: Any = None,
@@ -1102,11 +1123,12 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
 
     ``engine``: ``"pandas"`` (:func:`instrval.io.ratings.read_ratings`, returns
     :class:`~instrval.model.ratings.RatingData`), ``"duckdb"`` (:func:`scan_ratings`,
-    returns :class:`~instrval.model.scan.RatingScan`), ``"dask"``
+    returns :class:`~instrval.model.scan.RatingScan`; a local CSV export is streamed
+    block by block by :func:`~instrval.io.csv_engine.scan_csv` instead), ``"dask"``
     (:func:`instrval.io.dask_engine.scan_ratings_dask` on ``scheduler``: an address such
     as ``"tcp://host:8786"`` or ``"local"``) or ``"auto"`` (:func:`choose_engine`).
-    Exports the columnar engines do not read (CSV, long, REDCap, Qualtrics, SPSS, a
-    mapping) go to the pandas reader; ``source["engine"]`` says which engine ran.
+    Exports the columnar engines do not read (long, REDCap, Qualtrics, SPSS, Excel, a
+    CSV that is compressed or not UTF-8, a mapping) go to the pandas reader; ``source["engine"]`` says which engine ran.
     ``inspect=True`` returns without raising for row problems (as
     :func:`~instrval.io.ratings.inspect_ratings`); otherwise nothing usable, or any
     problem with ``strict``, raises as :func:`~instrval.io.ratings.read_ratings`.
@@ -1130,6 +1152,10 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
 
                 result = scan_ratings_dask(path, instrument, scheduler=scheduler or "local",
                                            storage_options=so, progress=progress)
+            elif not url and _is_local_text(path):
+                from instrval.io.csv_engine import scan_csv
+
+                result = scan_csv(path, instrument, progress=progress)
             else:
                 result = scan_ratings(path, instrument, storage_options=so,
                                       progress=progress)

@@ -21,7 +21,7 @@ from instrval.errors import Problem, StatisticsError
 from instrval.model.instrument import Instrument
 from instrval.model.ratings import RatingData
 
-__all__ = ["RatingScan", "RelevanceCounts", "scan_counts"]
+__all__ = ["RatingScan", "RelevanceCounts", "scan_counts", "ScanTotals"]
 
 
 @dataclass(frozen=True)
@@ -227,3 +227,80 @@ def scan_counts(rd: RatingData, rows: np.ndarray) -> tuple[
                              np.asarray(resp, dtype=object), r[first_idx] if n else r[:0],
                              sums[:, :k], sums[:, k:], n)
     return counts, items
+
+
+class ScanTotals:
+    """Adds up checked parts of one export (blocks of a file read in turn) into a
+    :class:`RatingScan`: relevance sums (:meth:`RelevanceCounts.merge`), presented and
+    open-gate counts, item value counts and the date range of the accepted ratings; the
+    quarantine and problems of every part, put in row order by :meth:`result`.
+
+    ``add(rd, rows)`` takes a part as :class:`~instrval.model.ratings.RatingData` and the
+    export rows of its accepted ratings (``rows[i]`` is the row of ``rd.data.iloc[i]``).
+    """
+
+    def __init__(self, instrument: Instrument) -> None:
+        self.instrument = instrument
+        self.counts: RelevanceCounts | None = None
+        self.presented: dict[str, int] = {c.id: 0 for c in instrument.constructs}
+        self.gates_open: dict[str, int] = {g.id: 0 for g in instrument.gates}
+        self.items: dict[str, tuple[int, dict[int, int]]] = {}
+        self.dates: tuple[pd.Timestamp, pd.Timestamp] | None = None
+        self.quarantine: list[pd.DataFrame] = []
+        self.file_problems: list[Problem] = []
+        self.row_problems: list[Problem] = []
+        self.n_read = 0
+
+    def add(self, rd: RatingData, rows: np.ndarray, *, file_level: bool = True) -> None:
+        """Add a checked part; ``file_level=False`` drops its file-level problems (those
+        without a row, and column problems, which every part of a file repeats)."""
+        counts, items = scan_counts(rd, rows)
+        self.counts = counts if self.counts is None else self.counts.merge(counts)
+        summ = rd.summary()
+        for cid, v in summ["presented"].items():
+            self.presented[cid] = self.presented.get(cid, 0) + int(v)
+        for gid, v in summ["gates_open"].items():
+            self.gates_open[gid] = self.gates_open.get(gid, 0) + int(v)
+        for it, (n_rows, vc) in items.items():
+            n0, vc0 = self.items.get(it, (0, {}))
+            merged = dict(vc0)
+            for v, c in vc.items():
+                merged[v] = merged.get(v, 0) + c
+            self.items[it] = (n0 + n_rows, merged)
+        dr = rd.date_range()
+        if dr is not None:
+            lo, hi = pd.Timestamp(dr[0]), pd.Timestamp(dr[1])
+            self.dates = (lo, hi) if self.dates is None else (
+                min(self.dates[0], lo), max(self.dates[1], hi))
+        if len(rd.quarantine):
+            self.quarantine.append(rd.quarantine)
+        for p in rd.problems:
+            if p.row is None or p.reason in ("duplicate_column", "unknown_column"):
+                if file_level:
+                    self.file_problems.append(p)
+            else:
+                self.row_problems.append(p)
+        self.n_read += rd.n_read
+
+    def result(self, *, source: Mapping[str, Any], engine: str,
+               empty_quarantine: pd.DataFrame) -> RatingScan:
+        """The scan of everything added (``empty_quarantine``: the quarantine's columns
+        when no row was quarantined)."""
+        if self.counts is None:
+            raise StatisticsError("nothing was added to the scan")
+        if self.quarantine:
+            q = pd.concat(self.quarantine, ignore_index=True) if len(self.quarantine) > 1 \
+                else self.quarantine[0]
+            q = q.sort_values("row", kind="stable").reset_index(drop=True)
+            q["row"] = q["row"].astype("int64")
+        else:
+            q = empty_quarantine
+        probs = sorted(self.row_problems, key=lambda p: p.row or 0)
+        items = {it: (n, {v: c for v, c in sorted(vc.items()) if c})
+                 for it, (n, vc) in self.items.items()}
+        return RatingScan(instrument=self.instrument, n_read=self.n_read, quarantine=q,
+                          problems=tuple(self.file_problems + probs),
+                          source={**source, "rows_read": self.n_read, "engine": engine},
+                          respondents=len(self.counts.respondents), dates=self.dates,
+                          presented=self.presented, gates_open=self.gates_open,
+                          item_counts=items, relevance_counts=self.counts, engine=engine)

@@ -18,7 +18,7 @@ import csv
 import hashlib
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -32,7 +32,8 @@ from instrval.io.text import decode_text as _decode
 from instrval.io.text import read_text_bytes, sniff_delimiter
 
 __all__ = ["RawTable", "read_bytes", "decode_text", "sniff_delimiter", "parse_delimited",
-           "frame_table", "header_names", "EXTRA_CELLS"]
+           "frame_table", "header_names", "EXTRA_CELLS", "quoted_records", "quoted_rows",
+           "text_frame", "quarantine_frame"]
 
 #: Quarantine column holding the cells of a ragged row beyond the header's width.
 EXTRA_CELLS = "(extra cells)"
@@ -154,7 +155,7 @@ def _quarantine_record(cells: list[str], names: list[str], row: int, file: str |
     return rec, prob
 
 
-def _qframe(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
+def quarantine_frame(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
     cols = ["row", "reason", "message", *names]
     if any(EXTRA_CELLS in r for r in records):
         cols.append(EXTRA_CELLS)
@@ -166,7 +167,9 @@ def _qframe(records: list[dict[str, Any]], names: list[str]) -> pd.DataFrame:
 
 
 def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int = 1,
-                    str_columns: Callable[[str], bool] | None = None) -> RawTable:
+                    str_columns: Callable[[str], bool] | None = None,
+                    first_line: int | None = None,
+                    dtypes: dict[str, Any] | None = None) -> RawTable:
     """Split delimited text into a :class:`RawTable`.
 
     Parameters
@@ -178,8 +181,17 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
     str_columns : callable, optional
         ``str_columns(name) -> bool``: read this column as text (ids, dates, options);
         other columns are read as numbers where every cell is one.
+    first_line : int, optional
+        The line of the whole file that the first line after the header is, when
+        ``text`` is the header followed by a block of a longer file (default: the line
+        after the header). Row numbers and problems then name the lines of the file.
+        Only for text without quote characters (a block of such a file).
+    dtypes : dict, optional
+        Column dtypes to read with (overrides the inference of numbers; columns not
+        named are inferred as usual).
     """
     name = file or "<data>"
+    shift = 0 if first_line is None else first_line - (header_rows + 1)
     if not text.strip():
         raise RatingsError(f"{name}: the file is empty",
                            [Problem("empty_file", "the file is empty", file=file)])
@@ -187,6 +199,8 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
     header_line = text if first_nl < 0 else text[:first_nl]
     delim = sniff_delimiter(header_line)
     if '"' in text or "\r" in text.replace("\r\n", "\n"):
+        if shift:
+            raise ValueError("first_line is for text without quote characters")
         return _parse_quoted(text, delim, file=file, fmt=fmt, header_rows=header_rows)
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -209,7 +223,8 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
         bad_idx = np.union1d(bad_idx, blank_idx).astype(np.int64)
     qrecs: list[dict[str, Any]] = []
     for i in bad_idx:
-        rec, prob = _quarantine_record(lines[i].split(delim), names, int(i) + 1, file)
+        rec, prob = _quarantine_record(lines[i].split(delim), names, int(i) + 1 + shift,
+                                       file)
         qrecs.append(rec)
         problems.append(prob)
     is_good = np.ones(len(lines), dtype=bool)
@@ -219,6 +234,8 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
     skip = sorted(set(range(1, body_start)) | {int(i) for i in bad_idx})
     if len(good_idx):
         dtype = {c: "string" for c in names if str_columns and str_columns(c)}
+        if dtypes:
+            dtype.update({c: t for c, t in dtypes.items() if c in names and c not in dtype})
         try:
             frame = pd.read_csv(io.StringIO(text), sep=delim, header=None, skiprows=[0, *skip],
                                 names=names, dtype=dtype or None, keep_default_na=False,
@@ -232,7 +249,7 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
                                [Problem("unreadable", "record count mismatch", file=file)])
     else:
         frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in names})
-    rows = good_idx.astype(np.int64) + 1
+    rows = good_idx.astype(np.int64) + 1 + shift
 
     def raw(positions: np.ndarray) -> pd.DataFrame:
         recs = [lines[int(good_idx[p])].split(delim) for p in positions]
@@ -240,23 +257,25 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
             pd.DataFrame({c: pd.Series([], dtype="string") for c in names})
 
     return RawTable(frame=frame, rows=rows, file=file, format=fmt,
-                    quarantine=_qframe(qrecs, names), problems=problems, raw=raw,
-                    details={"delimiter": delim, "lines": len(lines)})
+                    quarantine=quarantine_frame(qrecs, names), problems=problems, raw=raw,
+                    details={"delimiter": delim, "lines": len(lines) + shift})
 
 
-def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
-                  header_rows: int) -> RawTable:
+def quoted_records(lines: Iterable[str], delim: str, *, file: str | None
+                   ) -> Iterator[tuple[list[str], int, int]]:
+    """Records of delimited text with quotes (the :mod:`csv` module), each with the first
+    and last physical line it spans. ``lines`` are read as by ``io.StringIO(text,
+    newline="")`` (line ends kept). Raises :class:`RatingsError` where :mod:`csv` fails."""
     name = file or "<data>"
     lim = csv_limits()
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim, strict=False)
-    records: list[list[str]] = []
-    spans: list[tuple[int, int]] = []  # physical lines of each record
+    reader = csv.reader(lines, delimiter=delim, strict=False)
     last = 0
+    n = 0
     try:
         for rec in reader:
-            records.append(rec)
-            spans.append((last + 1, reader.line_num))
+            yield rec, last + 1, reader.line_num
             last = reader.line_num
+            n += 1
     except csv.Error as exc:
         line = reader.line_num
         msg = str(exc)
@@ -265,27 +284,28 @@ def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
                    f"{last + 1} and {line}; an unterminated quote?); raise "
                    "INSTRVAL_MAX_CELL_BYTES if it is real")
         raise RatingsError(f"{name}:{line}: cannot parse the file: {msg}",
-                           [Problem("unreadable", msg, file=file, row=len(records) + 1,
+                           [Problem("unreadable", msg, file=file, row=n + 1,
                                     line=line)]) from None
-    while records and not records[-1]:
-        records.pop()
-    if not records:
-        raise RatingsError(f"{name}: the file is empty",
-                           [Problem("empty_file", "the file is empty", file=file)])
-    names, problems = header_names(records[0], file)
+
+
+def quoted_rows(records: Sequence[list[str]], spans: Sequence[tuple[int, int]],
+                names: list[str], *, start: int, file: str | None, odd_last: bool
+                ) -> tuple[list[list[str]], list[int], list[dict[str, Any]], list[Problem]]:
+    """Sort records of a quoted file into good ones and quarantined ones.
+
+    ``records[i]`` is record ``start + i`` of the file (0 = header); ``odd_last``: the
+    file holds an odd number of quote characters and ``records[-1]`` is its last record.
+    Returns the good records, their rows, the quarantine records and their problems.
+    """
     ncol = len(names)
-    if len(records) <= header_rows:
-        raise RatingsError(f"{name}: the file has a header but no data rows",
-                           [Problem("header_only", "the file has a header but no data rows",
-                                    file=file)])
     good: list[list[str]] = []
     rows: list[int] = []
     qrecs: list[dict[str, Any]] = []
-    odd_quotes = text.count('"') % 2 == 1
-    for i in range(header_rows, len(records)):
-        rec = records[i]
-        first, end = spans[i]
-        swallowed = end > first and (len(rec) != ncol or (odd_quotes and i == len(records) - 1))
+    problems: list[Problem] = []
+    for k, rec in enumerate(records):
+        i = start + k
+        first, end = spans[k]
+        swallowed = end > first and (len(rec) != ncol or (odd_last and k == len(records) - 1))
         if swallowed:
             q, prob = _quarantine_record(rec, names, i + 1, file)
             msg = (f"a quoted cell opened on line {first} runs to line {end}, swallowing "
@@ -302,14 +322,46 @@ def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
             q, prob = _quarantine_record(rec, names, i + 1, file)
             qrecs.append(q)
             problems.append(prob)
+    return good, rows, qrecs, problems
+
+
+def text_frame(good: list[list[str]], names: list[str]) -> pd.DataFrame:
+    """Records of cells as a frame of ``string`` columns."""
     if good:
         arr = np.array(good, dtype=object)
-        frame = pd.DataFrame({c: pd.array(arr[:, j], dtype="string")
-                              for j, c in enumerate(names)})
-    else:
-        frame = pd.DataFrame({c: pd.Series([], dtype="string") for c in names})
-    return RawTable(frame=frame, rows=np.asarray(rows, dtype=np.int64), file=file, format=fmt,
-                    quarantine=_qframe(qrecs, names), problems=problems,
+        return pd.DataFrame({c: pd.array(arr[:, j], dtype="string")
+                             for j, c in enumerate(names)})
+    return pd.DataFrame({c: pd.Series([], dtype="string") for c in names})
+
+
+def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
+                  header_rows: int) -> RawTable:
+    name = file or "<data>"
+    records: list[list[str]] = []
+    spans: list[tuple[int, int]] = []  # physical lines of each record
+    last = 0
+    for rec, first, end in quoted_records(io.StringIO(text, newline=""), delim, file=file):
+        records.append(rec)
+        spans.append((first, end))
+        last = end
+    while records and not records[-1]:
+        records.pop()
+    if not records:
+        raise RatingsError(f"{name}: the file is empty",
+                           [Problem("empty_file", "the file is empty", file=file)])
+    names, problems = header_names(records[0], file)
+    if len(records) <= header_rows:
+        raise RatingsError(f"{name}: the file has a header but no data rows",
+                           [Problem("header_only", "the file has a header but no data rows",
+                                    file=file)])
+    odd_quotes = text.count('"') % 2 == 1
+    good, rows, qrecs, rproblems = quoted_rows(records[header_rows:], spans[header_rows:],
+                                               names, start=header_rows, file=file,
+                                               odd_last=odd_quotes)
+    problems.extend(rproblems)
+    return RawTable(frame=text_frame(good, names), rows=np.asarray(rows, dtype=np.int64),
+                    file=file, format=fmt, quarantine=quarantine_frame(qrecs, names),
+                    problems=problems,
                     details={"delimiter": delim, "header_rows": header_rows,
                              "records": len(records), "lines": last})
 

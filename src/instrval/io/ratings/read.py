@@ -41,7 +41,7 @@ from instrval.validate.ratings import as_text, check_table
 
 __all__ = ["FORMATS", "MAX_LISTED_PROBLEMS", "read_ratings", "inspect_ratings",
            "check_ratings", "ratings_mapping_template", "finish", "raise_or_warn",
-           "resolve_mapping", "check_format"]
+           "resolve_mapping", "check_format", "text_column"]
 
 #: Formats :func:`read_ratings` reads.
 FORMATS = RATING_FORMATS
@@ -55,7 +55,9 @@ MappingArg = "str | os.PathLike[str] | Mapping[str, Any] | ColumnMapping | None"
 
 
 # ===================================================================== readers
-def _str_col(name: str) -> bool:
+def text_column(name: str) -> bool:
+    """True for the columns every text reader reads as text (ids, dates, long-format
+    item and value columns, platform record columns)."""
     low = name.strip().lower()
     return low in ("rating_id", "respondent_id", "date", "record_id", "responseid",
                    "externalreference", "recordeddate", "item_id", "value",
@@ -113,11 +115,11 @@ def _parse_text(text: str, name: str | None, fmt: str) -> RawTable:
     if fmt == "qualtrics":
         names, _, header_rows = qualtrics_labels(text[:1 << 20])
         raw = parse_delimited(text, file=name, fmt=fmt, header_rows=header_rows,
-                              str_columns=_str_col)
+                              str_columns=text_column)
         if header_rows == 2 and len(names) == len(raw.frame.columns):
             raw.frame.columns = names  # legacy V1.. names
         return raw
-    return parse_delimited(text, file=name, fmt=fmt, str_columns=_str_col)
+    return parse_delimited(text, file=name, fmt=fmt, str_columns=text_column)
 
 
 # ===================================================================== orchestration
