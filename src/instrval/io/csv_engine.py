@@ -16,7 +16,10 @@ in passes before the blocks are checked:
 1. the blocks parsed: the 64-bit hashes of the rating ids as the checker compares them
    (stripped text; 8 bytes an id, the only part of the scan that grows with ratings),
    and each column's dtype as a whole-file read would infer it (number columns are
-   inferred per block; a column with text in any block is read as text in every block);
+   inferred per block; a column with text in any block is read as text in every block,
+   one with a blank or a fraction in any block as float in every block, and one with a
+   fraction anywhere is shown with fractions in every block, as the checker writes the
+   cells of a whole column);
 2. the blocks parsed with those dtypes and checked; rows whose id hash occurs more than
    once are set aside (their cells: few) and checked together at the end, so that
    duplicate ids are judged as in a whole-file read.
@@ -235,6 +238,13 @@ def _id_hashes(raw: RawTable, col: str) -> tuple[np.ndarray, np.ndarray]:
     return pos, pd.util.hash_array(vals) if len(vals) else np.zeros(0, dtype=np.uint64)
 
 
+def _not_whole(v: np.ndarray) -> bool:
+    """True when a number column holds a value that is not a whole number (what makes
+    :func:`~instrval.validate.ratings.as_text` write its cells with a fraction)."""
+    v = v[~np.isnan(v)]
+    return bool(len(v)) and not bool((np.isfinite(v) & (v == np.floor(v))).all())
+
+
 def _common_dtype(kinds: set[str]) -> str:
     """The dtype a whole-file read infers for a column read with these dtypes in parts."""
     if len(kinds) == 1:
@@ -255,7 +265,7 @@ def _sub_table(raw: RawTable, keep: np.ndarray) -> RawTable:
 
 
 def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
-             block_bytes: int = BLOCK_BYTES, progress: ProgressFn | None = None
+             block_bytes: int | None = None, progress: ProgressFn | None = None
              ) -> RatingScan:
     """Check a wide CSV (or TSV) export block by block, in bounded memory.
 
@@ -272,7 +282,7 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
         ``respondent_id`` and the instrument's columns, named as in the instrument),
         UTF-8 with or without a byte-order mark.
     instrument : Instrument
-    block_bytes : int
+    block_bytes : int, optional
         Bytes read at a time (default :data:`BLOCK_BYTES`).
     progress : callable(str), optional
         Receives a line per pass.
@@ -292,6 +302,10 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     RatingsError
         When the file cannot be parsed (as the pandas reader would raise).
     """
+    if block_bytes is None:
+        block_bytes = BLOCK_BYTES
+    if block_bytes < 1:
+        raise ValueError("block_bytes must be positive")
     p = Path(path)
     name = str(p)
     if not p.is_file():
@@ -314,6 +328,7 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     # pass 1: rating-id hashes and the dtype of every column
     hashes: list[np.ndarray] = []
     kinds: dict[str, set[str]] = {}
+    fractions: set[str] = set()
     rid_col: str | None = None
     n_parts = 0
     for raw in blocks():
@@ -326,7 +341,10 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
         if not quoted:
             for c in raw.frame.columns:
                 if not text_column(c):
-                    kinds.setdefault(c, set()).add(str(raw.frame[c].dtype))
+                    col = raw.frame[c]
+                    kinds.setdefault(c, set()).add(str(col.dtype))
+                    if col.dtype.kind == "f" and _not_whole(col.to_numpy()):
+                        fractions.add(c)
     if not n_parts or rid_col is None:
         raise EngineNotApplicable("no data rows")
     allh = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
@@ -335,6 +353,10 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     dups = u[cnt > 1]
     del allh, u, cnt
     dtypes = {c: _common_dtype(k) for c, k in kinds.items()}
+    # number columns holding a fraction somewhere: their cells are written as text with
+    # the fraction ("7.0", as the checker writes a fractional column's cells) in every
+    # block, not only in the blocks that hold one
+    as_float_text = sorted(c for c in fractions if dtypes.get(c) == "float64")
     if progress:
         dt = time.perf_counter() - t0
         progress(f"ids compared in {n_parts} block(s) ({dt:.1f} s); "
@@ -349,6 +371,9 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     columns: Any = None
     first = True
     for raw in blocks(dtypes or None):
+        for c in as_float_text:
+            if len(raw.frame) and raw.frame[c].dtype.kind == "f":
+                raw.frame[c] = raw.frame[c].astype("string")
         keep = np.arange(len(raw.frame))
         if len(dups) and len(raw.frame):
             pos, h = _id_hashes(raw, rid_col)
