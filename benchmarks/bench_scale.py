@@ -4,6 +4,8 @@ Run from the repository root (one run measures everything it prints, in the defa
 environment: no thread variables set):
 
     python benchmarks/bench_scale.py ratings  [--data /tmp/instrval-scale] [--sizes 10M,100M]
+    python benchmarks/bench_scale.py csv      # the 10M export as one CSV file, streamed
+                                              # (--steps check,duckdb[,pandas])
     python benchmarks/bench_scale.py cli      # whole-process CLI time vs Rscript on bfi,
                                               # and the floor: importing what it needs
     python benchmarks/bench_scale.py wide     # alpha and EFA on 4,000 x 135 items vs psych
@@ -85,7 +87,8 @@ DUCKDB_SQL = r"""
 import sys, duckdb, yaml
 inst = yaml.safe_load(open(sys.argv[2]))
 path = sys.argv[1]
-src = (f"read_parquet('{path}/*.parquet')" if not path.endswith('.parquet')
+src = (f"read_csv('{path}')" if path.endswith('.csv') else
+       f"read_parquet('{path}/*.parquet')" if not path.endswith('.parquet')
        else f"read_parquet('{path}')")
 checks, counts = [], []
 cols = []
@@ -166,6 +169,41 @@ def bench_ratings(data: Path, sizes: list[int], repeats: int,
         s = json.loads(ours[2])
         print(f"{'':<26} read {s['read']:,}, accepted {s['accepted']:,}, "
               f"respondents {s['respondents']:,}")
+
+
+def bench_csv(data: Path, repeats: int, steps: tuple[str, ...] = ("check", "duckdb")
+              ) -> None:
+    """The 10M-rating export as one wide CSV file (written from the Parquet file with
+    DuckDB; about 1 GB): ``ratings check`` streaming it block by block, DuckDB's
+    ``read_csv`` running the same checks, and (``--steps pandas``) the pandas reader."""
+    import duckdb
+
+    pq = generate(data, 10_000_000, False)
+    csv = pq.with_suffix(".csv")
+    if not csv.exists():
+        t0 = time.perf_counter()
+        duckdb.sql(f"COPY (SELECT * FROM read_parquet('{pq}')) TO '{csv}' (HEADER)")
+        print(f"  wrote {csv} ({csv.stat().st_size / 2**30:.2f} GiB) in "
+              f"{time.perf_counter() - t0:.0f} s")
+    print(f"ratings from a CSV file (medians of {repeats}; peak = resident memory)")
+    print(f"{'input':<26} {'step':<44} {'seconds':>8} {'peak GB':>8}")
+    label = f"10M CSV ({csv.stat().st_size / 2**30:.2f} GiB)"
+    ours = med([*INSTRVAL, "ratings", "check", str(csv), "--instrument", str(IAM),
+                "--json"], repeats)
+    rows = [("instrval ratings check (CSV streamed)", ours)]
+    if "duckdb" in steps:
+        rows.append(("DuckDB read_csv alone, same checks and counts",
+                     med([PY, "-c", DUCKDB_SQL, str(csv), str(IAM)], repeats)))
+    if "pandas" in steps:
+        pan = med([*INSTRVAL, "ratings", "check", str(csv), "--instrument", str(IAM),
+                   "--json", "--engine", "pandas"], 1)
+        rows.append(("instrval ratings check --engine pandas", pan))
+        print(f"{'':<26} pandas result identical: {json.loads(pan[2]) == json.loads(ours[2])}")
+    for step, (wall, peak, _) in rows:
+        print(f"{label:<26} {step:<44} {wall:8.1f} {peak:8.2f}")
+    par = timed([*INSTRVAL, "ratings", "check", str(pq), "--instrument", str(IAM), "--json"])
+    print(f"{'':<26} same result as the Parquet file (DuckDB engine): "
+          f"{json.loads(par[2]) == json.loads(ours[2])}")
 
 
 # ------------------------------------------------------------------------------ CLI
@@ -308,6 +346,8 @@ def main() -> None:
     if "ratings" in args.what:
         sizes = [int(float(s.rstrip("M")) * 1_000_000) for s in args.sizes.split(",")]
         bench_ratings(args.data, sizes, args.repeats, tuple(args.steps.split(",")))
+    if "csv" in args.what:
+        bench_csv(args.data, args.repeats, tuple(args.steps.split(",")))
     if "cli" in args.what:
         bench_cli(args.repeats)
     if "wide" in args.what:

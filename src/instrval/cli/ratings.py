@@ -51,8 +51,9 @@ ENGINE_OPTIONS = (
     click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "dask"]),
                  default="auto", show_default=True,
                  help="auto: DuckDB for Parquet parts, URLs and Parquet files of 250,000 "
-                      "rows or more, pandas otherwise; dask: partitions on a Dask cluster "
-                      "(--scheduler)."),
+                      "rows or more, block by block for CSV files of 64 MiB or more "
+                      "(duckdb on a CSV file too), pandas otherwise; dask: partitions on a "
+                      "Dask cluster (--scheduler)."),
     click.option("--scheduler", default=None, metavar="ADDRESS|local",
                  help="Dask scheduler for --engine dask: an address (tcp://host:8786) or "
                       "'local' (a local cluster) [default: local]."),
@@ -138,8 +139,8 @@ def check(export: str, instrument_file: Path, mapping: Path | None, fmt: str | N
     EXPORT is a file, a folder of Parquet parts or a glob ("parts/*.parquet"), or the
     URL of a Parquet file, folder or glob in object storage (s3://bucket/exports/, gs://,
     abfs://, https:// for one file; --storage-option). Big Parquet inputs are checked by
-    DuckDB in bounded memory (--engine; see docs/scale.md), with the same result as the
-    pandas reader.
+    DuckDB, big CSV files block by block, in bounded memory (--engine; see
+    docs/scale.md), with the same result as the pandas reader.
 
     \b
     Example:
