@@ -63,7 +63,7 @@ from instrval.validate.ratings import as_text
 __all__ = ["BLOCK_BYTES", "AUTO_CSV_BYTES", "scan_csv"]
 
 #: Bytes read at a time; a block ends at the last record end within them.
-BLOCK_BYTES = 32 << 20
+BLOCK_BYTES = 16 << 20
 
 #: CSV exports of at least this size are streamed under ``engine="auto"`` (the pandas
 #: reader holds about 1.2 KB a rating; below 64 MiB it is quick and small enough).
