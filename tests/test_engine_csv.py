@@ -120,7 +120,8 @@ def test_raw_text_faults_identical(tmp_path, inst):
     assert "(extra cells)" in q.columns
 
 
-@pytest.mark.parametrize("variant", ["crlf", "bom", "no_final_newline", "semicolon", "tab"])
+@pytest.mark.parametrize("variant", ["crlf", "cr", "bom", "no_final_newline", "semicolon",
+                                     "tab"])
 def test_line_ends_and_delimiters(tmp_path, inst, variant):
     df = faulty_frame(250, 8)
     sep = {"semicolon": ";", "tab": "\t"}.get(variant, ",")
@@ -128,6 +129,8 @@ def test_line_ends_and_delimiters(tmp_path, inst, variant):
     text = "\n".join(lines) + "\n"
     if variant == "crlf":
         text = text.replace("\n", "\r\n")
+    elif variant == "cr":  # old Mac line ends: the csv-module parser, as a whole-file read
+        text = text.replace("\n", "\r")
     elif variant == "bom":
         text = "\ufeff" + text
     elif variant == "no_final_newline":
@@ -325,3 +328,19 @@ def test_read_ratings_any_source(tmp_path, inst, monkeypatch):
     assert sc.source["sha256"] == rd.source["sha256"]
     np.testing.assert_array_equal(sc.relevance_counts.Y.sum(axis=0),
                                   sc.relevance_counts.Y.sum(axis=0))
+
+
+def test_survey_crlf_across_reads(tmp_path):
+    """A CR LF pair split between two reads is not a bare CR (which would change the
+    parser); a lone CR is."""
+    from instrval.io.csv_engine import _survey
+
+    p = tmp_path / "crlf.csv"
+    p.write_bytes(b"a,b\r\n1,2\r\n3,4\r\n")
+    for block in range(1, 12):
+        s = _survey(p, block)
+        assert (s.bare_cr, s.quotes, s.size) == (0, 0, 15)
+    p.write_bytes(b'a,b\r\n1,"2"\r3,4\r')
+    for block in range(1, 12):
+        s = _survey(p, block)
+        assert (s.bare_cr, s.quotes) == (2, 2)

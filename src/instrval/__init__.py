@@ -59,6 +59,7 @@ _LAZY: dict[str, str] = {
     "iter_ratings": "instrval.io.ratings",
     "read_ratings_any": "instrval.io.engine",
     "scan_ratings": "instrval.io.engine",
+    "scan_csv": "instrval.io.csv_engine",
     "RatingScan": "instrval.model.scan",
     "read_study": "instrval.io.study",
     "Study": "instrval.io.study",
@@ -170,6 +171,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.integrate.evidence import JointDisplay, joint_display
     from instrval.integrate.revision import revise_instrument
     from instrval.io.coding import read_codebook, read_coding
+    from instrval.io.csv_engine import scan_csv
     from instrval.io.decisions import read_decisions
     from instrval.io.engine import read_ratings_any, scan_ratings
     from instrval.io.exports import (
@@ -281,6 +283,7 @@ __all__ = [
     "iter_ratings",
     "read_ratings_any",
     "scan_ratings",
+    "scan_csv",
     "RatingScan",
     "read_study",
     "Study",

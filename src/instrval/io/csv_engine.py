@@ -105,8 +105,6 @@ def _survey(p: Path, block: int) -> _Survey:
                 cr -= 1
             s.bare_cr += cr
             prev = b[-1:]
-    if prev == b"\r":
-        pass  # a final CR is bare: counted above
     try:
         dec.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -331,27 +329,30 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     fractions: set[str] = set()
     rid_col: str | None = None
     n_parts = 0
-    for raw in blocks():
-        if rid_col is None:
-            rid_col = _id_column(list(raw.frame.columns), instrument)
-        n_parts += 1
-        if not len(raw.frame):
-            continue
-        hashes.append(_id_hashes(raw, rid_col)[1])
-        if not quoted:
-            for c in raw.frame.columns:
-                if not text_column(c):
-                    col = raw.frame[c]
-                    kinds.setdefault(c, set()).add(str(col.dtype))
-                    if col.dtype.kind == "f" and _not_whole(col.to_numpy()):
-                        fractions.add(c)
+    with warnings.catch_warnings():
+        # a block's own mixed-type columns come out as text (pass 2 fixes the dtypes)
+        warnings.simplefilter("ignore", pd.errors.DtypeWarning)
+        for raw in blocks():
+            if rid_col is None:
+                rid_col = _id_column(list(raw.frame.columns), instrument)
+            n_parts += 1
+            if not len(raw.frame):
+                continue
+            hashes.append(_id_hashes(raw, rid_col)[1])
+            if not quoted:
+                for c in raw.frame.columns:
+                    if not text_column(c):
+                        col = raw.frame[c]
+                        kinds.setdefault(c, set()).add(str(col.dtype))
+                        if col.dtype.kind == "f" and _not_whole(col.to_numpy()):
+                            fractions.add(c)
     if not n_parts or rid_col is None:
         raise EngineNotApplicable("no data rows")
     allh = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
     del hashes
-    u, cnt = np.unique(allh, return_counts=True)
-    dups = u[cnt > 1]
-    del allh, u, cnt
+    allh.sort()  # in place: no second copy of the hashes
+    dups = np.unique(allh[1:][allh[1:] == allh[:-1]])
+    del allh
     dtypes = {c: _common_dtype(k) for c, k in kinds.items()}
     # number columns holding a fraction somewhere: their cells are written as text with
     # the fraction ("7.0", as the checker writes a fractional column's cells) in every
