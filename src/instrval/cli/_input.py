@@ -22,8 +22,8 @@ import click
 
 from instrval._choices import RATING_FORMATS
 
-__all__ = ["export_options", "open_table", "read_table", "data_path", "stdin_aliases",
-           "EXPORT_SUFFIXES", "STDIN_NAME"]
+__all__ = ["export_options", "open_table", "read_items", "read_table", "data_path",
+           "stdin_aliases", "EXPORT_SUFFIXES", "STDIN_NAME"]
 
 #: How messages name standard input.
 STDIN_NAME = "<stdin>"
@@ -34,7 +34,7 @@ _MAGIC_SUFFIX = ((b"PK\x03\x04", ".xlsx"), (b"PAR1", ".parquet"), (b"$FL2", ".sa
                  (b"$FL3", ".zsav"), (b"\x1f\x8b", ".csv.gz"))
 
 #: Files that only the rating readers read (never a plain table).
-EXPORT_SUFFIXES = (".parquet", ".sav", ".zsav")
+EXPORT_SUFFIXES = (".parquet", ".sav", ".zsav")  # as instrval.io.items.EXPORT_SUFFIXES
 
 _OPTIONS = [
     click.option("--format", "fmt", type=click.Choice(RATING_FORMATS),
@@ -140,37 +140,38 @@ def read_table(path: Any, **kwargs: Any) -> Any:
     return _read_table(data_path(path), **kwargs)
 
 
-def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
-               mapping: str | None = None, dictionary: str | None = None) -> Any:
-    """Read DATA as a :class:`~instrval.io.tables.Table`.
-
-    A rating export (``fmt``, ``mapping`` or ``dictionary`` given, or a Parquet / SPSS
-    file) is read with :func:`instrval.io.ratings.read_ratings` against ``instrument`` (an
-    Instrument or its file); its accepted ratings, in canonical wide layout with columns
-    named by item id, become the table. Anything else is read with
-    :func:`instrval.io.tables.read_table`.
-    """
-    import numpy as np
-
-    from instrval.io.tables import Table, read_table
-
+def _export_data(data: str, instrument: Any, fmt: str | None, mapping: str | None,
+                 dictionary: str | None) -> Any:
+    """The path of DATA; a rating export without ``--instrument`` is a usage error."""
     data = data_path(data)
     export = (fmt is not None or mapping is not None or dictionary is not None
               or Path(data).suffix.lower() in EXPORT_SUFFIXES)
-    if not export:
-        return read_table(data)
-    if instrument is None:
+    if export and instrument is None:
         raise click.UsageError(
             "--format, --mapping, --dictionary and Parquet/SPSS files read DATA as a rating "
             "export checked against an instrument: give --instrument")
-    from instrval.io.instrument import read_instrument
-    from instrval.io.ratings import read_ratings
+    return data
 
-    inst = read_instrument(instrument) if isinstance(instrument, (str, Path)) else instrument
-    rd = read_ratings(data, inst, format=fmt, mapping=mapping, dictionary=dictionary)
-    df = rd.data.copy()
-    for c in inst.item_ids:
-        if c in df.columns:
-            df[c] = df[c].astype("float64")
-    return Table(data=df, rows=np.arange(2, len(df) + 2), file=str(data),
-                 format=str(rd.source.get("format", fmt or "export")))
+
+def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
+               mapping: str | None = None, dictionary: str | None = None) -> Any:
+    """Read DATA (``-``: standard input) as a :class:`~instrval.io.tables.Table` with
+    :func:`instrval.io.items.read_item_table`; a rating export without ``--instrument``
+    is a usage error."""
+    from instrval.io.items import read_item_table
+
+    data = _export_data(data, instrument, fmt, mapping, dictionary)
+    return read_item_table(data, instrument=instrument, format=fmt, mapping=mapping,
+                           dictionary=dictionary)
+
+
+def read_items(data: str, *, instrument: Any = None, fmt: str | None = None,
+               mapping: str | None = None, dictionary: str | None = None,
+               **kwargs: Any) -> Any:
+    """:func:`instrval.io.items.read_item_data` of DATA (``-``: standard input); a rating
+    export without ``--instrument`` is a usage error."""
+    from instrval.io.items import read_item_data
+
+    data = _export_data(data, instrument, fmt, mapping, dictionary)
+    return read_item_data(data, instrument=instrument, format=fmt, mapping=mapping,
+                          dictionary=dictionary, **kwargs)
