@@ -234,6 +234,7 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
     inst = _instrument(instrument) if instrument is not None else None
     scales: dict[str, tuple[float, float]] = {}
     keyed: list[str] = []
+    wanted: list[str]
     if items is not None:
         wanted = [str(i) for i in items]
         selection = "items"
@@ -258,7 +259,7 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
         else:
             constructs = [c for c in inst.constructs if c.kind in ("likert", "binary")]
             selection = "instrument"
-        wanted: list[str] = []
+        wanted = []
         for c in constructs:
             sc = inst.scale_of(c)
             lo, hi = (sc.min, sc.max) if sc is not None else (0, 1)
@@ -315,8 +316,8 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
         for i in flip:
             scales.setdefault(i, observed)
     for i in flip:
-        lo, hi = scales[i]
-        df[i] = hi + lo - df[i]
+        low, high = scales[i]
+        df[i] = high + low - df[i]
     return ItemData(data=df, items=tuple(wanted), reverse_keyed=tuple(keyed),
                     reversed_items=tuple(flip), scales=scales, file=str(path),
                     format=str(table.format), selection=selection, absent=tuple(missing))
