@@ -29,6 +29,7 @@ import dataclasses
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -38,13 +39,30 @@ from instrval._jsonable import to_jsonable
 from instrval._result import Result
 from instrval.stats.sem.common import rmsea_ci
 
-__all__ = ["FIT_KEYS", "SCALED_SUMMARY_KEYS", "SUMMARY_KEYS", "FitMeasures", "cfi_tli",
+__all__ = ["FIT_KEYS", "LAVAAN_NAMES", "SCALED_SUMMARY_KEYS", "SUMMARY_KEYS", "FitMeasures", "cfi_tli",
            "discrepancy", "ml_fit_measures"]
 
 #: The keys of an ML fit-measure dictionary, in order.
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
             "srmr", "aic", "bic", "loglik", "loglik_unrestricted", "baseline_chi2",
             "baseline_df", "fmin", "npar", "n")
+
+#: Each measure's name in lavaan's ``fitMeasures``.
+LAVAAN_NAMES: Mapping[str, str] = MappingProxyType({
+    "chi2": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi", "tli": "tli",
+    "rmsea": "rmsea", "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper",
+    "srmr": "srmr", "aic": "aic", "bic": "bic", "loglik": "logl",
+    "loglik_unrestricted": "unrestricted.logl", "baseline_chi2": "baseline.chisq",
+    "baseline_df": "baseline.df", "fmin": "fmin", "npar": "npar", "n": "ntotal",
+    "chi2_scaled": "chisq.scaled", "df_scaled": "df.scaled", "pvalue_scaled": "pvalue.scaled",
+    "scaling_factor": "chisq.scaling.factor", "shift_parameter": "chisq.shift.parameters",
+    "baseline_chi2_scaled": "baseline.chisq.scaled",
+    "baseline_scaling_factor": "baseline.chisq.scaling.factor",
+    "baseline_shift_parameter": "baseline.chisq.shift.parameters",
+    "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled", "rmsea_scaled": "rmsea.scaled",
+    "rmsea_ci_low_scaled": "rmsea.ci.lower.scaled",
+    "rmsea_ci_high_scaled": "rmsea.ci.upper.scaled",
+})
 
 #: The measures of :meth:`FitMeasures.summary` (what ``instrval cfa`` prints), in order,
 #: followed by the :data:`SCALED_SUMMARY_KEYS` the estimator computed.
@@ -64,28 +82,9 @@ class FitMeasures(Result, Mapping[str, float]):
     ``fit["cfi"]``, ``"cfi_scaled" in fit``, ``fit.get(...)`` and ``dict(fit)`` work;
     iteration and :meth:`to_dict` follow the order in which the estimator reports them.
 
-    The names and their lavaan ``fitMeasures`` equivalents:
-
-    ==========================  ==========================================
-    field                       lavaan
-    ==========================  ==========================================
-    ``chi2``, ``df``, ``pvalue``  ``chisq``, ``df``, ``pvalue``
-    ``cfi``, ``tli``            ``cfi``, ``tli``
-    ``rmsea``                   ``rmsea``
-    ``rmsea_ci_low/high``       ``rmsea.ci.lower``, ``rmsea.ci.upper``
-    ``srmr``                    ``srmr`` (ML: ``srmr_bentler``)
-    ``aic``, ``bic``            ``aic``, ``bic``
-    ``loglik``                  ``logl``
-    ``loglik_unrestricted``     ``unrestricted.logl``
-    ``baseline_chi2``, ``_df``  ``baseline.chisq``, ``baseline.df``
-    ``fmin``, ``npar``, ``n``   ``fmin``, ``npar``, ``ntotal``
-    ``*_scaled``                ``chisq.scaled``, ``cfi.scaled`` ... (MLR, WLSMV)
-    ``scaling_factor``          ``chisq.scaling.factor``
-    ``shift_parameter``         ``chisq.shift.parameters`` (WLSMV)
-    ``baseline_*_scaled`` ...   ``baseline.chisq.scaled``,
-                                ``baseline.chisq.scaling.factor``,
-                                ``baseline.chisq.shift.parameters``
-    ==========================  ==========================================
+    The fields keep the names of ``results.json``; :data:`LAVAAN_NAMES` gives lavaan's
+    name of each (``chi2`` is ``chisq``, ``rmsea_ci_low`` is ``rmsea.ci.lower``, ``n`` is
+    ``ntotal`` ...) and :meth:`to_lavaan` the measures under those names.
 
     Examples
     --------
@@ -94,6 +93,8 @@ class FitMeasures(Result, Mapping[str, float]):
     (0.931, 85.3, True, False)
     >>> fm.to_dict()
     {'chi2': 85.3, 'df': 24.0, 'cfi': 0.931}
+    >>> fm.to_lavaan()
+    {'chisq': 85.3, 'df': 24.0, 'cfi': 0.931}
     """
 
     chi2: float | None = None
@@ -172,6 +173,11 @@ class FitMeasures(Result, Mapping[str, float]):
         (MLR, WLSMV) of :data:`SCALED_SUMMARY_KEYS`."""
         keys = [*SUMMARY_KEYS, *(k for k in SCALED_SUMMARY_KEYS if k in self)]
         return {k: self[k] for k in keys}
+
+    def to_lavaan(self) -> dict[str, float]:
+        """The computed measures under lavaan's ``fitMeasures`` names
+        (:data:`LAVAAN_NAMES`), in :attr:`order`."""
+        return {LAVAAN_NAMES[k]: float(getattr(self, k)) for k in self.order}
 
     # ------------------------------------------------------------ protocol
     def to_dict(self) -> dict[str, Any]:
