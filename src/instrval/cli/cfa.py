@@ -14,17 +14,14 @@ if TYPE_CHECKING:
     import pandas as pd
 
 
-def read_item_data(path: str, columns: list[str] | None, *, instrument: Any = None,
+def read_item_data(path: str, columns: list[str], *, instrument: Any = None,
                    fmt: str | None = None, mapping: str | None = None,
                    dictionary: str | None = None) -> pd.DataFrame:
-    """The data file with ``columns`` (those in the file) as numbers, the other columns as
-    read (:func:`instrval.io.items.read_item_data`); with ``None``, the columns holding
-    numbers."""
+    """The data file with ``columns`` (those in the file) as numbers and its other
+    columns as read (:func:`instrval.io.items.read_item_data`): the model reports the
+    items the file lacks."""
     from instrval.cli._input import read_items
 
-    if columns is None:
-        return read_items(path, instrument=instrument, fmt=fmt, mapping=mapping,
-                          dictionary=dictionary, items=None).data
     return read_items(path, instrument=instrument, fmt=fmt, mapping=mapping,
                       dictionary=dictionary, items=columns, absent="ignore",
                       keep_columns=True).data
