@@ -214,7 +214,7 @@ def test_item_data_errors(tmp_path):
         read_item_data(BFI, items=["A1"], reverse=["A2"])
     with pytest.raises(StatisticsError) as e:
         read_item_table(BFI, format="wide")
-    assert e.value.problems[0].reason == "needs_instrument"
+    assert (e.value.problems[0].reason, e.value.problems[0].key) == ("missing_key", "instrument")
 
 
 # --------------------------------------------------------------------------- study overrides

@@ -166,16 +166,11 @@ def correlations_command(data: str, method: str, missing: str, items: str | None
     Example:
       instrval correlations tests/data/bfi.csv --items A1,A2,A3,A4,A5 --method polychoric
     """
-    from instrval.cli._input import read_table
+    from instrval.cli._input import read_items
     from instrval.stats.correlation import correlation_matrix
 
-    table = read_table(data)
-    if items:
-        cols = [c.strip() for c in items.split(",") if c.strip()]
-        table.require(cols, what="item column")
-    else:
-        cols = table.item_columns()
-    df = table.numeric(cols)
+    cols = [c.strip() for c in items.split(",") if c.strip()] if items else None
+    df = read_items(data, items=cols).data
     res = correlation_matrix(df, method=method, missing=missing, smooth=not no_smooth)
     if as_json:
         emit_json(res.to_dict())

@@ -79,7 +79,7 @@ def read_item_table(path: str | os.PathLike[str], *, instrument: Any = None,
     Raises
     ------
     StatisticsError
-        An export without ``instrument`` (``needs_instrument``), or a file that cannot
+        An export without ``instrument`` (``missing_key``), or a file that cannot
         be read as a table.
     RatingsError
         A rating export that does not fit the instrument.
@@ -102,7 +102,7 @@ def read_item_table(path: str | os.PathLike[str], *, instrument: Any = None,
         msg = ("a rating export (format, mapping, dictionary or a Parquet/SPSS file) is "
                "read against an instrument: give instrument")
         raise StatisticsError(f"{path}: {msg}",
-                              [Problem("needs_instrument", msg, file=str(path))])
+                              [Problem("missing_key", msg, file=str(path), key="instrument")])
     from instrval.io.ratings import read_ratings
 
     inst = _instrument(instrument)
