@@ -86,8 +86,8 @@ def read_item_table(path: str | os.PathLike[str], *, instrument: Any = None,
 
     Examples
     --------
-    >>> t = read_item_table("tests/data/bfi.csv")                   # doctest: +SKIP
-    >>> t.item_columns()[:3]                                          # doctest: +SKIP
+    >>> t = read_item_table("tests/data/bfi.csv")
+    >>> t.item_columns()[:3]
     ['A1', 'A2', 'A3']
     """
     import numpy as np
@@ -218,9 +218,8 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
 
     Examples
     --------
-    >>> d = read_item_data("tests/data/bfi.csv", items=["A1", "A2", "A3"],
-    ...                    reverse=["A1"])                              # doctest: +SKIP
-    >>> d.reversed_items, d.data.shape                                # doctest: +SKIP
+    >>> d = read_item_data("tests/data/bfi.csv", items=["A1", "A2", "A3"], reverse=["A1"])
+    >>> d.reversed_items, d.data.shape
     (('A1',), (2800, 3))
     """
     if construct is not None and items is not None:
@@ -348,8 +347,14 @@ def read_cfa_model(path: str | os.PathLike[str]) -> str | dict[str, list[str]]:
 
     Examples
     --------
-    >>> read_cfa_model("hs.yaml")                                    # doctest: +SKIP
+    >>> import pathlib, tempfile
+    >>> folder = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (folder / "hs.yaml").write_text("visual: [x1, x2, x3]\\ntextual: [x4, x5, x6]\\n")
+    >>> read_cfa_model(folder / "hs.yaml")
     {'visual': ['x1', 'x2', 'x3'], 'textual': ['x4', 'x5', 'x6']}
+    >>> _ = (folder / "hs.lav").write_text("visual =~ x1 + x2 + x3\\n")
+    >>> read_cfa_model(folder / "hs.lav")
+    'visual =~ x1 + x2 + x3\\n'
     """
     from instrval.io.files import read_input_bytes
     from instrval.io.yamlfile import load_document

@@ -334,8 +334,8 @@ class Study:
 
         Examples
         --------
-        >>> s = read_study("examples/iam/study.yaml")                     # doctest: +SKIP
-        >>> s.with_overrides(seed=7, output="out").seed                    # doctest: +SKIP
+        >>> s = read_study("examples/iam/study.yaml")
+        >>> s.with_overrides(seed=7, output="out").seed
         7
         """
         cwd = Path.cwd() if base_dir is None else Path(base_dir)
