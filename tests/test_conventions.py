@@ -68,11 +68,6 @@ PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
        "the Dask engine runs the columnar engine's plan, SQL and checks on each part"
        for name in ("_PARQUET", "_SRC", "_agg_df", "_check_rest", "_connect", "_plan",
                     "_schema", "_source_sql")},
-    **{("instrval.io.engine", "instrval.io.ratings", name):
-       "the columnar engine ends exactly as the pandas reader does (same result, same warning)"
-       for name in ("_finish", "_raise_or_warn")},
-    ("instrval.io.engine", "instrval.io.ratings_formats", "_header_names"):
-        "one reading of an export's header for both engines",
     ("instrval.io.engine", "instrval.validate.ratings", "_norm_key"):
         "column names are matched to item ids by the checker's one normalisation",
     **{("instrval.stats.cfa_ordinal", "instrval.stats.polychoric", name):

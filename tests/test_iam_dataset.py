@@ -192,3 +192,15 @@ def test_committed_sample_matches_generator():
     iam = instrval.read_instrument(ROOT / "instruments" / "iam" / "iam-2011.yaml")
     rd = read_ratings(ROOT / "examples" / "iam" / "data" / "iam-sample.csv", iam)
     pd.testing.assert_frame_equal(rd.data, generate_iam_ratings(3000, 72, seed=2012))
+
+
+def test_vectorised_ids_and_labels_equal_python_formatting():
+    from instrval.datasets.iam import _ids, _labels
+
+    nums = np.array([0, 1, 9, 10, 99, 123456, 999999], dtype=np.int64)
+    got = _ids("R", nums, 6)
+    assert list(got) == [f"R{i:06d}" for i in nums]
+    assert got.dtype == pd.array(["x"], dtype="string").dtype
+    lab = _labels(["yes", "no", "possibly"], np.array([2, -1, 0, 1, -1], dtype=np.int8))
+    assert lab.dtype == pd.array(["x"], dtype="string").dtype
+    assert [None if pd.isna(v) else v for v in lab] == ["possibly", None, "yes", "no", None]

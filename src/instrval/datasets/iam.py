@@ -75,7 +75,7 @@ import csv
 import io
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -309,6 +309,45 @@ def _plan(n: int, n_resp: int, seed: int) -> dict[str, Any]:
             "ben": ben, "cr": cr, "per": per, "masks": masks}
 
 
+def _string_array(arr: Any) -> Any:
+    """A pandas ``string`` array over a pyarrow string array (no copy when pandas stores
+    strings in pyarrow, its default from pandas 3)."""
+    dtype = pd.StringDtype()
+    if dtype.storage == "pyarrow":
+        return pd.arrays.ArrowStringArray(arr)
+    return pd.array(arr.to_numpy(zero_copy_only=False), dtype=dtype)
+
+
+def _ids(prefix: str, numbers: np.ndarray, width: int) -> Any:
+    """``f"{prefix}{i:0{width}d}"`` for every ``i`` in ``numbers`` (non-negative, at most
+    ``width`` digits), built as one fixed-width byte buffer rather than one Python string
+    per row."""
+    import pyarrow as pa
+
+    m = len(numbers)
+    step = len(prefix) + width
+    buf = np.empty((m, step), dtype=np.uint8)
+    buf[:, :len(prefix)] = np.frombuffer(prefix.encode("ascii"), dtype=np.uint8)
+    rest = np.asarray(numbers, dtype=np.int64).copy()
+    for j in range(step - 1, len(prefix) - 1, -1):
+        buf[:, j] = 48 + rest % 10
+        rest //= 10
+    offsets = np.arange(0, (m + 1) * step, step, dtype=np.int64)
+    return _string_array(pa.Array.from_buffers(
+        pa.large_string(), m, [None, pa.py_buffer(offsets), pa.py_buffer(buf)]))
+
+
+def _labels(names: Sequence[str], codes: np.ndarray) -> Any:
+    """``names[code]`` for every code (a negative code is missing), as a ``string`` array."""
+    import pyarrow as pa
+
+    codes = np.asarray(codes)
+    missing = codes < 0
+    idx = pa.array(np.where(missing, 0, codes).astype(np.int32),
+                   mask=missing if missing.any() else None)
+    return _string_array(pa.array(list(names), type=pa.large_string()).take(idx))
+
+
 def iter_iam_chunks(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDENTS,
                     seed: int = 2012, *, chunk_size: int | None = None
                     ) -> Iterator[pd.DataFrame]:
@@ -329,35 +368,33 @@ def iter_iam_chunks(n_ratings: int = N_RATINGS, n_respondents: int = N_RESPONDEN
     masks: dict[str, np.ndarray] = plan["masks"]
     wid_r = max(6, len(str(n)))
     wid_p = max(4, len(str(int(n_respondents))))
-    specs = np.array(list(SPECIALTIES), dtype=object)
-    crs = np.array(_CR, dtype=object)
-    opts = np.array(_GATE_OPTIONS, dtype=object)
+    specs = list(SPECIALTIES)
+    crs = list(_CR)
+    opts = list(_GATE_OPTIONS)
     start = np.datetime64("2012-01-01", "D")
     for a, b in spans:
         m = b - a
         idx = np.arange(a + 1, b + 1)
         r = plan["resp"][a:b]
         cols: dict[str, Any] = {
-            "rating_id": pd.array([f"R{i:0{wid_r}d}" for i in idx], dtype="string"),
-            "respondent_id": pd.array([f"C{j + 1:0{wid_p}d}" for j in r], dtype="string"),
+            "rating_id": _ids("R", idx, wid_r),
+            "respondent_id": _ids("C", r.astype(np.int64) + 1, wid_p),
             "date": (start + plan["days"][a:b].astype("timedelta64[D]")).astype(
                 "datetime64[us]"),
-            "specialty": pd.array(specs[plan["spec"][r]], dtype="string"),
+            "specialty": _labels(specs, plan["spec"][r]),
         }
         for k in _CI:
             cols[k] = pd.array(_bits(masks[k], a, b), dtype="Int64")
-        cols["clinical_relevance"] = pd.array(crs[plan["cr"][a:b]], dtype="string")
+        cols["clinical_relevance"] = _labels(crs, plan["cr"][a:b])
         uo = use_open[a:b]
-        cols["use_gate"] = pd.array(opts[plan["use"][a:b]], dtype="string")
+        cols["use_gate"] = _labels(opts, plan["use"][a:b])
         upos = np.flatnonzero(uo)
         for k in _USE:
             v = np.full(m, np.nan)
             v[upos] = _bits(masks[k], a, b)[upos]
             cols[k] = pd.array(v, dtype="Int64")
         bcode = plan["ben"][a:b]
-        bg = np.full(m, None, dtype=object)
-        bg[bcode >= 0] = opts[bcode[bcode >= 0]]
-        cols["benefit_gate"] = pd.array(bg, dtype="string")
+        cols["benefit_gate"] = _labels(opts, bcode)
         bpos = np.flatnonzero(bcode == 0)
         for k in _HB:
             v = np.full(m, np.nan)

@@ -613,16 +613,16 @@ def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
 def _check_rows(df: pd.DataFrame, rows: np.ndarray, instrument: Instrument, file: str
                 ) -> Any:
     """The pandas checker on the rows the engine could not pass as clean."""
-    from instrval.io.ratings import _finish
-    from instrval.io.ratings_formats import RawTable, _header_names
+    from instrval.io.ratings.raw import RawTable, header_names
+    from instrval.io.ratings.read import finish
 
-    names, hproblems = _header_names([str(c) for c in df.columns], file)
+    names, hproblems = header_names([str(c) for c in df.columns], file)
     df = df.copy()
     df.columns = names
     raw = RawTable(frame=df.reset_index(drop=True), rows=np.asarray(rows, dtype=np.int64),
                    file=file, format="wide", problems=hproblems,
                    details={"container": "parquet"})
-    return _finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
+    return finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
 
 
 def reduce_respondents(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
@@ -861,8 +861,8 @@ def _read_parts_pandas(parts: Sequence[str], instrument: Instrument, name: str) 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    from instrval.io.ratings import _finish
-    from instrval.io.ratings_formats import frame_table
+    from instrval.io.ratings.raw import frame_table
+    from instrval.io.ratings.read import finish
 
     try:
         table = pa.concat_tables([pq.read_table(f) for f in parts])
@@ -871,7 +871,7 @@ def _read_parts_pandas(parts: Sequence[str], instrument: Instrument, name: str) 
                            [Problem("unreadable", str(exc), file=name)]) from None
     raw = frame_table(table.to_pandas(), file=name, fmt="wide",
                       details={"container": "parquet", "parts": len(parts)})
-    return _finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
+    return finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
 
 
 def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
@@ -895,7 +895,7 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
     """
     from dataclasses import replace
 
-    from instrval.io.ratings import _raise_or_warn, inspect_ratings
+    from instrval.io.ratings.read import inspect_ratings, raise_or_warn
 
     chosen = choose_engine(path, engine)
     if chosen == "dask" and scheduler is None:
@@ -931,4 +931,4 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
         result = replace(result, source={**result.source, "engine": "pandas"})
     if inspect:
         return result
-    return _raise_or_warn(result, strict=strict, what=str(path))
+    return raise_or_warn(result, strict=strict, what=str(path))

@@ -3,7 +3,7 @@
 Every reader returns a :class:`RawTable`: the records it could split into cells (one row
 per record, columns as named in the export), the spreadsheet row of each record, the
 records it could not split (ragged or truncated rows, already quarantined), and the
-file-level problems. Nothing here knows the instrument; :mod:`instrval.io.ratings` maps
+file-level problems. Nothing here knows the instrument; :mod:`instrval.io.ratings.read` maps
 the columns and checks the cells.
 
 Delimited text is decoded and its delimiter (comma, semicolon, tab or pipe) taken from the
@@ -32,7 +32,7 @@ from instrval.io.text import decode_text as _decode
 from instrval.io.text import read_text_bytes, sniff_delimiter
 
 __all__ = ["RawTable", "read_bytes", "decode_text", "sniff_delimiter", "parse_delimited",
-           "frame_table", "EXTRA_CELLS"]
+           "frame_table", "header_names", "EXTRA_CELLS"]
 
 #: Quarantine column holding the cells of a ragged row beyond the header's width.
 EXTRA_CELLS = "(extra cells)"
@@ -109,7 +109,7 @@ def decode_text(raw: bytes, file: str | None) -> str:
     return _decode(raw, file=file, error=RatingsError, what="rating export", stacklevel=3)
 
 
-def _header_names(cells: list[str], file: str | None) -> tuple[list[str], list[Problem]]:
+def header_names(cells: list[str], file: str | None) -> tuple[list[str], list[Problem]]:
     """Clean header cells; blank names become ``(column N)``, duplicates ``name (2)``."""
     names: list[str] = []
     problems: list[Problem] = []
@@ -192,7 +192,7 @@ def parse_delimited(text: str, *, file: str | None, fmt: str, header_rows: int =
     if lines and lines[-1] == "":
         lines.pop()
     lines = [ln[:-1] if ln.endswith("\r") else ln for ln in lines]
-    names, problems = _header_names(lines[0].split(delim), file)
+    names, problems = header_names(lines[0].split(delim), file)
     ncol = len(names)
     body_start = header_rows
     if len(lines) <= body_start:
@@ -272,7 +272,7 @@ def _parse_quoted(text: str, delim: str, *, file: str | None, fmt: str,
     if not records:
         raise RatingsError(f"{name}: the file is empty",
                            [Problem("empty_file", "the file is empty", file=file)])
-    names, problems = _header_names(records[0], file)
+    names, problems = header_names(records[0], file)
     ncol = len(names)
     if len(records) <= header_rows:
         raise RatingsError(f"{name}: the file has a header but no data rows",
@@ -321,7 +321,7 @@ def frame_table(df: pd.DataFrame, *, file: str | None, fmt: str, first_row: int 
     if df.shape[1] == 0:
         raise RatingsError(f"{name}: the table has no columns",
                            [Problem("empty_file", "the table has no columns", file=file)])
-    names, problems = _header_names([str(c) for c in df.columns], file)
+    names, problems = header_names([str(c) for c in df.columns], file)
     df = df.copy()
     df.columns = names
     if len(df) == 0:
