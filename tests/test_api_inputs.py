@@ -254,3 +254,19 @@ def test_with_overrides_errors(tmp_path):
         study.with_overrides(timestamp="yesterday")
     with pytest.raises(StudyError):
         study.with_overrides(threshold=2.0)
+
+
+def test_parquet_parts_read_as_a_table(tmp_path, bfi_raw):
+    from instrval.io.items import is_parquet_input
+
+    parts = tmp_path / "parts"
+    parts.mkdir()
+    bfi_raw.iloc[:1000].reset_index(drop=True).to_parquet(parts / "part-0.parquet")
+    bfi_raw.iloc[1000:].reset_index(drop=True).to_parquet(parts / "part-1.parquet")
+    assert is_parquet_input(parts) and is_parquet_input(str(parts / "*.parquet"))
+    assert not is_parquet_input(BFI)
+    d = read_item_data(parts, items=["A1", "A2"], reverse=["A1"])
+    assert d.format == "parquet" and d.data.shape == (2800, 2)
+    assert_allclose(d.data["A1"].to_numpy(), 7 - bfi_raw["A1"].to_numpy(float), equal_nan=True)
+    t = read_item_table(str(parts / "*.parquet"))
+    assert t.rows.tolist() == list(range(2, 2802))

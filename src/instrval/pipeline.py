@@ -34,6 +34,7 @@ import pandas as pd
 
 from instrval._version import __version__
 from instrval.errors import InstrvalError, InstrvalWarning, Problem, StatisticsError, StudyError
+from instrval.io.files import is_url
 from instrval.io.study import Study
 
 if TYPE_CHECKING:  # pragma: no cover - the result classes, for the annotations only
@@ -200,7 +201,8 @@ def _generate_ratings(spec: Any, out_dir: Path | None) -> tuple[Path, str]:
 
 def run_validation(study: Study, *, progress: Progress | None = None,
                    quiet: bool = False, engine: str = "auto",
-                   scheduler: str | None = None) -> ValidationResult:
+                   scheduler: str | None = None,
+                   storage_options: dict[str, Any] | None = None) -> ValidationResult:
     """Run the validation a study describes.
 
     Parameters
@@ -217,6 +219,9 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         How the ratings are read (:func:`instrval.io.engine.read_ratings_any`): ``auto``
         reads big Parquet inputs with DuckDB, keeping only sufficient statistics, unless
         the instrument has Likert or binary scales (whose analyses need the rows).
+    storage_options : dict, optional
+        fsspec options of the object store when the study's ratings file is a URL
+        (``s3://bucket/exports/``).
 
     Returns
     -------
@@ -255,14 +260,16 @@ def run_validation(study: Study, *, progress: Progress | None = None,
         ratings = None
         if study.ratings is not None:
             spec = study.ratings
-            if not Path(spec.file).exists() and spec.generate_if_missing:
+            if (not is_url(spec.file) and not Path(spec.file).exists()
+                    and spec.generate_if_missing):
                 path, note = _generate_ratings(spec, study.output)
                 notes.append(note)
                 if path != Path(spec.file):
                     study = study.replace(ratings=type(spec)(
                         **{**spec.__dict__, "file": path}))
             ratings = _read_ratings(study, instrument, engine, scheduler,
-                                    None if quiet or progress is None else _engine_progress)
+                                    None if quiet or progress is None else _engine_progress,
+                                    storage_options)
             _require_item_values(ratings, study)
         scan = ratings is not None and hasattr(ratings, "item_counts")
 
@@ -511,7 +518,7 @@ def run_validation(study: Study, *, progress: Progress | None = None,
                                 irt=groups["irt"] or None)
 
         step(9)
-        inputs = _inputs(study, ratings, panel)
+        inputs = _inputs(study, ratings, panel, storage_options)
         provenance = {
             "generated_by": f"instrval {__version__}",
             "generated_at": timestamp,
@@ -826,6 +833,8 @@ def _relative_paths(study: Study) -> Callable[[str], str]:
     (relative to the study file), so that reports do not depend on the folder they run in."""
     pairs: list[tuple[str, str]] = []
     for path in study.input_files().values():
+        if is_url(path):
+            continue
         p = Path(path)
         shown = study.display_path(p) or str(p)
         for form in {str(p), str(p.resolve()), p.as_posix(), p.resolve().as_posix()}:
@@ -851,7 +860,7 @@ def _require_item_values(ratings: Any, study: Study) -> None:
     if ratings.n_accepted and any(int(v) for v in presented.values()):
         return
     assert study.ratings is not None  # called for a study with ratings only
-    where = study.display_path(Path(study.ratings.file))
+    where = study.display_path(study.ratings.file)
     expected = ", ".join(ratings.instrument.item_ids[:5])
     raise RatingsError(
         f"nothing usable in {where}: no rating presents any construct of "
@@ -861,7 +870,8 @@ def _require_item_values(ratings: Any, study: Study) -> None:
 
 
 def _read_ratings(study: Study, instrument: Any, engine: str = "auto",
-                  scheduler: str | None = None, progress: Any = None) -> Any:
+                  scheduler: str | None = None, progress: Any = None,
+                  storage_options: dict[str, Any] | None = None) -> Any:
     from instrval.io.engine import read_ratings_any
 
     spec = study.ratings
@@ -874,12 +884,43 @@ def _read_ratings(study: Study, instrument: Any, engine: str = "auto",
     return read_ratings_any(spec.file, instrument, engine=engine, scheduler=scheduler,
                             format=spec.format, mapping=mapping,
                             dictionary=str(spec.dictionary) if spec.dictionary else None,
-                            strict=spec.strict, progress=progress)
+                            strict=spec.strict, storage_options=storage_options,
+                            progress=progress)
 
 
-def _inputs(study: Study, ratings: Any, panel: Any = None) -> dict[str, dict[str, Any]]:
+def _url_input(url: str, storage_options: dict[str, Any] | None) -> dict[str, Any]:
+    """Provenance of a URL input without downloading it: the digest of its parts' names
+    and of the store's own fingerprint of each (fsspec ``ukey``: ETag, modification
+    time), their total size and count."""
+    from instrval.io.engine import ratings_parts, url_filesystem
+
+    lines = []
+    size = 0
+    parts = ratings_parts(url, storage_options)
+    for f in parts:
+        fs, p = url_filesystem(f, storage_options)
+        try:
+            key, n = str(fs.ukey(p)), int(fs.size(p) or 0)
+        except Exception:  # a store that does not say: the name alone
+            key, n = "", 0
+        lines.append(f"{f}:{key}\n")
+        size += n
+    return {"file": url, "sha256": hashlib.sha256("".join(lines).encode()).hexdigest(),
+            "bytes": size, "parts": len(parts)}
+
+
+def _inputs(study: Study, ratings: Any, panel: Any = None,
+            storage_options: dict[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for role, path in study.input_files().items():
+        if is_url(path):  # object storage: no local file to digest
+            u = _url_input(str(path), storage_options)
+            if role == "ratings" and ratings is not None:
+                u["rows_read"] = int(ratings.n_read)
+                u["rows_accepted"] = int(ratings.n_accepted)
+                u["rows_quarantined"] = int(ratings.n_quarantined)
+            out[role] = u
+            continue
         p = Path(path)
         if not p.exists():
             continue

@@ -5,6 +5,11 @@ long, REDCap, Qualtrics, SPSS; CSV, XLSX, Parquet, ``.sav``), checked against th
 instrument given with ``--instrument``, exactly as ``instrval ratings check`` reads it.
 Without them, and for a plain CSV/TSV/XLSX file, DATA is read as a table of item columns.
 
+DATA may also be Parquet: a file, a folder of Parquet parts, a glob (``"parts/*.parquet"``)
+or a URL (``s3://bucket/exports/``) - see :func:`parquet_input`. With ``--instrument`` it
+is read as a rating export (the parts concatenated, within
+:attr:`~instrval._limits.Limits.max_memory_bytes`); without, as a table of its columns.
+
 DATA ``-`` reads standard input (see :func:`data_path`): it is spooled, within
 :attr:`~instrval._limits.Limits.max_file_bytes`, to a private temporary file that the
 readers then read exactly as a file (a CSV/TSV text, gzip-compressed or not, an XLSX
@@ -23,7 +28,7 @@ import click
 from instrval._choices import RATING_FORMATS
 
 __all__ = ["export_options", "open_table", "read_items", "read_table", "data_path",
-           "stdin_aliases", "EXPORT_SUFFIXES", "STDIN_NAME"]
+           "stdin_aliases", "parquet_input", "DataPath", "EXPORT_SUFFIXES", "STDIN_NAME"]
 
 #: How messages name standard input.
 STDIN_NAME = "<stdin>"
@@ -34,7 +39,7 @@ _MAGIC_SUFFIX = ((b"PK\x03\x04", ".xlsx"), (b"PAR1", ".parquet"), (b"$FL2", ".sa
                  (b"$FL3", ".zsav"), (b"\x1f\x8b", ".csv.gz"))
 
 #: Files that only the rating readers read (never a plain table).
-EXPORT_SUFFIXES = (".parquet", ".sav", ".zsav")  # as instrval.io.items.EXPORT_SUFFIXES
+EXPORT_SUFFIXES = (".parquet", ".sav", ".zsav")
 
 _OPTIONS = [
     click.option("--format", "fmt", type=click.Choice(RATING_FORMATS),
@@ -48,6 +53,25 @@ _OPTIONS = [
     click.option("--dictionary", type=click.Path(exists=True, dir_okay=False),
                  help="REDCap data dictionary (CSV) of a REDCap export (needs --instrument)."),
 ]
+
+
+class DataPath(click.Path):
+    """``click.Path(exists=True, allow_dash=True)`` for DATA that also takes a folder of
+    Parquet parts, and a glob or a URL (checked by the readers, not here)."""
+
+    def __init__(self) -> None:
+        super().__init__(exists=True, allow_dash=True)
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> Any:
+        import os
+
+        from instrval.io.files import is_url
+
+        s = os.fspath(value)
+        if is_url(s) or (any(ch in s for ch in "*?[") and not Path(s).exists()):
+            return s
+        return super().convert(value, param, ctx)
 
 
 def export_options(f: Callable[..., Any]) -> Callable[..., Any]:
@@ -133,22 +157,43 @@ def stdin_aliases(ctx: click.Context | None) -> dict[str, str]:
     return {spooled: STDIN_NAME} if spooled else {}
 
 
+def parquet_input(path: Any) -> bool:
+    """True when DATA is Parquet (:func:`instrval.io.items.is_parquet_input`)."""
+    from instrval.io.items import is_parquet_input
+
+    return is_parquet_input(path)
+
+
+def _parquet_table(path: Any, error: Any = None) -> Any:
+    """Parquet DATA (:func:`parquet_input`) as a table of its columns
+    (:func:`instrval.io.items.read_parquet_table`)."""
+    from instrval.errors import StatisticsError
+    from instrval.io.items import read_parquet_table
+
+    return read_parquet_table(path, error=error or StatisticsError)
+
+
 def read_table(path: Any, **kwargs: Any) -> Any:
-    """:func:`instrval.io.tables.read_table` that also reads ``-`` (standard input)."""
+    """:func:`instrval.io.tables.read_table` that also reads ``-`` (standard input) and
+    Parquet DATA - a file, a folder of parts, a glob or a URL - as a table of its columns."""
     from instrval.io.tables import read_table as _read_table
 
-    return _read_table(data_path(path), **kwargs)
+    path = data_path(path)
+    if parquet_input(path):
+        return _parquet_table(path, kwargs.get("error"))
+    return _read_table(path, **kwargs)
 
 
 def _export_data(data: str, instrument: Any, fmt: str | None, mapping: str | None,
                  dictionary: str | None) -> Any:
     """The path of DATA; a rating export without ``--instrument`` is a usage error."""
     data = data_path(data)
-    export = (fmt is not None or mapping is not None or dictionary is not None
-              or Path(data).suffix.lower() in EXPORT_SUFFIXES)
+    options = fmt is not None or mapping is not None or dictionary is not None
+    export = options or (not parquet_input(data)
+                         and Path(data).suffix.lower() in EXPORT_SUFFIXES)
     if export and instrument is None:
         raise click.UsageError(
-            "--format, --mapping, --dictionary and Parquet/SPSS files read DATA as a rating "
+            "--format, --mapping, --dictionary and SPSS files read DATA as a rating "
             "export checked against an instrument: give --instrument")
     return data
 
@@ -156,7 +201,8 @@ def _export_data(data: str, instrument: Any, fmt: str | None, mapping: str | Non
 def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
                mapping: str | None = None, dictionary: str | None = None) -> Any:
     """Read DATA (``-``: standard input) as a :class:`~instrval.io.tables.Table` with
-    :func:`instrval.io.items.read_item_table`; a rating export without ``--instrument``
+    :func:`instrval.io.items.read_item_table` (a rating export with ``--instrument``;
+    Parquet without, a table of its columns); a rating export without ``--instrument``
     is a usage error."""
     from instrval.io.items import read_item_table
 

@@ -73,7 +73,7 @@ def load_model_and_data(data: str, instrument_file: str | None, model_file: str 
 
 
 @main.command("cfa")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option("--instrument", "instrument_file", type=click.Path(dir_okay=False),
               help="Instrument file: each likert/binary construct is a factor of its items.")
 @click.option("--model", "model_file", type=click.Path(dir_okay=False),
@@ -150,7 +150,7 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
 
 
 @main.command("correlations")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option("--method", type=click.Choice(["pearson", "polychoric", "tetrachoric"]),
               default="pearson", show_default=True)
 @click.option("--missing", type=click.Choice(["pairwise", "listwise"]), default="pairwise",

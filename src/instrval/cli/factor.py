@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from instrval.cli._base import echo_table, emit_json, main, p_text
-from instrval.cli._input import export_options
+from instrval.cli._input import DataPath, export_options
 from instrval.errors import StatisticsError
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def _load_items(data: str, instrument: str | None, items: str | None, *,
 
 
 _DATA_OPTIONS = [
-    click.argument("data", type=click.Path(exists=True, dir_okay=False, allow_dash=True)),
+    click.argument("data", type=DataPath()),
     click.option("--instrument", type=click.Path(exists=True, dir_okay=False),
                  help="Instrument file: analyse its likert and binary items."),
     click.option("--items", help="Comma-separated item columns (instead of --instrument)."),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -49,20 +50,50 @@ def _report(rd: Any) -> dict[str, Any]:
 ENGINE_OPTIONS = (
     click.option("--engine", type=click.Choice(["auto", "pandas", "duckdb", "dask"]),
                  default="auto", show_default=True,
-                 help="auto: DuckDB for Parquet parts and Parquet files of 250,000 rows or "
-                      "more, pandas otherwise; dask: partitions on a Dask cluster "
+                 help="auto: DuckDB for Parquet parts, URLs and Parquet files of 250,000 "
+                      "rows or more, pandas otherwise; dask: partitions on a Dask cluster "
                       "(--scheduler)."),
     click.option("--scheduler", default=None, metavar="ADDRESS|local",
                  help="Dask scheduler for --engine dask: an address (tcp://host:8786) or "
                       "'local' (a local cluster) [default: local]."),
+    click.option("--storage-option", "storage_option", multiple=True, metavar="KEY=VALUE",
+                 help="Option of the object store of a URL DATA argument (s3://, gs://, "
+                      "abfs://...), passed to fsspec; repeat for several (anon=true, "
+                      "profile=NAME, endpoint_url=...). true/false/null and integers are "
+                      "read as such."),
 )
 
 
 def engine_options(f: Any) -> Any:
-    """The --engine and --scheduler options (shared by ratings check, relevance, report)."""
+    """The --engine, --scheduler and --storage-option options (shared by ratings check,
+    relevance, report)."""
     for opt in reversed(ENGINE_OPTIONS):
         f = opt(f)
     return f
+
+
+def storage_options(pairs: tuple[str, ...]) -> dict[str, Any] | None:
+    """``--storage-option KEY=VALUE`` pairs as fsspec storage options (``true``,
+    ``false``, ``null`` and integers converted; anything else kept as text)."""
+    if not pairs:
+        return None
+    out: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise click.BadParameter(f"{pair!r} is not KEY=VALUE",
+                                     param_hint="--storage-option")
+        low = raw.strip().lower()
+        value: Any = raw
+        if low in ("true", "false"):
+            value = low == "true"
+        elif low in ("null", "none"):
+            value = None
+        elif re.fullmatch(r"[+-]?[0-9]+", raw.strip()):
+            value = int(raw)
+        out[key] = value
+    return out
 
 
 def progress_fn(quiet: bool) -> Any:
@@ -75,7 +106,7 @@ def progress_fn(quiet: bool) -> Any:
 
 
 @ratings.command("check")
-@click.argument("export", type=click.Path(path_type=Path))
+@click.argument("export", type=click.Path())
 @click.option("--instrument", "instrument_file", required=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Instrument definition file (YAML or JSON).")
@@ -93,10 +124,10 @@ def progress_fn(quiet: bool) -> Any:
               help="Problems listed in the text report (JSON lists all).")
 @engine_options
 @force_option
-def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | None,
+def check(export: str, instrument_file: Path, mapping: Path | None, fmt: str | None,
           dictionary: Path | None, strict: bool, quarantine_path: Path | None,
           as_json: bool, max_problems: int, engine: str, scheduler: str | None,
-          force: bool) -> None:
+          storage_option: tuple[str, ...], force: bool) -> None:
     """Read EXPORT, check it against the instrument, and report.
 
     Prints ratings read / accepted / quarantined (they always add up), respondents, the
@@ -104,15 +135,19 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
     it, and every problem (row as in a spreadsheet, column, value, reason). Exits with
     status 1 when nothing usable remains, or with --strict when there is any problem.
 
-    EXPORT is a file, a folder of Parquet parts or a glob ("parts/*.parquet"). Big
-    Parquet inputs are checked by DuckDB in bounded memory (--engine; see docs/scale.md),
-    with the same result as the pandas reader.
+    EXPORT is a file, a folder of Parquet parts or a glob ("parts/*.parquet"), or the
+    URL of a Parquet file, folder or glob in object storage (s3://bucket/exports/, gs://,
+    abfs://, https:// for one file; --storage-option). Big Parquet inputs are checked by
+    DuckDB in bounded memory (--engine; see docs/scale.md), with the same result as the
+    pandas reader.
 
     \b
     Example:
       instrval ratings check examples/iam/data/iam-sample.csv \\
           --instrument instruments/iam/iam-2011.yaml --quarantine bad-rows.csv
       instrval ratings check parts/ --instrument iam.yaml --engine dask --scheduler local
+      instrval ratings check s3://bucket/exports/ --instrument iam.yaml \\
+          --storage-option anon=true
     """
     from instrval.cli._input import data_path
     from instrval.io.engine import read_ratings_any
@@ -126,6 +161,7 @@ def check(export: Path, instrument_file: Path, mapping: Path | None, fmt: str | 
         warnings.simplefilter("ignore", DataQualityWarning)
         rd = read_ratings_any(export, inst, engine=engine, scheduler=scheduler, format=fmt,
                               mapping=mapping, dictionary=dictionary, inspect=True,
+                              storage_options=storage_options(storage_option),
                               progress=progress_fn(as_json))
     rep = _report(rd)
     if quarantine_path is not None:

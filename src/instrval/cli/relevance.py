@@ -119,12 +119,13 @@ def _print_text(res: RelevanceResult) -> None:
 def relevance(export: str, instrument_path: str, threshold: float | None, by: tuple[str, ...],
               period: str | None, mapping: str | None, fmt: str | None, confidence: float,
               cluster_method: str, n_boot: int, seed: int | None, as_json: bool,
-              engine: str, scheduler: str | None) -> None:
+              engine: str, scheduler: str | None, storage_option: tuple[str, ...]) -> None:
     """Relevance ratio of every item: share of the ratings presenting its question in
     which the item was selected (gated questions count only ratings that opened the gate),
     with a Wilson interval and an interval that respects clustering within respondents.
 
-    Reads EXPORT (a file, a folder of Parquet parts or a glob) with the instrument's
+    Reads EXPORT (a file, a folder of Parquet parts, a glob, or a URL in object storage:
+    s3://bucket/exports/ with --storage-option) with the instrument's
     reader, prints how many rows were quarantined, and judges each item against the
     cut-off. Big Parquet inputs are read by DuckDB, keeping only per-respondent sums
     (--engine; --by and --period need --engine pandas).
@@ -136,21 +137,24 @@ def relevance(export: str, instrument_path: str, threshold: float | None, by: tu
       instrval relevance ratings.csv --instrument iam.yaml --json > relevance.json
     """
     from instrval.cli._input import data_path
-    from instrval.cli.ratings import progress_fn
-    from instrval.io.engine import choose_engine, is_parts, read_ratings_any
+    from instrval.cli.ratings import progress_fn, storage_options
+    from instrval.io.engine import choose_engine, is_parts, is_url, read_ratings_any
     from instrval.io.instrument import read_instrument
     from instrval.stats.relevance import relevance_ratios
 
     export = data_path(export)
     inst = read_instrument(instrument_path)
-    chosen = "pandas" if (by or period) and engine == "auto" else choose_engine(export, engine)
-    if chosen == "pandas" and not is_parts(export):
+    so = storage_options(storage_option)
+    chosen = ("pandas" if (by or period) and engine == "auto"
+              else choose_engine(export, engine, so))
+    if chosen == "pandas" and not is_url(export) and not is_parts(export):
         from instrval.io.ratings import read_ratings
 
         ratings = read_ratings(export, inst, format=fmt, mapping=mapping)
     else:
         ratings = read_ratings_any(export, inst, engine=chosen, scheduler=scheduler,
-                                   format=fmt, mapping=mapping, progress=progress_fn(as_json))
+                                   format=fmt, mapping=mapping, storage_options=so,
+                                   progress=progress_fn(as_json))
     note(f"{ratings.n_quarantined} row(s) quarantined of {ratings.n_read} read; "
          f"{ratings.n_accepted} ratings used.")
     res = relevance_ratios(

@@ -53,7 +53,7 @@ def _print_alpha(d: dict[str, Any], title: str) -> None:
 
 
 @main.command("reliability")
-@click.argument("data", type=click.Path(dir_okay=False))
+@click.argument("data", type=click.Path())
 @click.option("--instrument", "instrument_file", type=click.Path(dir_okay=False),
               help="Instrument file: items, reverse keys and scale range per construct.")
 @click.option("--construct", help="Construct id (with --instrument). Default: every likert or "

@@ -16,8 +16,9 @@ __all__ = ["report"]
 @click.argument("study_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--instrument", type=click.Path(dir_okay=False, path_type=Path),
               help="Instrument file (overrides the study's).")
-@click.option("--ratings", type=click.Path(path_type=Path),
-              help="Rating export (overrides the study's).")
+@click.option("--ratings", type=click.Path(),
+              help="Rating export: a file, a folder of Parquet parts, a glob or a URL "
+                   "(s3://bucket/exports/; overrides the study's).")
 @click.option("--mapping", type=click.Path(dir_okay=False, path_type=Path),
               help="Column mapping of the rating export.")
 @click.option("--coding", type=click.Path(dir_okay=False, path_type=Path),
@@ -38,12 +39,12 @@ __all__ = ["report"]
 @click.option("--json", "as_json", is_flag=True,
               help="Print the summary and the files written as JSON.")
 @engine_options
-def report(study_file: Path | None, instrument: Path | None, ratings: Path | None,
+def report(study_file: Path | None, instrument: Path | None, ratings: str | None,
            mapping: Path | None, coding: Path | None, codebook: Path | None,
            panel: Path | None, decisions: Path | None, out_dir: Path | None,
            seed: int | None, threshold: float | None, version_label: str | None,
            timestamp: str | None, quiet: bool, as_json: bool, engine: str,
-           scheduler: str | None) -> None:
+           scheduler: str | None, storage_option: tuple[str, ...]) -> None:
     """Write the validation report and the revised instrument.
 
     Reads a study file (or the same inputs given as options), runs every analysis the
@@ -51,8 +52,9 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
     with the decision rules and the expert decisions, and writes the report folder:
     report.html, report.md, results.json, tables/*.csv, tables.xlsx, quarantine.csv and
     the revised instrument (<id>-<version>.yaml). Options override the study file; paths
-    in the study file are relative to it. The ratings may be a folder of Parquet parts;
-    big Parquet inputs are read by DuckDB or Dask (--engine, see docs/scale.md).
+    in the study file are relative to it. The ratings may be a folder of Parquet parts or
+    a URL in object storage (--storage-option); big Parquet inputs are read by DuckDB or
+    Dask (--engine, see docs/scale.md).
 
     \b
     Example:
@@ -60,6 +62,7 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
       instrval report --instrument instruments/bfi/bfi-1.0.yaml \\
           --ratings examples/bfi/bfi.csv --out bfi-report --timestamp 2024-01-01T00:00:00Z
     """
+    from instrval.cli.ratings import storage_options
     from instrval.errors import StudyError
     from instrval.io.study import read_study, study_from_mapping
     from instrval.pipeline import run_validation, write_report
@@ -78,7 +81,8 @@ def report(study_file: Path | None, instrument: Path | None, ratings: Path | Non
     if study.output is None:
         study = study.replace(output=Path.cwd() / "report")
     result = run_validation(study, quiet=quiet or as_json or is_quiet(), engine=engine,
-                            scheduler=scheduler)
+                            scheduler=scheduler,
+                            storage_options=storage_options(storage_option))
     written = write_report(result, study.output)
     if as_json:
         emit_json({"summary": result.summary(), "output": str(study.output),

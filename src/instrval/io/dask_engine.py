@@ -1,27 +1,36 @@
 """Checking rating exports on a Dask cluster: the columnar engine, partition by partition.
 
-Each Parquet part is a partition. The workers run the same DuckDB query as
-:func:`instrval.io.engine.scan_ratings` on their part - per-respondent sums of the clean
-rows and the rows left for the pandas checker - and the client adds the sums up
-(:func:`~instrval.io.engine.reduce_respondents`): integer counts, so the order of the
-reduction does not matter. Rating ids repeated across partitions are found by a shuffle
-on the id (``dask.dataframe``), so that no machine sees every id. The rows that are not
-certainly clean (few) are then checked by the pandas checker on the client, exactly as on
-one machine; the result is identical to :func:`~instrval.io.engine.scan_ratings`'s.
+Each Parquet part is a partition, and the work stays in the cluster:
+
+1. the rating ids of every part are shuffled on the id (``dask.dataframe``), so that every
+   copy of an id meets in one partition, where the repeated ones are found; their rows are
+   routed back to the partition of their part - no machine holds every id;
+2. each worker runs the DuckDB pass of :func:`instrval.io.engine.scan_ratings` on its part
+   (its rows with a repeated id left out): per-respondent sums of the clean rows (the
+   sufficient statistics of relevance ratios and descriptives) and the rows left for the
+   pandas checker;
+3. the per-respondent sums are added up by a reduction tree on the workers
+   (:func:`~instrval.io.engine.reduce_respondents`, ``split_every`` partitions a node):
+   integer counts, minima and maxima, so the order does not matter; the client receives
+   the root - one row per respondent - and the rows to check (few), which the pandas
+   checker reads exactly as on one machine.
+
+The result is identical to :func:`~instrval.io.engine.scan_ratings`'s.
 
 ``scheduler`` is ``"local"`` (a :class:`distributed.LocalCluster` on this machine), the
 address of a running scheduler (``"tcp://10.0.0.5:8786"``), or a
-:class:`distributed.Client`. The parts must be readable by every worker under the same
-path (a shared or network file system). Needs the ``dask`` extra:
-``pip install 'instrval[dask]'``.
+:class:`distributed.Client`. The parts must be readable by every worker: under the same
+path (a shared or network file system) or as a URL in object storage (``s3://``,
+``gs://``, ``abfs://``, read through fsspec with ``storage_options``). Needs the ``dask``
+extra: ``pip install 'instrval[dask]'``.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -29,16 +38,16 @@ import pandas as pd
 
 from instrval.errors import Problem, RatingsError
 from instrval.io.engine import (
-    _PARQUET,
     EngineNotApplicable,
     ProgressFn,
+    StorageOptions,
     _agg_df,
     _check_rest,
     _connect,
     _plan,
     _schema,
     _source_sql,
-    ratings_parts,
+    parquet_parts,
     reduce_respondents,
 )
 from instrval.model.instrument import Instrument
@@ -59,15 +68,17 @@ def dask_client(scheduler: Any) -> tuple[Any, bool]:
     if isinstance(scheduler, Client):
         return scheduler, False
     if scheduler in (None, "local"):
+        # the shuffle's notices ("Shuffle ... initialized") would fill standard error
         cluster = LocalCluster(n_workers=min(2, os.cpu_count() or 1), threads_per_worker=1,
-                               dashboard_address=None, processes=True)
+                               dashboard_address=":0", processes=True,
+                               silence_logs=logging.ERROR)
         return Client(cluster), True
     return Client(str(scheduler)), True
 
 
-def _part_ids(part: str, offset: int) -> pd.DataFrame:
+def _part_ids(part: str, offset: int, so: StorageOptions) -> pd.DataFrame:
     """The rating ids of one part as text, with their rows (for the shuffle)."""
-    con = _connect(threads=1)
+    con = _connect(threads=1, parts=[part], storage_options=so)
     src = _source_sql([part], [offset])
     df = con.execute(f"SELECT CAST(rating_id AS VARCHAR) AS k, __row FROM ({src}) "
                      f"WHERE rating_id IS NOT NULL").df()
@@ -75,34 +86,65 @@ def _part_ids(part: str, offset: int) -> pd.DataFrame:
     return df
 
 
-def _dups(part: pd.DataFrame) -> pd.DataFrame:
-    return part[part["k"].duplicated(keep=False)]
+def _dups(frame: pd.DataFrame, offsets: list[int]) -> pd.DataFrame:
+    """The rows of one shuffled partition whose id occurs more than once (every row of an
+    id is in the same partition after the shuffle), with the part each row belongs to."""
+    d = frame[frame["k"].duplicated(keep=False)]
+    part = np.searchsorted(np.asarray(offsets, np.int64), d["__row"].to_numpy(np.int64) - 2,
+                           side="right") - 1
+    return pd.DataFrame({"__part": part.astype(np.int64),
+                         "__row": d["__row"].to_numpy(np.int64)})
 
 
-def _part_agg(template: str, plan: Any, part: str, offset: int, dup_ids: list[str],
-              extra_rows: list[int]) -> pd.DataFrame:
-    """The grouped pass of :func:`instrval.io.engine.scan_ratings` on one part."""
+def _rows_sql(con: Any, name: str, rows: np.ndarray) -> str:
+    """`` AND __row NOT IN (...)`` for rows registered as a table (empty: nothing)."""
+    if not len(rows):
+        return ""
+    con.register(name, pd.DataFrame({"r": np.asarray(rows, np.int64)}))
+    return f" AND __row NOT IN (SELECT r FROM {name})"
+
+
+def _part_agg(template: str, plan: Any, part: str, offset: int, so: StorageOptions,
+              dup_rows: pd.DataFrame, extra_rows: np.ndarray) -> pd.DataFrame:
+    """The grouped pass of :func:`instrval.io.engine.scan_ratings` on one part: the rows
+    whose id is repeated anywhere (``dup_rows``, this part's share of the shuffle) and
+    ``extra_rows`` are left out of the sums and returned as rows to check."""
     from instrval.io.engine import _SRC
 
-    con = _connect(threads=1)
+    con = _connect(threads=1, parts=[part], storage_options=so)
     p = replace(plan, source_sql=template.replace(_SRC, _source_sql([part], [offset])))
     where = "COALESCE(__clean, FALSE)"
-    if dup_ids:
-        con.register("__dup", pd.DataFrame({"k": pd.Series(dup_ids, dtype=object)}))
-        where += " AND __rid NOT IN (SELECT k FROM __dup)"
-    if extra_rows:
-        con.register("__extra", pd.DataFrame({"r": np.asarray(extra_rows, np.int64)}))
-        where += " AND __row NOT IN (SELECT r FROM __extra)"
+    where += _rows_sql(con, "__dup", dup_rows["__row"].to_numpy(np.int64))
+    where += _rows_sql(con, "__extra", extra_rows)
     out = _agg_df(con, p, where)
     con.close()
     return out
 
 
-def _part_stripped(template: str, plan: Any, part: str, offset: int, keys: list[str]
-                   ) -> np.ndarray:
+def _clean_of(agg: pd.DataFrame) -> pd.DataFrame:
+    """The per-respondent sums of one part (object ids, as the reduction expects)."""
+    out = agg[agg["__bad"] < 0].drop(columns=["__bad", "__badrid"]).reset_index(drop=True)
+    out["__resp"] = out["__resp"].astype(object)
+    return out
+
+
+def _bad_of(agg: pd.DataFrame) -> pd.DataFrame:
+    """The rows of one part that go to the pandas checker."""
+    b = agg[agg["__bad"] >= 0]
+    return pd.DataFrame({"__row": b["__bad"].to_numpy(np.int64),
+                         "__rid": b["__badrid"].to_numpy(object)})
+
+
+def _reduce(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """One node of the reduction tree: per-respondent sums of several parts added up."""
+    return reduce_respondents(frames)
+
+
+def _part_stripped(template: str, plan: Any, part: str, offset: int, so: StorageOptions,
+                   keys: list[str]) -> np.ndarray:
     from instrval.io.engine import _SRC
 
-    con = _connect(threads=1)
+    con = _connect(threads=1, parts=[part], storage_options=so)
     src = template.replace(_SRC, _source_sql([part], [offset]))
     con.register("__keys", pd.DataFrame({"k": pd.Series(keys, dtype=object)}))
     got = con.execute(f"SELECT __row FROM ({src}) WHERE __clean AND "
@@ -111,18 +153,54 @@ def _part_stripped(template: str, plan: Any, part: str, offset: int, keys: list[
     return np.asarray(got, dtype=np.int64)
 
 
+def _tree(leaves: list[Any], split_every: int) -> Any:
+    """A reduction tree of delayed per-respondent sums: nodes of ``split_every`` children,
+    run on the workers; the root is the only result the client receives."""
+    import dask
+
+    level = leaves
+    while len(level) > 1:
+        level = [dask.delayed(_reduce)(level[i:i + split_every])
+                 for i in range(0, len(level), split_every)]
+    return level[0] if len(level) == 1 else dask.delayed(_reduce)(level)
+
+
+def _dups_by_part(ids: Any, offsets: list[int], n_parts: int) -> list[Any]:
+    """Rows whose rating id is repeated anywhere, found by a shuffle on the id and routed
+    back to their parts: one delayed frame per part, kept on the workers."""
+    meta = pd.DataFrame({"__part": pd.Series([], dtype=np.int64),
+                         "__row": pd.Series([], dtype=np.int64)})
+    dups = ids.shuffle("k").map_partitions(_dups, offsets, meta=meta)
+    if n_parts == 1:
+        return list(dups.repartition(npartitions=1).to_delayed())
+    # partition i holds the rows of part i (divisions 0, 1, ..., n-1, n-1)
+    routed = dups.set_index("__part", divisions=[*range(n_parts), n_parts - 1],
+                            sorted=False).reset_index()
+    out = routed.to_delayed()
+    assert len(out) == n_parts
+    return list(out)
+
+
 def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
-                      scheduler: Any = "local", progress: ProgressFn | None = None
+                      scheduler: Any = "local", storage_options: StorageOptions = None,
+                      split_every: int = 8, progress: ProgressFn | None = None
                       ) -> RatingScan:
     """:func:`instrval.io.engine.scan_ratings` on a Dask cluster, one task per part.
 
     Parameters
     ----------
     path : path-like or str
-        A folder of Parquet parts, a glob, or one Parquet file (one partition).
+        A folder of Parquet parts, a glob, or one Parquet file (one partition); local (a
+        path every worker can read) or an fsspec URL (``"s3://bucket/exports/"``,
+        ``"gs://..."``, ``"abfs://..."``, ``"file:///shared/parts/"``).
     instrument : Instrument
     scheduler : str or distributed.Client
         ``"local"``, a scheduler address, or a client.
+    storage_options : dict, optional
+        Options of the URL's fsspec filesystem, passed to every worker (as
+        ``dask.dataframe.read_parquet`` takes them).
+    split_every : int
+        Children of each node of the reduction tree of per-respondent sums.
     progress : callable(str), optional
         Receives a line per step (parts done, rows per second).
 
@@ -134,71 +212,62 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
     import dask
     import dask.dataframe as dd
 
-    parts = ratings_parts(path)
-    for f in parts:
-        if Path(f).suffix.lower() not in _PARQUET:
-            raise EngineNotApplicable(f"{f} is not a Parquet file")
+    so = storage_options
+    parts = parquet_parts(path, so)
     t0 = time.perf_counter()
-    schema, offsets, total, nulls = _schema(parts)
+    schema, offsets, total, nulls = _schema(parts, so)
     if total == 0:
         raise EngineNotApplicable("no rows")
-    plan = _plan(instrument, schema, parts, _source_sql(parts, offsets))
+    plan = _plan(instrument, schema, parts, _source_sql(parts, offsets), so)
     client, own = dask_client(scheduler)
+    n = len(parts)
     try:
         if progress:
-            progress(f"scanning {total:,} ratings in {len(parts)} part(s) on Dask "
+            progress(f"scanning {total:,} ratings in {n} part(s) on Dask "
                      f"({len(client.scheduler_info().get('workers', {}))} workers)")
-        # rating ids repeated anywhere: a shuffle on the id, then duplicates per partition
-        meta = pd.DataFrame({"k": pd.Series([], dtype=object),
-                             "__row": pd.Series([], dtype=np.int64)})
-        ids = dd.from_map(_part_ids, parts, offsets, meta=meta, enforce_metadata=False)
-        dups = ids.shuffle("k").map_partitions(_dups, meta=meta)
-        dup_rows = dask.compute(dups, scheduler=client.get)[0]
-        dup_ids = sorted(set(dup_rows["k"].tolist()))
-        if progress:
-            progress(f"ids shuffled: {len(dup_ids):,} repeated ids "
-                     f"({time.perf_counter() - t0:.1f} s)")
-        tasks = [dask.delayed(_part_agg)(plan.template, plan, f, off, dup_ids, [])
-                 for f, off in zip(parts, offsets, strict=True)]
-        aggs = list(dask.compute(*tasks, scheduler=client.get))
+        with dask.config.set({"dataframe.convert-string": False}):
+            meta = pd.DataFrame({"k": pd.Series([], dtype=object),
+                                 "__row": pd.Series([], dtype=np.int64)})
+            ids = dd.from_map(_part_ids, parts, offsets, [so] * n, meta=meta,
+                              enforce_metadata=False)
+            dup_parts = _dups_by_part(ids, offsets, n)
+        no_extra = np.zeros(0, np.int64)
+        aggs = [dask.delayed(_part_agg)(plan.template, plan, f, off, so, d, no_extra)
+                for f, off, d in zip(parts, offsets, dup_parts, strict=True)]
+        root = _tree([dask.delayed(_clean_of)(a) for a in aggs], split_every)
+        bads = [dask.delayed(_bad_of)(a) for a in aggs]
+        clean, *bad = dask.compute(root, *bads, scheduler=client.get)
+        sus = pd.concat(bad, ignore_index=True).sort_values("__row").reset_index(drop=True)
         if progress:
             dt = time.perf_counter() - t0
-            progress(f"parts done: {len(parts)} of {len(parts)} "
-                     f"({total / max(dt, 1e-9):,.0f} ratings/s)")
-        bad = [a[a["__bad"] >= 0] for a in aggs]
-        sus = pd.concat([pd.DataFrame({"__row": b["__bad"].to_numpy(np.int64),
-                                       "__rid": b["__badrid"].to_numpy(object)})
-                         for b in bad], ignore_index=True).sort_values("__row")
+            progress(f"parts done: {n} of {n} ({total / max(dt, 1e-9):,.0f} ratings/s); "
+                     f"{len(sus):,} rows to check row by row")
         from instrval.validate.ratings import as_text
 
         stripped = as_text(sus["__rid"].astype(object))
         differ = stripped.notna() & (stripped.astype(object) != sus["__rid"].astype(object))
-        extra = np.zeros(0, dtype=np.int64)
-        if differ.any():
+        extra = no_extra
+        if differ.any():  # ids equal once stripped: count again without those rows
             keys = sorted(set(stripped[differ].astype(str)))
-            got = dask.compute(*[dask.delayed(_part_stripped)(plan.template, plan, f, off,
+            got = dask.compute(*[dask.delayed(_part_stripped)(plan.template, plan, f, off, so,
                                                               keys)
                                  for f, off in zip(parts, offsets, strict=True)],
                                scheduler=client.get)
-            extra = np.concatenate([np.zeros(0, np.int64), *got])
+            extra = np.concatenate([no_extra, *got])
             if len(extra):
-                tasks = [dask.delayed(_part_agg)(plan.template, plan, f, off, dup_ids,
-                                                 extra.tolist())
-                         for f, off in zip(parts, offsets, strict=True)]
-                aggs = list(dask.compute(*tasks, scheduler=client.get))
+                aggs = [dask.delayed(_part_agg)(plan.template, plan, f, off, so, d, extra)
+                        for f, off, d in zip(parts, offsets, dup_parts, strict=True)]
+                root = _tree([dask.delayed(_clean_of)(a) for a in aggs], split_every)
+                clean = dask.compute(root, scheduler=client.get)[0]
     finally:
         if own:
             cluster = getattr(client, "cluster", None)
             client.close()
             if cluster is not None:
                 cluster.close()
-    clean = reduce_respondents([a[a["__bad"] < 0].drop(columns=["__bad", "__badrid"])
-                                for a in aggs])
     scan = _check_rest(instrument, plan, clean, path, parts, offsets, sus, extra, nulls,
-                       total, "dask")
+                       total, "dask", so)
     if progress:
         dt = time.perf_counter() - t0
         progress(f"done: {total:,} ratings in {dt:.1f} s")
     return scan
-
-

@@ -32,7 +32,8 @@ import os
 import re
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,7 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from instrval.errors import Problem, RatingsError
+from instrval.errors import InstrvalError, Problem, RatingsError
+from instrval.io.files import is_url
 from instrval.model.instrument import Instrument
 from instrval.model.ratings import ID_COLUMNS, expected_columns
 from instrval.model.scan import RatingScan, RelevanceCounts, scan_counts
@@ -48,7 +50,8 @@ from instrval.validate.ratings import _norm_key, gate_codes, level_codes
 
 __all__ = ["ENGINES", "AUTO_ENGINE_ROWS", "ratings_parts", "choose_engine", "scan_ratings",
            "EngineNotApplicable", "stderr_progress",
-           "read_ratings_any", "is_parts"]
+           "read_ratings_any", "is_parts", "is_url", "url_filesystem", "read_parts_frame",
+           "parquet_parts"]
 
 #: Engines of the rating commands: ``auto`` picks DuckDB for Parquet parts and Parquet
 #: files of at least :data:`AUTO_ENGINE_ROWS` rows, pandas otherwise.
@@ -74,14 +77,97 @@ def stderr_progress(msg: str) -> None:
 
 
 # ----------------------------------------------------------------------------- inputs
+StorageOptions = dict[str, Any] | None
+
+
 def _is_glob(s: str) -> bool:
     return any(ch in s for ch in "*?[")
 
 
-def ratings_parts(path: str | os.PathLike[str]) -> list[str]:
+def _protocol(url: str) -> str:
+    return url.split("://", 1)[0].lower()
+
+
+def _suffix(f: str) -> str:
+    """The suffix of a part's name (a URL's query string left out)."""
+    if is_url(f):
+        from urllib.parse import urlsplit
+
+        return Path(urlsplit(f).path).suffix.lower()
+    return Path(f).suffix.lower()
+
+
+def url_filesystem(url: str, storage_options: StorageOptions) -> tuple[Any, str]:
+    """The fsspec filesystem of ``url`` and the path on it; missing implementations
+    (s3fs, gcsfs, adlfs, aiohttp) and unknown protocols as one clear error."""
+    try:
+        import fsspec
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise RatingsError(f"{url}: reading URLs needs fsspec: pip install fsspec "
+                           "(or 'instrval[dask]')",
+                           [Problem("missing_dependency", "fsspec is not installed",
+                                    file=url)]) from None
+    try:
+        return fsspec.core.url_to_fs(url, **(storage_options or {}))
+    except ImportError as exc:
+        raise RatingsError(f"{url}: reading {_protocol(url)}:// URLs needs a package that is "
+                           f"not installed ({exc})",
+                           [Problem("missing_dependency", str(exc), file=url)]) from None
+    except (ValueError, TypeError) as exc:
+        raise RatingsError(f"{url}: cannot read this URL ({exc}); check the protocol and "
+                           "--storage-option", [Problem("invalid_value", str(exc), file=url,
+                                                        value=_protocol(url))]) from None
+
+
+def _url_parts(url: str, storage_options: StorageOptions) -> list[str]:
+    """The parts of a URL: one file, a folder (prefix) of Parquet parts, or a glob."""
+    fs, root = url_filesystem(url, storage_options)
+    try:
+        if _protocol(url) in ("http", "https"):
+            if _is_glob(root) or url.endswith("/"):
+                raise RatingsError(f"{url}: http(s) URLs name one file (folders and globs "
+                                   "need an object store: s3://, gs://, abfs://)",
+                                   [Problem("invalid_value", "http(s) URLs name one file",
+                                            file=url)])
+            return [url]
+        if _is_glob(root):
+            found = fs.glob(root, detail=True)
+            files = sorted(fs.unstrip_protocol(k) for k, v in found.items()
+                           if v.get("type") == "file")
+            if not files:
+                raise RatingsError(f"no files match {url}",
+                                   [Problem("file_not_found", "no files match the pattern",
+                                            file=url)])
+            return files
+        if fs.isdir(root):
+            files = sorted(fs.unstrip_protocol(e["name"]) for e in fs.ls(root, detail=True)
+                           if e.get("type") == "file"
+                           and Path(e["name"]).suffix.lower() in _PARQUET
+                           and not Path(e["name"]).name.startswith((".", "_")))
+            if not files:
+                raise RatingsError(f"{url}: the folder holds no Parquet parts (*.parquet)",
+                                   [Problem("file_not_found", "no Parquet parts", file=url)])
+            return files
+        if fs.isfile(root):
+            return [url]
+    except RatingsError:
+        raise
+    except Exception as exc:  # the filesystem's own errors (permissions, network)
+        raise RatingsError(f"{url}: cannot list it: {exc}",
+                           [Problem("unreadable", str(exc), file=url)]) from None
+    raise RatingsError(f"{url}: no such file or folder",
+                       [Problem("file_not_found", "no such file", file=url)])
+
+
+def ratings_parts(path: str | os.PathLike[str], storage_options: StorageOptions = None
+                  ) -> list[str]:
     """The files of a DATA argument: a file, a folder of Parquet parts (``*.parquet``,
-    ``*.pq``, sorted by name, hidden and ``_``-prefixed files skipped) or a glob."""
+    ``*.pq``, sorted by name, hidden and ``_``-prefixed files skipped) or a glob; local,
+    or an fsspec URL (``s3://bucket/prefix/``, ``gs://...``, ``file://...``) read with
+    ``storage_options``."""
     s = os.fspath(path)
+    if is_url(s):
+        return _url_parts(s, storage_options)
     if _is_glob(s) and not Path(s).exists():
         files = sorted(f for f in _glob.glob(s) if Path(f).is_file())
         if not files:
@@ -102,22 +188,43 @@ def ratings_parts(path: str | os.PathLike[str]) -> list[str]:
     return [s]
 
 
-def is_parts(path: str | os.PathLike[str]) -> bool:
+def parquet_parts(path: str | os.PathLike[str], storage_options: StorageOptions = None
+                  ) -> list[str]:
+    """:func:`ratings_parts`, when every part is a Parquet file; else
+    :class:`EngineNotApplicable` (the columnar engines read Parquet only)."""
+    parts = ratings_parts(path, storage_options)
+    for f in parts:
+        if _suffix(f) not in _PARQUET:
+            raise EngineNotApplicable(f"{f} is not a Parquet file")
+    return parts
+
+
+def is_parts(path: str | os.PathLike[str], storage_options: StorageOptions = None) -> bool:
     """True for a folder or glob of parts (rather than one file)."""
     s = os.fspath(path)
+    if is_url(s):
+        if _protocol(s) in ("http", "https"):
+            return False
+        fs, root = url_filesystem(s, storage_options)
+        try:
+            return _is_glob(root) or bool(fs.isdir(root))
+        except Exception:  # unreachable: ratings_parts says why
+            return False
     return Path(s).is_dir() or (_is_glob(s) and not Path(s).exists())
 
 
-def choose_engine(path: str | os.PathLike[str], engine: str = "auto") -> str:
-    """The engine ``auto`` means for this input: ``duckdb`` for parts and for Parquet
-    files of at least :data:`AUTO_ENGINE_ROWS` rows, else ``pandas``."""
+def choose_engine(path: str | os.PathLike[str], engine: str = "auto",
+                  storage_options: StorageOptions = None) -> str:
+    """The engine ``auto`` means for this input: ``duckdb`` for parts, for URLs (DuckDB
+    reads them through fsspec) and for Parquet files of at least :data:`AUTO_ENGINE_ROWS`
+    rows, else ``pandas``."""
     if engine not in ENGINES:
         raise RatingsError(f"unknown engine {engine!r} (allowed: {', '.join(ENGINES)})",
                            [Problem("invalid_value", f"unknown engine {engine!r}",
                                     value=engine)])
     if engine != "auto":
         return engine
-    if is_parts(path):
+    if is_url(path) or is_parts(path):
         return "duckdb"
     p = Path(os.fspath(path))
     if p.suffix.lower() in _PARQUET and p.is_file():
@@ -130,6 +237,34 @@ def choose_engine(path: str | os.PathLike[str], engine: str = "auto") -> str:
         if rows >= AUTO_ENGINE_ROWS:
             return "duckdb"
     return "pandas"
+
+
+@contextmanager
+def _open_parquet(f: str, storage_options: StorageOptions = None) -> Iterator[Any]:
+    """A :class:`pyarrow.parquet.ParquetFile` of a local part or a URL (fsspec)."""
+    import pyarrow.parquet as pq
+
+    if not is_url(f):
+        yield pq.ParquetFile(f)
+        return
+    fs, p = url_filesystem(f, storage_options)
+    with fs.open(p, "rb") as fh:
+        yield pq.ParquetFile(fh)
+
+
+def _register_filesystems(con: Any, parts: Sequence[str], storage_options: StorageOptions
+                          ) -> None:
+    """Let DuckDB read the URL parts through fsspec (no DuckDB extension, no download):
+    one filesystem per protocol; ``file://`` DuckDB reads itself."""
+    protocols = sorted({_protocol(f) for f in parts if is_url(f)} - {"file"})
+    if not protocols:
+        return
+    con.execute("SET autoinstall_known_extensions = false")
+    con.execute("SET autoload_known_extensions = false")
+    for proto in protocols:
+        url = next(f for f in parts if is_url(f) and _protocol(f) == proto)
+        fs, _ = url_filesystem(url, storage_options)
+        con.register_filesystem(fs)
 
 
 # ----------------------------------------------------------------------------- SQL
@@ -193,21 +328,46 @@ def _source_sql(parts: Sequence[str], offsets: Sequence[int]) -> str:
     return " UNION ALL ".join(sel)
 
 
-def _schema(parts: Sequence[str]) -> tuple[Any, list[int], int, dict[str, bool]]:
-    """Arrow schema (the same in every part), row offsets, total rows, columns with nulls."""
-    import pyarrow.parquet as pq
+def _footer(f: str, storage_options: StorageOptions) -> tuple[Any, Any]:
+    """Arrow schema and footer metadata of one part, checked against the limits on
+    Parquet metadata (:func:`instrval.io.files.check_parquet`: row groups that fit in
+    memory, no decompression bomb) - the bounds that apply to local files and URLs alike."""
+    from instrval.io.files import check_parquet
 
+    try:
+        with _open_parquet(f, storage_options) as pf:
+            schema, md = pf.schema_arrow, pf.metadata
+            size = _part_size(f, storage_options)
+    except RatingsError:
+        raise
+    except Exception as exc:  # pyarrow.ArrowInvalid, OSError, the filesystem's errors
+        raise RatingsError(f"{f}: cannot read the Parquet file: {exc}",
+                           [Problem("unreadable", str(exc), file=str(f))]) from None
+    check_parquet(md, file=str(f), error=RatingsError, what="Parquet part", whole=False,
+                  file_bytes=size)
+    return schema, md
+
+
+def _part_size(f: str, storage_options: StorageOptions) -> int | None:
+    if not is_url(f):
+        return os.path.getsize(f)
+    fs, p = url_filesystem(f, storage_options)
+    try:
+        size = fs.size(p)
+    except Exception:  # a server that does not say: the ratio check is skipped
+        return None
+    return int(size) if size else None
+
+
+def _schema(parts: Sequence[str], storage_options: StorageOptions = None
+            ) -> tuple[Any, list[int], int, dict[str, bool]]:
+    """Arrow schema (the same in every part), row offsets, total rows, columns with nulls."""
     schema = None
     offsets = []
     total = 0
     nulls: dict[str, bool] = {}
     for f in parts:
-        try:
-            pf = pq.ParquetFile(f)
-        except Exception as exc:  # pyarrow.ArrowInvalid, OSError
-            raise RatingsError(f"{f}: cannot read the Parquet file: {exc}",
-                               [Problem("unreadable", str(exc), file=str(f))]) from None
-        s = pf.schema_arrow
+        s, md = _footer(f, storage_options)
         if schema is None:
             schema = s
         elif not s.equals(schema):
@@ -215,7 +375,6 @@ def _schema(parts: Sequence[str]) -> tuple[Any, list[int], int, dict[str, bool]]
                                [Problem("unreadable", "parts with different columns",
                                         file=str(f))])
         offsets.append(total)
-        md = pf.metadata
         total += md.num_rows
         for i, name in enumerate(s.names):
             col_nulls = False
@@ -229,19 +388,18 @@ def _schema(parts: Sequence[str]) -> tuple[Any, list[int], int, dict[str, bool]]
     return schema, offsets, total, nulls
 
 
-def _value_tables(parts: Sequence[str], cols: dict[str, str], instrument: Instrument
-                  ) -> dict[str, list[Any]]:
+def _value_tables(parts: Sequence[str], cols: dict[str, str], instrument: Instrument,
+                  storage_options: StorageOptions = None) -> dict[str, list[Any]]:
     """Candidate raw values of the answer columns: the distinct values of the first
     65,536 rows, and the spellings of every option, level and code (as stored, upper case,
     capitalised). A value missing here is not an error: its rows are simply passed to
     the pandas checker, which reads every value."""
     import pyarrow.compute as pc
-    import pyarrow.parquet as pq
 
     if not cols:
         return {}
-    pf = pq.ParquetFile(parts[0])
-    first = next(pf.iter_batches(batch_size=65_536, columns=list(cols)), None)
+    with _open_parquet(parts[0], storage_options) as pf:
+        first = next(pf.iter_batches(batch_size=65_536, columns=list(cols)), None)
     out: dict[str, list[Any]] = {}
     for c, kind in cols.items():
         vals: list[Any] = []
@@ -324,7 +482,8 @@ def _blank(col: str, blanks: list[Any]) -> str:
     return f"({_q(col)} IS NULL)"
 
 
-def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -> _Plan:
+def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str,
+          storage_options: StorageOptions = None) -> _Plan:
     names = list(schema.names)
     kinds = {n: _kind(schema.field(n).type) for n in names}
     if len(set(names)) != len(names) or len({n.lower() for n in names}) != len(names):
@@ -384,7 +543,7 @@ def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str) -
             if x in names:
                 cat_cols[x] = kinds[x]
     distinct = _value_tables(parts, {k: v for k, v in cat_cols.items() if v != "null"},
-                             instrument)
+                             instrument, storage_options)
     blank_sql: dict[str, str] = {}
     val_sql: dict[str, str] = {}
     gate_open: dict[str, str] = {}
@@ -483,7 +642,9 @@ def _default_memory(rows: int) -> str:
     return f"{mb}MB"
 
 
-def _connect(threads: int | None = None, memory_limit: str | None = None) -> Any:
+def _connect(threads: int | None = None, memory_limit: str | None = None,
+             parts: Sequence[str] = (), storage_options: StorageOptions = None) -> Any:
+    """A DuckDB connection with the engine's settings, reading the URL ``parts``."""
     import duckdb
 
     con = duckdb.connect(":memory:")
@@ -495,6 +656,7 @@ def _connect(threads: int | None = None, memory_limit: str | None = None) -> Any
     con.execute(f"SET memory_limit = {_lit(limit)}")
     tmp = os.environ.get("INSTRVAL_TMPDIR") or os.environ.get("TMPDIR") or "/tmp"
     con.execute(f"SET temp_directory = {_lit(os.path.join(tmp, 'instrval-duckdb'))}")
+    _register_filesystems(con, parts, storage_options)
     return con
 
 
@@ -575,11 +737,11 @@ def _agg_df(con: Any, plan: _Plan, where: str) -> pd.DataFrame:
 
 
 def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
-               nulls: dict[str, bool]) -> pd.DataFrame:
+               nulls: dict[str, bool], storage_options: StorageOptions = None
+               ) -> pd.DataFrame:
     """The export rows ``rows`` (spreadsheet numbers, sorted) as the pandas reader sees
     them (pyarrow to pandas; integer columns with blanks anywhere in the file as float)."""
     import pyarrow as pa
-    import pyarrow.parquet as pq
 
     tables = []
     schema = None
@@ -588,18 +750,18 @@ def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
     for fi, f in enumerate(parts):
         lo, hi = bounds[fi], bounds[fi + 1]
         mine = pos[(pos >= lo) & (pos < hi)] - lo
-        pf = pq.ParquetFile(f)
-        schema = pf.schema_arrow
-        if not len(mine):
+        if not len(mine) and schema is not None:
             continue
-        start = 0
-        for rg in range(pf.metadata.num_row_groups):
-            n = pf.metadata.row_group(rg).num_rows
-            sub = mine[(mine >= start) & (mine < start + n)] - start
-            if len(sub):
-                t = pf.read_row_group(rg)
-                tables.append(t.take(pa.array(sub)))
-            start += n
+        with _open_parquet(f, storage_options) as pf:
+            schema = pf.schema_arrow
+            start = 0
+            for rg in range(pf.metadata.num_row_groups if len(mine) else 0):
+                n = pf.metadata.row_group(rg).num_rows
+                sub = mine[(mine >= start) & (mine < start + n)] - start
+                if len(sub):
+                    t = pf.read_row_group(rg)
+                    tables.append(t.take(pa.array(sub)))
+                start += n
     assert schema is not None
     table = pa.concat_tables(tables) if tables else schema.empty_table()
     df = table.to_pandas()
@@ -639,11 +801,12 @@ def reduce_respondents(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
 
 def _check_rest(instrument: Instrument, plan: _Plan, clean: pd.DataFrame, path: Any,
                 parts: Sequence[str], offsets: Sequence[int], sus: pd.DataFrame,
-                extra: np.ndarray, nulls: Any, total: int, engine: str) -> Any:
+                extra: np.ndarray, nulls: Any, total: int, engine: str,
+                storage_options: StorageOptions = None) -> Any:
     """The rows not passed as clean (``sus`` and ``extra``) read back and run through the
     pandas checker, then the scan assembled: the common end of the DuckDB and Dask engines."""
     sub_rows = np.unique(np.concatenate([sus["__row"].to_numpy(np.int64), extra]))
-    df = _read_rows(parts, offsets, sub_rows, nulls)
+    df = _read_rows(parts, offsets, sub_rows, nulls, storage_options)
     name = str(path)
     rd_sub = _check_rows(df, sub_rows, instrument, name)
     return _finalize(instrument, plan, clean, rd_sub, sub_rows, total,
@@ -751,20 +914,26 @@ def _strip_dups(con: Any, plan: _Plan, sus: pd.DataFrame) -> np.ndarray:
 
 def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
                  threads: int | None = None, memory_limit: str | None = None,
+                 storage_options: StorageOptions = None,
                  progress: ProgressFn | None = None) -> RatingScan:
     """Check a wide Parquet export (file, folder of parts or glob) with DuckDB.
 
     Parameters
     ----------
     path : path-like or str
-        A Parquet file, a folder of Parquet parts or a glob (``"parts/*.parquet"``).
-        Rows are numbered through the parts in name order as in one spreadsheet.
+        A Parquet file, a folder of Parquet parts or a glob (``"parts/*.parquet"``), local
+        or an fsspec URL (``"s3://bucket/exports/"``, ``"gs://..."``, ``"file:///..."``;
+        read through fsspec, no DuckDB extension needed). Rows are numbered through the
+        parts in name order as in one spreadsheet.
     instrument : Instrument
     threads, memory_limit : optional
         DuckDB's ``threads`` and ``memory_limit`` (default: 600MB up to 10 million
         ratings, 32 bytes more a rating beyond, at most half the memory; or the
         ``INSTRVAL_DUCKDB_MEMORY`` environment variable). DuckDB spills to the temporary
         folder beyond it.
+    storage_options : dict, optional
+        Options of the URL's fsspec filesystem (``{"anon": True}``, ``{"profile": ...}``,
+        credentials), as ``dask.dataframe.read_parquet`` takes them.
     progress : callable(str), optional
         Receives a line per step (rows per second, parts done).
 
@@ -787,7 +956,7 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
 
     try:
         return _scan(path, instrument, threads=threads, memory_limit=memory_limit,
-                     progress=progress)
+                     storage_options=storage_options, progress=progress)
     except duckdb.OutOfMemoryException as exc:
         raise RatingsError(
             f"{path}: DuckDB ran out of its memory limit ({exc}); raise it with the "
@@ -796,22 +965,21 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
 
 
 def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
-                 threads: int | None = None, memory_limit: str | None = None,
-                 progress: ProgressFn | None = None) -> RatingScan:
+          threads: int | None = None, memory_limit: str | None = None,
+          storage_options: StorageOptions = None,
+          progress: ProgressFn | None = None) -> RatingScan:
     """The body of :func:`scan_ratings`."""
-    parts = ratings_parts(path)
-    for f in parts:
-        if Path(f).suffix.lower() not in _PARQUET:
-            raise EngineNotApplicable(f"{f} is not a Parquet file")
+    so = storage_options
+    parts = parquet_parts(path, so)
     t0 = time.perf_counter()
-    schema, offsets, total, nulls = _schema(parts)
+    schema, offsets, total, nulls = _schema(parts, so)
     if total == 0:
         raise EngineNotApplicable("no rows")
     if memory_limit is None and not os.environ.get("INSTRVAL_DUCKDB_MEMORY"):
         memory_limit = _default_memory(total)
-    con = _connect(threads, memory_limit)
+    con = _connect(threads, memory_limit, parts, so)
     src = _source_sql(parts, offsets)
-    plan = _plan(instrument, schema, parts, src)
+    plan = _plan(instrument, schema, parts, src, so)
     if progress:
         progress(f"scanning {total:,} ratings in {len(parts)} part(s) with DuckDB")
     # pass 1: rating ids that occur more than once
@@ -848,29 +1016,77 @@ def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
                  f"{len(sus) + len(extra):,} to check row by row")
     con.close()
     scan = _check_rest(instrument, plan, clean, path, parts, offsets, sus, extra, nulls,
-                       total, "duckdb")
+                       total, "duckdb", so)
     if progress:
         dt = time.perf_counter() - t0
         progress(f"done: {total:,} ratings in {dt:.1f} s ({total / max(dt, 1e-9):,.0f}/s)")
     return scan
 
 # ----------------------------------------------------------------------------- front door
-def _read_parts_pandas(parts: Sequence[str], instrument: Instrument, name: str) -> Any:
-    """The pandas reader on a folder of parts: all parts as one table, rows numbered
-    through them in name order."""
-    import pyarrow as pa
-    import pyarrow.parquet as pq
+def read_parts_frame(path: str | os.PathLike[str], *, storage_options: StorageOptions = None,
+                     error: type[InstrvalError] = RatingsError) -> tuple[pd.DataFrame, int]:
+    """All the Parquet parts of ``path`` (a Parquet file, a folder of parts, a glob or a
+    URL) as one DataFrame, rows in name order, and the number of parts.
 
+    Refused (``too_large``) when the parts together would not fit in
+    :attr:`~instrval._limits.Limits.max_memory_bytes` (estimated from their footers,
+    before any row is read); every part passes :func:`instrval.io.files.check_parquet`.
+    Raises ``error`` (an :class:`~instrval.errors.InstrvalError` subclass) naming the part.
+    """
+    import pyarrow as pa
+
+    from instrval._limits import limits
+    from instrval.io.files import parquet_memory_bytes
+
+    name = os.fspath(path)
+    try:
+        parts = ratings_parts(path, storage_options)
+        for f in parts:
+            if _suffix(f) not in _PARQUET:
+                raise RatingsError(f"{f}: parts and URLs must be Parquet files (*.parquet); "
+                                   "download other files and read them locally",
+                                   [Problem("invalid_value", "not a Parquet file", file=f)])
+        lim = limits()
+        need = 0
+        rows = 0
+        for f in parts:
+            _, md = _footer(f, storage_options)
+            need += parquet_memory_bytes(md, whole=True)
+            rows += md.num_rows
+        if need > lim.max_memory_bytes:
+            raise RatingsError(
+                f"{name}: the {len(parts)} part(s) hold {rows:,} rows that need about "
+                f"{need / 2**30:.1f} GiB of memory to read at once (more than "
+                f"{lim.max_memory_bytes / 2**30:.1f} GiB); read them with --engine duckdb "
+                "or dask where the command has it, or raise INSTRVAL_MAX_MEMORY_BYTES",
+                [Problem("too_large", "the parts do not fit in memory", file=name)])
+        tables = []
+        try:
+            for f in parts:
+                with _open_parquet(f, storage_options) as pf:
+                    tables.append(pf.read())
+            table = pa.concat_tables(tables)
+        except Exception as exc:  # pyarrow.ArrowInvalid, OSError, the filesystem's errors
+            raise RatingsError(f"{name}: cannot read the Parquet parts: {exc}",
+                               [Problem("unreadable", str(exc), file=name)]) from None
+        del tables
+    except RatingsError as exc:
+        if error is RatingsError:
+            raise
+        raise error(exc.summary, list(exc.problems)) from None
+    return table.to_pandas(), len(parts)
+
+
+def _read_parts_pandas(path: str | os.PathLike[str], instrument: Instrument,
+                       storage_options: StorageOptions = None) -> Any:
+    """The pandas reader on a folder of parts (or a URL): all parts as one table
+    (:func:`read_parts_frame`), rows numbered through them in name order."""
     from instrval.io.ratings.raw import frame_table
     from instrval.io.ratings.read import finish
 
-    try:
-        table = pa.concat_tables([pq.read_table(f) for f in parts])
-    except Exception as exc:  # pyarrow.ArrowInvalid, OSError
-        raise RatingsError(f"{name}: cannot read the Parquet parts: {exc}",
-                           [Problem("unreadable", str(exc), file=name)]) from None
-    raw = frame_table(table.to_pandas(), file=name, fmt="wide",
-                      details={"container": "parquet", "parts": len(parts)})
+    frame, n_parts = read_parts_frame(path, storage_options=storage_options)
+    raw = frame_table(frame, file=os.fspath(path), fmt="wide",
+                      details={"container": "parquet", "parts": n_parts})
     return finish(raw, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
 
 
@@ -879,8 +1095,10 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
                      format: str | None = None, mapping: Any = None,
                      dictionary: str | os.PathLike[str] | None = None,
                      strict: bool = False, inspect: bool = False,
+                     storage_options: StorageOptions = None,
                      progress: ProgressFn | None = None) -> Any:
-    """Read and check an export (file, folder of parts or glob) with the chosen engine.
+    """Read and check an export (file, folder of parts or glob; local or an fsspec URL
+    such as ``"s3://bucket/exports/"`` with ``storage_options``) with the chosen engine.
 
     ``engine``: ``"pandas"`` (:func:`instrval.io.ratings.read_ratings`, returns
     :class:`~instrval.model.ratings.RatingData`), ``"duckdb"`` (:func:`scan_ratings`,
@@ -897,7 +1115,9 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
 
     from instrval.io.ratings.read import inspect_ratings, raise_or_warn
 
-    chosen = choose_engine(path, engine)
+    so = storage_options
+    url = is_url(path)
+    chosen = choose_engine(path, engine, so)
     if chosen == "dask" and scheduler is None:
         scheduler = "local"
     columnar = (chosen in ("duckdb", "dask") and format in (None, "wide")
@@ -909,22 +1129,24 @@ def read_ratings_any(path: str | os.PathLike[str], instrument: Instrument, *,
                 from instrval.io.dask_engine import scan_ratings_dask
 
                 result = scan_ratings_dask(path, instrument, scheduler=scheduler or "local",
-                                           progress=progress)
+                                           storage_options=so, progress=progress)
             else:
-                result = scan_ratings(path, instrument, progress=progress)
+                result = scan_ratings(path, instrument, storage_options=so,
+                                      progress=progress)
         except EngineNotApplicable as why:
             if progress:
                 progress(f"the {chosen} engine does not read this export ({why}); "
                          "reading it with pandas")
             result = None
     if result is None:
-        if is_parts(path):
-            parts = ratings_parts(path)
-            if format not in (None, "wide") or mapping is not None:
-                raise RatingsError(f"{path}: folders of parts must be wide Parquet exports",
+        if url or is_parts(path):
+            if format not in (None, "wide") or mapping is not None or dictionary is not None:
+                what = "URLs" if url else "folders of parts"
+                raise RatingsError(f"{path}: {what} must be wide Parquet exports (read "
+                                   "other exports from a local file)",
                                    [Problem("invalid_value", "parts must be wide Parquet",
                                             file=str(path))])
-            result = _read_parts_pandas(parts, instrument, str(path))
+            result = _read_parts_pandas(path, instrument, so)
         else:
             result = inspect_ratings(path, instrument, format=format, mapping=mapping,
                                      dictionary=dictionary)

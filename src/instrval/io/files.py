@@ -54,11 +54,21 @@ from instrval._limits import Limits, limits
 from instrval.errors import InstrvalError, Problem
 
 __all__ = ["Limits", "limits", "read_input_bytes", "check_input_file", "inflate_gzip",
-           "check_zip", "open_zip", "check_xlsx", "check_parquet"]
+           "check_zip", "open_zip", "check_xlsx", "check_parquet",
+           "parquet_memory_bytes", "is_url"]
 
 KiB = 1 << 10
 MiB = 1 << 20
 GiB = 1 << 30
+
+
+def is_url(path: Any) -> bool:
+    """True for an fsspec URL (``s3://bucket/prefix/``, ``gs://``, ``abfs://``,
+    ``https://``, ``file:///data/parts/``, ``memory://``) rather than a local path: such a
+    DATA argument skips the local-file guards (the Parquet footer bounds still apply)."""
+    import re
+
+    return isinstance(path, str) and re.match(r"[A-Za-z][A-Za-z0-9+.-]*://", path) is not None
 
 
 def _size(n: float) -> str:
@@ -400,6 +410,14 @@ def check_parquet(source: Any, *, file: str, error: type[InstrvalError],
                         f"{lim.max_parquet_ratio:,.0f}); refusing a likely decompression bomb",
                         value=round(ratio, 1))
     return meta
+
+
+def parquet_memory_bytes(meta: Any, *, whole: bool = True) -> int:
+    """Estimated memory of a Parquet file from its footer metadata (as
+    :func:`check_parquet` estimates it): to read it at once into a DataFrame (``whole``)
+    or as Arrow row groups."""
+    return sum(_row_group_bytes(meta.row_group(g), whole=whole)
+               for g in range(meta.num_row_groups))
 
 
 def _row_group_bytes(rg: Any, *, whole: bool) -> int:

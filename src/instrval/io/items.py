@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from instrval._result import Result
-from instrval.errors import Problem, StatisticsError
+from instrval.errors import InstrvalError, Problem, StatisticsError
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from instrval.io.tables import Table
     from instrval.model.instrument import Instrument
 
-__all__ = ["EXPORT_SUFFIXES", "ItemData", "read_cfa_model", "read_item_data",
-           "read_item_table"]
+__all__ = ["EXPORT_SUFFIXES", "ItemData", "is_parquet_input", "read_cfa_model",
+           "read_item_data", "read_item_table", "read_parquet_table"]
 
 #: Files that only the rating readers read (never a plain table).
 EXPORT_SUFFIXES = (".parquet", ".sav", ".zsav")
@@ -50,6 +50,40 @@ def _instrument(instrument: Any) -> Instrument:
         else instrument
 
 
+def is_parquet_input(path: str | os.PathLike[str]) -> bool:
+    """True when ``path`` is Parquet: a ``.parquet``/``.pq`` file, a folder of parts, a
+    glob of files that does not name an existing file, or a URL (``s3://...``)."""
+    from instrval.io.files import is_url
+
+    s = os.fspath(path)
+    if is_url(s):
+        return True
+    p = Path(s)
+    if p.is_dir() or p.suffix.lower() in (".parquet", ".pq"):
+        return True
+    return any(ch in s for ch in "*?[") and not p.exists()
+
+
+def read_parquet_table(path: str | os.PathLike[str], *,
+                       error: type[InstrvalError] = StatisticsError) -> Table:
+    """Parquet (see :func:`is_parquet_input`) as a table of its columns: the parts in name
+    order, rows numbered through them as in one spreadsheet (header = 1).
+
+    Raises
+    ------
+    InstrvalError (of class ``error``)
+        No parts, an unreadable part, or more than the memory limit.
+    """
+    import numpy as np
+
+    from instrval.io.engine import read_parts_frame
+    from instrval.io.tables import Table
+
+    df, _ = read_parts_frame(str(path), error=error)
+    return Table(data=df, rows=np.arange(2, len(df) + 2), file=str(path), format="parquet",
+                 error=error)
+
+
 def read_item_table(path: str | os.PathLike[str], *, instrument: Any = None,
                     format: str | None = None, mapping: str | os.PathLike[str] | None = None,
                     dictionary: str | os.PathLike[str] | None = None) -> Table:
@@ -58,9 +92,11 @@ def read_item_table(path: str | os.PathLike[str], *, instrument: Any = None,
     Parameters
     ----------
     path : path-like
-        A CSV/TSV/XLSX table with one column per item, or a rating export.
+        A CSV/TSV/XLSX table with one column per item, a rating export, or Parquet (a
+        file, a folder of parts, a glob or a URL; see :func:`is_parquet_input`).
     instrument : Instrument or path-like, optional
-        The instrument a rating export is checked against (needed for an export).
+        The instrument a rating export is checked against (needed for an export; with
+        one, Parquet is read as a rating export, else as a table of its columns).
     format : str, optional
         Read ``path`` as a rating export of this format (see
         :func:`instrval.io.ratings.read_ratings`).
@@ -71,8 +107,8 @@ def read_item_table(path: str | os.PathLike[str], *, instrument: Any = None,
     Returns
     -------
     Table
-        A rating export (``format``, ``mapping`` or ``dictionary`` given, or a Parquet /
-        SPSS file) gives its accepted ratings in wide layout, one float column per item
+        A rating export (``format``, ``mapping`` or ``dictionary`` given, an SPSS file,
+        or Parquet with ``instrument``) gives its accepted ratings in wide layout, one float column per item
         id (rows numbered from 2, as in a file with a header); anything else is read with
         :func:`instrval.io.tables.read_table`.
 
@@ -94,19 +130,27 @@ def read_item_table(path: str | os.PathLike[str], *, instrument: Any = None,
 
     from instrval.io.tables import Table, read_table
 
-    export = (format is not None or mapping is not None or dictionary is not None
-              or Path(path).suffix.lower() in EXPORT_SUFFIXES)
-    if not export:
+    pq = is_parquet_input(path)
+    options = format is not None or mapping is not None or dictionary is not None
+    if pq and not options and instrument is None:
+        return read_parquet_table(path)
+    if not (options or pq or Path(path).suffix.lower() in EXPORT_SUFFIXES):
         return read_table(path)
     if instrument is None:
-        msg = ("a rating export (format, mapping, dictionary or a Parquet/SPSS file) is "
-               "read against an instrument: give instrument")
+        msg = ("a rating export (format, mapping, dictionary or an SPSS file) is read "
+               "against an instrument: give instrument")
         raise StatisticsError(f"{path}: {msg}",
                               [Problem("missing_key", msg, file=str(path), key="instrument")])
     from instrval.io.ratings import read_ratings
 
     inst = _instrument(instrument)
-    rd = read_ratings(path, inst, format=format, mapping=mapping, dictionary=dictionary)
+    if pq and not Path(str(path)).is_file():  # a folder of parts, a glob or a URL
+        from instrval.io.engine import read_ratings_any
+
+        rd = read_ratings_any(path, inst, engine="pandas", format=format, mapping=mapping,
+                              dictionary=dictionary)
+    else:
+        rd = read_ratings(path, inst, format=format, mapping=mapping, dictionary=dictionary)
     df = rd.data.copy()
     for c in inst.item_ids:
         if c in df.columns:

@@ -127,7 +127,7 @@ class RatingsSpec:
     when that file does not exist (see :func:`instrval.datasets.iam.generate_iam_ratings`).
     """
 
-    file: Path
+    file: Path | str  # a path, or an fsspec URL (s3://bucket/exports/), kept as text
     format: str | None = None
     mapping: Any = None
     dictionary: Path | None = None
@@ -300,10 +300,10 @@ class Study:
         ----------
         instrument, coding, codebook, panel, decisions : path-like, optional
             Replace the study's file; it must exist.
-        ratings : path-like, optional
+        ratings : path-like or URL, optional
             Replace the rating export's file, keeping its format, dictionary and checks
-            (a new export when the study has none); it must exist unless the study
-            generates missing ratings.
+            (a new export when the study has none); a file must exist unless the study
+            generates missing ratings (a URL, ``s3://...``, is kept as given).
         mapping : path-like, optional
             Replace the column mapping of the ratings (the study's, or ``ratings``).
         output : path-like, optional
@@ -355,9 +355,14 @@ class Study:
         if ratings is not None or mapping is not None:
             if ratings is None and self.ratings is None:
                 raise StudyError("--mapping needs ratings (--ratings or the study's ratings)")
-            base = self.ratings or RatingsSpec(file=here(ratings))  # type: ignore[arg-type]
-            rfile = here(ratings) if ratings is not None else base.file
-            if not rfile.exists() and not base.generate_if_missing:
+            from instrval.io.files import is_url
+
+            given: Path | str | None = (
+                None if ratings is None
+                else os.fspath(ratings) if is_url(os.fspath(ratings)) else here(ratings))
+            base = self.ratings or RatingsSpec(file=given)  # type: ignore[arg-type]
+            rfile = given if given is not None else base.file
+            if not is_url(rfile) and not Path(rfile).exists() and not base.generate_if_missing:
                 raise StudyError(f"--ratings: file not found: {ratings}")
             changes["ratings"] = RatingsSpec(
                 file=rfile, format=base.format,
@@ -389,19 +394,25 @@ class Study:
             changes["output"] = here(output)
         return self.replace(**changes) if changes else self
 
-    def display_path(self, path: Path | None) -> str | None:
+    def display_path(self, path: Path | str | None) -> str | None:
         """A path as shown in reports: relative to the study folder when inside it
-        (so that reports do not depend on where the repository was cloned)."""
+        (so that reports do not depend on where the repository was cloned); a URL as
+        given."""
+        from instrval.io.files import is_url
+
         if path is None:
             return None
+        if is_url(path):
+            return str(path)
         try:
             return Path(os.path.relpath(path, self.base_dir)).as_posix()
         except ValueError:  # another drive on Windows
             return Path(path).as_posix()
 
-    def input_files(self) -> dict[str, Path]:
-        """The input files by role (``instrument``, ``ratings``, ...), those that are set."""
-        out: dict[str, Path] = {"instrument": self.instrument}
+    def input_files(self) -> dict[str, Path | str]:
+        """The input files by role (``instrument``, ``ratings``, ...), those that are set
+        (the ratings may be a URL, as text)."""
+        out: dict[str, Path | str] = {"instrument": self.instrument}
         if self.ratings is not None:
             out["ratings"] = self.ratings.file
             if isinstance(self.ratings.mapping, Path):
@@ -714,8 +725,12 @@ class _Checker:
         return ()
 
     def ratings(self, value: Any, *, check: bool) -> RatingsSpec | None:
+        from instrval.io.files import is_url
+
         if value is None:
             return None
+        if is_url(value):  # object storage: read by the engines
+            return RatingsSpec(file=str(value))
         if not isinstance(value, Mapping):
             p = self.path(value, "ratings", check=check)
             return RatingsSpec(file=p) if p is not None else None
@@ -726,8 +741,12 @@ class _Checker:
                      f"ratings.generate_if_missing must be one of {', '.join(_GENERATORS)}; "
                      f"got {gen!r}", gen)
             gen = None
-        p = self.path(value.get("file"), "ratings.file", required=True,
-                      check=check and gen is None)
+        rfile: Path | str | None
+        if is_url(value.get("file")):  # object storage: read by the engines
+            rfile = str(value["file"])
+        else:
+            rfile = self.path(value.get("file"), "ratings.file", required=True,
+                              check=check and gen is None)
         mapping = value.get("mapping")
         if mapping is not None and not isinstance(mapping, Mapping):
             mapping = self.path(mapping, "ratings.mapping", check=check)
@@ -739,9 +758,9 @@ class _Checker:
             strict = False
         fmt = self.string(value.get("format"), "ratings.format")
         gseed = self.integer(value.get("generate_seed"), "ratings.generate_seed")
-        if p is None:
+        if rfile is None:
             return None
-        return RatingsSpec(file=p, format=fmt, mapping=mapping, dictionary=dictionary,
+        return RatingsSpec(file=rfile, format=fmt, mapping=mapping, dictionary=dictionary,
                            strict=strict, generate_if_missing=gen, generate_seed=gseed)
 
     def analyses(self, value: Any) -> Analyses:
