@@ -4,7 +4,8 @@ Run from the repository root (one run measures everything it prints, in the defa
 environment: no thread variables set):
 
     python benchmarks/bench_scale.py ratings  [--data /tmp/instrval-scale] [--sizes 10M,100M]
-    python benchmarks/bench_scale.py cli      # whole-process CLI time vs Rscript on bfi
+    python benchmarks/bench_scale.py cli      # whole-process CLI time vs Rscript on bfi,
+                                              # and the floor: importing what it needs
     python benchmarks/bench_scale.py wide     # alpha and EFA on 4,000 x 135 items vs psych
     python benchmarks/bench_scale.py blas     # parallel analysis, polychoric, alpha bootstrap
 
@@ -178,28 +179,46 @@ R_CFA = ('suppressMessages(library(lavaan)); x <- read.csv("tests/data/bfi.csv")
          's <- fitMeasures(f)')
 
 
+#: The start-up floor of each command: the interpreter importing only the libraries the
+#: command needs (numpy, pandas, scipy.special for the F quantile of alpha's interval,
+#: scipy.optimize for the optimisers of EFA and the RMSEA interval of CFA, PyYAML and
+#: click), with the collector settings of the ``instrval`` process.
+_FLOOR = ("import atexit, gc; gc.set_threshold(100_000); atexit.register(gc.freeze); "
+          "import numpy, pandas, yaml, click, scipy.special")
+FLOORS = {"alpha": _FLOOR, "efa": _FLOOR + ", scipy.optimize", "cfa": _FLOOR + ", scipy.optimize"}
+
+
 def bench_cli(repeats: int) -> None:
-    print(f"whole-process time on bfi (2,800 x 25), medians of {repeats}")
+    print(f"whole-process time on bfi (2,800 x 25), seconds, medians of {repeats} "
+          f"(load average {os.getloadavg()[0]:.2f})")
     cases = [
-        ("alpha (agreeableness)", [*INSTRVAL, "reliability", str(BFI), "--instrument",
-                                   str(BFI_INST), "--construct", "agreeableness", "--json"],
-         R_ALPHA),
-        ("EFA, 5 factors", [*INSTRVAL, "efa", str(BFI), "--instrument", str(BFI_INST),
-                            "--factors", "5", "--json"], R_FA),
-        ("CFA, 5 factors (ML)", [*INSTRVAL, "cfa", str(BFI), "--instrument", str(BFI_INST),
-                                 "--json"], R_CFA),
+        ("alpha (agreeableness)", "alpha",
+         [*INSTRVAL, "reliability", str(BFI), "--instrument", str(BFI_INST), "--construct",
+          "agreeableness", "--json"], R_ALPHA),
+        ("EFA, 5 factors", "efa", [*INSTRVAL, "efa", str(BFI), "--instrument", str(BFI_INST),
+                                   "--factors", "5", "--json"], R_FA),
+        ("CFA, 5 factors (ML)", "cfa", [*INSTRVAL, "cfa", str(BFI), "--instrument",
+                                        str(BFI_INST), "--json"], R_CFA),
     ]
     have_r = shutil.which("Rscript") is not None
     print(f"{'task':<24} {'instrval wall':>13} {'Rscript wall':>13} {'instrval CPU':>13} "
-          f"{'Rscript CPU':>13}")
-    for name, cmd, rcode in cases:
-        ours = [timed_cpu(cmd, ok=(0,)) for _ in range(repeats)]
-        theirs = [timed_cpu(["Rscript", "-e", rcode], ok=(0,)) for _ in range(repeats)] \
-            if have_r else [(float("nan"),) * 3 + ("",)]
+          f"{'Rscript CPU':>13} {'floor wall':>11} {'floor CPU':>10}")
+    for name, key, cmd, rcode in cases:
+        ours, theirs, floor = [], [], []
+        for _ in range(repeats):  # interleaved, so that a change of load hits all three
+            ours.append(timed_cpu(cmd, ok=(0,)))
+            if have_r:
+                theirs.append(timed_cpu(["Rscript", "-e", rcode], ok=(0,)))
+            floor.append(timed_cpu([PY, "-c", FLOORS[key]], ok=(0,)))
+        if not theirs:
+            theirs = [(float("nan"),) * 3 + ("",)]
         print(f"{name:<24} {statistics.median(r[0] for r in ours):13.2f} "
               f"{statistics.median(r[0] for r in theirs):13.2f} "
               f"{statistics.median(r[2] for r in ours):13.2f} "
-              f"{statistics.median(r[2] for r in theirs):13.2f}")
+              f"{statistics.median(r[2] for r in theirs):13.2f} "
+              f"{statistics.median(r[0] for r in floor):11.2f} "
+              f"{statistics.median(r[2] for r in floor):10.2f}")
+    print(f"(load average at the end: {os.getloadavg()[0]:.2f})")
 
 
 # ------------------------------------------------------------------------------ wide

@@ -28,11 +28,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from instrval._choices import check_choice, renamed_keyword
 from instrval._result import Result
 from instrval.errors import StatisticsError
+from instrval.stats._dist import norm_ppf
 
 if TYPE_CHECKING:  # pragma: no cover
     from instrval.model.coding import CodingData
@@ -462,7 +462,7 @@ def _cohen_from_table(tab: np.ndarray, labels: list[Any], *,
         vark, bad = 0.0, True
     if not np.isfinite(varkw) or varkw < 0:
         varkw, bad = 0.0, True
-    z = stats.norm.ppf(alpha / 2)
+    z = norm_ppf(alpha / 2)
     bounds = np.array([kappa + z * np.sqrt(vark), kappa - z * np.sqrt(vark),
                        wkappa + z * np.sqrt(varkw), wkappa - z * np.sqrt(varkw)])
     with np.errstate(invalid="ignore"):

@@ -38,7 +38,6 @@ import numpy as np
 import pandas as pd
 
 from instrval.errors import StatisticsError
-from instrval.stats.cfa_ordinal import cfa_ordinal
 from instrval.stats.sem.common import (
     FACTOR_KINDS,
     CFAResult,
@@ -155,6 +154,8 @@ def cfa(data: pd.DataFrame, model: Any, *, estimator: str = "ml", missing: str =
     if est == "wlsmv":
         if mi:
             raise StatisticsError("modification indices are available for ML and MLR only")
+        from instrval.stats.cfa_ordinal import cfa_ordinal  # its start-up is for WLSMV only
+
         return cfa_ordinal(data, model, std_lv=std_lv, missing=missing, orthogonal=orthogonal)
     if missing not in MISSING:
         raise StatisticsError(f"missing={missing!r} is not allowed; choose one of {MISSING}")

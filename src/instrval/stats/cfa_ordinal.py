@@ -71,11 +71,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 from scipy.special import ndtr, ndtri
 
 from instrval._jsonable import to_jsonable
 from instrval.errors import ConvergenceWarning, StatisticsError
+from instrval.stats._dist import chi2_sf, norm_pdf
 from instrval.stats.polychoric import _cell_probabilities, _solve_pairs
 from instrval.stats.sem.common import (
     CFAResult,
@@ -304,7 +304,7 @@ def _stage12(codes: np.ndarray, ncat: np.ndarray, items: list[str]
     with np.errstate(divide="ignore", invalid="ignore"):
         s_rho = np.where(pi > 0, phi / pi, 0.0)            # (npair, K, K)
     # univariate threshold scores: s[i, c, k] = (d_{c,k} - d_{c,k+1}) phi(tau_k) / P_c
-    dn = np.where(np.isfinite(tau), stats.norm.pdf(np.where(np.isfinite(tau), tau, 0.0)), 0.0)
+    dn = np.where(np.isfinite(tau), norm_pdf(np.where(np.isfinite(tau), tau, 0.0)), 0.0)
     pc = marg / n
     s_uni = np.zeros((p, kmax, kmax - 1))
     kk = np.arange(kmax - 1)
@@ -385,8 +385,8 @@ def _a21(freq: np.ndarray, rho: np.ndarray, tr: np.ndarray, tc: np.ndarray, pi: 
         t = np.where(fin, t_own, 0.0)[:, :, None]
         rr = rho[:, None, None]
         with np.errstate(invalid="ignore"):
-            z = stats.norm.pdf(t) * (ndtr((up[:, None, :] - rr * t) / r)
-                                     - ndtr((lo[:, None, :] - rr * t) / r))
+            z = norm_pdf(t) * (ndtr((up[:, None, :] - rr * t) / r)
+                               - ndtr((lo[:, None, :] - rr * t) / r))
         return np.where(fin[:, :, None], z, 0.0)              # (m, K-1, K)
 
     z1 = z_terms(tr, tc)      # [k, b]
@@ -938,9 +938,9 @@ def _fit_measures(chi2: float, df: float, chi2_s: float, base: float, base_df: f
         lo_s = hi_s = math.nan
     return {
         "chi2": float(chi2), "df": float(df),
-        "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else math.nan,
+        "pvalue": float(chi2_sf(chi2, df)) if df > 0 else math.nan,
         "chi2_scaled": float(chi2_s), "df_scaled": float(df),
-        "pvalue_scaled": (float(stats.chi2.sf(chi2_s, df))
+        "pvalue_scaled": (float(chi2_sf(chi2_s, df))
                           if df > 0 and math.isfinite(chi2_s) else math.nan),
         "baseline_chi2": float(base), "baseline_df": float(base_df),
         "baseline_chi2_scaled": float(base_s),

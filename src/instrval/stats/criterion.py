@@ -33,12 +33,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from instrval._choices import check_choice
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import StatisticsError
+from instrval.stats._dist import norm_ppf, t_sf
 
 __all__ = ["AUCResult", "auc_delong", "pearson_ci", "CriterionResult", "criterion_validity",
            "ResponsivenessResult", "responsiveness", "CRITERION_MIN"]
@@ -121,13 +121,15 @@ def auc_delong(scores: Any, labels: Any, *, positive: Any = None,
                               f"{m} and {n}")
     # placements from mid-ranks (ties count 1/2), O(N log N) instead of the m x n table:
     # V10_i = (rank of x_i among all - rank among the positives) / n, and likewise V01_j
-    r_all = _st.rankdata(np.concatenate([x, y]))
-    v10 = (r_all[:m] - _st.rankdata(x)) / n
-    v01 = 1.0 - (r_all[m:] - _st.rankdata(y)) / m
+    from scipy.stats import rankdata
+
+    r_all = rankdata(np.concatenate([x, y]))
+    v10 = (r_all[:m] - rankdata(x)) / n
+    v01 = 1.0 - (r_all[m:] - rankdata(y)) / m
     auc = float(v10.mean())
     var = v10.var(ddof=1) / m + v01.var(ddof=1) / n
     se = float(np.sqrt(var))
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = float(norm_ppf(0.5 + confidence / 2))
     return AUCResult(auc=auc, se=se, ci_low=auc - z * se, ci_high=auc + z * se,
                      n_positive=m, n_negative=n, confidence=float(confidence))
 
@@ -152,11 +154,11 @@ def pearson_ci(x: Any, y: Any, *, confidence: float = 0.95) -> dict[str, float]:
         raise StatisticsError(f"a correlation with an interval needs at least 4 complete "
                               f"pairs; got {n}")
     r = float(np.corrcoef(a, b)[0, 1])
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = float(norm_ppf(0.5 + confidence / 2))
     fz, se = np.arctanh(r), 1.0 / np.sqrt(n - 3)
     df = n - 2
     t = r * np.sqrt(df / (1 - r * r)) if abs(r) < 1 else np.inf * np.sign(r)
-    p = float(2 * _st.t.sf(abs(t), df))
+    p = float(2 * t_sf(abs(t), df))
     return {"n": n, "r": r, "ci_low": float(np.tanh(fz - z * se)),
             "ci_high": float(np.tanh(fz + z * se)), "t": float(t), "df": df, "p": p}
 

@@ -23,12 +23,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from instrval._choices import check_choice, renamed_keyword
 from instrval._jsonable import jsonable_scalar, to_jsonable
 from instrval._result import Result
 from instrval.errors import StatisticsError
+from instrval.stats._dist import chi2_sf
 from instrval.stats._threads import single_threaded_blas
 from instrval.stats.efa import _eigh_desc, _extract, prepare_correlation
 
@@ -144,7 +144,7 @@ def bartlett(data_or_corr: pd.DataFrame | np.ndarray, *, n: float | None = None,
     sign, logdet = np.linalg.slogdet(prep.R)
     chi2 = float(-logdet * (nn - 1 - (2 * p + 5) / 6)) if sign > 0 else float("inf")
     df = p * (p - 1) / 2
-    return BartlettResult(chi2, float(df), float(stats.chi2.sf(chi2, df)), float(nn))
+    return BartlettResult(chi2, float(df), float(chi2_sf(chi2, df)), float(nn))
 
 
 def _square(x: Any) -> bool:

@@ -48,7 +48,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
 from scipy.special import chdtrc as _chi2_sf
 
 from instrval._jsonable import jsonable_scalar, to_jsonable
@@ -232,6 +231,8 @@ def _lbfgsb(fun, start: np.ndarray, upper: float, max_iter: int) -> tuple[np.nda
     def wrapped(z: np.ndarray) -> tuple[float, np.ndarray]:
         f, g = fun(z * scale)
         return f, g * scale
+
+    from scipy import optimize
 
     bounds = [(_LOWER / scale, upper / scale)] * len(start)
     res = optimize.minimize(wrapped, start / scale, jac=True, method="L-BFGS-B",

@@ -33,12 +33,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.model.hypotheses import Hypothesis
+from instrval.stats._dist import norm_ppf, t_ppf, t_sf
 from instrval.stats.criterion import auc_delong, pearson_ci
 
 __all__ = ["HypothesesResult", "evaluate_hypotheses", "welch_hedges", "HYPOTHESES_SHARE_MIN"]
@@ -113,15 +113,15 @@ def welch_hedges(x: Any, y: Any, *, confidence: float = 0.95) -> dict[str, float
     se = np.sqrt(v1 / n1 + v2 / n2)
     df = (v1 / n1 + v2 / n2) ** 2 / ((v1 / n1) ** 2 / (n1 - 1) + (v2 / n2) ** 2 / (n2 - 1))
     t = diff / se
-    q = _st.t.ppf(0.5 + confidence / 2, df)
+    q = t_ppf(0.5 + confidence / 2, df)
     sp = np.sqrt(((n1 - 1) * v1 + (n2 - 1) * v2) / (n1 + n2 - 2))
     d = diff / sp
     g = (1 - 3 / (4 * (n1 + n2) - 9)) * d
     se_g = np.sqrt((n1 + n2) / (n1 * n2) + g**2 / (2 * (n1 + n2)))
-    z = _st.norm.ppf(0.5 + confidence / 2)
+    z = norm_ppf(0.5 + confidence / 2)
     return {"n1": n1, "n2": n2, "mean1": float(m1), "mean2": float(m2), "mean_diff": float(diff),
             "ci_low": float(diff - q * se), "ci_high": float(diff + q * se), "t": float(t),
-            "df": float(df), "p": float(2 * _st.t.sf(abs(t), df)), "g": float(g),
+            "df": float(df), "p": float(2 * t_sf(abs(t), df)), "g": float(g),
             "g_ci_low": float(g - z * se_g), "g_ci_high": float(g + z * se_g)}
 
 
@@ -152,8 +152,10 @@ def _spearman(x: pd.Series, y: pd.Series, confidence: float) -> dict[str, float]
     if n < 4:
         raise StatisticsError(f"a correlation with an interval needs at least 4 complete pairs; "
                               f"got {n}")
-    rho = float(_st.spearmanr(a[ok], b[ok]).statistic)
-    z = _st.norm.ppf(0.5 + confidence / 2)
+    from scipy.stats import spearmanr
+
+    rho = float(spearmanr(a[ok], b[ok]).statistic)
+    z = norm_ppf(0.5 + confidence / 2)
     se = np.sqrt((1 + rho**2 / 2) / (n - 3))
     return {"n": n, "r": rho, "ci_low": float(np.tanh(np.arctanh(rho) - z * se)),
             "ci_high": float(np.tanh(np.arctanh(rho) + z * se)), "t": float("nan"),

@@ -25,13 +25,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from instrval._choices import check_choice
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import StatisticsError
 from instrval.stats._common import show_value
+from instrval.stats._dist import f_ppf, f_sf
 
 __all__ = ["ICCResult", "icc", "ICC_TYPES"]
 
@@ -250,17 +250,17 @@ def icc(
 
     f11 = msb / msw
     df11n, df11d = n - 1, n * (k - 1)
-    p11 = _st.f.sf(f11, df11n, df11d)
+    p11 = f_sf(f11, df11n, df11d)
     f21 = msb / mse
     df21n, df21d = n - 1, (n - 1) * (k - 1)
-    p21 = _st.f.sf(f21, df21n, df21d)
+    p21 = f_sf(f21, df21n, df21d)
 
     a = 1.0 - confidence
     q = 1.0 - a / 2.0
-    f1l = f11 / _st.f.ppf(q, df11n, df11d)
-    f1u = f11 * _st.f.ppf(q, df11d, df11n)
-    f3l = f21 / _st.f.ppf(q, df21n, df21d)
-    f3u = f21 * _st.f.ppf(q, df21d, df21n)
+    f1l = f11 / f_ppf(q, df11n, df11d)
+    f1u = f11 * f_ppf(q, df11d, df11n)
+    f3l = f21 / f_ppf(q, df21n, df21d)
+    f3u = f21 * f_ppf(q, df21d, df21n)
     l1, u1 = (f1l - 1) / (f1l + k - 1), (f1u - 1) / (f1u + k - 1)
     l3, u3 = (f3l - 1) / (f3l + k - 1), (f3u - 1) / (f3u + k - 1)
     l1k, u1k = 1 - 1 / f1l, 1 - 1 / f1u
@@ -270,8 +270,8 @@ def icc(
     vn = (k - 1) * (n - 1) * (k * icc2 * fj + n * (1 + (k - 1) * icc2) - k * icc2) ** 2
     vd = (n - 1) * k**2 * icc2**2 * fj**2 + (n * (1 + (k - 1) * icc2) - k * icc2) ** 2
     v = vn / vd
-    fu2 = _st.f.ppf(q, n - 1, v)
-    fl2 = _st.f.ppf(q, v, n - 1)
+    fu2 = f_ppf(q, n - 1, v)
+    fl2 = f_ppf(q, v, n - 1)
     l2 = n * (msb - fu2 * mse) / (fu2 * (k * msj + (k * n - k - n) * mse) + n * msb)
     u2 = n * (fl2 * msb - mse) / (k * msj + (k * n - k - n) * mse + n * fl2 * msb)
     l2k = l2 * k / (1 + l2 * (k - 1))

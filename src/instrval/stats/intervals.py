@@ -52,9 +52,9 @@ from typing import Any
 
 import numpy as np
 from scipy import special as _sp
-from scipy import stats as _st
 
 from instrval.errors import StatisticsError
+from instrval.stats._dist import norm_ppf
 
 __all__ = [
     "INTERVAL_METHODS",
@@ -77,7 +77,7 @@ Bounds = tuple[Any, Any]
 def z_value(confidence: float) -> float:
     """The two-sided normal quantile ``qnorm(1 - (1 - confidence) / 2)``."""
     _check_confidence(confidence)
-    return float(_st.norm.ppf(0.5 + confidence / 2.0))
+    return float(norm_ppf(0.5 + confidence / 2.0))
 
 
 def _check_confidence(confidence: float) -> None:

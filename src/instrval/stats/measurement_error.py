@@ -35,11 +35,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import StatisticsError
+from instrval.stats._dist import norm_ppf, t_ppf
 from instrval.stats.icc import icc as _icc
 from instrval.stats.scoring import score_items
 
@@ -173,7 +173,7 @@ def retest(data: pd.DataFrame, *, id: str, time: str, score: str | Sequence[str]
         row = d[d[time].isin([t1, t2])][dup].iloc[0]
         raise StatisticsError(f"respondent {row[id]!r} has more than one row at occasion "
                               f"{row[time]!r}")
-    z = float(_st.norm.ppf(0.5 + confidence / 2))
+    z = float(norm_ppf(0.5 + confidence / 2))
     rows = []
     dropped: set[Any] = set()
     pairs_out = []
@@ -200,7 +200,7 @@ def retest(data: pd.DataFrame, *, id: str, time: str, score: str | Sequence[str]
         sdc = z * np.sqrt(2.0) * sem_a
         diff = (w[t2] - w[t1]).to_numpy()
         md, sd = float(diff.mean()), float(diff.std(ddof=1))
-        tq = float(_st.t.ppf(0.5 + confidence / 2, n - 1))
+        tq = float(t_ppf(0.5 + confidence / 2, n - 1))
         se_m, se_l = sd / np.sqrt(n), np.sqrt(3.0 * sd**2 / n)
         lo, hi = md - z * sd, md + z * sd
         t = res.table.set_index("type")

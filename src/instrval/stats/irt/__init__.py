@@ -22,12 +22,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as _st
 
 from instrval._jsonable import float_or_none
 from instrval._result import Result
 from instrval.errors import ConvergenceWarning, InstrvalWarning, StatisticsError
 from instrval.stats._common import show_value
+from instrval.stats._dist import chi2_sf
 
 __all__ = ["IRTResult", "LRTest", "irt", "IRT_MODELS"]
 
@@ -376,7 +376,7 @@ def _lr_test(x: np.ndarray, m: np.ndarray, model: str, cols: list[str], full_log
     npar = low_fit.eta.size
     lr = 2.0 * (low_fit.loglik + high_fit.loglik - full)
     df = 2 * npar - npar
-    return LRTest(lr=lr, df=df, p=float(_st.chi2.sf(lr, df)), loglik_low=low_fit.loglik,
+    return LRTest(lr=lr, df=df, p=float(chi2_sf(lr, df)), loglik_low=low_fit.loglik,
                   loglik_high=high_fit.loglik, n_low=int((~high).sum()),
                   n_high=int(high.sum()),
                   excluded_items=tuple(c for c, k in zip(cols, keep_a, strict=True) if not k))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from instrval.stats._dist import chi2_sf
 from instrval.stats.irt._mml import category_probs, lord_wingersky
 
 __all__ = ["rasch_itemfit", "s_x2"]
@@ -64,8 +65,6 @@ def s_x2(x: np.ndarray, m: np.ndarray, a: np.ndarray, d: list[np.ndarray], nodes
 
     Returns the statistics, degrees of freedom and p-values (one per item).
     """
-    from scipy import stats
-
     full = x[~np.isnan(x).any(axis=1)].astype(int)
     probs = [category_probs(a[i], d[i], nodes)[0] for i in range(len(m))]
     total = full.sum(axis=1)
@@ -117,5 +116,5 @@ def s_x2(x: np.ndarray, m: np.ndarray, a: np.ndarray, d: list[np.ndarray], nodes
         chi[i] = stat
         dfs[i] = df
     with np.errstate(invalid="ignore"):
-        p = np.where(dfs > 0, stats.chi2.sf(chi, np.maximum(dfs, 1)), np.nan)
+        p = np.where(dfs > 0, chi2_sf(chi, np.maximum(dfs, 1)), np.nan)
     return chi, dfs, p

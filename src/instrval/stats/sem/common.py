@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from instrval._jsonable import to_jsonable
 from instrval._result import Result
 from instrval.errors import HeywoodWarning, StatisticsError
+from instrval.stats._dist import chi2_cdf, ncx2_cdf, norm_sf
 
 if TYPE_CHECKING:
     from instrval.stats.sem.fitmeasures import FitMeasures
@@ -161,25 +161,27 @@ def rmsea_ci(x2: float, df: float, n: float, level: float = 0.90) -> tuple[float
     """lavaan's ``lav_fit_rmsea_ci``: invert the noncentral chi-square for lambda."""
     if not (math.isfinite(x2) and df >= 1):
         return (math.nan, math.nan)
+    from scipy.optimize import brentq
+
     upper_p = 1 - (1 - level) / 2
     lower_p = (1 - level) / 2
 
     def lo_fn(lam: float) -> float:
-        return float(stats.ncx2.cdf(x2, df, lam) if lam > 0 else stats.chi2.cdf(x2, df)) - upper_p
+        return float(ncx2_cdf(x2, df, lam) if lam > 0 else chi2_cdf(x2, df)) - upper_p
 
     def up_fn(lam: float) -> float:
-        return float(stats.ncx2.cdf(x2, df, lam) if lam > 0 else stats.chi2.cdf(x2, df)) - lower_p
+        return float(ncx2_cdf(x2, df, lam) if lam > 0 else chi2_cdf(x2, df)) - lower_p
 
     if lo_fn(0.0) < 0:
         lower = 0.0
     else:
-        lam_l = optimize.brentq(lo_fn, 0.0, x2, xtol=1e-12, rtol=1e-14)
+        lam_l = brentq(lo_fn, 0.0, x2, xtol=1e-12, rtol=1e-14)
         lower = math.sqrt(lam_l / (n * df))
     n_rmsea = max(n, x2 * 4)
     if up_fn(n_rmsea) > 0 or up_fn(0.0) < 0:
         upper = 0.0
     else:
-        lam_u = optimize.brentq(up_fn, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
+        lam_u = brentq(up_fn, 0.0, n_rmsea, xtol=1e-12, rtol=1e-14)
         upper = math.sqrt(lam_u / (n * df))
     return lower, upper
 
@@ -314,7 +316,7 @@ class CFAResult(Result):
 def param_row(lhs: str, op: str, rhs: str, est: float, se: float, std_lv: float,
                std_all: float, free: bool) -> dict[str, Any]:
     z = est / se if free and se and math.isfinite(se) and se > 0 else math.nan
-    pv = 2.0 * float(stats.norm.sf(abs(z))) if math.isfinite(z) else math.nan
+    pv = 2.0 * float(norm_sf(abs(z))) if math.isfinite(z) else math.nan
     return {"lhs": lhs, "op": op, "rhs": rhs, "estimate": float(est),
             "se": float(se) if free else math.nan, "z": float(z), "pvalue": pv,
             "std_lv": float(std_lv), "std_all": float(std_all), "free": bool(free)}

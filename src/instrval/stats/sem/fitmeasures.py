@@ -33,10 +33,10 @@ from types import MappingProxyType
 from typing import Any
 
 import numpy as np
-from scipy import stats
 
 from instrval._jsonable import to_jsonable
 from instrval._result import Result
+from instrval.stats._dist import chi2_sf
 from instrval.stats.sem.common import rmsea_ci
 
 __all__ = ["FIT_KEYS", "LAVAAN_NAMES", "SCALED_SUMMARY_KEYS", "SUMMARY_KEYS", "FitMeasures", "cfi_tli",
@@ -255,7 +255,7 @@ def ml_fit_measures(*, S: Sequence[np.ndarray], sigma: Sequence[np.ndarray],
     lo, hi = rmsea_ci(chi2, df, ntot)
     return {
         "chi2": float(chi2), "df": float(df),
-        "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else math.nan,
+        "pvalue": float(chi2_sf(chi2, df)) if df > 0 else math.nan,
         "cfi": float(cfi), "tli": float(tli), "rmsea": float(rmsea),
         "rmsea_ci_low": float(lo * math.sqrt(G)), "rmsea_ci_high": float(hi * math.sqrt(G)),
         "srmr": float(srmr),

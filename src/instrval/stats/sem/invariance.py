@@ -60,11 +60,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from instrval._jsonable import to_jsonable
 from instrval._result import Result
 from instrval.errors import Problem, StatisticsError
+from instrval.stats._dist import chi2_sf
 from instrval.stats.sem.common import model_data, parse_factor_mapping, single_threaded_blas
 from instrval.stats.sem.ml import (
     Engine,
@@ -400,7 +400,7 @@ def _level_frame(fits: Mapping[str, Any], levels: Sequence[str], sfx: str,
             ddf = f["df"] - fits[prev["level"]].fit["df"]
             dchi = difference(lev, prev["level"])
             row.update(delta_chi2=dchi, delta_df=ddf,
-                       delta_pvalue=float(stats.chi2.sf(dchi, ddf))
+                       delta_pvalue=float(chi2_sf(dchi, ddf))
                        if ddf > 0 and math.isfinite(dchi) else math.nan,
                        delta_cfi=row["cfi"] - prev["cfi"],
                        delta_rmsea=row["rmsea"] - prev["rmsea"])
@@ -494,7 +494,7 @@ def score_tests(sol: MLSolution) -> pd.DataFrame:
                 x2 = math.nan
             out.append({"parameter": row.name, "class": _class_of(row.mat, row.lhs, row.rhs),
                         "group": pt.groups[row.group], "chi2": float(x2), "df": 1,
-                        "pvalue": float(stats.chi2.sf(x2, 1)) if math.isfinite(x2)
+                        "pvalue": float(chi2_sf(x2, 1)) if math.isfinite(x2)
                         else math.nan})
     return pd.DataFrame(out, columns=["parameter", "class", "group", "chi2", "df", "pvalue"])
 

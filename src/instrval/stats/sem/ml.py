@@ -46,9 +46,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from instrval.errors import ConvergenceWarning, StatisticsError
+from instrval.stats._dist import norm_sf
 from instrval.stats.sem.common import single_threaded_blas
 from instrval.stats.sem.fitmeasures import FitMeasures, ml_fit_measures
 from instrval.stats.sem.partable import ParTable
@@ -461,6 +461,8 @@ def _endogenous(pt: ParTable, f: str) -> bool:
 def _quasi_newton(eng: Engine, theta: np.ndarray, f: float) -> tuple[np.ndarray, float]:
     """L-BFGS-B on F with the analytic gradient (points where Sigma is not positive definite
     count as a large value); returns the better of its end point and ``theta``."""
+    from scipy import optimize
+
     def fun(t: np.ndarray) -> tuple[float, np.ndarray]:
         val = eng.objective(t)
         if not math.isfinite(val):
@@ -628,7 +630,7 @@ def _parameter_frame(pt: ParTable, theta: np.ndarray, se: np.ndarray,
         rows.append({"lhs": r.lhs, "op": r.op, "rhs": r.rhs, "group": r.group + 1,
                      "group_name": pt.groups[r.group], "label": r.label, "estimate": est,
                      "se": s if r.free else math.nan, "z": z,
-                     "pvalue": 2.0 * float(stats.norm.sf(abs(z))) if math.isfinite(z)
+                     "pvalue": 2.0 * float(norm_sf(abs(z))) if math.isfinite(z)
                      else math.nan,
                      "std_lv": float(std_lv), "std_all": float(std_all), "free": bool(r.free),
                      "parameter": r.free})

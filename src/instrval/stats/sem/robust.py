@@ -38,9 +38,9 @@ from dataclasses import replace
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from instrval.errors import StatisticsError
+from instrval.stats._dist import chi2_sf, norm_sf
 from instrval.stats.sem.common import rmsea_ci, single_threaded_blas
 from instrval.stats.sem.fitmeasures import FitMeasures, cfi_tli
 from instrval.stats.sem.ml import Engine, GroupData, MLSolution
@@ -137,7 +137,7 @@ def mlr(sol: MLSolution) -> MLSolution:
     lo, hi = rmsea_ci(fit["chi2"], c * df, ntot)   # lavaan: X2 on df = tr(U Gamma)
     fit.update({
         "chi2_scaled": float(chi2_s), "df_scaled": float(df),
-        "pvalue_scaled": float(stats.chi2.sf(chi2_s, df)) if df > 0 else math.nan,
+        "pvalue_scaled": float(chi2_sf(chi2_s, df)) if df > 0 else math.nan,
         "scaling_factor": float(c), "baseline_chi2_scaled": float(base_s),
         "baseline_scaling_factor": float(c0), "cfi_scaled": float(cfi_s),
         "tli_scaled": float(tli_s), "rmsea_scaled": float(rmsea_s),
@@ -150,5 +150,5 @@ def mlr(sol: MLSolution) -> MLSolution:
     z = np.where(new_se > 0, params["estimate"].to_numpy() / new_se, np.nan)
     params["se"] = new_se
     params["z"] = z
-    params["pvalue"] = pd.Series(2.0 * stats.norm.sf(np.abs(z)), index=params.index)
+    params["pvalue"] = pd.Series(2.0 * norm_sf(np.abs(z)), index=params.index)
     return replace(sol, se=se, acov=acov, fit=FitMeasures.from_dict(fit), parameters=params)

@@ -75,9 +75,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, stats
 
 from instrval.errors import ConvergenceWarning, StatisticsError
+from instrval.stats._dist import chi2_sf
 from instrval.stats.sem.common import rmsea_ci, single_threaded_blas
 from instrval.stats.sem.fitmeasures import FitMeasures
 from instrval.stats.sem.ml import Engine, GroupData
@@ -356,6 +356,8 @@ def _start(mod: _Model) -> np.ndarray:
 
 
 def _solve(mod: _Model, stacklevel: int) -> WLSMVSolution:
+    from scipy import optimize
+
     groups = mod.groups
     ns = np.array([g.n for g in groups], dtype=float)
     ntot = float(ns.sum())
@@ -471,9 +473,9 @@ def _fit_measures(mod: _Model, theta: np.ndarray, chi2: float, df: float, tr_ug:
     lo, hi = rmsea_ci(chi2, df, nn)
     return {
         "chi2": chi2, "df": df,
-        "pvalue": float(stats.chi2.sf(chi2, df)) if df > 0 else math.nan,
+        "pvalue": float(chi2_sf(chi2, df)) if df > 0 else math.nan,
         "chi2_scaled": chi2_s, "df_scaled": df,
-        "pvalue_scaled": float(stats.chi2.sf(chi2_s, df))
+        "pvalue_scaled": float(chi2_sf(chi2_s, df))
         if df > 0 and math.isfinite(chi2_s) else math.nan,
         "scaling_factor": scaling, "shift_parameter": shift,
         "baseline_chi2": base, "baseline_df": base_df, "baseline_chi2_scaled": base_s,
@@ -567,5 +569,5 @@ def _difference(m1: WLSMVSolution, m0: WLSMVSolution) -> dict[str, float]:
     a = math.sqrt(d / tr_ug2)
     b = d - a * tr_ug
     t = (t0 - t1) * a + b
-    return {"chi2": t, "df": float(d), "pvalue": float(stats.chi2.sf(t, d)), "a": a, "b": b}
+    return {"chi2": t, "df": float(d), "pvalue": float(chi2_sf(t, d)), "a": a, "b": b}
 
