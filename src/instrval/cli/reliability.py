@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
@@ -11,25 +11,9 @@ from instrval.cli._base import echo_table, emit_json, main
 from instrval.cli._input import export_options
 from instrval.errors import StatisticsError
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 _SUMMARY_KEYS = ("alpha", "std_alpha", "g6", "average_r", "n", "k", "ci_low", "ci_high",
                  "boot_ci_low", "boot_ci_high", "missing", "ci_method")
 _ITEM_KEYS = ["item_id", "n", "alpha_if_deleted", "r_drop", "r_cor", "mean", "sd"]
-
-
-def read_item_csv(path: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """The table in ``path`` (``-``: standard input) with ``columns`` (default: every
-    column) as numbers, the other columns as read; an error names file, row, column and
-    value (:meth:`instrval.io.tables.Table.numeric`)."""
-    from instrval.cli._input import read_table
-
-    table = read_table(path)
-    cols = table.columns if columns is None else columns
-    df = table.data.copy()
-    df[cols] = table.numeric(cols)
-    return df
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -168,7 +152,8 @@ def icc_cmd(data: str, targets: str | None, raters: str | None, ratings: str | N
     from instrval.stats.icc import icc
 
     if targets is None and raters is None and ratings is None:
-        df = read_item_csv(data)  # wide: every column is a rater
+        table = read_table(data)  # wide: every column is a rater
+        df = table.numeric(table.columns)
     else:
         table = read_table(data)
         table.require([c for c in (targets, raters) if c is not None])
