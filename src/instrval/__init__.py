@@ -64,6 +64,11 @@ _LAZY: dict[str, str] = {
     "read_study": "instrval.io.study",
     "Study": "instrval.io.study",
     "read_decisions": "instrval.io.decisions",
+    "read_item_data": "instrval.io.items",
+    "read_item_table": "instrval.io.items",
+    "read_cfa_model": "instrval.io.items",
+    "ItemData": "instrval.io.items",
+    "FitMeasures": "instrval.stats.sem.fitmeasures",
     "item_descriptives": "instrval.stats.descriptives",
     "scale_totals": "instrval.stats.descriptives",
     "joint_display": "instrval.integrate.evidence",
@@ -188,6 +193,7 @@ if TYPE_CHECKING:  # pragma: no cover
         read_instrument,
         write_instrument,
     )
+    from instrval.io.items import ItemData, read_cfa_model, read_item_data, read_item_table
     from instrval.io.panel import PanelData, read_panel
     from instrval.io.ratings import check_ratings, iter_ratings, read_ratings
     from instrval.io.registry import PublishResult, Registry, publish
@@ -240,6 +246,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from instrval.stats.relevance import RelevanceResult, relevance_ratios
     from instrval.stats.reliability import AlphaResult, alpha_for_construct, cronbach_alpha, kr20
     from instrval.stats.scoring import FactorScoresResult, ScoreResult, factor_scores, score_items
+    from instrval.stats.sem.fitmeasures import FitMeasures
     from instrval.stats.sem.invariance import InvarianceResult, measurement_invariance
 
 
@@ -288,6 +295,10 @@ __all__ = [
     "read_study",
     "Study",
     "read_decisions",
+    "read_item_data",
+    "read_item_table",
+    "read_cfa_model",
+    "ItemData",
     "generate_iam_ratings",
     "instrument_schema",
     "export_instrument",
@@ -345,6 +356,7 @@ __all__ = [
     "EFAResult",
     "cfa",
     "CFAResult",
+    "FitMeasures",
     "cfa_ordinal",
     "OrdinalCFAResult",
     "measurement_invariance",

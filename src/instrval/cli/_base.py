@@ -280,8 +280,3 @@ def p_text(p: float) -> str:
     if p < 0.001:
         return "p < .001"
     return "p = " + f"{p:.3f}".lstrip("0")
-
-
-def stdout_is_terminal() -> bool:
-    """True when standard error is a terminal (progress is shown only then)."""
-    return sys.stderr.isatty()

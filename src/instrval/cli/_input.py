@@ -27,8 +27,8 @@ import click
 
 from instrval._choices import RATING_FORMATS
 
-__all__ = ["export_options", "open_table", "read_table", "data_path", "stdin_aliases",
-           "parquet_input", "DataPath", "EXPORT_SUFFIXES", "STDIN_NAME"]
+__all__ = ["export_options", "open_table", "read_items", "read_table", "data_path",
+           "stdin_aliases", "parquet_input", "DataPath", "EXPORT_SUFFIXES", "STDIN_NAME"]
 
 #: How messages name standard input.
 STDIN_NAME = "<stdin>"
@@ -158,34 +158,19 @@ def stdin_aliases(ctx: click.Context | None) -> dict[str, str]:
 
 
 def parquet_input(path: Any) -> bool:
-    """True when DATA is Parquet: a ``.parquet``/``.pq`` file, a folder of parts, a glob
-    of files that does not name an existing file, or a URL."""
-    import os
+    """True when DATA is Parquet (:func:`instrval.io.items.is_parquet_input`)."""
+    from instrval.io.items import is_parquet_input
 
-    from instrval.io.files import is_url
-
-    s = os.fspath(path)
-    if is_url(s):
-        return True
-    p = Path(s)
-    if p.is_dir() or p.suffix.lower() in (".parquet", ".pq"):
-        return True
-    return any(ch in s for ch in "*?[") and not p.exists()
+    return is_parquet_input(path)
 
 
 def _parquet_table(path: Any, error: Any = None) -> Any:
-    """Parquet DATA (:func:`parquet_input`) as a table of its columns, the parts in name
-    order, rows numbered through them as in one spreadsheet."""
-    import numpy as np
-
+    """Parquet DATA (:func:`parquet_input`) as a table of its columns
+    (:func:`instrval.io.items.read_parquet_table`)."""
     from instrval.errors import StatisticsError
-    from instrval.io.engine import read_parts_frame
-    from instrval.io.tables import Table
+    from instrval.io.items import read_parquet_table
 
-    err = error or StatisticsError
-    df, _ = read_parts_frame(str(path), error=err)
-    return Table(data=df, rows=np.arange(2, len(df) + 2), file=str(path), format="parquet",
-                 error=err)
+    return read_parquet_table(path, error=error or StatisticsError)
 
 
 def read_table(path: Any, **kwargs: Any) -> Any:
@@ -199,48 +184,40 @@ def read_table(path: Any, **kwargs: Any) -> Any:
     return _read_table(path, **kwargs)
 
 
-def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
-               mapping: str | None = None, dictionary: str | None = None) -> Any:
-    """Read DATA as a :class:`~instrval.io.tables.Table`.
-
-    A rating export (``fmt``, ``mapping`` or ``dictionary`` given, or a Parquet / SPSS
-    file with ``instrument``) is read with :func:`instrval.io.ratings.read_ratings`
-    against ``instrument`` (an Instrument or its file); its accepted ratings, in canonical
-    wide layout with columns named by item id, become the table. A folder of Parquet
-    parts, a glob or a URL is read the same way (the parts concatenated with the pandas
-    reader, :func:`instrval.io.engine.read_ratings_any`). Parquet DATA without an
-    instrument is a table of its columns; anything else is read with
-    :func:`instrval.io.tables.read_table`.
-    """
-    import numpy as np
-
-    from instrval.io.tables import Table, read_table
-
+def _export_data(data: str, instrument: Any, fmt: str | None, mapping: str | None,
+                 dictionary: str | None) -> Any:
+    """The path of DATA; a rating export without ``--instrument`` is a usage error."""
     data = data_path(data)
-    pq = parquet_input(data)
     options = fmt is not None or mapping is not None or dictionary is not None
-    if pq and not options and instrument is None:
-        return _parquet_table(data)
-    if not (options or pq or Path(data).suffix.lower() in EXPORT_SUFFIXES):
-        return read_table(data)
-    if instrument is None:
+    export = options or (not parquet_input(data)
+                         and Path(data).suffix.lower() in EXPORT_SUFFIXES)
+    if export and instrument is None:
         raise click.UsageError(
             "--format, --mapping, --dictionary and SPSS files read DATA as a rating "
             "export checked against an instrument: give --instrument")
-    from instrval.io.instrument import read_instrument
-    from instrval.io.ratings import read_ratings
+    return data
 
-    inst = read_instrument(instrument) if isinstance(instrument, (str, Path)) else instrument
-    if pq and not Path(str(data)).is_file():  # a folder of parts, a glob or a URL
-        from instrval.io.engine import read_ratings_any
 
-        rd = read_ratings_any(data, inst, engine="pandas", format=fmt, mapping=mapping,
-                              dictionary=dictionary)
-    else:
-        rd = read_ratings(data, inst, format=fmt, mapping=mapping, dictionary=dictionary)
-    df = rd.data.copy()
-    for c in inst.item_ids:
-        if c in df.columns:
-            df[c] = df[c].astype("float64")
-    return Table(data=df, rows=np.arange(2, len(df) + 2), file=str(data),
-                 format=str(rd.source.get("format", fmt or "export")))
+def open_table(data: str, *, instrument: Any = None, fmt: str | None = None,
+               mapping: str | None = None, dictionary: str | None = None) -> Any:
+    """Read DATA (``-``: standard input) as a :class:`~instrval.io.tables.Table` with
+    :func:`instrval.io.items.read_item_table` (a rating export with ``--instrument``;
+    Parquet without, a table of its columns); a rating export without ``--instrument``
+    is a usage error."""
+    from instrval.io.items import read_item_table
+
+    data = _export_data(data, instrument, fmt, mapping, dictionary)
+    return read_item_table(data, instrument=instrument, format=fmt, mapping=mapping,
+                           dictionary=dictionary)
+
+
+def read_items(data: str, *, instrument: Any = None, fmt: str | None = None,
+               mapping: str | None = None, dictionary: str | None = None,
+               **kwargs: Any) -> Any:
+    """:func:`instrval.io.items.read_item_data` of DATA (``-``: standard input); a rating
+    export without ``--instrument`` is a usage error."""
+    from instrval.io.items import read_item_data
+
+    data = _export_data(data, instrument, fmt, mapping, dictionary)
+    return read_item_data(data, instrument=instrument, format=fmt, mapping=mapping,
+                          dictionary=dictionary, **kwargs)

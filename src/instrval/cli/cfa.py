@@ -8,79 +8,41 @@ import click
 
 from instrval.cli._base import echo_table, emit_json, main
 from instrval.cli._input import export_options
-from instrval.errors import Problem, StatisticsError
+from instrval.errors import StatisticsError
 
 if TYPE_CHECKING:
     import pandas as pd
 
-#: The fit measures ``instrval cfa --json`` prints, in this order.
-FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
-            "srmr", "aic", "bic")
-SCALED_FIT_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "tli_scaled",
-                   "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
 
-
-def read_item_data(path: str, columns: list[str] | None, *, instrument: Any = None,
+def read_item_data(path: str, columns: list[str], *, instrument: Any = None,
                    fmt: str | None = None, mapping: str | None = None,
                    dictionary: str | None = None) -> pd.DataFrame:
-    """Read item data (CSV, TSV/TXT or XLSX; see :func:`instrval.io.tables.read_table`).
+    """The data file with ``columns`` (those in the file) as numbers and its other
+    columns as read (:func:`instrval.io.items.read_item_data`): the model reports the
+    items the file lacks."""
+    from instrval.cli._input import read_items
 
-    ``columns`` that are in the file are checked and returned as numbers (every cell a
-    number or blank); with ``None``, the columns holding numbers are returned.
-    """
-    from instrval.cli._input import open_table
-
-    table = open_table(path, instrument=instrument, fmt=fmt, mapping=mapping,
-                       dictionary=dictionary)
-    if columns is None:
-        return table.numeric(table.item_columns())
-    df = table.data.copy()
-    present = [c for c in dict.fromkeys(columns) if c in df.columns]  # cross-loadings repeat
-    df[present] = table.numeric(present)
-    return df
+    return read_items(path, instrument=instrument, fmt=fmt, mapping=mapping,
+                      dictionary=dictionary, items=columns, absent="ignore",
+                      keep_columns=True).data
 
 
 def read_model_file(path: str) -> dict[str, list[str]] | str:
-    """Read a model file: lavaan syntax (a file whose text has ``=~``; returned as text) or
-    YAML/JSON ``{factor: [item, ...]}``, reporting every problem."""
-    from instrval.io.files import read_input_bytes
-    from instrval.io.yamlfile import load_document
-    from instrval.stats.sem.syntax import looks_like_syntax
+    """:func:`instrval.io.items.read_cfa_model`, with lavaan syntax parsed here so that
+    its errors name the file."""
+    from instrval.io.items import read_cfa_model
 
-    raw = read_input_bytes(path, error=StatisticsError, what="model file")
-    text = raw.decode("utf-8", errors="replace")
-    if "=~" in text and looks_like_syntax(text):
+    model = read_cfa_model(path)
+    if isinstance(model, str):
         from dataclasses import replace
 
         from instrval.stats.sem.partable import build_partable
 
         try:
-            build_partable(text)
+            build_partable(model)
         except StatisticsError as exc:
             raise StatisticsError(f"{path}: {exc.args[0]}",
                                   [replace(p, file=path) for p in exc.problems]) from None
-        return text
-
-    doc = load_document(path, error=StatisticsError, what="model file")
-    data = doc.data
-    if not isinstance(data, dict) or not data:
-        raise StatisticsError(
-            f"{path}: a model file maps each factor to its list of items, "
-            "e.g. {visual: [x1, x2, x3]}",
-            [Problem("bad_model", "not a mapping of factor -> items", file=path)])
-    problems = []
-    model: dict[str, list[str]] = {}
-    for factor, items in data.items():
-        key = str(factor)
-        if not isinstance(items, list) or not items or not all(
-                isinstance(i, (str, int)) for i in items):
-            problems.append(Problem("bad_items", f"factor {key!r}: items must be a list of "
-                                    "item ids", file=path, key=key,
-                                    line=doc.lines.get(key), value=items))
-            continue
-        model[key] = [str(i) for i in items]
-    if problems:
-        raise StatisticsError.from_problems(problems, path)
     return model
 
 
@@ -108,28 +70,6 @@ def load_model_and_data(data: str, instrument_file: str | None, model_file: str 
         items = [i for its in model_from_instrument(model).values() for i in its]
     return model, read_item_data(data, items, instrument=instrument_file, fmt=fmt,
                                  mapping=mapping, dictionary=dictionary)
-
-
-def _cfa_json(res: Any) -> dict[str, Any]:
-    loadings = [
-        {"factor": r["factor"], "item_id": r["item_id"], "estimate": r["estimate"],
-         "std_all": r["std_all"], "se": r["se"]}
-        for r in res.loadings.to_dict(orient="records")
-    ]
-    fc = res.factor_correlations
-    fit_keys = [*FIT_KEYS, *(k for k in SCALED_FIT_KEYS if k in res.fit)]
-    return {
-        "estimator": res.estimator,
-        "fit": {k: res.fit[k] for k in fit_keys},
-        "loadings": loadings,
-        "factor_correlations": [
-            {"factor": str(f), **{str(g): float(fc.loc[f, g]) for g in fc.columns}}
-            for f in fc.index
-        ],
-        "n": res.n,
-        "converged": res.converged,
-        "heywood": res.heywood,
-    }
 
 
 @main.command("cfa")
@@ -188,16 +128,9 @@ def cfa_command(data: str, instrument_file: str | None, model_file: str | None, 
     res = cfa(df, model, std_lv=std_lv, estimator=estimator, orthogonal=orthogonal, mi=mi,
               missing=missing)
     if as_json:
-        out = _cfa_json(res)
-        if mi:
-            from instrval._jsonable import to_jsonable
-
-            out["modification_indices"] = to_jsonable(res.modification_indices)
-            out["standardized_residuals"] = to_jsonable(res.standardized_residuals)
-        emit_json(out)
+        emit_json(res.summary_dict())
         return
-    fit_keys = [*FIT_KEYS, *(k for k in SCALED_FIT_KEYS if k in res.fit)]
-    fit = pd.DataFrame([{"measure": k, "value": float(res.fit[k])} for k in fit_keys])
+    fit = pd.DataFrame([{"measure": k, "value": float(v)} for k, v in res.fit.summary().items()])
     echo_table(fit, title=f"Fit ({res.estimator.upper()}, N = {res.n})")
     click.echo()
     echo_table(res.loadings[["factor", "item_id", "estimate", "se", "std_all"]],
@@ -233,16 +166,11 @@ def correlations_command(data: str, method: str, missing: str, items: str | None
     Example:
       instrval correlations tests/data/bfi.csv --items A1,A2,A3,A4,A5 --method polychoric
     """
-    from instrval.cli._input import read_table
+    from instrval.cli._input import read_items
     from instrval.stats.correlation import correlation_matrix
 
-    table = read_table(data)
-    if items:
-        cols = [c.strip() for c in items.split(",") if c.strip()]
-        table.require(cols, what="item column")
-    else:
-        cols = table.item_columns()
-    df = table.numeric(cols)
+    cols = [c.strip() for c in items.split(",") if c.strip()] if items else None
+    df = read_items(data, items=cols).data
     res = correlation_matrix(df, method=method, missing=missing, smooth=not no_smooth)
     if as_json:
         emit_json(res.to_dict())

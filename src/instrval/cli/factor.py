@@ -19,51 +19,16 @@ __all__ = ["efa_command", "factors_command", "omega_command"]
 def _load_items(data: str, instrument: str | None, items: str | None, *,
                 reverse: bool, fmt: str | None = None, mapping: str | None = None,
                 dictionary: str | None = None) -> pd.DataFrame:
-    """Read DATA and select the item columns.
-
-    ``--items`` names them; ``--instrument`` takes the instrument's likert and binary
-    items (reverse-keyed items reversed, ``x' = max + min - x``, when ``reverse``); with
-    neither, every column holding numbers except unnamed index columns is used. Every cell
-    of the columns used must be a number or blank (else the error names file, row, column
-    and value). ``fmt``, ``mapping`` and ``dictionary`` read DATA as a rating export
-    (:func:`instrval.cli._input.open_table`).
-    """
-    from instrval.cli._input import open_table
+    """The item columns of DATA (:func:`instrval.io.items.read_item_data`): ``--items``,
+    the instrument's likert and binary items (reverse-keyed ones reversed when
+    ``reverse``) or every column holding numbers."""
+    from instrval.cli._input import read_items
 
     if instrument and items:
         raise StatisticsError("give either --instrument or --items, not both")
-    table = open_table(data, instrument=instrument, fmt=fmt, mapping=mapping,
-                       dictionary=dictionary)
-    scales: dict[str, tuple[int, int]] = {}
-    rev: set[str] = set()
-    if instrument:
-        from instrval.io.instrument import read_instrument
-
-        inst = read_instrument(instrument)
-        wanted = []
-        for c in inst.constructs:
-            if c.kind not in ("likert", "binary"):
-                continue
-            sc = inst.scale_of(c)
-            lo, hi = (sc.min, sc.max) if sc is not None else (0, 1)
-            for it in c.items:
-                wanted.append(it.id)
-                scales[it.id] = (lo, hi)
-                if it.reverse:
-                    rev.add(it.id)
-        if not wanted:
-            raise StatisticsError(f"{instrument}: the instrument has no likert or binary items")
-    elif items:
-        wanted = [s.strip() for s in items.split(",") if s.strip()]
-    else:
-        wanted = table.item_columns()
-    table.require(wanted, what="item column")
-    out = table.numeric(wanted)
-    if reverse:
-        for item_id in rev:
-            lo, hi = scales[item_id]
-            out[item_id] = hi + lo - out[item_id]
-    return out
+    names = [s.strip() for s in items.split(",") if s.strip()] if items else None
+    return read_items(data, instrument=instrument or None, fmt=fmt, mapping=mapping,
+                      dictionary=dictionary, items=names, reverse=reverse).data
 
 
 _DATA_OPTIONS = [

@@ -11,8 +11,6 @@ from instrval.cli._base import echo_table, emit_json, main
 from instrval.errors import StatisticsError
 
 if TYPE_CHECKING:
-    import pandas as pd
-
     from instrval.stats.irt import IRTResult
 
 _MODELS = ("rasch", "pcm", "rsm", "2pl", "grm")
@@ -33,20 +31,6 @@ def _split(value: str | None) -> list[str] | None:
     if value is None:
         return None
     return [v.strip() for v in value.split(",") if v.strip()]
-
-
-def _reverse(df: pd.DataFrame, items: list[str], reverse: list[str],
-             scale: tuple[float, float] | None) -> pd.DataFrame:
-    """x' = max + min - x for the reverse-keyed items (scale range from the instrument)."""
-    if not reverse:
-        return df
-    if scale is None:
-        raise StatisticsError("reverse-keyed items need a scale range in the instrument")
-    out = df.copy()
-    for it in reverse:
-        if it in items:
-            out[it] = scale[0] + scale[1] - out[it]
-    return out
 
 
 def _print(res: IRTResult, title: str) -> None:
@@ -109,16 +93,15 @@ def irt_cmd(data: str, model: str, instrument_file: str | None, construct: str |
       instrval irt bfi.csv --items N1,N2,N3,N4,N5 --model grm --json
       instrval irt bfi.csv --instrument bfi-1.0.yaml --construct neuroticism --model pcm
     """
-    from instrval.cli.reliability import read_item_csv
+    from instrval.io.items import read_item_data
     from instrval.stats.irt import irt
 
     kw: dict[str, Any] = {"model": model, "lowest": lowest, "lr_test": not no_lr}
     if instrument_file is None:
         if construct is not None:
             raise click.UsageError("--construct needs --instrument")
-        cols = _split(items)
-        df = read_item_csv(data, cols)
-        res = irt(df, items=cols, **kw)
+        got = read_item_data(data, items=_split(items), all_numeric=True)
+        res = irt(got.to_frame(), items=list(got.items), **kw)
         if as_json:
             emit_json(res.to_dict(include_scores=not no_scores))
         else:
@@ -126,11 +109,9 @@ def irt_cmd(data: str, model: str, instrument_file: str | None, construct: str |
         return
     if items is not None:
         raise click.UsageError("--items cannot be combined with --instrument (use --construct)")
-    from instrval.cli._input import read_table
     from instrval.io.instrument import read_instrument
 
     inst = read_instrument(instrument_file)
-    table = read_table(data)
     if construct is not None:
         try:
             ids = [inst.construct(construct).id]
@@ -145,20 +126,12 @@ def irt_cmd(data: str, model: str, instrument_file: str | None, construct: str |
     results: dict[str, IRTResult] = {}
     for cid in ids:
         c = inst.construct(cid)
-        cols = list(c.item_ids)
-        absent = [i for i in cols if i not in table.data.columns]
-        if absent:
-            raise StatisticsError(f"{Path(data).name}: construct {cid!r} item column(s) "
-                                  f"{', '.join(map(repr, absent))} not found")
-        df = table.data[cols].copy()
-        df[cols] = table.numeric(cols)
-        if c.kind == "binary":
-            scale: tuple[float, float] | None = (0, 1)
-        else:
-            sc = inst.scale_of(c)
-            scale = (sc.min, sc.max) if sc is not None else None
-        df = _reverse(df, cols, [it.id for it in c.items if it.reverse], scale)
-        results[cid] = irt(df, items=cols, **kw)
+        if c.kind == "likert" and inst.scale_of(c) is None and any(
+                it.reverse for it in c.items):
+            raise StatisticsError("reverse-keyed items need a scale range in the instrument")
+        # the construct's items, reverse keys applied on its response scale
+        got = read_item_data(data, instrument=inst, construct=cid, reverse=True)
+        results[cid] = irt(got.to_frame(), items=list(got.items), **kw)
     if as_json:
         d = {cid: r.to_dict(include_scores=not no_scores) for cid, r in results.items()}
         emit_json(d[ids[0]] if construct is not None else {"constructs": d})

@@ -3,54 +3,17 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
 
 from instrval.cli._base import echo_table, emit_json, main
-from instrval.cli._input import export_options, open_table
+from instrval.cli._input import export_options
 from instrval.errors import StatisticsError
-
-if TYPE_CHECKING:
-    import pandas as pd
 
 _SUMMARY_KEYS = ("alpha", "std_alpha", "g6", "average_r", "n", "k", "ci_low", "ci_high",
                  "boot_ci_low", "boot_ci_high", "missing", "ci_method")
 _ITEM_KEYS = ["item_id", "n", "alpha_if_deleted", "r_drop", "r_cor", "mean", "sd"]
-
-
-def read_item_csv(path: str, columns: list[str] | None = None) -> pd.DataFrame:
-    """Read a CSV/TSV/XLSX file of item columns (an unnamed first column is the row names).
-
-    ``columns`` (default: every column) are checked and returned as numbers; the other
-    columns are returned as read. Every problem (missing file, unreadable or empty table,
-    a ragged row, an absent column, a cell that is not a number, a blank column) raises
-    :class:`~instrval.errors.StatisticsError` naming the file, row, column and value.
-    """
-    from instrval.cli._input import read_table
-
-    table = read_table(path)
-    cols = table.columns if columns is None else columns
-    df = table.data.copy()
-    df[cols] = table.numeric(cols)
-    return df
-
-
-def _all_numeric_columns(path: str) -> list[str]:
-    """Every column of the file, when all of them hold numbers; else one error saying to
-    name the items (``--items``) or give the instrument (``--instrument``)."""
-    from instrval.cli._input import read_table
-
-    table = read_table(path)
-    numeric = table.item_columns()
-    text = [c for c in table.columns if c not in numeric and not c.startswith("Unnamed:")]
-    if text:
-        shown = ", ".join(text[:5]) + (f" and {len(text) - 5} more" if len(text) > 5 else "")
-        raise StatisticsError(
-            f"{path}: column(s) {shown} hold text, so not every column is an item; name the "
-            "item columns with --items (e.g. --items A1,A2,A3) or give the instrument with "
-            "--instrument")
-    return [c for c in table.columns if not c.startswith("Unnamed:")]
 
 
 def _split(value: str | None) -> list[str] | None:
@@ -120,11 +83,10 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     if instrument_file is None:
         if construct is not None:
             raise click.UsageError("--construct needs --instrument")
-        cols = _split(items)
-        if cols is None:
-            cols = _all_numeric_columns(data)
-        df = read_item_csv(data, cols)
-        res = cronbach_alpha(df, items=cols, **kw)
+        from instrval.cli._input import read_items
+
+        got = read_items(data, items=_split(items), all_numeric=True, keep_columns=True)
+        res = cronbach_alpha(got.data, items=list(got.items), **kw)
         d = res.to_dict()
         if as_json:
             emit_json(d)
@@ -133,19 +95,15 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
         return
     if items is not None:
         raise click.UsageError("--items cannot be combined with --instrument (use --construct)")
+    from instrval.cli._input import read_items
     from instrval.io.instrument import read_instrument
 
     inst = read_instrument(instrument_file)
-    table = open_table(data, instrument=inst, fmt=fmt, mapping=mapping, dictionary=dictionary)
-    df = table.data.copy()
     if construct is not None:
-        try:
-            wanted = list(inst.construct(construct).item_ids)
-        except KeyError:
-            wanted = []  # alpha_for_construct names the unknown construct
-        present = [c for c in wanted if c in df.columns]
-        df[present] = table.numeric(present)
-        d = alpha_for_construct(df, inst, construct, **kw).to_dict()
+        got = read_items(data, instrument=inst, fmt=fmt, mapping=mapping,
+                         dictionary=dictionary, construct=construct, absent="ignore",
+                         keep_columns=True)
+        d = alpha_for_construct(got.data, inst, construct, **kw).to_dict()
         if as_json:
             emit_json(d)
         else:
@@ -154,9 +112,8 @@ def reliability_cmd(data: str, instrument_file: str | None, construct: str | Non
     ids = [c.id for c in inst.constructs if c.kind in ("likert", "binary")]
     if not ids:
         raise StatisticsError(f"{inst.label} has no likert or binary construct to compute alpha for")
-    present = list(dict.fromkeys(i for cid in ids for i in inst.construct(cid).item_ids
-                                 if i in df.columns))
-    df[present] = table.numeric(present)
+    df = read_items(data, instrument=inst, fmt=fmt, mapping=mapping, dictionary=dictionary,
+                    absent="ignore", keep_columns=True).data
     results = {cid: alpha_for_construct(df, inst, cid, **kw).to_dict() for cid in ids}
     if as_json:
         emit_json({"constructs": results})
@@ -195,7 +152,8 @@ def icc_cmd(data: str, targets: str | None, raters: str | None, ratings: str | N
     from instrval.stats.icc import icc
 
     if targets is None and raters is None and ratings is None:
-        df = read_item_csv(data)  # wide: every column is a rater
+        table = read_table(data)  # wide: every column is a rater
+        df = table.numeric(table.columns)
     else:
         table = read_table(data)
         table.require([c for c in (targets, raters) if c is not None])

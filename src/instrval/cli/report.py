@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -65,14 +64,7 @@ def report(study_file: Path | None, instrument: Path | None, ratings: str | None
     """
     from instrval.cli.ratings import storage_options
     from instrval.errors import StudyError
-    from instrval.io.files import is_url
-    from instrval.io.study import (
-        RatingsSpec,
-        normalise_timestamp,
-        read_study,
-        study_from_mapping,
-    )
-    from instrval.model.rules import DecisionRules
+    from instrval.io.study import read_study, study_from_mapping
     from instrval.pipeline import run_validation, write_report
 
     if study_file is not None:
@@ -82,57 +74,12 @@ def report(study_file: Path | None, instrument: Path | None, ratings: str | None
                          "--ratings, --coding ...)")
     else:
         study = study_from_mapping({"instrument": str(instrument)}, base_dir=Path.cwd())
-    changes: dict[str, Any] = {}
-    cwd = Path.cwd()
-
-    def here(p: Path) -> Path:
-        return p if p.is_absolute() else (cwd / p)
-
-    for name, value in (("instrument", instrument), ("coding", coding),
-                        ("codebook", codebook), ("panel", panel), ("decisions", decisions)):
-        if value is not None:
-            if not here(value).exists():
-                raise StudyError(f"--{name}: file not found: {value}")
-            changes[name] = here(value)
-    if ratings is not None or mapping is not None:
-        if ratings is None and study.ratings is None:
-            raise StudyError("--mapping needs ratings (--ratings or the study's ratings)")
-        given: Path | str | None = (ratings if ratings is None or is_url(ratings)
-                                    else here(Path(ratings)))
-        base = study.ratings or RatingsSpec(file=given)  # type: ignore[arg-type]
-        rfile = given if given is not None else base.file
-        if not is_url(rfile) and not Path(rfile).exists() and not base.generate_if_missing:
-            raise StudyError(f"--ratings: file not found: {ratings}")
-        changes["ratings"] = RatingsSpec(
-            file=rfile, format=base.format,
-            mapping=here(mapping) if mapping is not None else base.mapping,
-            dictionary=base.dictionary, strict=base.strict,
-            generate_if_missing=base.generate_if_missing, generate_seed=base.generate_seed)
-    if seed is not None:
-        changes["seed"] = seed
-    if threshold is not None:
-        changes["rules"] = DecisionRules.from_mapping(
-            {**study.rules.to_dict(), "relevance_min": threshold}, key="--threshold")
-    if version_label is not None:
-        from instrval.model.checks import VERSION_PATTERN
-
-        if not VERSION_PATTERN.match(version_label):
-            raise StudyError(f"--version-label {version_label!r} is not a safe version label: "
-                             "use letters, digits and . _ + - only, starting with a letter or "
-                             "digit, at most 64 characters (it names the revised file)")
-        changes["revision_version"] = version_label
-    if timestamp is not None:
-        try:
-            changes["timestamp"] = normalise_timestamp(timestamp)
-        except ValueError as exc:
-            raise StudyError(f"--timestamp must be ISO 8601 (2014-06-30T12:00:00Z) between "
-                             f"1980 and 2107, got {timestamp!r} ({exc})") from None
-    if out_dir is not None:
-        changes["output"] = here(out_dir)
-    if changes:
-        study = study.replace(**changes)
+    study = study.with_overrides(
+        instrument=instrument, ratings=ratings, mapping=mapping, coding=coding,
+        codebook=codebook, panel=panel, decisions=decisions, output=out_dir, seed=seed,
+        threshold=threshold, version_label=version_label, timestamp=timestamp)
     if study.output is None:
-        study = study.replace(output=cwd / "report")
+        study = study.replace(output=Path.cwd() / "report")
     result = run_validation(study, quiet=quiet or as_json or is_quiet(), engine=engine,
                             scheduler=scheduler,
                             storage_options=storage_options(storage_option))

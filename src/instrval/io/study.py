@@ -282,6 +282,118 @@ class Study:
         """Return a copy with some fields changed."""
         return replace(self, **changes)
 
+    def with_overrides(self, *, instrument: str | os.PathLike[str] | None = None,
+                       ratings: str | os.PathLike[str] | None = None,
+                       mapping: str | os.PathLike[str] | None = None,
+                       coding: str | os.PathLike[str] | None = None,
+                       codebook: str | os.PathLike[str] | None = None,
+                       panel: str | os.PathLike[str] | None = None,
+                       decisions: str | os.PathLike[str] | None = None,
+                       output: str | os.PathLike[str] | None = None,
+                       seed: int | None = None, threshold: float | None = None,
+                       version_label: str | None = None, timestamp: str | None = None,
+                       base_dir: str | os.PathLike[str] | None = None) -> Study:
+        """Return a copy with inputs and options overridden (what ``instrval report``'s
+        options do to a study file).
+
+        Parameters
+        ----------
+        instrument, coding, codebook, panel, decisions : path-like, optional
+            Replace the study's file; it must exist.
+        ratings : path-like or URL, optional
+            Replace the rating export's file, keeping its format, dictionary and checks
+            (a new export when the study has none); a file must exist unless the study
+            generates missing ratings (a URL, ``s3://...``, is kept as given).
+        mapping : path-like, optional
+            Replace the column mapping of the ratings (the study's, or ``ratings``).
+        output : path-like, optional
+            The output folder.
+        seed : int, optional
+            The seed of every random step.
+        threshold : float, optional
+            The relevance cut-off (``rules.relevance_min``), checked as the rules are.
+        version_label : str, optional
+            The version label of the revised instrument (letters, digits and ``. _ + -``,
+            at most 64 characters: it names the revised file).
+        timestamp : str, optional
+            The report time, ISO 8601 (see :func:`normalise_timestamp`).
+        base_dir : path-like, optional
+            The folder relative paths are read from (default: the working directory).
+
+        Returns
+        -------
+        Study
+            The study itself when nothing is overridden.
+
+        Raises
+        ------
+        StudyError
+            A file that does not exist, ``mapping`` without ratings, a bad threshold,
+            version label or timestamp; messages name the override as the command line
+            does (``--ratings``, ``--threshold`` ...).
+
+        Examples
+        --------
+        >>> s = read_study("examples/iam/study.yaml")
+        >>> s.with_overrides(seed=7, output="out").seed
+        7
+        """
+        cwd = Path.cwd() if base_dir is None else Path(base_dir)
+
+        def here(p: str | os.PathLike[str]) -> Path:
+            path = Path(p)
+            return path if path.is_absolute() else (cwd / path)
+
+        changes: dict[str, Any] = {}
+        for name, value in (("instrument", instrument), ("coding", coding),
+                            ("codebook", codebook), ("panel", panel),
+                            ("decisions", decisions)):
+            if value is not None:
+                if not here(value).exists():
+                    raise StudyError(f"--{name}: file not found: {value}")
+                changes[name] = here(value)
+        if ratings is not None or mapping is not None:
+            if ratings is None and self.ratings is None:
+                raise StudyError("--mapping needs ratings (--ratings or the study's ratings)")
+            from instrval.io.files import is_url
+
+            given: Path | str | None = (
+                None if ratings is None
+                else os.fspath(ratings) if is_url(os.fspath(ratings)) else here(ratings))
+            base = self.ratings or RatingsSpec(file=given)  # type: ignore[arg-type]
+            rfile = given if given is not None else base.file
+            if not is_url(rfile) and not Path(rfile).exists() and not base.generate_if_missing:
+                raise StudyError(f"--ratings: file not found: {ratings}")
+            changes["ratings"] = RatingsSpec(
+                file=rfile, format=base.format,
+                mapping=here(mapping) if mapping is not None else base.mapping,
+                dictionary=base.dictionary, strict=base.strict,
+                generate_if_missing=base.generate_if_missing,
+                generate_seed=base.generate_seed)
+        if seed is not None:
+            changes["seed"] = seed
+        if threshold is not None:
+            changes["rules"] = DecisionRules.from_mapping(
+                {**self.rules.to_dict(), "relevance_min": threshold}, key="--threshold")
+        if version_label is not None:
+            from instrval.model.checks import VERSION_PATTERN
+
+            if not VERSION_PATTERN.match(version_label):
+                raise StudyError(
+                    f"--version-label {version_label!r} is not a safe version label: use "
+                    "letters, digits and . _ + - only, starting with a letter or digit, at "
+                    "most 64 characters (it names the revised file)")
+            changes["revision_version"] = version_label
+        if timestamp is not None:
+            try:
+                changes["timestamp"] = normalise_timestamp(timestamp)
+            except ValueError as exc:
+                raise StudyError(f"--timestamp must be ISO 8601 (2014-06-30T12:00:00Z) "
+                                 f"between 1980 and 2107, got {timestamp!r} ({exc})") from None
+        if output is not None:
+            changes["output"] = here(output)
+        return self.replace(**changes) if changes else self
+
     def display_path(self, path: Path | str | None) -> str | None:
         """A path as shown in reports: relative to the study folder when inside it
         (so that reports do not depend on where the repository was cloned); a URL as

@@ -211,7 +211,7 @@ def read_table(path: str | os.PathLike[str], *, error: type[InstrvalError] = Sta
         raise fail("empty_file", f"the {what} is empty (0 bytes)")
     suffix = p.suffix.lower()
     if suffix in _EXCEL_SUFFIXES:
-        data, rows = _read_excel(raw, fail, name, error, what)
+        data, rows = _read_excel(raw, name, error, what)
         fmt, encoding, sep = "xlsx", None, None
     else:
         if raw[:2] == b"\x1f\x8b":
@@ -445,7 +445,7 @@ def read_sheet(raw: bytes, *, file: str, error: type[InstrvalError], what: str,
     return df
 
 
-def _read_excel(raw: bytes, fail, name: str = "", error: type[InstrvalError] = StatisticsError,
+def _read_excel(raw: bytes, name: str = "", error: type[InstrvalError] = StatisticsError,
                 what: str = "data file") -> tuple[pd.DataFrame, np.ndarray]:
     df = read_sheet(raw, file=name, error=error, what=what)
     names = [str(c) for c in df.columns]

@@ -84,8 +84,7 @@ def irt_frame(r: Any) -> pd.DataFrame:
 def invariance_frame(r: Any) -> pd.DataFrame:
     """The invariance levels (empty when invariance was not run)."""
     inv = r.invariance
-    levels = getattr(inv, "levels", None)
-    return levels.copy() if isinstance(levels, pd.DataFrame) else pd.DataFrame()
+    return inv.levels.copy() if inv is not None else pd.DataFrame()
 
 
 def group_tables(r: Any) -> dict[str, pd.DataFrame]:
@@ -137,7 +136,7 @@ def _ptext(p: Any) -> str:
 def invariance_intro(r: Any) -> str:
     inv = r.invariance
     spec = r.study.invariance
-    crit = dict(getattr(inv, "criteria", {}) or {})
+    crit = dict(inv.criteria)
     groups = ", ".join(f"{g} (n = {n})" for g, n in inv.groups.items())
     c = (f"configural holds when CFI >= {crit.get('configural_cfi_min', 0.90):.2f} and "
          f"RMSEA <= {crit.get('configural_rmsea_max', 0.08):.2f}; each further level holds "

@@ -37,10 +37,6 @@ def md_table(table: DisplayTable | None) -> str:
     return "\n".join(lines) + "\n"
 
 
-def _caption(table: DisplayTable) -> list[str]:
-    return [f"{_cell(table.caption)}:", "", md_table(table)]
-
-
 def render_markdown(result: Any) -> str:
     """The report as Markdown."""
     r = result

@@ -56,17 +56,16 @@ def data_quality(result: Any) -> dict[str, Any]:
                          "reasons": _reasons(c.quarantine),
                          "problems": len(c.problems)}
     p = result.panel
-    if p is not None and isinstance(getattr(p, "quarantine", None), pd.DataFrame):
+    if p is not None:
         # the unit is one rating (long form: one row; wide form: one non-blank cell)
-        accepted = int(len(p.data)) if isinstance(getattr(p, "data", None), pd.DataFrame) \
-            else None
+        accepted = int(len(p.data))
         src = p.source or {}
         read = src.get("ratings_read")
-        if read is None and accepted is not None:
+        if read is None:
             read = accepted + int(len(p.quarantine))
-        out["panel"] = {"read": None if read is None else int(read), "accepted": accepted,
+        out["panel"] = {"read": int(read), "accepted": accepted,
                         "quarantined": int(len(p.quarantine)),
-                        "experts": len(p.experts) if hasattr(p, "experts") else None,
+                        "experts": len(p.experts),
                         "reasons": _reasons(p.quarantine),
                         "problems": len(p.problems)}
     return out
@@ -120,7 +119,7 @@ def measurement_properties(result: Any) -> dict[str, Any]:
     """Scale scores, test-retest, hypotheses, criterion validity and responsiveness
     (``measurement_properties`` of results.json; None for each part not computed)."""
     def part(name: str) -> Any:
-        v = getattr(result, name, None)
+        v = getattr(result, name)
         return jsonable(v) if v is not None else None
 
     crit = result.criterion
@@ -136,10 +135,10 @@ def _groups(result: Any) -> dict[str, Any]:
     ``IRTResult.to_dict()`` without person scores), present only when the study asked for
     them; measurement invariance is ``measurement_properties.invariance``."""
     out: dict[str, Any] = {}
-    dif = getattr(result, "dif", None) or {}
+    dif = result.dif
     if dif:
         out["dif"] = {cid: jsonable(r.to_dict()) for cid, r in dif.items()}
-    irt = getattr(result, "irt", None) or {}
+    irt = result.irt
     if irt:
         out["irt"] = {cid: jsonable(r.to_dict(include_scores=False)) for cid, r in irt.items()}
     return out

@@ -200,8 +200,8 @@ def quarantine_table(result: Any) -> pd.DataFrame:
     parts = []
     for source, obj in (("ratings", result.ratings), ("coding", result.coding),
                         ("panel", result.panel)):
-        q = getattr(obj, "quarantine", None) if obj is not None else None
-        if isinstance(q, pd.DataFrame) and len(q):
+        q = obj.quarantine if obj is not None else None
+        if q is not None and len(q):
             q = q.copy()
             q.insert(0, "source", source)
             parts.append(q.astype(object))
@@ -682,7 +682,7 @@ def _cfa_tables(r: Any) -> dict[str, DisplayTable]:
         "analysed as answered: the sign is relative to the marker, so items keyed opposite "
         "to it load negatively"))
     for name, label, res in (("ml", "ML", r.cfa), ("wlsmv", "WLSMV", r.cfa_ordinal)):
-        fc = getattr(res, "factor_correlations", None) if res is not None else None
+        fc = res.factor_correlations if res is not None else None
         if fc is None or len(fc) < 2:
             continue
         fc = fc.copy()

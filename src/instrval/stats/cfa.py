@@ -219,7 +219,7 @@ def cfa_result_from_solution(sol: MLSolution, *, missing: str = "listwise",
     bad = check_improper(items, np.diag(mats["theta"]), mats["psi"], stacklevel=stacklevel + 1)
     params = pe.drop(columns=["group", "group_name", "parameter"])
     return CFAResult(
-        fit=dict(sol.fit), loadings=loadings.reset_index(drop=True),
+        fit=sol.fit, loadings=loadings.reset_index(drop=True),
         residual_variances=residual.reset_index(drop=True),
         factor_covariances=pd.DataFrame(cov_lv, index=factors, columns=factors),
         factor_correlations=pd.DataFrame(cov_lv / np.outer(fsd, fsd), index=factors,

@@ -825,8 +825,10 @@ def _fit_syntax(codes: np.ndarray, ncat: np.ndarray, pt: ParTable, n: int, est: 
     bad = check_improper(items, resvar, mats["psi"], stacklevel=4)
     names = [f"{it}|t{k + 1}" for i, it in enumerate(items) for k in range(nth_i[i])]
     names += [f"{items[a]}~~{items[b]}" for a, b in zip(il, jl, strict=True)]
+    from instrval.stats.sem.fitmeasures import FitMeasures
+
     return OrdinalCFAResult(
-        fit=fit, loadings=pd.DataFrame(load_rows),
+        fit=FitMeasures.from_dict(fit), loadings=pd.DataFrame(load_rows),
         residual_variances=pd.DataFrame(res_rows),
         factor_covariances=pd.DataFrame(cov_lv, index=factors, columns=factors),
         factor_correlations=pd.DataFrame(cov_lv / np.outer(fsd, fsd), index=factors,
@@ -1004,8 +1006,10 @@ def _build_result(*, fit: dict[str, float], spec: dict[str, list[str]], factors:
     il, jl = s12["il"], s12["jl"]
     names = [f"{it}|t{k + 1}" for i, it in enumerate(items) for k in range(nth_i[i])]
     names += [f"{items[a]}~~{items[b]}" for a, b in zip(il, jl, strict=True)]
+    from instrval.stats.sem.fitmeasures import FitMeasures
+
     return OrdinalCFAResult(
-        fit=fit,
+        fit=FitMeasures.from_dict(fit),
         loadings=pd.DataFrame(load_rows),
         residual_variances=pd.DataFrame(res_rows),
         factor_covariances=pd.DataFrame(phi, index=factors, columns=factors),

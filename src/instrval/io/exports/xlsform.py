@@ -236,10 +236,6 @@ def _sheet_rows(ws: Any) -> list[dict[str, Any]]:
     return out
 
 
-def _labels(row: dict[str, Any], langs: list[str], cols: dict[str, str]) -> dict[str, str]:
-    return {lang: row[c] for lang, c in cols.items() if c in row}
-
-
 def read_xlsform_instrument(path: str | os.PathLike[str], *, id: str | None = None,
                             version: str | None = None, title: str | None = None
                             ) -> Any:

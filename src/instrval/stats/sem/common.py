@@ -13,7 +13,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -22,6 +22,9 @@ from instrval._jsonable import to_jsonable
 from instrval._result import Result
 from instrval.errors import HeywoodWarning, StatisticsError
 from instrval.stats._dist import chi2_cdf, ncx2_cdf, norm_sf
+
+if TYPE_CHECKING:
+    from instrval.stats.sem.fitmeasures import FitMeasures
 
 __all__ = ["FACTOR_KINDS", "CFAResult", "model_from_instrument"]
 
@@ -190,10 +193,12 @@ class CFAResult(Result):
 
     Attributes
     ----------
-    fit : dict
-        ``chi2``, ``df``, ``pvalue``, ``cfi``, ``tli``, ``rmsea``, ``rmsea_ci_low``,
-        ``rmsea_ci_high``, ``srmr``, ``aic``, ``bic``, ``loglik``, ``loglik_unrestricted``,
-        ``baseline_chi2``, ``baseline_df``, ``fmin`` (lavaan's ``F_ML / 2``), ``npar``, ``n``.
+    fit : FitMeasures
+        :class:`~instrval.stats.sem.fitmeasures.FitMeasures` (a frozen dataclass that is
+        also a read-only mapping): ``chi2``, ``df``, ``pvalue``, ``cfi``, ``tli``,
+        ``rmsea``, ``rmsea_ci_low``, ``rmsea_ci_high``, ``srmr``, ``aic``, ``bic``,
+        ``loglik``, ``loglik_unrestricted``, ``baseline_chi2``, ``baseline_df``, ``fmin``
+        (lavaan's ``F_ML / 2``), ``npar``, ``n``; MLR and WLSMV add the scaled measures.
     loadings : DataFrame
         One row per loading: ``factor``, ``item_id``, ``estimate``, ``se``, ``z``, ``pvalue``,
         ``std_lv``, ``std_all``, ``fixed`` (the marker loadings, fixed to 1, have se NaN).
@@ -221,7 +226,7 @@ class CFAResult(Result):
         :func:`~instrval.stats.sem.diagnostics.standardized_residuals`.
     """
 
-    fit: dict[str, float]
+    fit: FitMeasures
     loadings: pd.DataFrame
     residual_variances: pd.DataFrame
     factor_covariances: pd.DataFrame
@@ -241,9 +246,46 @@ class CFAResult(Result):
     modification_indices: pd.DataFrame | None = field(default=None, kw_only=True)
     standardized_residuals: pd.DataFrame | None = field(default=None, kw_only=True)
 
+    def __post_init__(self) -> None:
+        from instrval.stats.sem.fitmeasures import FitMeasures
+
+        if not isinstance(self.fit, FitMeasures):  # a mapping {measure: value}
+            object.__setattr__(self, "fit", FitMeasures.from_dict(self.fit))
+        super().__post_init__()
+
     def to_frame(self) -> pd.DataFrame:
         """The loadings table (one row per factor-item pair)."""
         return self.loadings.copy()
+
+    def summary_dict(self) -> dict[str, Any]:
+        """JSON-ready summary (what ``instrval cfa --json`` prints): ``estimator``,
+        ``fit`` (:meth:`FitMeasures.summary`), ``loadings`` (records with ``factor``,
+        ``item_id``, ``estimate``, ``std_all``, ``se``), ``factor_correlations`` (records
+        with ``factor`` then one key per factor), ``n``, ``converged``, ``heywood``, and
+        with ``mi=True`` ``modification_indices`` and ``standardized_residuals``.
+
+        :meth:`to_dict` is the complete record (the report's ``results.json``); this is
+        the short one a reader of a single model wants.
+        """
+        fc = self.factor_correlations
+        out: dict[str, Any] = {
+            "estimator": self.estimator,
+            "fit": self.fit.summary(),
+            "loadings": [{"factor": r["factor"], "item_id": r["item_id"],
+                          "estimate": r["estimate"], "std_all": r["std_all"], "se": r["se"]}
+                         for r in self.loadings.to_dict(orient="records")],
+            "factor_correlations": [
+                {"factor": str(f), **{str(g): float(fc.loc[f, g]) for g in fc.columns}}
+                for f in fc.index],
+            "n": int(self.n),
+            "converged": bool(self.converged),
+            "heywood": bool(self.heywood),
+        }
+        if self.modification_indices is not None:
+            out["modification_indices"] = self.modification_indices
+        if self.standardized_residuals is not None:
+            out["standardized_residuals"] = self.standardized_residuals
+        return to_jsonable(out)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``fit``, ``loadings`` (records with ``factor``, ``item_id``,
@@ -252,7 +294,7 @@ class CFAResult(Result):
         fc = self.factor_correlations.copy()
         fc.insert(0, "factor", [str(i) for i in fc.index])
         return {
-            "fit": to_jsonable(dict(self.fit)),
+            "fit": self.fit.to_dict(),
             "loadings": to_jsonable(self.loadings),
             "factor_correlations": to_jsonable(fc.reset_index(drop=True)),
             "residual_variances": to_jsonable(self.residual_variances),

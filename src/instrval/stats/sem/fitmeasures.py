@@ -25,20 +25,168 @@ R equivalent: ``lavaan::fitMeasures(fit)``.
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
 
 import numpy as np
 
+from instrval._jsonable import to_jsonable
+from instrval._result import Result
 from instrval.stats._dist import chi2_sf
 from instrval.stats.sem.common import rmsea_ci
 
-__all__ = ["FIT_KEYS", "cfi_tli", "discrepancy", "ml_fit_measures"]
+__all__ = ["FIT_KEYS", "LAVAAN_NAMES", "SCALED_SUMMARY_KEYS", "SUMMARY_KEYS", "FitMeasures", "cfi_tli",
+           "discrepancy", "ml_fit_measures"]
 
 #: The keys of an ML fit-measure dictionary, in order.
 FIT_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
             "srmr", "aic", "bic", "loglik", "loglik_unrestricted", "baseline_chi2",
             "baseline_df", "fmin", "npar", "n")
+
+#: Each measure's name in lavaan's ``fitMeasures``.
+LAVAAN_NAMES: Mapping[str, str] = MappingProxyType({
+    "chi2": "chisq", "df": "df", "pvalue": "pvalue", "cfi": "cfi", "tli": "tli",
+    "rmsea": "rmsea", "rmsea_ci_low": "rmsea.ci.lower", "rmsea_ci_high": "rmsea.ci.upper",
+    "srmr": "srmr", "aic": "aic", "bic": "bic", "loglik": "logl",
+    "loglik_unrestricted": "unrestricted.logl", "baseline_chi2": "baseline.chisq",
+    "baseline_df": "baseline.df", "fmin": "fmin", "npar": "npar", "n": "ntotal",
+    "chi2_scaled": "chisq.scaled", "df_scaled": "df.scaled", "pvalue_scaled": "pvalue.scaled",
+    "scaling_factor": "chisq.scaling.factor", "shift_parameter": "chisq.shift.parameters",
+    "baseline_chi2_scaled": "baseline.chisq.scaled",
+    "baseline_scaling_factor": "baseline.chisq.scaling.factor",
+    "baseline_shift_parameter": "baseline.chisq.shift.parameters",
+    "cfi_scaled": "cfi.scaled", "tli_scaled": "tli.scaled", "rmsea_scaled": "rmsea.scaled",
+    "rmsea_ci_low_scaled": "rmsea.ci.lower.scaled",
+    "rmsea_ci_high_scaled": "rmsea.ci.upper.scaled",
+})
+
+#: The measures of :meth:`FitMeasures.summary` (what ``instrval cfa`` prints), in order,
+#: followed by the :data:`SCALED_SUMMARY_KEYS` the estimator computed.
+SUMMARY_KEYS = ("chi2", "df", "pvalue", "cfi", "tli", "rmsea", "rmsea_ci_low", "rmsea_ci_high",
+                "srmr", "aic", "bic")
+SCALED_SUMMARY_KEYS = ("chi2_scaled", "df_scaled", "pvalue_scaled", "cfi_scaled", "tli_scaled",
+                       "rmsea_scaled", "rmsea_ci_low_scaled", "rmsea_ci_high_scaled")
+
+
+@dataclass(frozen=True, repr=False)
+class FitMeasures(Result, Mapping[str, float]):
+    r"""The fit measures of a confirmatory factor model (lavaan's ``fitMeasures``).
+
+    A frozen dataclass with one field per measure; a measure the estimator does not
+    compute is ``None`` (a computed measure that is undefined, e.g. the AIC of a WLSMV
+    fit, is NaN). It is also a read-only mapping of the computed measures, so
+    ``fit["cfi"]``, ``"cfi_scaled" in fit``, ``fit.get(...)`` and ``dict(fit)`` work;
+    iteration and :meth:`to_dict` follow the order in which the estimator reports them.
+
+    The fields keep the names of ``results.json``; :data:`LAVAAN_NAMES` gives lavaan's
+    name of each (``chi2`` is ``chisq``, ``rmsea_ci_low`` is ``rmsea.ci.lower``, ``n`` is
+    ``ntotal`` ...) and :meth:`to_lavaan` the measures under those names.
+
+    Examples
+    --------
+    >>> fm = FitMeasures.from_dict({"chi2": 85.3, "df": 24.0, "cfi": 0.931})
+    >>> fm.cfi, fm["chi2"], fm.rmsea is None, "rmsea" in fm
+    (0.931, 85.3, True, False)
+    >>> fm.to_dict()
+    {'chi2': 85.3, 'df': 24.0, 'cfi': 0.931}
+    >>> fm.to_lavaan()
+    {'chisq': 85.3, 'df': 24.0, 'cfi': 0.931}
+    """
+
+    chi2: float | None = None
+    df: float | None = None
+    pvalue: float | None = None
+    cfi: float | None = None
+    tli: float | None = None
+    rmsea: float | None = None
+    rmsea_ci_low: float | None = None
+    rmsea_ci_high: float | None = None
+    srmr: float | None = None
+    aic: float | None = None
+    bic: float | None = None
+    loglik: float | None = None
+    loglik_unrestricted: float | None = None
+    baseline_chi2: float | None = None
+    baseline_df: float | None = None
+    fmin: float | None = None
+    npar: float | None = None
+    n: float | None = None
+    chi2_scaled: float | None = None
+    df_scaled: float | None = None
+    pvalue_scaled: float | None = None
+    scaling_factor: float | None = None
+    shift_parameter: float | None = None
+    baseline_chi2_scaled: float | None = None
+    baseline_scaling_factor: float | None = None
+    baseline_shift_parameter: float | None = None
+    cfi_scaled: float | None = None
+    tli_scaled: float | None = None
+    rmsea_scaled: float | None = None
+    rmsea_ci_low_scaled: float | None = None
+    rmsea_ci_high_scaled: float | None = None
+    #: The computed measures in the order the estimator reports them (default: field order).
+    order: tuple[str, ...] = field(default=(), compare=False, kw_only=True)
+
+    def __post_init__(self) -> None:
+        computed = [f.name for f in dataclasses.fields(self)
+                    if f.name != "order" and getattr(self, f.name) is not None]
+        if not self.order:
+            object.__setattr__(self, "order", tuple(computed))
+        elif sorted(self.order) != sorted(computed):
+            raise ValueError("FitMeasures.order must list exactly the measures that are set")
+
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> FitMeasures:
+        """The fit measures of a mapping ``{name: value}`` (its order is kept).
+
+        Raises
+        ------
+        TypeError
+            A name that is not a field of :class:`FitMeasures`.
+        """
+        if isinstance(values, FitMeasures):
+            return values
+        return cls(**{str(k): (None if v is None else float(v)) for k, v in values.items()},
+                   order=tuple(str(k) for k in values))
+
+    # ------------------------------------------------------------ mapping
+    def __getitem__(self, key: str) -> float:
+        if key == "order" or key not in self.order:
+            raise KeyError(key)
+        return float(getattr(self, key))
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.order)
+
+    def __len__(self) -> int:
+        return len(self.order)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.order
+
+    def summary(self) -> dict[str, float]:
+        """The usual report: :data:`SUMMARY_KEYS`, then the scaled measures computed
+        (MLR, WLSMV) of :data:`SCALED_SUMMARY_KEYS`."""
+        keys = [*SUMMARY_KEYS, *(k for k in SCALED_SUMMARY_KEYS if k in self)]
+        return {k: self[k] for k in keys}
+
+    def to_lavaan(self) -> dict[str, float]:
+        """The computed measures under lavaan's ``fitMeasures`` names
+        (:data:`LAVAAN_NAMES`), in :attr:`order`."""
+        return {LAVAAN_NAMES[k]: float(getattr(self, k)) for k in self.order}
+
+    # ------------------------------------------------------------ protocol
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready ``{name: value}`` of the computed measures, in :attr:`order`
+        (NaN becomes ``None``)."""
+        return to_jsonable({k: getattr(self, k) for k in self.order})
+
+    def _fields(self) -> list[tuple[str, Any]]:
+        return [(k, getattr(self, k)) for k in self.order]
 
 
 def discrepancy(S: np.ndarray, sigma: np.ndarray, mean_resid: np.ndarray | None = None

@@ -50,7 +50,7 @@ import pandas as pd
 from instrval.errors import ConvergenceWarning, StatisticsError
 from instrval.stats._dist import norm_sf
 from instrval.stats.sem.common import single_threaded_blas
-from instrval.stats.sem.fitmeasures import ml_fit_measures
+from instrval.stats.sem.fitmeasures import FitMeasures, ml_fit_measures
 from instrval.stats.sem.partable import ParTable
 
 __all__ = ["Engine", "GroupData", "MLSolution", "Pattern", "em_moments", "fit_ml", "group_data",
@@ -225,7 +225,7 @@ class MLSolution:
     matrices: tuple[dict[str, np.ndarray], ...]
     sigma: tuple[np.ndarray, ...]
     mu: tuple[np.ndarray, ...]
-    fit: dict[str, float]
+    fit: FitMeasures
     parameters: pd.DataFrame
     converged: bool
     iterations: int
@@ -581,9 +581,10 @@ def fit_ml(pt: ParTable, data: Sequence[GroupData], *, start: np.ndarray | None 
         ll_h1 = sum(float(d.loglik_h1 or 0.0) for d in data)
         ll = ll_h1 - ntot * eng.objective(theta) / 2.0
         missing = (ll, ll_h1, sum(baseline_loglik_missing(d) for d in data))
-    fit = ml_fit_measures(S=[d.S for d in data], sigma=sigmas, n=[d.n for d in data], q=eng.q,
-                          df=df, M=[d.means for d in data] if pt.meanstructure else None,
-                          mu=mus if pt.meanstructure else None, missing=missing)
+    fit = FitMeasures.from_dict(ml_fit_measures(
+        S=[d.S for d in data], sigma=sigmas, n=[d.n for d in data], q=eng.q, df=df,
+        M=[d.means for d in data] if pt.meanstructure else None,
+        mu=mus if pt.meanstructure else None, missing=missing))
     params = _parameter_frame(pt, theta, se, mats, sigmas, auxs)
     return MLSolution(pt, tuple(data), theta, se, acov, tuple(mats), tuple(sigmas), tuple(mus),
                       fit, params, bool(converged), int(iters), h)

@@ -42,7 +42,7 @@ import pandas as pd
 from instrval.errors import StatisticsError
 from instrval.stats._dist import chi2_sf, norm_sf
 from instrval.stats.sem.common import rmsea_ci, single_threaded_blas
-from instrval.stats.sem.fitmeasures import cfi_tli
+from instrval.stats.sem.fitmeasures import FitMeasures, cfi_tli
 from instrval.stats.sem.ml import Engine, GroupData, MLSolution
 
 __all__ = ["ROBUST_FIT_KEYS", "mlr"]
@@ -151,4 +151,4 @@ def mlr(sol: MLSolution) -> MLSolution:
     params["se"] = new_se
     params["z"] = z
     params["pvalue"] = pd.Series(2.0 * norm_sf(np.abs(z)), index=params.index)
-    return replace(sol, se=se, acov=acov, fit=fit, parameters=params)
+    return replace(sol, se=se, acov=acov, fit=FitMeasures.from_dict(fit), parameters=params)

@@ -79,6 +79,7 @@ import pandas as pd
 from instrval.errors import ConvergenceWarning, StatisticsError
 from instrval.stats._dist import chi2_sf
 from instrval.stats.sem.common import rmsea_ci, single_threaded_blas
+from instrval.stats.sem.fitmeasures import FitMeasures
 from instrval.stats.sem.ml import Engine, GroupData
 from instrval.stats.sem.ml import start_values as ml_start
 from instrval.stats.sem.partable import ParTable, build_partable
@@ -158,7 +159,7 @@ class WLSMVSolution:
 
     theta: np.ndarray
     se: np.ndarray
-    fit: dict[str, float]
+    fit: FitMeasures
     parameters: pd.DataFrame
     converged: bool
     iterations: int
@@ -411,7 +412,7 @@ def _solve(mod: _Model, stacklevel: int) -> WLSMVSolution:
     else:
         warnings.warn("the information matrix is singular: the model may not be identified",
                       ConvergenceWarning, stacklevel=stacklevel)
-    fit = _fit_measures(mod, theta, chi2, df, tr_ug, tr_ug2, w_g, ns)
+    fit = FitMeasures.from_dict(_fit_measures(mod, theta, chi2, df, tr_ug, tr_ug2, w_g, ns))
     params = _parameter_frame(mod, theta, se)
     return WLSMVSolution(theta=theta, se=se, fit=fit, parameters=params, converged=converged,
                          iterations=int(sol.nfev), jacobian=D, information=info,
