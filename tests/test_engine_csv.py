@@ -68,6 +68,36 @@ def test_clean_export_identical(tmp_path, inst):
     generate_iam_ratings(500, 40, 11).to_csv(p, index=False)
     rd, sc = _check(p, inst)
     assert rd.n_quarantined == 0 and sc.source["rows_set_aside"] == 0
+    assert sc.source["passes"] == 1  # nothing to read again
+
+
+def test_faults_without_repeated_ids_in_one_pass(tmp_path, inst):
+    """Blank, ragged and bad rows but no repeated id and no column whose dtype differs
+    between blocks: the blocks are checked while the ids are hashed."""
+    df = generate_iam_ratings(300, 30, 18)
+    lines = _text(df)
+    cols = lines[0].split(",")
+    lines[10] = ""
+    lines[20] = lines[20] + ",extra"
+    lines[30] = ",".join(lines[30].split(",")[:3])
+    for i, (c, v) in {40: ("use_gate", "maybe"), 50: ("date", "2012-02-30"),
+                      60: ("rating_id", "  ")}.items():
+        cells = lines[i].split(",")
+        cells[cols.index(c)] = v
+        lines[i] = ",".join(cells)
+    # an out-of-range code in a gated item column: float in the whole file (blank where
+    # the gate is closed), int in the blocks where the gate is open on every row
+    j = cols.index("use_manage_differently")
+    i = next(i for i in range(70, 300) if lines[i].split(",")[j])
+    cells = lines[i].split(",")
+    cells[j] = "3"
+    lines[i] = ",".join(cells)
+    p = tmp_path / "faults.csv"
+    p.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    rd, sc = _check(p, inst)
+    assert rd.n_quarantined == 7
+    assert sc.source["passes"] == 1
+    assert [pr.value for pr in sc.problems if pr.column == "use_manage_differently"] == ["3"]
 
 
 def test_faulty_export_identical(tmp_path, inst):
@@ -81,6 +111,7 @@ def test_faulty_export_identical(tmp_path, inst):
     assert {"blank_id", "duplicate_id", "invalid_option", "skip_logic", "out_of_range",
             "invalid_level", "invalid_date", "nothing_answered"} <= reasons
     assert sc.source["rows_set_aside"] == 8  # the four pairs of repeated ids
+    assert sc.source["passes"] == 2
     dup_rows = {pr.row for pr in sc.problems if pr.reason == "duplicate_id"}
     assert {2 + 2, 300 + 2, 5 + 2, 350 + 2} <= dup_rows
 

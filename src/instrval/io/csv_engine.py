@@ -243,13 +243,26 @@ def _not_whole(v: np.ndarray) -> bool:
     return bool(len(v)) and not bool((np.isfinite(v) & (v == np.floor(v))).all())
 
 
+def _same_reading(kinds: dict[str, set[str]], fractions: set[str], big_ints: bool) -> bool:
+    """Whether the blocks read so far were read as with the final dtypes, as far as the
+    checker can tell: each column that is not blank throughout a block one dtype, or
+    whole numbers (below 2**53) as int64 in some blocks and float64 in others (the
+    checker sees the same numbers, and writes both without a fraction); no fraction
+    anywhere. (A column blank throughout a block is blank to the checker whatever its
+    dtype.)"""
+    return not fractions and not big_ints and all(
+        len(k) == 1 or k == {"int64", "float64"} for k in kinds.values())
+
+
 def _common_dtype(kinds: set[str]) -> str:
-    """The dtype a whole-file read infers for a column read with these dtypes in parts."""
+    """The dtype a whole-file read infers for a column read with these dtypes in parts:
+    the one dtype; float for integers and floats; else text, as pandas infers it
+    (``str`` from pandas 3, ``object`` before)."""
     if len(kinds) == 1:
         return next(iter(kinds))
     if kinds <= {"int64", "float64"}:
         return "float64"
-    return "object"
+    return str(pd.read_csv(io.StringIO("a\nx\n"))["a"].dtype)
 
 
 def _sub_table(raw: RawTable, keep: np.ndarray) -> RawTable:
@@ -323,12 +336,19 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     quoted = survey.quotes > 0 or survey.bare_cr > 0
     blocks = _Blocks(p, block=block_bytes, quoted=quoted, odd_quotes=survey.quotes % 2 == 1)
 
-    # pass 1: rating-id hashes and the dtype of every column
+    # pass 1: rating-id hashes and the dtype of every column; the blocks are checked too,
+    # as long as nothing a later block may reveal (a column's dtype differing between
+    # blocks other than int/float, a fraction, a repeated id) would change how they are
+    # read or judged
     hashes: list[np.ndarray] = []
     kinds: dict[str, set[str]] = {}
+    filled: dict[str, set[str]] = {}
     fractions: set[str] = set()
+    big_ints = False
     rid_col: str | None = None
     n_parts = 0
+    first = _First()
+    early: ScanTotals | None = ScanTotals(instrument)
     with warnings.catch_warnings():
         # a block's own mixed-type columns come out as text (pass 2 fixes the dtypes)
         warnings.simplefilter("ignore", pd.errors.DtypeWarning)
@@ -336,16 +356,26 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
             if rid_col is None:
                 rid_col = _id_column(list(raw.frame.columns), instrument)
             n_parts += 1
-            if not len(raw.frame):
-                continue
-            hashes.append(_id_hashes(raw, rid_col)[1])
-            if not quoted:
-                for c in raw.frame.columns:
-                    if not text_column(c):
-                        col = raw.frame[c]
-                        kinds.setdefault(c, set()).add(str(col.dtype))
-                        if col.dtype.kind == "f" and _not_whole(col.to_numpy()):
-                            fractions.add(c)
+            if len(raw.frame):
+                hashes.append(_id_hashes(raw, rid_col)[1])
+                if not quoted:
+                    for c in raw.frame.columns:
+                        if not text_column(c):
+                            col = raw.frame[c]
+                            kinds.setdefault(c, set()).add(str(col.dtype))
+                            if col.notna().any():  # a blank column reads the same as any
+                                filled.setdefault(c, set()).add(str(col.dtype))
+                            if col.dtype.kind == "f" and _not_whole(col.to_numpy()):
+                                fractions.add(c)
+                            elif col.dtype == "int64" and len(col) and \
+                                    int(np.abs(col.to_numpy()).max()) > 2**53:
+                                big_ints = True
+            if early is not None and not _same_reading(filled, fractions, big_ints):
+                early = None
+            if early is not None:
+                rd = _check(raw, np.arange(len(raw.frame)), instrument, early, first)
+                if any(p.reason == "duplicate_id" for p in rd.problems):
+                    early = None
     if not n_parts or rid_col is None:
         raise EngineNotApplicable("no data rows")
     allh = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
@@ -363,53 +393,77 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
         progress(f"ids compared in {n_parts} block(s) ({dt:.1f} s); "
                  f"{len(dups):,} id(s) occur more than once")
 
-    # pass 2: check every block; rows with a repeated id are checked together at the end
-    totals = ScanTotals(instrument)
-    aside_frames: list[pd.DataFrame] = []
-    aside_cells: list[pd.DataFrame] = []
     aside_rows: list[np.ndarray] = []
-    empty_q: pd.DataFrame | None = None
-    columns: Any = None
-    first = True
-    for raw in blocks(dtypes or None):
-        for c in as_float_text:
-            if len(raw.frame) and raw.frame[c].dtype.kind == "f":
-                raw.frame[c] = raw.frame[c].astype("string")
-        keep = np.arange(len(raw.frame))
-        if len(dups) and len(raw.frame):
-            pos, h = _id_hashes(raw, rid_col)
-            hit = pos[np.isin(h, dups)]
-            if len(hit):
-                aside_frames.append(raw.frame.iloc[hit])
-                aside_cells.append(raw.raw_cells(hit))
-                aside_rows.append(raw.rows[hit])
-                keep = np.setdiff1d(keep, hit)
-        rd = finish(_sub_table(raw, keep), instrument, fmt="wide", mapping=None, ddict=None,
-                    digest=None)
-        if empty_q is None:
-            empty_q = rd.quarantine.iloc[:0]
-            columns = rd.source.get("columns")
-        totals.add(rd, _accepted_rows(raw.rows[keep], rd), file_level=first)
-        first = False
-    if aside_frames:
-        frame = pd.concat(aside_frames, ignore_index=True)
-        cells = pd.concat(aside_cells, ignore_index=True)
-        rows = np.concatenate(aside_rows)
-        aside = RawTable(frame=frame, rows=rows, file=name, format="wide",
-                         raw=lambda q: cells.iloc[np.asarray(q, dtype=np.int64)
-                                                  ].reset_index(drop=True))
-        rd = finish(aside, instrument, fmt="wide", mapping=None, ddict=None, digest=None)
-        totals.add(rd, _accepted_rows(rows, rd), file_level=False)
-    assert empty_q is not None
+    if early is not None and not len(dups):
+        totals = early  # every block was read and checked as in pass 2
+        passes = 1
+    else:
+        # pass 2: check every block; rows with a repeated id are checked together at
+        # the end
+        del early
+        passes = 2
+        totals = ScanTotals(instrument)
+        first = _First()
+        aside_frames: list[pd.DataFrame] = []
+        aside_cells: list[pd.DataFrame] = []
+        for raw in blocks(dtypes or None):
+            for c in as_float_text:
+                if len(raw.frame) and raw.frame[c].dtype.kind == "f":
+                    raw.frame[c] = raw.frame[c].astype("string")
+            keep = np.arange(len(raw.frame))
+            if len(dups) and len(raw.frame):
+                pos, h = _id_hashes(raw, rid_col)
+                hit = pos[np.isin(h, dups)]
+                if len(hit):
+                    aside_frames.append(raw.frame.iloc[hit])
+                    aside_cells.append(raw.raw_cells(hit))
+                    aside_rows.append(raw.rows[hit])
+                    keep = np.setdiff1d(keep, hit)
+            _check(raw, keep, instrument, totals, first)
+        if aside_frames:
+            frame = pd.concat(aside_frames, ignore_index=True)
+            cells = pd.concat(aside_cells, ignore_index=True)
+            rows = np.concatenate(aside_rows)
+            aside = RawTable(frame=frame, rows=rows, file=name, format="wide",
+                             raw=lambda q: cells.iloc[np.asarray(q, dtype=np.int64)
+                                                      ].reset_index(drop=True))
+            rd = finish(aside, instrument, fmt="wide", mapping=None, ddict=None,
+                        digest=None)
+            totals.add(rd, _accepted_rows(rows, rd), file_level=False)
+    assert first.quarantine is not None
+    empty_q = first.quarantine
     source = {"file": name, "format": "wide", "sha256": survey.sha.hexdigest(),
               **blocks.details, "mapping": None, "dictionary": None,
-              "columns": columns, "blocks": n_parts, "rows_set_aside": int(sum(len(r) for r in aside_rows))}
+              "columns": first.columns, "blocks": n_parts, "passes": passes,
+              "rows_set_aside": int(sum(len(r) for r in aside_rows))}
     scan = totals.result(source=source, engine="stream", empty_quarantine=empty_q)
     if progress:
         dt = time.perf_counter() - t0
         progress(f"done: {scan.n_read:,} ratings in {dt:.1f} s "
                  f"({scan.n_read / max(dt, 1e-9):,.0f}/s)")
     return scan
+
+
+class _First:
+    """Whether the next block checked is the first (whose file-level problems are
+    kept), and what the first one tells: the quarantine's columns, the column map."""
+
+    def __init__(self) -> None:
+        self.quarantine: pd.DataFrame | None = None
+        self.columns: Any = None
+
+
+def _check(raw: RawTable, keep: np.ndarray, instrument: Instrument, totals: ScanTotals,
+           first: _First) -> Any:
+    """Check the records ``keep`` of a block and add them to ``totals``."""
+    rd = finish(_sub_table(raw, keep) if len(keep) != len(raw.frame) else raw, instrument,
+                fmt="wide", mapping=None, ddict=None, digest=None)
+    is_first = first.quarantine is None
+    if is_first:
+        first.quarantine = rd.quarantine.iloc[:0]
+        first.columns = rd.source.get("columns")
+    totals.add(rd, _accepted_rows(raw.rows[keep], rd), file_level=is_first)
+    return rd
 
 
 def _id_column(names: list[str], instrument: Instrument) -> str:
