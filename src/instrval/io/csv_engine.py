@@ -301,7 +301,10 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     Returns
     -------
     RatingScan
-        With ``engine="stream"``; ``source`` names the file, its sha256 and the rows read.
+        With ``engine="stream"``. ``source``: ``file``, ``sha256`` (of the file),
+        ``delimiter``, ``lines``, ``rows_read``, ``blocks``, ``passes`` (over the blocks:
+        1 when they could be checked while the ids were hashed, else 2) and
+        ``rows_set_aside`` (rows with a repeated id, checked together).
 
     Raises
     ------
@@ -332,7 +335,8 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     t0 = time.perf_counter()
     survey = _survey(p, block_bytes)
     if progress:
-        progress(f"read {survey.size:,} bytes: UTF-8, sha256 computed")
+        progress(f"checking {survey.size:,} bytes of CSV block by block "
+                 f"({block_bytes:,}-byte blocks)")
     quoted = survey.quotes > 0 or survey.bare_cr > 0
     blocks = _Blocks(p, block=block_bytes, quoted=quoted, odd_quotes=survey.quotes % 2 == 1)
 
@@ -390,8 +394,9 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
     as_float_text = sorted(c for c in fractions if dtypes.get(c) == "float64")
     if progress:
         dt = time.perf_counter() - t0
-        progress(f"ids compared in {n_parts} block(s) ({dt:.1f} s); "
-                 f"{len(dups):,} id(s) occur more than once")
+        again = "" if early is not None and not len(dups) else "; checking them again"
+        progress(f"{n_parts} block(s) read in {dt:.1f} s; {len(dups):,} rating id(s) "
+                 f"occur more than once{again}")
 
     aside_rows: list[np.ndarray] = []
     if early is not None and not len(dups):
