@@ -11,7 +11,6 @@ import uuid
 from dataclasses import replace
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -20,8 +19,7 @@ from instrval.cli import main
 from instrval.errors import RatingsError
 from instrval.io.engine import choose_engine, ratings_parts, read_ratings_any, scan_ratings
 from instrval.io.instrument import read_instrument
-from instrval.stats.relevance import relevance_ratios
-from test_engine import _same_stats, faulty_frame
+from test_engine import _same_stats, assert_same_scan, faulty_frame
 
 pytest.importorskip("duckdb")
 distributed = pytest.importorskip("distributed")
@@ -79,26 +77,6 @@ def several_faulty_parts(folder: Path, rows: int = 300) -> pd.DataFrame:
     for k, lo in enumerate(range(0, len(df), rows)):
         df.iloc[lo:lo + rows].to_parquet(folder / f"part-{k:03d}.parquet")
     return df
-
-
-def assert_same_scan(one, dist) -> None:
-    """Every count, problem, quarantined row and sufficient statistic identical."""
-    assert dist.summary() == one.summary()
-    if dist.source["file"] == one.source["file"]:
-        assert dist.problems == one.problems
-    else:  # the same data under another name (a URL): problems name it
-        assert all(p.file == dist.source["file"] for p in dist.problems)
-        assert [replace(p, file=None) for p in dist.problems] == \
-            [replace(p, file=None) for p in one.problems]
-    pd.testing.assert_frame_equal(dist.quarantine, one.quarantine, check_exact=True)
-    assert dict(dist.item_counts) == dict(one.item_counts)
-    a, b = one.relevance_counts, dist.relevance_counts
-    assert np.array_equal(a.respondents, b.respondents)
-    assert np.array_equal(a.first_row, b.first_row)
-    assert np.array_equal(a.Y, b.Y) and np.array_equal(a.P, b.P)
-    ra = relevance_ratios(one, seed=5, n_boot=100)
-    rb = relevance_ratios(dist, seed=5, n_boot=100)
-    pd.testing.assert_frame_equal(ra.items, rb.items, check_exact=True)
 
 
 def test_dask_faults_in_several_parts(tmp_path, inst, threads_client):

@@ -292,12 +292,7 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
                             keyed.append(it.id)
     elif inst is not None:
         if construct is not None:
-            try:
-                constructs = [inst.construct(construct)]
-            except KeyError:
-                raise StatisticsError(
-                    f"unknown construct {construct!r}; the instrument has: "
-                    f"{', '.join(inst.construct_ids)}") from None
+            constructs = [inst.find_construct(construct)]
             selection = "construct"
         else:
             constructs = [c for c in inst.constructs if c.kind in ("likert", "binary")]

@@ -256,6 +256,18 @@ class Instrument:
                 return c
         raise KeyError(f"unknown construct {construct_id!r} in {self.label}")
 
+    def find_construct(self, construct_id: str) -> Construct:
+        """Return the construct with this id; an unknown id raises
+        :class:`~instrval.errors.StatisticsError` listing the instrument's constructs."""
+        from instrval.errors import StatisticsError
+
+        try:
+            return self.construct(construct_id)
+        except KeyError:
+            raise StatisticsError(
+                f"unknown construct {construct_id!r}; the instrument has: "
+                f"{', '.join(self.construct_ids)}") from None
+
     def construct_of(self, item_id: str) -> Construct:
         """Return the construct an item belongs to."""
         for c in self.constructs:

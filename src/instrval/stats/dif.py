@@ -215,12 +215,7 @@ def _scales(data: pd.DataFrame, instrument: Any, construct: str | None,
         raise StatisticsError("dif takes the items from the instrument; drop items= "
                               "(or choose a construct with construct=)")
     if construct is not None:
-        try:
-            chosen = [instrument.construct(construct)]
-        except KeyError:
-            raise StatisticsError(
-                f"unknown construct {construct!r}; the instrument has: "
-                f"{', '.join(instrument.construct_ids)}") from None
+        chosen = [instrument.find_construct(construct)]
         if chosen[0].kind not in ("likert", "binary"):
             raise StatisticsError(f"construct {construct!r} is {chosen[0].kind!r}; DIF needs "
                                   "a likert or binary construct")

@@ -631,13 +631,7 @@ def alpha_for_construct(data: pd.DataFrame, instrument: Any, construct_id: str,
     StatisticsError
         Unknown construct, or a construct that is not ``likert`` or ``binary``.
     """
-    try:
-        c = instrument.construct(construct_id)
-    except KeyError:
-        raise StatisticsError(
-            f"unknown construct {construct_id!r}; the instrument has: "
-            f"{', '.join(instrument.construct_ids)}"
-        ) from None
+    c = instrument.find_construct(construct_id)
     if c.kind not in ("likert", "binary"):
         raise StatisticsError(
             f"construct {construct_id!r} is {c.kind!r}; alpha needs a likert or binary construct"
