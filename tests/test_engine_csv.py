@@ -26,7 +26,7 @@ from instrval.io.instrument import read_instrument
 from instrval.io.ratings import inspect_ratings
 
 pytest.importorskip("duckdb")
-from test_engine import _same, _same_stats, faulty_frame  # noqa: E402
+from test_engine import _same, _same_stats, assert_same_scan, faulty_frame  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 IAM = ROOT / "instruments" / "iam" / "iam-2011.yaml"
@@ -58,6 +58,8 @@ def _check(path: Path, inst, blocks=BLOCKS, *, stats: bool = True):
         assert sc.source["rows_read"] == rd.n_read
         assert sc.source["lines"] == rd.source["lines"]
     assert scans[0].source["blocks"] > 20  # the small blocks really split the file
+    for sc in scans[1:]:  # every sum, count and respondent order, whatever the blocks
+        assert_same_scan(sc, scans[0])
     if stats:
         _same_stats(rd, scans[0])
     return rd, scans[0]
