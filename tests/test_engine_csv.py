@@ -293,6 +293,21 @@ def test_not_applicable(tmp_path, inst):
         read_ratings_any(header, inst, engine="duckdb", inspect=True)
 
 
+def test_true_false_column_with_blanks_falls_back(tmp_path, inst, monkeypatch):
+    """A whole-file read holds a column of true/false cells with a blank as Python
+    booleans, which no block reads: such exports go to the pandas reader."""
+    df = generate_iam_ratings(200, 20, 19)
+    df["flag"] = "True"
+    df.loc[150, "flag"] = None
+    p = tmp_path / "flag.csv"
+    df.to_csv(p, index=False)
+    with pytest.raises(EngineNotApplicable, match="flag"):
+        scan_csv(p, inst, block_bytes=400)
+    monkeypatch.setattr(csv_engine, "BLOCK_BYTES", 400)
+    assert read_ratings_any(p, inst, engine="duckdb", inspect=True).source["engine"] == \
+        "pandas"
+
+
 def test_unparseable_cell_raises_as_pandas(tmp_path, inst, monkeypatch):
     monkeypatch.setenv("INSTRVAL_MAX_CELL_BYTES", "2000")
     df = generate_iam_ratings(200, 20, 17)

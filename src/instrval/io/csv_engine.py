@@ -382,6 +382,9 @@ def scan_csv(path: str | os.PathLike[str], instrument: Instrument, *,
                     early = None
     if not n_parts or rid_col is None:
         raise EngineNotApplicable("no data rows")
+    mixed_bool = sorted(c for c, k in kinds.items() if "bool" in k and len(k) > 1)
+    if mixed_bool:  # a whole-file read holds True/False objects among blanks or text
+        raise EngineNotApplicable(f"true/false column {mixed_bool[0]!r} with other cells")
     allh = np.concatenate(hashes) if hashes else np.zeros(0, dtype=np.uint64)
     del hashes
     allh.sort()  # in place: no second copy of the hashes
