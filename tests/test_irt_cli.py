@@ -54,3 +54,19 @@ def test_bad_model_data_is_a_clean_error(run_cli: Callable[..., Any]) -> None:
     out = run_cli("irt", BFI, "--items", "N1,N2", "--model", "rasch")
     assert out.exit_code == 1
     assert "binary items" in out.output and "Traceback" not in out.output
+
+
+def test_warnings_name_their_construct(run_cli: Callable[..., Any]) -> None:
+    """Fitting every construct of an instrument, a warning says which construct it is about:
+    two of ICAR-16's four subscales have no Andersen LR test (the median split leaves too few
+    items with both answers in both groups), the other two have one."""
+    icar = HERE.parent / "examples" / "icar-ability"
+    out = run_cli("irt", icar / "ability.csv", "--instrument", icar / "icar16-1.0.yaml",
+                  "--model", "rasch", "--no-scores", "--json")
+    assert out.exit_code == 0, out.output
+    lines = [ln for ln in out.stderr.splitlines() if ln.startswith("Warning:")]
+    assert lines == [f"Warning: construct {c}: Andersen's LR test: fewer than 2 items have "
+                     "every category in both score groups; the test is left out (lr_test is "
+                     "null)" for c in ("verbal_reasoning", "rotation")]
+    d = json.loads(out.stdout)["constructs"]
+    assert [c for c, r in d.items() if r["lr_test"] is None] == ["verbal_reasoning", "rotation"]

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from instrval.cli._base import echo_table, emit_json, main
-from instrval.errors import StatisticsError
+from instrval.errors import InstrvalWarning, StatisticsError
 
 if TYPE_CHECKING:
     from instrval.stats.irt import IRTResult
@@ -131,7 +132,11 @@ def irt_cmd(data: str, model: str, instrument_file: str | None, construct: str |
             raise StatisticsError("reverse-keyed items need a scale range in the instrument")
         # the construct's items, reverse keys applied on its response scale
         got = read_item_data(data, instrument=inst, construct=cid, reverse=True)
-        results[cid] = irt(got.to_frame(), items=list(got.items), **kw)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", InstrvalWarning)
+            results[cid] = irt(got.to_frame(), items=list(got.items), **kw)
+        for w in caught:  # said again with the construct they are about
+            warnings.warn(f"construct {cid}: {w.message}", w.category, stacklevel=1)
     if as_json:
         d = {cid: r.to_dict(include_scores=not no_scores) for cid, r in results.items()}
         emit_json(d[ids[0]] if construct is not None else {"constructs": d})
