@@ -21,7 +21,16 @@ from instrval.errors import Problem, StatisticsError
 from instrval.model.instrument import Instrument
 from instrval.model.ratings import RatingData
 
-__all__ = ["RatingScan", "RelevanceCounts", "scan_counts", "ScanTotals"]
+__all__ = [
+    "RatingScan",
+    "RelevanceCounts",
+    "RelevanceIndicators",
+    "ScanTotals",
+    "relevance_counts",
+    "relevance_indicators",
+    "respondent_sums",
+    "scan_counts",
+]
 
 
 @dataclass(frozen=True)
@@ -170,63 +179,147 @@ class RatingScan:
         }
 
 
-def scan_counts(rd: RatingData, rows: np.ndarray) -> tuple[
-        RelevanceCounts, dict[str, tuple[int, dict[int, int]]]]:
-    """Per-respondent relevance sums and per-item value counts of checked ratings whose
-    export rows are ``rows`` (the part of a scan that went through the pandas checker).
+@dataclass(frozen=True)
+class RelevanceIndicators:
+    """Per-rating 0/1 indicators: ``S`` (selected, one column per item) and ``P``
+    (presented, one column per distinct presentation pattern; item ``j`` uses column
+    ``pidx[j]``, so items of one construct share a column)."""
 
-    Selected/presented follow :func:`instrval.stats.relevance.relevance_ratios` (Likert
-    items skipped); value counts follow :func:`instrval.stats.descriptives.item_descriptives`.
+    meta: pd.DataFrame
+    S: np.ndarray
+    P: np.ndarray
+    pidx: np.ndarray
+    skipped: tuple[str, ...]
+
+    def take(self, rows: np.ndarray) -> RelevanceIndicators:
+        return RelevanceIndicators(self.meta, self.S[rows], self.P[rows], self.pidx,
+                                   self.skipped)
+
+
+def relevance_indicators(ratings: RatingData, likert_relevant_min: float | None = None
+                         ) -> RelevanceIndicators:
+    """The selected / presented indicators of every item of checked ratings.
+
+    An item is presented in a rating when its construct was (behind an open gate, if it
+    has one) and selected when, presented, it was chosen: value 1 of a multi-select or
+    binary item, the item's id in a single-choice construct's column, or (only with
+    ``likert_relevant_min``) an answer of at least that value on a Likert item, which is
+    then presented when answered. Likert items are otherwise skipped
+    (:func:`instrval.stats.relevance.relevance_ratios`).
     """
-    inst = rd.instrument
-    data = rd.data
+    inst = ratings.instrument
+    data = ratings.data
     n = len(data)
     meta: list[tuple[str, str, str]] = []
     s_cols: list[np.ndarray] = []
     p_cols: list[np.ndarray] = []
     pidx: list[int] = []
     skipped: list[str] = []
-    items: dict[str, tuple[int, dict[int, int]]] = {}
     for c in inst.constructs:
-        if c.kind != "single_choice":
-            gate = (rd.gate_open(c.gate.id).to_numpy(bool) if c.gate is not None
-                    else np.ones(n, dtype=bool))
-            for it in c.items:
-                v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)[gate]
-                ok = v[~np.isnan(v)].astype(np.int64)
-                vals, cnt = np.unique(ok, return_counts=True)
-                items[it.id] = (int(gate.sum()), dict(zip(vals.tolist(), cnt.tolist(),
-                                                          strict=True)))
-        if c.kind == "likert":
+        if c.kind == "likert" and likert_relevant_min is None:
             skipped.extend(c.item_ids)
             continue
-        pres = rd.presented(c).to_numpy(bool)
+        missing = [col for col in ratings.construct_columns(c) if col not in data.columns]
+        if c.gate is not None and c.gate.id not in data.columns:
+            missing.append(c.gate.id)
+        if missing:
+            raise StatisticsError(
+                f"the rating data has no column {missing[0]!r} for construct {c.id!r}; "
+                f"columns are: {', '.join(map(str, data.columns))}")
+        if c.kind == "likert":
+            gate = (ratings.gate_open(c.gate.id).to_numpy(bool) if c.gate is not None
+                    else np.ones(n, dtype=bool))
+            for it in c.items:
+                v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)
+                pres = gate & ~np.isnan(v)
+                with np.errstate(invalid="ignore"):
+                    sel = pres & (v >= likert_relevant_min)
+                meta.append((it.id, c.id, c.kind))
+                s_cols.append(sel)
+                pidx.append(len(p_cols))
+                p_cols.append(pres)
+            continue
+        pres = ratings.presented(c).to_numpy(bool)
         j = len(p_cols)
         p_cols.append(pres)
         if c.kind == "single_choice":
-            col = data[c.id].astype("string").to_numpy(dtype=object, na_value=None)
+            codes, uniques = pd.factorize(data[c.id], use_na_sentinel=True)
+            where = {str(u): i for i, u in enumerate(uniques)}
             for it in c.items:
+                k = where.get(it.id)
+                sel = (codes == k) & pres if k is not None else np.zeros(n, dtype=bool)
                 meta.append((it.id, c.id, c.kind))
-                s_cols.append((col == it.id) & pres)
+                s_cols.append(sel)
                 pidx.append(j)
-        else:
+        else:  # multi_select, binary: selected = value 1 in a presented rating
             for it in c.items:
                 v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)
                 meta.append((it.id, c.id, c.kind))
                 s_cols.append((v == 1.0) & pres)
                 pidx.append(j)
-    k = len(meta)
-    X = np.column_stack(s_cols + p_cols) if s_cols else np.zeros((n, len(p_cols)), dtype=bool)
-    codes, resp = pd.factorize(data["respondent_id"], use_na_sentinel=False)
-    sums = np.zeros((len(resp), X.shape[1]), dtype="float64")
-    np.add.at(sums, codes, X.astype("float64"))
+    items = pd.DataFrame(meta, columns=["item_id", "construct_id", "kind"])
+    S = np.column_stack(s_cols) if s_cols else np.zeros((n, 0), dtype=bool)
+    P = np.column_stack(p_cols) if p_cols else np.zeros((n, 0), dtype=bool)
+    return RelevanceIndicators(items, S, P, np.asarray(pidx, dtype=np.intp), tuple(skipped))
+
+
+def respondent_sums(codes: np.ndarray, n_groups: int, X: np.ndarray) -> np.ndarray:
+    """Column sums of ``X`` per respondent code: a (n_groups x n_cols) float array.
+
+    A sparse (n_groups x n_rows) membership matrix times ``X``. Counts are accumulated in
+    float32 (exact for integers below 2**24) unless there are 2**24 rows or more.
+    """
+    from scipy import sparse
+
+    n = len(codes)
+    dt = np.float32 if n < 2**24 else np.float64
+    A = sparse.csr_matrix((np.ones(n, dtype=dt), (codes, np.arange(n))), shape=(n_groups, n))
+    return np.asarray(A @ X.astype(dt), dtype="float64")
+
+
+def relevance_counts(ratings: RatingData, *, rows: np.ndarray | None = None,
+                     likert_relevant_min: float | None = None) -> RelevanceCounts:
+    """The :class:`RelevanceCounts` of checked ratings; ``rows`` gives each accepted
+    rating's row in the export (default ``0, 1, ...``) to order respondents by their
+    first rating across chunks."""
+    ind = relevance_indicators(ratings, likert_relevant_min)
+    data = ratings.data
+    codes, resp_ids = pd.factorize(data["respondent_id"], use_na_sentinel=False)
+    k = len(ind.meta)
+    sums = respondent_sums(codes, len(resp_ids), np.hstack([ind.S, ind.P]))
+    r = np.arange(len(data), dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
     _, first_idx = np.unique(codes, return_index=True)
-    r = np.asarray(rows, dtype=np.int64)
-    counts = RelevanceCounts(pd.DataFrame(meta, columns=["item_id", "construct_id", "kind"]),
-                             np.asarray(pidx, dtype=np.intp), tuple(skipped),
-                             np.asarray(resp, dtype=object), r[first_idx] if n else r[:0],
-                             sums[:, :k], sums[:, k:], n)
-    return counts, items
+    return RelevanceCounts(ind.meta, ind.pidx, ind.skipped,
+                           np.asarray(resp_ids, dtype=object), r[first_idx],
+                           sums[:, :k], sums[:, k:], len(data))
+
+
+
+def scan_counts(rd: RatingData, rows: np.ndarray) -> tuple[
+        RelevanceCounts, dict[str, tuple[int, dict[int, int]]]]:
+    """Per-respondent relevance sums and per-item value counts of checked ratings whose
+    export rows are ``rows`` (the part of a scan that went through the pandas checker).
+
+    Selected/presented are :func:`relevance_counts`'s (Likert items skipped); value counts
+    follow :func:`instrval.stats.descriptives.item_descriptives`: per item of a
+    multi-select, binary or Likert construct, the ratings whose gate was open and the
+    count of each answer among them.
+    """
+    data = rd.data
+    n = len(data)
+    items: dict[str, tuple[int, dict[int, int]]] = {}
+    for c in rd.instrument.constructs:
+        if c.kind == "single_choice":
+            continue
+        gate = (rd.gate_open(c.gate.id).to_numpy(bool) if c.gate is not None
+                else np.ones(n, dtype=bool))
+        for it in c.items:
+            v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)[gate]
+            ok = v[~np.isnan(v)].astype(np.int64)
+            vals, cnt = np.unique(ok, return_counts=True)
+            items[it.id] = (int(gate.sum()), dict(zip(vals.tolist(), cnt.tolist(),
+                                                      strict=True)))
+    return relevance_counts(rd, rows=rows), items
 
 
 class ScanTotals:

@@ -59,7 +59,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import sparse as _sparse
 
 from instrval._choices import CLUSTER_METHODS, RELEVANCE_PERIODS
 from instrval._jsonable import jsonable_scalar
@@ -67,7 +66,13 @@ from instrval._result import Result
 from instrval.errors import DataQualityWarning, StatisticsError
 from instrval.model.ratings import RatingData
 from instrval.model.rules import RULE_SOURCES, DecisionRules
-from instrval.model.scan import RelevanceCounts
+from instrval.model.scan import (
+    RelevanceCounts,
+    RelevanceIndicators,
+    relevance_counts,
+    relevance_indicators,
+    respondent_sums,
+)
 from instrval.stats._threads import small_matrix_blas
 from instrval.stats.intervals import wilson_interval
 
@@ -206,110 +211,6 @@ class RelevanceResult(Result):
         return out
 
 
-# ----------------------------------------------------------------------------- indicators
-@dataclass(frozen=True)
-class _Indicators:
-    """Per-rating 0/1 indicators: ``S`` (selected, one column per item) and ``P``
-    (presented, one column per distinct presentation pattern; item ``j`` uses column
-    ``pidx[j]``, so items of one construct share a column)."""
-
-    meta: pd.DataFrame
-    S: np.ndarray
-    P: np.ndarray
-    pidx: np.ndarray
-    skipped: tuple[str, ...]
-
-    def take(self, rows: np.ndarray) -> _Indicators:
-        return _Indicators(self.meta, self.S[rows], self.P[rows], self.pidx, self.skipped)
-
-
-def _indicators(ratings: RatingData, likert_relevant_min: float | None) -> _Indicators:
-    """Build the selected / presented indicators of every item (see the module docstring)."""
-    inst = ratings.instrument
-    data = ratings.data
-    n = len(data)
-    meta: list[tuple[str, str, str]] = []
-    s_cols: list[np.ndarray] = []
-    p_cols: list[np.ndarray] = []
-    pidx: list[int] = []
-    skipped: list[str] = []
-    for c in inst.constructs:
-        if c.kind == "likert" and likert_relevant_min is None:
-            skipped.extend(c.item_ids)
-            continue
-        missing = [col for col in ratings.construct_columns(c) if col not in data.columns]
-        if c.gate is not None and c.gate.id not in data.columns:
-            missing.append(c.gate.id)
-        if missing:
-            raise StatisticsError(
-                f"the rating data has no column {missing[0]!r} for construct {c.id!r}; "
-                f"columns are: {', '.join(map(str, data.columns))}")
-        if c.kind == "likert":
-            gate = (ratings.gate_open(c.gate.id).to_numpy(bool) if c.gate is not None
-                    else np.ones(n, dtype=bool))
-            for it in c.items:
-                v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)
-                pres = gate & ~np.isnan(v)
-                with np.errstate(invalid="ignore"):
-                    sel = pres & (v >= likert_relevant_min)
-                meta.append((it.id, c.id, c.kind))
-                s_cols.append(sel)
-                pidx.append(len(p_cols))
-                p_cols.append(pres)
-            continue
-        pres = ratings.presented(c).to_numpy(bool)
-        j = len(p_cols)
-        p_cols.append(pres)
-        if c.kind == "single_choice":
-            codes, uniques = pd.factorize(data[c.id], use_na_sentinel=True)
-            where = {str(u): i for i, u in enumerate(uniques)}
-            for it in c.items:
-                k = where.get(it.id)
-                sel = (codes == k) & pres if k is not None else np.zeros(n, dtype=bool)
-                meta.append((it.id, c.id, c.kind))
-                s_cols.append(sel)
-                pidx.append(j)
-        else:  # multi_select, binary: selected = value 1 in a presented rating
-            for it in c.items:
-                v = data[it.id].to_numpy(dtype="float64", na_value=np.nan)
-                meta.append((it.id, c.id, c.kind))
-                s_cols.append((v == 1.0) & pres)
-                pidx.append(j)
-    items = pd.DataFrame(meta, columns=["item_id", "construct_id", "kind"])
-    S = np.column_stack(s_cols) if s_cols else np.zeros((n, 0), dtype=bool)
-    P = np.column_stack(p_cols) if p_cols else np.zeros((n, 0), dtype=bool)
-    return _Indicators(items, S, P, np.asarray(pidx, dtype=np.intp), tuple(skipped))
-
-
-def _by_respondent(codes: np.ndarray, n_groups: int, X: np.ndarray) -> np.ndarray:
-    """Column sums of ``X`` per respondent code: a (n_groups x n_cols) float array.
-
-    A sparse (n_groups x n_rows) membership matrix times ``X``. Counts are accumulated in
-    float32 (exact for integers below 2**24) unless there are 2**24 rows or more.
-    """
-    n = len(codes)
-    dt = np.float32 if n < 2**24 else np.float64
-    A = _sparse.csr_matrix((np.ones(n, dtype=dt), (codes, np.arange(n))), shape=(n_groups, n))
-    return np.asarray(A @ X.astype(dt), dtype="float64")
-
-
-def relevance_counts(ratings: RatingData, *, rows: np.ndarray | None = None,
-                     likert_relevant_min: float | None = None) -> RelevanceCounts:
-    """The :class:`RelevanceCounts` of checked ratings; ``rows`` gives each accepted
-    rating's row in the export (default ``0, 1, ...``) to order respondents by their
-    first rating across chunks."""
-    ind = _indicators(ratings, likert_relevant_min)
-    data = ratings.data
-    codes, resp_ids = pd.factorize(data["respondent_id"], use_na_sentinel=False)
-    k = len(ind.meta)
-    sums = _by_respondent(codes, len(resp_ids), np.hstack([ind.S, ind.P]))
-    r = np.arange(len(data), dtype=np.int64) if rows is None else np.asarray(rows, np.int64)
-    _, first_idx = np.unique(codes, return_index=True)
-    return RelevanceCounts(ind.meta, ind.pidx, ind.skipped,
-                           np.asarray(resp_ids, dtype=object), r[first_idx],
-                           sums[:, :k], sums[:, k:], len(data))
-
-
 # ---------------------------------------------------------------------------- statistics
 def _delta(Y: np.ndarray, M: np.ndarray, x: np.ndarray, n: np.ndarray
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -371,13 +272,13 @@ def _bootstrap(Y: np.ndarray, M: np.ndarray, *, n_boot: int, confidence: float,
     return low, high
 
 
-def _table(ind: _Indicators, codes: np.ndarray, n_codes: int, *, threshold: float,
+def _table(ind: RelevanceIndicators, codes: np.ndarray, n_codes: int, *, threshold: float,
            confidence: float, cluster_method: str, n_boot: int,
            rng: np.random.Generator | None) -> pd.DataFrame:
     """The per-item table for one set of ratings (rows of the indicators) whose
     respondents are coded ``0 .. n_codes - 1`` (every code used)."""
     k = len(ind.meta)
-    Y = _by_respondent(codes, n_codes, np.hstack([ind.S, ind.P]))
+    Y = respondent_sums(codes, n_codes, np.hstack([ind.S, ind.P]))
     return _table_sums(ind.meta, ind.pidx, Y[:, :k], Y[:, k:], threshold=threshold,
                        confidence=confidence, cluster_method=cluster_method, n_boot=n_boot,
                        rng=rng)
@@ -596,7 +497,7 @@ def relevance_ratios(
     if period is not None and "period" in by_cols:
         raise StatisticsError("a 'by' column named 'period' clashes with period=; rename it")
 
-    ind = _indicators(ratings, likert_relevant_min)
+    ind = relevance_indicators(ratings, likert_relevant_min)
     if not len(ind.meta):
         raise StatisticsError(
             f"instrument {ratings.instrument.label} has no items a relevance ratio applies to "
