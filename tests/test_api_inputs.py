@@ -192,6 +192,26 @@ def test_default_selection_and_kept_columns(bfi_raw):
     assert read_item_table(BFI).item_columns() == list(bfi_raw.columns)
 
 
+def test_group_column_is_kept_and_never_an_item(bfi_raw, tmp_path):
+    """``group=``: the grouping column of DIF and invariance is required, returned as read
+    after the items, and left out of the default selection (every other column)."""
+    d = read_item_data(BFI, all_numeric=True, group="gender")
+    assert d.items == tuple(c for c in bfi_raw.columns if c != "gender")
+    assert list(d.data.columns) == [*d.items, "gender"]
+    assert d.data["gender"].tolist() == bfi_raw["gender"].tolist()
+    one = read_item_data(BFI, instrument=BFI_INSTRUMENT, construct="agreeableness",
+                         group="education")
+    assert list(one.data.columns) == ["A1", "A2", "A3", "A4", "A5", "education"]
+    with pytest.raises(StatisticsError) as e:
+        read_item_data(BFI, items=["A1"], group="sex")
+    assert [(p.reason, p.column) for p in e.value.problems] == [("unknown_column", "sex")]
+    with pytest.raises(StatisticsError, match="group column 'gender' cannot also be an item"):
+        read_item_data(BFI, items=["A1", "gender"], group="gender")
+    text = tmp_path / "text_group.csv"
+    text.write_text("g,q1,q2\nref,1,0\nfoc,0,1\n")
+    assert read_item_data(text, all_numeric=True, group="g").items == ("q1", "q2")
+
+
 def test_item_data_errors(tmp_path):
     with pytest.raises(StatisticsError) as e:
         read_item_data(BFI, items=["A1", "ZZ"])

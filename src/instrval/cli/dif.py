@@ -72,7 +72,7 @@ def dif_cmd(data: str, group: str, instrument_file: str | None, construct: str |
       instrval dif bfi.csv --instrument bfi-1.0.yaml --group gender --levels 1,2
       instrval dif test.csv --items q01,q02,q03,q04,q05 --group group --method mh --json
     """
-    from instrval.cli._input import read_table
+    from instrval.cli._input import read_items
     from instrval.stats.dif import dif
 
     kw: dict[str, Any] = {"group": group, "method": method, "alpha": alpha, "purify": purify,
@@ -80,9 +80,6 @@ def dif_cmd(data: str, group: str, instrument_file: str | None, construct: str |
     rev = _split(reverse)
     if rev is not None:
         kw["reverse"] = rev
-    table = read_table(data)
-    table.require([group])
-    df = table.data.copy()
     if instrument_file is not None:
         if items is not None or scale is not None:
             raise click.UsageError("--items and --scale cannot be combined with --instrument "
@@ -90,24 +87,16 @@ def dif_cmd(data: str, group: str, instrument_file: str | None, construct: str |
         from instrval.io.instrument import read_instrument
 
         inst = read_instrument(instrument_file)
-        if construct is not None:
-            try:
-                wanted = list(inst.construct(construct).item_ids)
-            except KeyError:
-                wanted = []  # dif names the unknown construct
-        else:
-            wanted = [i for c in inst.constructs if c.kind in ("likert", "binary")
-                      for i in c.item_ids]
-        present = [c for c in dict.fromkeys(wanted) if c in df.columns]
-        df[present] = table.numeric(present)
+        # the construct's items (or every likert and binary item) as numbers; dif names
+        # the items the file lacks and applies the reverse keys to the matching scores
+        got = read_items(data, instrument=inst, construct=construct, absent="ignore",
+                         group=group)
         kw.update(instrument=inst, construct=construct)
     else:
         if construct is not None:
             raise click.UsageError("--construct needs --instrument")
-        cols = _split(items) or [c for c in table.columns if c != group]
-        table.require(cols)
-        df[cols] = table.numeric(cols)
-        kw["items"] = cols
+        got = read_items(data, items=_split(items), all_numeric=True, group=group)
+        kw["items"] = list(got.items)
         rng = _pair(scale, "--scale")
         if rng is not None:
             try:
@@ -115,6 +104,7 @@ def dif_cmd(data: str, group: str, instrument_file: str | None, construct: str |
             except ValueError:
                 raise click.BadParameter(f"MIN,MAX must be numbers, got {scale!r}",
                                          param_hint="--scale") from None
+    df = got.data
     res = dif(df, **kw)
     if as_json:
         emit_json(res.to_dict())

@@ -168,7 +168,7 @@ class ItemData(Result):
     data : DataFrame
         One float column per item (in :attr:`items` order), one row per respondent, items
         in :attr:`reversed_items` already reversed; with ``keep_columns`` the file's other
-        columns follow, as read.
+        columns follow, as read (with ``group``, the grouping column).
     items : tuple of str
         The item columns.
     reverse_keyed : tuple of str
@@ -217,7 +217,8 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
                    format: str | None = None, mapping: str | os.PathLike[str] | None = None,
                    dictionary: str | os.PathLike[str] | None = None,
                    reverse: bool | Sequence[str] = False, all_numeric: bool = False,
-                   absent: str = "error", keep_columns: bool = False) -> ItemData:
+                   absent: str = "error", keep_columns: bool = False,
+                   group: str | None = None) -> ItemData:
     """Read the item answers of a data file, select the items and key them.
 
     Parameters
@@ -245,7 +246,10 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
         An item not in the file raises (``unknown_column``), or is left out (listed in
         :attr:`ItemData.absent`, for a model that reports its own missing items).
     keep_columns : bool
-        Also return the file's other columns, as read (e.g. a grouping column).
+        Also return the file's other columns, as read.
+    group : str, optional
+        A grouping column (DIF, invariance): it must be in the file, is returned as read
+        after the items, and is never taken as an item.
 
     Returns
     -------
@@ -257,8 +261,9 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
     StatisticsError
         Both ``construct`` and ``items``; ``construct`` without ``instrument`` or
         unknown; an instrument with no likert or binary items; an absent item column
-        (``unknown_column``); a cell that is not a number (``not_a_number``: file, row,
-        column, value); a blank column; text columns with ``all_numeric``.
+        (``unknown_column``), or an absent ``group`` column; a cell that is not a number
+        (``not_a_number``: file, row, column, value); a blank column; text columns with
+        ``all_numeric``; ``group`` among the items.
 
     Examples
     --------
@@ -274,6 +279,8 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
         raise StatisticsError(f"absent={absent!r} is not allowed; choose 'error' or 'ignore'")
     table = read_item_table(path, instrument=instrument, format=format, mapping=mapping,
                             dictionary=dictionary)
+    if group is not None:
+        table.require([group])
     inst = _instrument(instrument) if instrument is not None else None
     scales: dict[str, tuple[float, float]] = {}
     keyed: list[str] = []
@@ -310,11 +317,11 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
             name = instrument if isinstance(instrument, (str, os.PathLike)) else inst.label
             raise StatisticsError(f"{name}: the instrument has no likert or binary items")
     else:
-        wanted = table.item_columns()
+        wanted = [c for c in table.item_columns() if c != group]
         selection = "numeric columns"
         if all_numeric:
             text = [c for c in table.columns
-                    if c not in wanted and not str(c).startswith("Unnamed:")]
+                    if c not in wanted and c != group and not str(c).startswith("Unnamed:")]
             if text:
                 shown = ", ".join(text[:5]) + (f" and {len(text) - 5} more"
                                                if len(text) > 5 else "")
@@ -322,7 +329,10 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
                     f"{path}: column(s) {shown} hold text, so not every column is an item; "
                     "name the item columns with --items (e.g. --items A1,A2,A3) or give "
                     "the instrument with --instrument")
-            wanted = [c for c in table.columns if not str(c).startswith("Unnamed:")]
+            wanted = [c for c in table.columns
+                      if c != group and not str(c).startswith("Unnamed:")]
+    if group is not None and group in wanted:
+        raise StatisticsError(f"{path}: the group column {group!r} cannot also be an item")
     wanted = list(dict.fromkeys(wanted)) if absent == "ignore" else wanted
     missing = [c for c in wanted if c not in table.data.columns]
     if absent == "ignore":
@@ -335,6 +345,8 @@ def read_item_data(path: str | os.PathLike[str], *, instrument: Any = None,
         df[wanted] = numbers
     else:
         df = numbers
+        if group is not None:
+            df[group] = table.data[group]
     if reverse is True:
         flip = list(keyed)
     elif reverse is False:
