@@ -70,3 +70,10 @@ def test_warnings_name_their_construct(run_cli: Callable[..., Any]) -> None:
                      "null)" for c in ("verbal_reasoning", "rotation")]
     d = json.loads(out.stdout)["constructs"]
     assert [c for c, r in d.items() if r["lr_test"] is None] == ["verbal_reasoning", "rotation"]
+
+
+def test_unknown_construct_names_the_known_ones(run_cli: Callable[..., Any]) -> None:
+    out = run_cli("irt", BFI, "--instrument", INSTRUMENT, "--construct", "nope")
+    assert out.exit_code == 1
+    assert "unknown construct 'nope'; the instrument has: agreeableness, " in out.output
+    assert "Traceback" not in out.output

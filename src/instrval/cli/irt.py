@@ -114,12 +114,7 @@ def irt_cmd(data: str, model: str, instrument_file: str | None, construct: str |
 
     inst = read_instrument(instrument_file)
     if construct is not None:
-        try:
-            ids = [inst.construct(construct).id]
-        except KeyError:
-            known = ", ".join(c.id for c in inst.constructs)
-            raise StatisticsError(f"{inst.label} has no construct {construct!r}; its "
-                                  f"constructs: {known}") from None
+        ids = [inst.find_construct(construct).id]
     else:
         ids = [c.id for c in inst.constructs if c.kind in ("likert", "binary")]
         if not ids:
