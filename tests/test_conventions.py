@@ -60,8 +60,8 @@ PRIVATE_IMPORTS: dict[tuple[str, str, str], str] = {
        for name in ("_stage12", "_cfi", "_rmsea", "_tli")},
     **{("instrval.io.dask_engine", "instrval.io.engine", name):
        "the Dask engine runs the columnar engine's plan, SQL and checks on each part"
-       for name in ("_SRC", "_agg_df", "_check_rest", "_connect", "_plan", "_schema",
-                    "_source_sql")},
+       for name in ("_SRC", "_agg_df", "_check_rest", "_connect", "_counters", "_plan",
+                    "_schema", "_source_sql")},
     ("instrval.io.engine", "instrval.validate.ratings", "_norm_key"):
         "column names are matched to item ids by the checker's one normalisation",
     **{("instrval.stats.cfa_ordinal", "instrval.stats.polychoric", name):

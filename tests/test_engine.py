@@ -216,3 +216,39 @@ def test_dask_local_cluster_identical(tmp_path, inst, dask_client):
     assert rd.summary() == dist.summary()
     pd.testing.assert_frame_equal(relevance_ratios(rd, seed=5, n_boot=100).items, rb.items,
                                   check_exact=True)
+
+
+def test_out_of_memory_retried_with_twice_the_default(tmp_path, inst, monkeypatch):
+    """With the default limit, a DuckDB out-of-memory error is retried with twice the
+    limit (up to half the machine's memory); a limit the user set is not changed."""
+    import instrval.io.engine as engine
+    from instrval.errors import RatingsError
+
+    df = generate_iam_ratings(50_000, 800, 11)
+    p = tmp_path / "iam.parquet"
+    df.to_parquet(p)
+    limits = {0: "1MB", 1: "256MB"}  # the first is too small for any GROUP BY
+    monkeypatch.setattr(engine, "_default_memory", lambda rows, attempt=0: limits.get(attempt))
+    said: list[str] = []
+    sc = scan_ratings(p, inst, progress=said.append)
+    assert "DuckDB ran out of its memory limit; again with 256MB" in said
+    _same(inspect_ratings(p, inst), sc)
+    limits.pop(1)  # the cap reached: the error names the variable that raises the limit
+    with pytest.raises(RatingsError, match="INSTRVAL_DUCKDB_MEMORY") as e:
+        scan_ratings(p, inst)
+    assert e.value.problems[0].reason == "too_large"
+    monkeypatch.setattr(engine, "_default_memory", lambda rows, attempt=0: "256MB")
+    with pytest.raises(RatingsError, match="INSTRVAL_DUCKDB_MEMORY"):
+        scan_ratings(p, inst, memory_limit="1MB")  # the user's limit: no second attempt
+
+
+def test_default_memory_doubles_up_to_half_the_machine():
+    from instrval.io.engine import _default_memory, _half_memory_mb
+
+    half = _half_memory_mb()
+    assert _default_memory(1_000_000) == "600MB"
+    assert _default_memory(100_000_000) == f"{min(3346, max(600, half or 3346))}MB"
+    if half is not None and half > 1200:
+        assert _default_memory(1_000_000, 1) == "1200MB"
+        steps = [_default_memory(1_000_000, a) for a in range(40)]
+        assert steps[-1] is None and f"{half}MB" in steps  # capped, then no more attempts

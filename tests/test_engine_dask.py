@@ -85,8 +85,8 @@ def test_dask_faults_in_several_parts(tmp_path, inst, threads_client):
     parts = tmp_path / "parts"
     several_faulty_parts(parts)
     one = scan_ratings(parts, inst)
-    # split_every=2: a reduction tree four levels deep over the nine parts
-    dist = scan_ratings_dask(parts, inst, scheduler=threads_client, split_every=2)
+    # split_out=4: the nine parts' per-respondent sums shuffled into four partitions
+    dist = scan_ratings_dask(parts, inst, scheduler=threads_client, split_out=4)
     assert dist.engine == "dask" and dist.source["parts"] == 9
     assert_same_scan(one, dist)
     dup_rows = {p.row for p in dist.problems if p.reason == "duplicate_id"}

@@ -9,11 +9,13 @@ Each Parquet part is a partition, and the work stays in the cluster:
    (its rows with a repeated id left out): per-respondent sums of the clean rows (the
    sufficient statistics of relevance ratios and descriptives) and the rows left for the
    pandas checker;
-3. the per-respondent sums are added up by a reduction tree on the workers
-   (:func:`~instrval.io.engine.reduce_respondents`, ``split_every`` partitions a node):
-   integer counts, minima and maxima, so the order does not matter; the client receives
-   the root - one row per respondent - and the rows to check (few), which the pandas
-   checker reads exactly as on one machine.
+3. the per-respondent sums of the parts are shuffled on the respondent id into
+   ``split_out`` partitions of disjoint respondents (Dask's shuffle, which spills to disk)
+   and each partition is added up on its worker
+   (:func:`~instrval.io.engine.reduce_respondents`): integer counts, minima and maxima,
+   so the order does not matter. No task holds more than one part's sums or one
+   partition's; the client receives one row per respondent and the rows to check (few),
+   which the pandas checker reads exactly as on one machine.
 
 The result is identical to :func:`~instrval.io.engine.scan_ratings`'s.
 
@@ -44,6 +46,7 @@ from instrval.io.engine import (
     _agg_df,
     _check_rest,
     _connect,
+    _counters,
     _plan,
     _schema,
     _source_sql,
@@ -121,11 +124,11 @@ def _part_agg(template: str, plan: Any, part: str, offset: int, so: StorageOptio
     return out
 
 
-def _clean_of(agg: pd.DataFrame) -> pd.DataFrame:
-    """The per-respondent sums of one part (object ids, as the reduction expects)."""
-    out = agg[agg["__bad"] < 0].drop(columns=["__bad", "__badrid"]).reset_index(drop=True)
-    out["__resp"] = out["__resp"].astype(object)
-    return out
+def _clean_of(agg: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    """The per-respondent sums of one part: the columns of ``meta`` (no derived counters,
+    which are copies of others), with its types (object ids, as the reduction expects)."""
+    out = agg.loc[agg["__bad"] < 0, list(meta.columns)].reset_index(drop=True)
+    return out.astype(meta.dtypes.to_dict())
 
 
 def _bad_of(agg: pd.DataFrame) -> pd.DataFrame:
@@ -135,9 +138,10 @@ def _bad_of(agg: pd.DataFrame) -> pd.DataFrame:
                          "__rid": b["__badrid"].to_numpy(object)})
 
 
-def _reduce(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """One node of the reduction tree: per-respondent sums of several parts added up."""
-    return reduce_respondents(frames)
+def _reduce(frame: pd.DataFrame) -> pd.DataFrame:
+    """One shuffled partition of per-respondent sums (every row of a respondent is in it)
+    added up: one row per respondent."""
+    return reduce_respondents([frame])
 
 
 def _part_stripped(template: str, plan: Any, part: str, offset: int, so: StorageOptions,
@@ -153,16 +157,50 @@ def _part_stripped(template: str, plan: Any, part: str, offset: int, so: Storage
     return np.asarray(got, dtype=np.int64)
 
 
-def _tree(leaves: list[Any], split_every: int) -> Any:
-    """A reduction tree of delayed per-respondent sums: nodes of ``split_every`` children,
-    run on the workers; the root is the only result the client receives."""
-    import dask
+def _sums_meta(plan: Any, part: str, offset: int, so: StorageOptions) -> pd.DataFrame:
+    """The empty frame of one part's per-respondent sums, derived counters left out: the
+    schema of the shuffle (the grouped pass on none of the part's rows; DuckDB gives an
+    empty result the types of a full one)."""
+    from instrval.io.engine import _SRC
 
-    level = leaves
-    while len(level) > 1:
-        level = [dask.delayed(_reduce)(level[i:i + split_every])
-                 for i in range(0, len(level), split_every)]
-    return level[0] if len(level) == 1 else dask.delayed(_reduce)(level)
+    con = _connect(threads=1, parts=[part], storage_options=so)
+    none = f"SELECT * FROM ({_source_sql([part], [offset])}) LIMIT 0"
+    p = replace(plan, source_sql=plan.template.replace(_SRC, none))
+    agg = _agg_df(con, p, "COALESCE(__clean, FALSE)")
+    con.close()
+    _, derived = _counters(plan)
+    out = agg.drop(columns=["__bad", "__badrid", *derived])
+    out["__resp"] = out["__resp"].astype(object)
+    return out
+
+
+def _respondent_sums(aggs: list[Any], meta: pd.DataFrame, split_out: int) -> list[Any]:
+    """The per-respondent sums of every part added up on the workers: shuffled on the
+    respondent id into ``split_out`` partitions of disjoint respondents, each reduced.
+    One delayed frame per partition (computed, the client receives one row per
+    respondent)."""
+    import dask
+    import dask.dataframe as dd
+
+    with dask.config.set({"dataframe.convert-string": False}):
+        sums = dd.from_delayed([dask.delayed(_clean_of)(a, meta) for a in aggs], meta=meta,
+                               verify_meta=False)
+        if split_out > 1 and len(aggs) > 1:
+            sums = sums.shuffle("__resp", npartitions=split_out)
+        elif len(aggs) > 1:
+            sums = sums.repartition(npartitions=1)
+        # delayed partitions, computed with the parts' rows to check in one graph (the
+        # parts' passes are shared, not run twice)
+        return list(sums.map_partitions(_reduce, meta=meta).to_delayed(optimize_graph=False))
+
+
+def _with_derived(clean: pd.DataFrame, plan: Any) -> pd.DataFrame:
+    """The reduced sums with the derived counters added back (copies of others)."""
+    _, derived = _counters(plan)
+    clean = clean.reset_index(drop=True)
+    for name, src in derived.items():
+        clean[name] = clean[src]
+    return clean
 
 
 def _dups_by_part(ids: Any, offsets: list[int], n_parts: int) -> list[Any]:
@@ -183,7 +221,7 @@ def _dups_by_part(ids: Any, offsets: list[int], n_parts: int) -> list[Any]:
 
 def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
                       scheduler: Any = "local", storage_options: StorageOptions = None,
-                      split_every: int = 8, progress: ProgressFn | None = None
+                      split_out: int | None = None, progress: ProgressFn | None = None
                       ) -> RatingScan:
     """:func:`instrval.io.engine.scan_ratings` on a Dask cluster, one task per part.
 
@@ -199,8 +237,9 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
     storage_options : dict, optional
         Options of the URL's fsspec filesystem, passed to every worker (as
         ``dask.dataframe.read_parquet`` takes them).
-    split_every : int
-        Children of each node of the reduction tree of per-respondent sums.
+    split_out : int, optional
+        Partitions of respondents the per-respondent sums are shuffled into and added up
+        in (default: one per part). More partitions, less memory per task.
     progress : callable(str), optional
         Receives a line per step (parts done, rows per second).
 
@@ -221,6 +260,8 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
     plan = _plan(instrument, schema, parts, _source_sql(parts, offsets), so)
     client, own = dask_client(scheduler)
     n = len(parts)
+    n_out = max(1, int(split_out)) if split_out is not None else n
+    sums_meta = _sums_meta(plan, parts[0], offsets[0], so)
     try:
         if progress:
             progress(f"scanning {total:,} ratings in {n} part(s) on Dask "
@@ -234,9 +275,12 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
         no_extra = np.zeros(0, np.int64)
         aggs = [dask.delayed(_part_agg)(plan.template, plan, f, off, so, d, no_extra)
                 for f, off, d in zip(parts, offsets, dup_parts, strict=True)]
-        root = _tree([dask.delayed(_clean_of)(a) for a in aggs], split_every)
+        summed = _respondent_sums(aggs, sums_meta, n_out)
         bads = [dask.delayed(_bad_of)(a) for a in aggs]
-        clean, *bad = dask.compute(root, *bads, scheduler=client.get)
+        got = dask.compute(*summed, *bads, scheduler=client.get)
+        clean = pd.concat(got[:len(summed)], ignore_index=True)
+        bad = list(got[len(summed):])
+        del got
         sus = pd.concat(bad, ignore_index=True).sort_values("__row").reset_index(drop=True)
         if progress:
             dt = time.perf_counter() - t0
@@ -257,16 +301,17 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
             if len(extra):
                 aggs = [dask.delayed(_part_agg)(plan.template, plan, f, off, so, d, extra)
                         for f, off, d in zip(parts, offsets, dup_parts, strict=True)]
-                root = _tree([dask.delayed(_clean_of)(a) for a in aggs], split_every)
-                clean = dask.compute(root, scheduler=client.get)[0]
+                summed = _respondent_sums(aggs, sums_meta, n_out)
+                clean = pd.concat(dask.compute(*summed, scheduler=client.get),
+                                  ignore_index=True)
     finally:
         if own:
             cluster = getattr(client, "cluster", None)
             client.close()
             if cluster is not None:
                 cluster.close()
-    scan = _check_rest(instrument, plan, clean, path, parts, offsets, sus, extra, nulls,
-                       total, "dask", so)
+    scan = _check_rest(instrument, plan, _with_derived(clean, plan), path, parts, offsets,
+                       sus, extra, nulls, total, "dask", so)
     if progress:
         dt = time.perf_counter() - t0
         progress(f"done: {total:,} ratings in {dt:.1f} s")

@@ -638,15 +638,27 @@ def _plan(instrument: Instrument, schema: Any, parts: Sequence[str], src: str,
                  gates=gates, value_counts=value_counts, gate_ok=gate_ok)
 
 
-def _default_memory(rows: int) -> str:
-    """DuckDB's memory limit: 600 MB up to 10 million ratings, then 32 bytes more a rating
-    (the per-respondent sums grow with the respondents), at most half the machine's memory."""
-    mb = 600 + 32 * max(0, rows - 10_000_000) // 2**20
+def _half_memory_mb() -> int | None:
+    """Half the machine's memory in MB (None where the system does not say)."""
     try:
-        total_mb = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**20
-        mb = min(mb, max(600, total_mb // 2))
+        return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 2**21)
     except (ValueError, OSError, AttributeError):  # pragma: no cover - not POSIX
-        pass
+        return None
+
+
+def _default_memory(rows: int, attempt: int = 0) -> str | None:
+    """DuckDB's memory limit: 600 MB up to 10 million ratings, then 32 bytes more a rating
+    (the hash tables of the ids and of the per-respondent sums grow with them), doubled
+    at each ``attempt`` after DuckDB ran out of it, at most half the machine's memory.
+    None when the attempt would not raise the limit (it is already at the cap)."""
+    base = 600 + 32 * max(0, rows - 10_000_000) // 2**20
+    mb = base * 2**attempt
+    half = _half_memory_mb()
+    if half is not None:
+        cap = max(600, half)
+        if attempt and min(base * 2**(attempt - 1), cap) >= cap:
+            return None
+        mb = min(mb, cap)
     return f"{mb}MB"
 
 
@@ -721,13 +733,13 @@ def _agg_sql(plan: _Plan, where: str, packed: bool = True) -> str:
             f"{', '.join(cols)} FROM ({plan.source_sql}) GROUP BY ALL")
 
 
-def _agg_df(con: Any, plan: _Plan, where: str) -> pd.DataFrame:
-    """Run :func:`_agg_sql` and return one column per counter (``s*``, ``p*``, ``g*``,
-    ``v*``, ``o*``), derived ones included."""
-    df = con.execute(_agg_sql(plan, where, packed=True)).df()
-    if len(df) and int(df["__n"].max()) >= 2**_PACK_BITS:  # pragma: no cover - huge groups
-        df = con.execute(_agg_sql(plan, where, packed=False)).df()
-    count, derived = _counters(plan)
+#: Vectors (of 2,048 rows) per chunk when a grouped result is fetched.
+_FETCH_VECTORS = 256
+
+
+def _unpack(df: pd.DataFrame, count: list[tuple[str, str]]) -> pd.DataFrame:
+    """A chunk of :func:`_agg_sql`'s result with its packed sums (``__k*``) decoded into
+    one int32 column per counter."""
     out = {c: df[c] for c in df.columns if not c.startswith("__k")}
     mask = (1 << _PACK_BITS) - 1
     for k in range(0, len(count), 3):
@@ -737,11 +749,33 @@ def _agg_df(con: Any, plan: _Plan, where: str) -> pd.DataFrame:
         for j, (name, _) in enumerate(count[k:k + 3]):
             # a counter is below 2**21: int32 halves the respondent-level memory
             out[name] = ((packed >> (_PACK_BITS * j)) & mask).astype(np.int32)
-        del packed
-    del df
-    for name, src in derived.items():
-        out[name] = out[src]
     return pd.DataFrame(out, copy=False)
+
+
+def _agg_df(con: Any, plan: _Plan, where: str) -> pd.DataFrame:
+    """Run :func:`_agg_sql` and return one column per counter (``s*``, ``p*``, ``g*``,
+    ``v*``, ``o*``), derived ones included.
+
+    The result is fetched chunk by chunk and decoded as it comes: DuckDB streams the
+    groups out of its (spillable) hash table instead of holding the whole result, and
+    the packed sums are never all in memory at once.
+    """
+    count, derived = _counters(plan)
+    res = con.execute(_agg_sql(plan, where, packed=True))
+    chunks: list[pd.DataFrame] = []
+    while True:
+        chunk = res.fetch_df_chunk(_FETCH_VECTORS)
+        if not chunks or len(chunk):
+            chunks.append(_unpack(chunk, count))
+        if not len(chunk):
+            break
+    df = pd.concat(chunks, ignore_index=True) if len(chunks) > 1 else chunks[0]
+    del chunks
+    if len(df) and int(df["__n"].max()) >= 2**_PACK_BITS:  # pragma: no cover - huge groups
+        df = con.execute(_agg_sql(plan, where, packed=False)).df()
+    for name, src in derived.items():
+        df[name] = df[src]
+    return df
 
 
 def _read_rows(parts: Sequence[str], offsets: Sequence[int], rows: np.ndarray,
@@ -962,21 +996,38 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     """
     import duckdb
 
-    try:
-        return _scan(path, instrument, threads=threads, memory_limit=memory_limit,
-                     storage_options=storage_options, progress=progress)
-    except duckdb.OutOfMemoryException as exc:
-        raise RatingsError(
-            f"{path}: DuckDB ran out of its memory limit ({exc}); raise it with the "
-            "INSTRVAL_DUCKDB_MEMORY environment variable (e.g. INSTRVAL_DUCKDB_MEMORY=4GB)",
-            [Problem("too_large", str(exc), file=str(path))]) from None
+    auto = memory_limit is None and not os.environ.get("INSTRVAL_DUCKDB_MEMORY")
+    attempt = 0
+    while True:
+        try:
+            return _scan(path, instrument, threads=threads, memory_limit=memory_limit,
+                         storage_options=storage_options, progress=progress,
+                         attempt=attempt)
+        except duckdb.OutOfMemoryException as exc:
+            # DuckDB spills to disk, but not every structure of a big GROUP BY can be
+            # spilled: with the default limit, try again with twice as much (at most
+            # half the machine's memory) before giving up
+            bigger = None
+            if auto:  # the rows, from the parts' footers (read again: a rare path)
+                rows = _schema(parquet_parts(path, storage_options), storage_options)[2]
+                bigger = _default_memory(rows, attempt + 1)
+            if bigger is not None:
+                attempt += 1
+                if progress:
+                    progress(f"DuckDB ran out of its memory limit; again with {bigger}")
+                continue
+            raise RatingsError(
+                f"{path}: DuckDB ran out of its memory limit ({exc}); raise it with the "
+                "INSTRVAL_DUCKDB_MEMORY environment variable (e.g. "
+                "INSTRVAL_DUCKDB_MEMORY=4GB)",
+                [Problem("too_large", str(exc), file=str(path))]) from None
 
 
 def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
           threads: int | None = None, memory_limit: str | None = None,
           storage_options: StorageOptions = None,
-          progress: ProgressFn | None = None) -> RatingScan:
-    """The body of :func:`scan_ratings`."""
+          progress: ProgressFn | None = None, attempt: int = 0) -> RatingScan:
+    """The body of :func:`scan_ratings` (``attempt``: of the default memory limit)."""
     so = storage_options
     parts = parquet_parts(path, so)
     t0 = time.perf_counter()
@@ -984,7 +1035,7 @@ def _scan(path: str | os.PathLike[str], instrument: Instrument, *,
     if total == 0:
         raise EngineNotApplicable("no rows")
     if memory_limit is None and not os.environ.get("INSTRVAL_DUCKDB_MEMORY"):
-        memory_limit = _default_memory(total)
+        memory_limit = _default_memory(total, attempt)
     con = _connect(threads, memory_limit, parts, so)
     src = _source_sql(parts, offsets)
     plan = _plan(instrument, schema, parts, src, so)
