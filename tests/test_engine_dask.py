@@ -86,8 +86,13 @@ def test_dask_faults_in_several_parts(tmp_path, inst, threads_client):
     several_faulty_parts(parts)
     one = scan_ratings(parts, inst)
     # split_out=4: the nine parts' per-respondent sums shuffled into four partitions
-    dist = scan_ratings_dask(parts, inst, scheduler=threads_client, split_out=4)
+    said: list[str] = []
+    dist = scan_ratings_dask(parts, inst, scheduler=threads_client, split_out=4,
+                             progress=said.append)
     assert dist.engine == "dask" and dist.source["parts"] == 9
+    # progress as the parts finish: the last line counts them all
+    done = [line for line in said if line.startswith("parts done: ")]
+    assert done and done[-1].startswith("parts done: 9 of 9 (")
     assert_same_scan(one, dist)
     dup_rows = {p.row for p in dist.problems if p.reason == "duplicate_id"}
     # spreadsheet rows: export row + 2; every row of each repeated id is reported

@@ -203,6 +203,24 @@ def _with_derived(clean: pd.DataFrame, plan: Any) -> pd.DataFrame:
     return clean
 
 
+def _compute(client: Any, summed: list[Any], per_part: list[Any],
+             progress: ProgressFn | None, total: int, t0: float) -> list[Any]:
+    """Compute ``summed`` and ``per_part`` (one delayed object a part) in one graph on
+    the cluster; with ``progress``, a line as parts finish (at most one a second)."""
+    from distributed import as_completed
+
+    futures = client.compute([*summed, *per_part])
+    if progress:
+        n, said = len(per_part), 0.0
+        for done, _ in enumerate(as_completed(futures[len(summed):]), start=1):
+            now = time.perf_counter()
+            if done == n or now - said >= 1.0:
+                said = now
+                progress(f"parts done: {done} of {n} "
+                         f"({total * done / n / max(now - t0, 1e-9):,.0f} ratings/s)")
+    return list(client.gather(futures))
+
+
 def _dups_by_part(ids: Any, offsets: list[int], n_parts: int) -> list[Any]:
     """Rows whose rating id is repeated anywhere, found by a shuffle on the id and routed
     back to their parts: one delayed frame per part, kept on the workers."""
@@ -277,15 +295,13 @@ def scan_ratings_dask(path: str | os.PathLike[str], instrument: Instrument, *,
                 for f, off, d in zip(parts, offsets, dup_parts, strict=True)]
         summed = _respondent_sums(aggs, sums_meta, n_out)
         bads = [dask.delayed(_bad_of)(a) for a in aggs]
-        got = dask.compute(*summed, *bads, scheduler=client.get)
+        got = _compute(client, summed, bads, progress, total, t0)
         clean = pd.concat(got[:len(summed)], ignore_index=True)
         bad = list(got[len(summed):])
         del got
         sus = pd.concat(bad, ignore_index=True).sort_values("__row").reset_index(drop=True)
         if progress:
-            dt = time.perf_counter() - t0
-            progress(f"parts done: {n} of {n} ({total / max(dt, 1e-9):,.0f} ratings/s); "
-                     f"{len(sus):,} rows to check row by row")
+            progress(f"respondents added up; {len(sus):,} rows to check row by row")
         from instrval.validate.ratings import as_text
 
         stripped = as_text(sus["__rid"].astype(object))
