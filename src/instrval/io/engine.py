@@ -756,9 +756,8 @@ def _agg_df(con: Any, plan: _Plan, where: str) -> pd.DataFrame:
     """Run :func:`_agg_sql` and return one column per counter (``s*``, ``p*``, ``g*``,
     ``v*``, ``o*``), derived ones included.
 
-    The result is fetched chunk by chunk and decoded as it comes: DuckDB streams the
-    groups out of its (spillable) hash table instead of holding the whole result, and
-    the packed sums are never all in memory at once.
+    The result is fetched chunk by chunk and decoded as it comes, so that the packed
+    sums of every respondent are never all in memory at once beside the decoded ones.
     """
     count, derived = _counters(plan)
     res = con.execute(_agg_sql(plan, where, packed=True))
@@ -970,9 +969,9 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
     instrument : Instrument
     threads, memory_limit : optional
         DuckDB's ``threads`` and ``memory_limit`` (default: 600MB up to 10 million
-        ratings, 32 bytes more a rating beyond, at most half the memory; or the
-        ``INSTRVAL_DUCKDB_MEMORY`` environment variable). DuckDB spills to the temporary
-        folder beyond it.
+        ratings, 32 bytes more a rating beyond, at most half the memory, and twice that
+        again when DuckDB runs out of it; or the ``INSTRVAL_DUCKDB_MEMORY`` environment
+        variable). DuckDB spills to the temporary folder beyond it.
     storage_options : dict, optional
         Options of the URL's fsspec filesystem (``{"anon": True}``, ``{"profile": ...}``,
         credentials), as ``dask.dataframe.read_parquet`` takes them.
@@ -1004,9 +1003,9 @@ def scan_ratings(path: str | os.PathLike[str], instrument: Instrument, *,
                          storage_options=storage_options, progress=progress,
                          attempt=attempt)
         except duckdb.OutOfMemoryException as exc:
-            # DuckDB spills to disk, but not every structure of a big GROUP BY can be
-            # spilled: with the default limit, try again with twice as much (at most
-            # half the machine's memory) before giving up
+            # DuckDB spills to disk, yet a big GROUP BY near its limit can still run out
+            # (two runs in five at 100M ratings): with the default limit, try again with
+            # twice as much (at most half the machine's memory) before giving up
             bigger = None
             if auto:  # the rows, from the parts' footers (read again: a rare path)
                 rows = _schema(parquet_parts(path, storage_options), storage_options)[2]
