@@ -107,15 +107,27 @@ def _rows_sql(con: Any, name: str, rows: np.ndarray) -> str:
     return f" AND __row NOT IN (SELECT r FROM {name})"
 
 
+def _bind(template: str, part: str, offset: int, so: StorageOptions, *,
+          empty: bool = False) -> tuple[Any, str]:
+    """A one-thread DuckDB connection reading ``part``, and the plan's checked source
+    (``template``) bound to that part (``empty``: to none of its rows, for the types of a
+    result)."""
+    from instrval.io.engine import _SRC
+
+    con = _connect(threads=1, parts=[part], storage_options=so)
+    src = _source_sql([part], [offset])
+    if empty:
+        src = f"SELECT * FROM ({src}) LIMIT 0"
+    return con, template.replace(_SRC, src)
+
+
 def _part_agg(template: str, plan: Any, part: str, offset: int, so: StorageOptions,
               dup_rows: pd.DataFrame, extra_rows: np.ndarray) -> pd.DataFrame:
     """The grouped pass of :func:`instrval.io.engine.scan_ratings` on one part: the rows
     whose id is repeated anywhere (``dup_rows``, this part's share of the shuffle) and
     ``extra_rows`` are left out of the sums and returned as rows to check."""
-    from instrval.io.engine import _SRC
-
-    con = _connect(threads=1, parts=[part], storage_options=so)
-    p = replace(plan, source_sql=template.replace(_SRC, _source_sql([part], [offset])))
+    con, src = _bind(template, part, offset, so)
+    p = replace(plan, source_sql=src)
     where = "COALESCE(__clean, FALSE)"
     where += _rows_sql(con, "__dup", dup_rows["__row"].to_numpy(np.int64))
     where += _rows_sql(con, "__extra", extra_rows)
@@ -146,10 +158,7 @@ def _reduce(frame: pd.DataFrame) -> pd.DataFrame:
 
 def _part_stripped(template: str, plan: Any, part: str, offset: int, so: StorageOptions,
                    keys: list[str]) -> np.ndarray:
-    from instrval.io.engine import _SRC
-
-    con = _connect(threads=1, parts=[part], storage_options=so)
-    src = template.replace(_SRC, _source_sql([part], [offset]))
+    con, src = _bind(template, part, offset, so)
     con.register("__keys", pd.DataFrame({"k": pd.Series(keys, dtype=object)}))
     got = con.execute(f"SELECT __row FROM ({src}) WHERE __clean AND "
                       f"__rid IN (SELECT k FROM __keys)").fetchnumpy()["__row"]
@@ -161,12 +170,8 @@ def _sums_meta(plan: Any, part: str, offset: int, so: StorageOptions) -> pd.Data
     """The empty frame of one part's per-respondent sums, derived counters left out: the
     schema of the shuffle (the grouped pass on none of the part's rows; DuckDB gives an
     empty result the types of a full one)."""
-    from instrval.io.engine import _SRC
-
-    con = _connect(threads=1, parts=[part], storage_options=so)
-    none = f"SELECT * FROM ({_source_sql([part], [offset])}) LIMIT 0"
-    p = replace(plan, source_sql=plan.template.replace(_SRC, none))
-    agg = _agg_df(con, p, "COALESCE(__clean, FALSE)")
+    con, src = _bind(plan.template, part, offset, so, empty=True)
+    agg = _agg_df(con, replace(plan, source_sql=src), "COALESCE(__clean, FALSE)")
     con.close()
     _, derived = _counters(plan)
     out = agg.drop(columns=["__bad", "__badrid", *derived])
